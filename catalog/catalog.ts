@@ -1,0 +1,88 @@
+/**
+ * The loaded, validated catalog: every key qualified as `system/key`. Produced by the loader
+ * (`catalog/loader.ts`) from the data files; consumed by the store, the engine and CatalogService.
+ */
+import type {
+  PermissionScope,
+  PermissionStatus,
+  RequirementExpr,
+  SurfaceKind,
+} from "./schema.js";
+
+/** A permission with every reference qualified (`calabrio-one/view-contacts`). */
+export interface CatalogPermission {
+  /** Qualified key `system/key`. */
+  readonly key: string;
+  readonly system: string;
+  /** The key inside its system (`view-contacts`). */
+  readonly localKey: string;
+  readonly name: string;
+  /** Category id, local to the system. */
+  readonly category: string;
+  /** Category name as shown to people. */
+  readonly categoryName: string;
+  readonly summary: string;
+  readonly pages: readonly string[];
+  /** Qualified license ids, any one of which suffices; empty means none needed. */
+  readonly licenses: readonly string[];
+  /** Requirement over qualified keys, or `null`. */
+  readonly requires: RequirementExpr | null;
+  /** Qualified keys granted along with this one (direct, not transitive). */
+  readonly implies: readonly string[];
+  readonly status: PermissionStatus;
+  readonly mutual: boolean;
+  readonly scope: PermissionScope | null;
+}
+
+/** A license type, qualified (`calabrio-one/quality-management`). */
+export interface CatalogLicense {
+  readonly id: string;
+  readonly system: string;
+  readonly name: string;
+}
+
+/** A default role of a system, with qualified permission and license references. */
+export interface CatalogDefaultRole {
+  /** Local id (`administrator`); the store derives the tenant's role id from it. */
+  readonly id: string;
+  readonly system: string;
+  readonly name: string;
+  readonly grants: readonly string[];
+  readonly required: readonly string[];
+  readonly licenses: readonly string[];
+  readonly template: boolean;
+}
+
+/** A UI surface with its qualified id and requirement. */
+export interface CatalogSurface {
+  /** Qualified id (`cxengage/contact-management-panel`). */
+  readonly id: string;
+  readonly system: string;
+  readonly label: string;
+  readonly kind: SurfaceKind;
+  readonly location: string;
+  readonly urlPattern: string;
+  readonly selector: string;
+  readonly requires: RequirementExpr;
+}
+
+/** One system of the catalog. */
+export interface CatalogSystem {
+  readonly id: string;
+  readonly name: string;
+  /** Qualified permission keys, any one of which lets an actor administer roles of this system. */
+  readonly roleAdministration: readonly string[];
+  readonly categories: readonly { readonly id: string; readonly name: string }[];
+  readonly licenses: readonly CatalogLicense[];
+  readonly defaultRoles: readonly CatalogDefaultRole[];
+  readonly permissions: readonly CatalogPermission[];
+  readonly surfaces: readonly CatalogSurface[];
+}
+
+/** The whole catalog, with lookup maps by qualified id. */
+export interface Catalog {
+  readonly systems: readonly CatalogSystem[];
+  readonly permissions: ReadonlyMap<string, CatalogPermission>;
+  readonly licenses: ReadonlyMap<string, CatalogLicense>;
+  readonly surfaces: ReadonlyMap<string, CatalogSurface>;
+}

@@ -1,0 +1,143 @@
+/**
+ * Hand corrections to an imported system, kept in `catalog/overrides/<system>.yaml` so they
+ * survive re-import. Every entry says why (`reason`) and whether it is a decision the vendor's
+ * documentation does not state (`assumed: true`).
+ *
+ * Shape of the YAML file:
+ *   system:       { name?, roleAdministration?, reason, assumed? }   fields replace the imported ones
+ *   categories:   [ { id, name, reason, assumed? } ]                  added, or replacing by id
+ *   licenses:     [ { id, name, reason, assumed? } ]                  added, or replacing by id
+ *   defaultRoles: [ { ...DefaultRoleEntry, reason, assumed? } ]       added, or replacing by id
+ *   surfaces:     [ { ...SurfaceEntry, reason, assumed? } ]           added, or replacing by id
+ *   permissions:  { <key>: { <PermissionEntry fields>, reason, assumed? } }
+ *                 patches an imported permission field by field; a key the import lacks must give
+ *                 every field and is added.
+ */
+import { parse } from "yaml";
+import type { PermissionEntry, SystemFile } from "../schema.js";
+
+/** Why an override exists. */
+interface Decision {
+  readonly reason: string;
+  readonly assumed?: boolean;
+}
+
+/** The parsed overrides file. */
+export interface OverridesFile {
+  readonly system?: Partial<Pick<SystemFile, "name" | "roleAdministration">> & Decision;
+  readonly categories?: readonly (SystemFile["categories"][number] & Decision)[];
+  readonly licenses?: readonly (SystemFile["licenses"][number] & Decision)[];
+  readonly defaultRoles?: readonly (SystemFile["defaultRoles"][number] & Decision)[];
+  readonly surfaces?: readonly (SystemFile["surfaces"][number] & Decision)[];
+  readonly permissions?: Readonly<Record<string, Partial<PermissionEntry> & Decision>>;
+}
+
+/** Error in an overrides file, naming the file and the entry. */
+export class OverridesError extends Error {
+  override readonly name = "OverridesError";
+}
+
+const PERMISSION_FIELDS: readonly (keyof PermissionEntry)[] = [
+  "key",
+  "name",
+  "category",
+  "summary",
+  "pages",
+  "licenses",
+  "requires",
+  "implies",
+  "status",
+  "mutual",
+  "scope",
+];
+
+/** Parses an overrides file's text; `file` is only used in error messages. */
+export function parseOverrides(text: string, file: string): OverridesFile {
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch (err) {
+    throw new OverridesError(`${file}: not valid YAML: ${(err as Error).message}`);
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new OverridesError(`${file}: expected a mapping at the top level`);
+  }
+  const overrides = value as OverridesFile;
+  const requireReason = (what: string, entry: { reason?: unknown }) => {
+    if (typeof entry.reason !== "string" || entry.reason.trim() === "") {
+      throw new OverridesError(`${file}: ${what} has no 'reason'; every override must say why`);
+    }
+  };
+  if (overrides.system) requireReason("system", overrides.system);
+  for (const section of ["categories", "licenses", "defaultRoles", "surfaces"] as const) {
+    for (const entry of overrides[section] ?? []) requireReason(`${section} '${entry.id}'`, entry);
+  }
+  for (const [key, patch] of Object.entries(overrides.permissions ?? {})) {
+    requireReason(`permission '${key}'`, patch);
+  }
+  return overrides;
+}
+
+function strip<T extends Decision>(entry: T): Omit<T, "reason" | "assumed"> {
+  const { reason: _reason, assumed: _assumed, ...rest } = entry;
+  return rest;
+}
+
+function mergeById<T extends { readonly id: string }>(
+  base: readonly T[],
+  extra: readonly (T & Decision)[] | undefined,
+): T[] {
+  const out = new Map(base.map((e) => [e.id, e] as const));
+  for (const entry of extra ?? []) out.set(entry.id, strip(entry) as unknown as T);
+  return [...out.values()];
+}
+
+/** Applies overrides to an imported system; `file` names the overrides file in errors. */
+export function applyOverrides(imported: SystemFile, overrides: OverridesFile, file: string): SystemFile {
+  const permissions = new Map(imported.permissions.map((p) => [p.key, p] as const));
+  for (const [key, patch] of Object.entries(overrides.permissions ?? {})) {
+    const fields = strip(patch);
+    const existing = permissions.get(key);
+    if (existing) {
+      permissions.set(key, { ...existing, ...fields, key });
+      continue;
+    }
+    const missing = PERMISSION_FIELDS.filter((f) => f !== "key" && !(f in fields));
+    if (missing.length > 0) {
+      throw new OverridesError(
+        `${file}: permission '${key}' is not in the import, so the override must give every field; missing: ${missing.join(", ")}`,
+      );
+    }
+    permissions.set(key, { ...(fields as PermissionEntry), key });
+  }
+  const system = overrides.system ? strip(overrides.system) : {};
+  return {
+    ...imported,
+    ...system,
+    categories: mergeById(imported.categories, overrides.categories),
+    licenses: mergeById(imported.licenses, overrides.licenses),
+    defaultRoles: mergeById(imported.defaultRoles, overrides.defaultRoles),
+    surfaces: mergeById(imported.surfaces, overrides.surfaces),
+    permissions: [...permissions.values()],
+  };
+}
+
+/** Orders a system file for stable, diffable output: lists by id or key, permissions by key. */
+export function sortSystemFile(file: SystemFile): SystemFile {
+  const byId = <T extends { readonly id: string }>(xs: readonly T[]) =>
+    [...xs].sort((a, b) => a.id.localeCompare(b.id));
+  return {
+    ...file,
+    categories: byId(file.categories),
+    licenses: byId(file.licenses),
+    defaultRoles: byId(file.defaultRoles).map((r) => ({
+      ...r,
+      grants: [...r.grants].sort(),
+      required: [...r.required].sort(),
+      licenses: [...r.licenses].sort(),
+    })),
+    surfaces: byId(file.surfaces),
+    permissions: [...file.permissions].sort((a, b) => a.key.localeCompare(b.key)),
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The shape of the permission catalog: one data file per system (`catalog/data/<system>.json`),
+ * produced by that system's importer from its documentation and merged with the hand-kept
+ * overrides file (`catalog/overrides/<system>.yaml`).
+ *
+ * Inside a system's data file every key (permission, license, role, surface) is *local*
+ * (`view-contacts`); the loader qualifies them as `system/key` (`calabrio-one/view-contacts`).
+ * Requirement and implication references may be local (same system) or qualified.
+ */
+
+/** A requirement over permission keys: a key, all of a list, or any one of a list. */
+export type RequirementExpr = string | { readonly all: readonly RequirementExpr[] } | { readonly any: readonly RequirementExpr[] };
+
+/** Whether a permission is in use in the product today. */
+export type PermissionStatus = "active" | "unused";
+
+/** For systems that pair tenant-wide and own-interaction variants (`NOTES_READ_ALL` / `NOTES_READ_SELF`). */
+export type PermissionScope = "all" | "self";
+
+/** What kind of UI element a surface is. */
+export type SurfaceKind = "page" | "panel" | "tab" | "button" | "menu-item" | "widget";
+
+/** One permission as written in a system's data file. */
+export interface PermissionEntry {
+  /** Local key: the documented identifier (Zoom, CxEngage) or a slug of the name (the others). */
+  readonly key: string;
+  /** The name as the vendor shows it. */
+  readonly name: string;
+  /** Category id (a key of the system's `categories`). */
+  readonly category: string;
+  /** A short line in our own words. */
+  readonly summary: string;
+  /** Where in the product it opens something (vendor breadcrumbs such as `Application Management > Roles`). */
+  readonly pages: readonly string[];
+  /** License ids (local) any one of which suffices; empty means no license is needed. */
+  readonly licenses: readonly string[];
+  /** What must also be held; `null` when nothing. */
+  readonly requires: RequirementExpr | null;
+  /** Permissions granted along with this one (local or qualified keys). */
+  readonly implies: readonly string[];
+  /** `unused` for permissions the vendor documents as not currently used. */
+  readonly status: PermissionStatus;
+  /** Both the acting user and the target user must hold it (Calabrio "both the agent and the monitor"). */
+  readonly mutual: boolean;
+  /** `all` / `self` where the system has both variants of a permission; `null` otherwise. */
+  readonly scope: PermissionScope | null;
+}
+
+/** A category heading of a system's permission table. */
+export interface CategoryEntry {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** A license type a role can be associated with. */
+export interface LicenseEntry {
+  /** Local id: slug of the name (`quality-management`). */
+  readonly id: string;
+  readonly name: string;
+}
+
+/** A role every tenant that enables the system starts with. */
+export interface DefaultRoleEntry {
+  /** Local id (`administrator`). */
+  readonly id: string;
+  readonly name: string;
+  /** Permissions the role starts with. */
+  readonly grants: readonly string[];
+  /** Permissions that can never be revoked from it (a subset of `grants`). */
+  readonly required: readonly string[];
+  /** License ids the role starts associated with. */
+  readonly licenses: readonly string[];
+  /** Whether custom roles are based on it (iAdvize's Manager). */
+  readonly template: boolean;
+}
+
+/** A UI element whose visibility depends on permissions. */
+export interface SurfaceEntry {
+  /** Local id (`contact-management-panel`); qualified `cxengage/contact-management-panel`. */
+  readonly id: string;
+  readonly label: string;
+  readonly kind: SurfaceKind;
+  /** Vendor breadcrumb of where it lives, for people. */
+  readonly location: string;
+  /**
+   * Path pattern, relative to the application's base URL, of the pages it appears on; `*` matches
+   * any run of characters (`/calabrio-one/recordings*`). The demo app serves these paths under `/demo`.
+   */
+  readonly urlPattern: string;
+  /** CSS selector used when the page carries no `data-rolecall-surface="<qualified id>"` attribute. */
+  readonly selector: string;
+  /** What a user needs for the element to be shown. */
+  readonly requires: RequirementExpr;
+}
+
+/** One system's data file. */
+export interface SystemFile {
+  readonly id: string;
+  readonly name: string;
+  /** Which permission lets an actor run admin operations for this system in a tenant (local keys, any one). */
+  readonly roleAdministration: readonly string[];
+  readonly categories: readonly CategoryEntry[];
+  readonly licenses: readonly LicenseEntry[];
+  readonly defaultRoles: readonly DefaultRoleEntry[];
+  readonly permissions: readonly PermissionEntry[];
+  readonly surfaces: readonly SurfaceEntry[];
+}
+
+/** The ids of the five seed systems, in catalog order. */
+export const SYSTEM_IDS = ["calabrio-one", "zoom-contact-center", "cxengage", "maxcontact", "iadvize"] as const;
+
+/** Turns a vendor name into a key: lowercase, each run of characters other than a-z and 0-9 becomes one `-`, trimmed. */
+export function slugify(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}

@@ -1,0 +1,51 @@
+/**
+ * What the compiler reads: one consistent view of the store at one revision. The store produces
+ * it (in one read transaction); the engine knows nothing of SQLite.
+ */
+import type { Catalog } from "../../../catalog/catalog.js";
+
+/** A user of a tenant. */
+export interface UserRecord {
+  readonly id: string;
+  readonly displayName: string;
+  readonly active: boolean;
+  /** Role ids (tenant-wide) the user holds. */
+  readonly roleIds: readonly string[];
+}
+
+/** A role of a tenant. Roles are tenant-wide and may hold permissions of several systems. */
+export interface RoleRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: "default" | "custom";
+  /** The role it was created from, if any. */
+  readonly basedOn: string | null;
+  /** For a default role: the catalog system and local default-role id it came from. */
+  readonly defaultOf: { readonly system: string; readonly roleId: string } | null;
+  /** Qualified permission keys granted (as stored: auto-granted requirements and implications included). */
+  readonly grants: readonly string[];
+  /** Qualified license ids the role is associated with. */
+  readonly licenseIds: readonly string[];
+}
+
+/** One tenant's policy. */
+export interface TenantPolicy {
+  readonly id: string;
+  readonly name: string;
+  /** Enabled system ids. */
+  readonly systems: readonly string[];
+  /** License pool: qualified license id → seats. A tenant "has" a license when it is in the pool. */
+  readonly licenseSeats: ReadonlyMap<string, number>;
+  readonly users: readonly UserRecord[];
+  readonly roles: readonly RoleRecord[];
+}
+
+/** Everything the compiler needs, read at one revision. */
+export interface PolicySource {
+  /** Identifies the database file, so a replaced or restored file is never confused with the one before. */
+  readonly databaseId: string;
+  /** The store's revision this view was read at. */
+  readonly revision: number;
+  readonly catalog: Catalog;
+  readonly tenants: readonly TenantPolicy[];
+}
