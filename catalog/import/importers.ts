@@ -1,10 +1,5 @@
 /** The importer of each seed system: which document it reads and how it parses it. */
 import type { SYSTEM_IDS, SystemFile } from "../schema.js";
-import { calabrioOneImporter } from "./calabrio-one.js";
-import { cxengageImporter } from "./cxengage.js";
-import { iadvizeImporter } from "./iadvize.js";
-import { maxcontactImporter } from "./maxcontact.js";
-import { zoomContactCenterImporter } from "./zoom-contact-center.js";
 
 /** Turns one vendor document into a system file (before overrides). */
 export interface Importer {
@@ -13,11 +8,14 @@ export interface Importer {
   readonly parse: (text: string) => SystemFile;
 }
 
-/** Importers by system id; each lives in `catalog/import/<system>.ts`. */
-export const IMPORTERS: Readonly<Record<(typeof SYSTEM_IDS)[number], Importer>> = {
-  "calabrio-one": calabrioOneImporter,
-  "zoom-contact-center": zoomContactCenterImporter,
-  cxengage: cxengageImporter,
-  maxcontact: maxcontactImporter,
-  iadvize: iadvizeImporter,
+/**
+ * Importers by system id, each in `catalog/import/<system>.ts`, loaded on demand so importing one
+ * system never depends on the others.
+ */
+export const IMPORTERS: Readonly<Record<(typeof SYSTEM_IDS)[number], () => Promise<Importer>>> = {
+  "calabrio-one": async () => (await import("./calabrio-one.js")).calabrioOneImporter,
+  "zoom-contact-center": async () => (await import("./zoom-contact-center.js")).zoomContactCenterImporter,
+  cxengage: async () => (await import("./cxengage.js")).cxengageImporter,
+  maxcontact: async () => (await import("./maxcontact.js")).maxcontactImporter,
+  iadvize: async () => (await import("./iadvize.js")).iadvizeImporter,
 };

@@ -13,8 +13,8 @@ import { applyOverrides, parseOverrides, sortSystemFile } from "./overrides.js";
 const catalogDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Imports one system: parse its seed document, apply its overrides, sort. */
-export function importSystem(system: (typeof SYSTEM_IDS)[number], seedsDir: string): SystemFile {
-  const importer = IMPORTERS[system];
+export async function importSystem(system: (typeof SYSTEM_IDS)[number], seedsDir: string): Promise<SystemFile> {
+  const importer = await IMPORTERS[system]();
   const text = readFileSync(join(seedsDir, importer.seedFile), "utf8");
   const overridesPath = join(catalogDir, "overrides", `${system}.yaml`);
   const overrides = existsSync(overridesPath)
@@ -23,7 +23,7 @@ export function importSystem(system: (typeof SYSTEM_IDS)[number], seedsDir: stri
   return sortSystemFile(applyOverrides(importer.parse(text), overrides, overridesPath));
 }
 
-function main(argv: readonly string[]): void {
+async function main(argv: readonly string[]): Promise<void> {
   let seedsDir = resolve(catalogDir, "..", "..", "shared", "seeds");
   const systems: (typeof SYSTEM_IDS)[number][] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -33,7 +33,7 @@ function main(argv: readonly string[]): void {
     else throw new Error(`unknown argument '${arg}'; expected --seeds DIR or one of ${SYSTEM_IDS.join(", ")}`);
   }
   for (const system of systems.length > 0 ? systems : SYSTEM_IDS) {
-    const data = importSystem(system, seedsDir);
+    const data = await importSystem(system, seedsDir);
     const out = join(catalogDir, "data", `${system}.json`);
     writeFileSync(out, `${JSON.stringify(data, null, 2)}\n`);
     console.log(`${system}: ${data.permissions.length} permissions → ${out}`);
@@ -41,5 +41,8 @@ function main(argv: readonly string[]): void {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2));
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  });
 }
