@@ -2,12 +2,7 @@
  * The loaded, validated catalog: every key qualified as `system/key`. Produced by the loader
  * (`catalog/loader.ts`) from the data files; consumed by the store, the engine and CatalogService.
  */
-import type {
-  PermissionScope,
-  PermissionStatus,
-  RequirementExpr,
-  SurfaceKind,
-} from "./schema.js";
+import type { PermissionScope, PermissionStatus, RequirementExpr, SurfaceKind } from "./schema.js";
 
 /** A permission with every reference qualified (`calabrio-one/view-contacts`). */
 export interface CatalogPermission {

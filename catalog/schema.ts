@@ -9,7 +9,10 @@
  */
 
 /** A requirement over permission keys: a key, all of a list, or any one of a list. */
-export type RequirementExpr = string | { readonly all: readonly RequirementExpr[] } | { readonly any: readonly RequirementExpr[] };
+export type RequirementExpr =
+  | string
+  | { readonly all: readonly RequirementExpr[] }
+  | { readonly any: readonly RequirementExpr[] };
 
 /** Whether a permission is in use in the product today. */
 export type PermissionStatus = "active" | "unused";
@@ -107,7 +110,13 @@ export interface SystemFile {
 }
 
 /** The ids of the five seed systems, in catalog order. */
-export const SYSTEM_IDS = ["calabrio-one", "zoom-contact-center", "cxengage", "maxcontact", "iadvize"] as const;
+export const SYSTEM_IDS = [
+  "calabrio-one",
+  "zoom-contact-center",
+  "cxengage",
+  "maxcontact",
+  "iadvize",
+] as const;
 
 /** Turns a vendor name into a key: lowercase, each run of characters other than a-z and 0-9 becomes one `-`, trimmed. */
 export function slugify(name: string): string {

@@ -13,7 +13,10 @@ import { applyOverrides, parseOverrides, sortSystemFile } from "./overrides.js";
 const catalogDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Imports one system: parse its seed document, apply its overrides, sort. */
-export async function importSystem(system: (typeof SYSTEM_IDS)[number], seedsDir: string): Promise<SystemFile> {
+export async function importSystem(
+  system: (typeof SYSTEM_IDS)[number],
+  seedsDir: string,
+): Promise<SystemFile> {
   const importer = await IMPORTERS[system]();
   const text = readFileSync(join(seedsDir, importer.seedFile), "utf8");
   const overridesPath = join(catalogDir, "overrides", `${system}.yaml`);
@@ -29,8 +32,10 @@ async function main(argv: readonly string[]): Promise<void> {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--seeds") seedsDir = resolve(argv[++i] ?? "");
-    else if ((SYSTEM_IDS as readonly string[]).includes(arg)) systems.push(arg as (typeof SYSTEM_IDS)[number]);
-    else throw new Error(`unknown argument '${arg}'; expected --seeds DIR or one of ${SYSTEM_IDS.join(", ")}`);
+    else if ((SYSTEM_IDS as readonly string[]).includes(arg))
+      systems.push(arg as (typeof SYSTEM_IDS)[number]);
+    else
+      throw new Error(`unknown argument '${arg}'; expected --seeds DIR or one of ${SYSTEM_IDS.join(", ")}`);
   }
   for (const system of systems.length > 0 ? systems : SYSTEM_IDS) {
     const data = await importSystem(system, seedsDir);

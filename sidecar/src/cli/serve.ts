@@ -1,0 +1,140 @@
+/** `rolecall serve`: runs the sidecar until SIGINT or SIGTERM. */
+import { parseArgs } from "node:util";
+import { DEFAULT_OPTIONS, optionsFromEnv, type SidecarOptions, validateOptions } from "../config.js";
+import { createLogger } from "../logger.js";
+import { startSidecar } from "../sidecar.js";
+import { UsageError } from "./usage-error.js";
+
+/** Help text of `rolecall serve`. */
+export const SERVE_HELP = `Usage: rolecall serve [options]
+
+Runs the sidecar: gRPC for services, Connect + demo + metrics over HTTP.
+Builds the demo tenant in a new database.
+
+Options (environment variable in brackets):
+  --db PATH                SQLite policy store [ROLECALL_DB] (default ${DEFAULT_OPTIONS.db})
+  --grpc-addr ADDR         gRPC listener, HOST:PORT or unix:/PATH [ROLECALL_GRPC_ADDR] (default ${DEFAULT_OPTIONS.grpcAddress})
+  --http-addr ADDR         HTTP listener [ROLECALL_HTTP_ADDR] (default ${DEFAULT_OPTIONS.httpAddress})
+  --admin-token TOKEN      bootstrap admin token [ROLECALL_ADMIN_TOKEN] (default: generated into <db>.admin-token)
+  --poll-ms N              store poll interval (default ${DEFAULT_OPTIONS.pollIntervalMs})
+  --max-staleness-ms N     fail closed after this long without a successful poll (default ${DEFAULT_OPTIONS.maxStalenessMs})
+  --max-cached-users N     effective-set cache bound (default ${DEFAULT_OPTIONS.maxCachedUsers})
+  --max-message-bytes N    largest request (default ${DEFAULT_OPTIONS.maxMessageBytes})
+  --max-batch N            most items per CheckPermissions (default ${DEFAULT_OPTIONS.maxBatchItems})
+  --extension-origin O     allowed chrome-extension:// origin, repeatable [ROLECALL_EXTENSION_ORIGINS, comma-separated]
+  --grpc-require-token     PolicyService/CatalogService on gRPC need a token too
+  --tls-cert F --tls-key F [--tls-client-ca F]   TLS (and mutual TLS) for gRPC
+  --no-demo                do not build the demo tenant in a new database
+  --decision-log-rate R    fraction of decisions logged, 0..1 (default 0)
+  --log-level LEVEL        trace, debug, info, warn, error [ROLECALL_LOG_LEVEL] (default info)
+  -h, --help               this help
+`;
+
+function integer(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new UsageError(`${flag} needs a whole number, got '${value}'`);
+  return n;
+}
+
+/** Parses serve's flags over the environment and defaults. */
+export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEnv): SidecarOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      db: { type: "string" },
+      "grpc-addr": { type: "string" },
+      "http-addr": { type: "string" },
+      "admin-token": { type: "string" },
+      "poll-ms": { type: "string" },
+      "max-staleness-ms": { type: "string" },
+      "max-cached-users": { type: "string" },
+      "max-message-bytes": { type: "string" },
+      "max-batch": { type: "string" },
+      "extension-origin": { type: "string", multiple: true },
+      "grpc-require-token": { type: "boolean" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "tls-client-ca": { type: "string" },
+      "no-demo": { type: "boolean" },
+      "decision-log-rate": { type: "string" },
+      "log-level": { type: "string" },
+    },
+  });
+  const flags: { -readonly [K in keyof SidecarOptions]?: SidecarOptions[K] } = {};
+  const set = <K extends keyof SidecarOptions>(key: K, value: SidecarOptions[K] | undefined) => {
+    if (value !== undefined) flags[key] = value;
+  };
+  set("db", values.db);
+  set("grpcAddress", values["grpc-addr"]);
+  set("httpAddress", values["http-addr"]);
+  set("adminToken", values["admin-token"]);
+  set("pollIntervalMs", integer(values["poll-ms"], "--poll-ms"));
+  set("maxStalenessMs", integer(values["max-staleness-ms"], "--max-staleness-ms"));
+  set("maxCachedUsers", integer(values["max-cached-users"], "--max-cached-users"));
+  set("maxMessageBytes", integer(values["max-message-bytes"], "--max-message-bytes"));
+  set("maxBatchItems", integer(values["max-batch"], "--max-batch"));
+  set("extensionOrigins", values["extension-origin"]);
+  set("grpcRequireToken", values["grpc-require-token"]);
+  set("logLevel", values["log-level"]);
+  if (values["no-demo"]) flags.demo = false;
+  if (values["decision-log-rate"] !== undefined)
+    flags.decisionLogSampleRate = Number(values["decision-log-rate"]);
+  if (values["tls-cert"] || values["tls-key"]) {
+    if (!values["tls-cert"] || !values["tls-key"])
+      throw new UsageError("--tls-cert and --tls-key go together");
+    flags.tls = {
+      cert: values["tls-cert"],
+      key: values["tls-key"],
+      ...(values["tls-client-ca"] ? { clientCa: values["tls-client-ca"] } : {}),
+    };
+  }
+  try {
+    return validateOptions({ ...DEFAULT_OPTIONS, ...optionsFromEnv(env), ...flags });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** Runs `rolecall serve`; resolves when the sidecar has stopped. */
+export async function serve(argv: readonly string[]): Promise<number> {
+  const options = parseServeOptions(argv, process.env);
+  const logger = createLogger(options.logLevel);
+  const started = performance.now();
+  const sidecar = await startSidecar(options, logger);
+  const lines = [
+    `rolecall is serving (ready in ${Math.round(performance.now() - started)} ms)`,
+    `  gRPC:      ${sidecar.grpcAddress}`,
+    `  HTTP:      ${sidecar.httpUrl}  (Connect, /metrics, /healthz)`,
+    `  demo:      ${sidecar.httpUrl}/demo/?as=demo/dave`,
+    `  database:  ${options.db}`,
+  ];
+  if (sidecar.adminTokenFile) lines.push(`  admin token written to ${sidecar.adminTokenFile} (mode 0600)`);
+  lines.push(
+    "  extension: npm run build, then chrome://extensions → Developer mode → Load unpacked → extension/dist",
+    "Stop with Ctrl-C.",
+  );
+  process.stdout.write(`${lines.join("\n")}\n`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, "second signal: exiting now");
+        process.exit(130);
+      }
+      stopping = true;
+      logger.info({ signal }, "shutting down");
+      sidecar.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, "shutdown failed");
+          resolve(1);
+        },
+      );
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * The one place where errors become RPC status codes. Domain modules throw their own errors
+ * (StoreError with a code, UnknownPermissionError, ...); handlers never pick codes for them.
+ */
+import { Code } from "@connectrpc/connect";
+import { RpcError } from "./rpc.js";
+
+const CODE_BY_NAME: Readonly<Record<string, Code>> = {
+  INVALID_ARGUMENT: Code.InvalidArgument,
+  NOT_FOUND: Code.NotFound,
+  ALREADY_EXISTS: Code.AlreadyExists,
+  FAILED_PRECONDITION: Code.FailedPrecondition,
+  PERMISSION_DENIED: Code.PermissionDenied,
+  UNAUTHENTICATED: Code.Unauthenticated,
+  RESOURCE_EXHAUSTED: Code.ResourceExhausted,
+  UNAVAILABLE: Code.Unavailable,
+  DEADLINE_EXCEEDED: Code.DeadlineExceeded,
+};
+
+/** Domain error classes that mean "no such thing". */
+const NOT_FOUND_ERRORS = new Set(["UnknownPermissionError", "UnknownTenantError", "UnknownSurfaceError"]);
+
+/** Turns anything a handler threw into an RpcError; unexpected errors become INTERNAL without leaking details. */
+export function toRpcError(err: unknown): RpcError {
+  if (err instanceof RpcError) return err;
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string" && code in CODE_BY_NAME)
+      return new RpcError(CODE_BY_NAME[code]!, err.message);
+    if (NOT_FOUND_ERRORS.has(err.name)) return new RpcError(Code.NotFound, err.message);
+  }
+  return new RpcError(Code.Internal, "internal error; see the sidecar's log for details");
+}
+
+/** Whether an error is one the caller caused (logged at debug) rather than a fault (logged at error). */
+export function isCallerError(err: RpcError): boolean {
+  return err.code !== Code.Internal && err.code !== Code.Unknown && err.code !== Code.DataLoss;
+}

@@ -1,0 +1,145 @@
+/**
+ * Serves a ServiceBinding with @grpc/grpc-js, measured the faster gRPC server on this class of
+ * machine (TOOLCHAIN.md). Messages are (de)serialized with protobuf-es, so grpc-js never sees
+ * proto-loader objects and both listeners share one implementation.
+ */
+import { create, type DescMessage, type DescMethod, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import type * as grpc from "@grpc/grpc-js";
+import { toRpcError } from "./errors.js";
+import {
+  type RpcContext,
+  RpcError,
+  type ServiceBinding,
+  type StreamHandler,
+  type UnaryHandler,
+} from "./rpc.js";
+
+/** Called for every failed call, so the server can log and count it. */
+export type ErrorHook = (method: string, err: RpcError, cause: unknown) => void;
+
+/** Stands in for a request body that did not parse, so the handler wrapper can answer INVALID_ARGUMENT. */
+class UnparsableRequest {
+  constructor(readonly reason: string) {}
+}
+
+function deserializer(schema: DescMessage) {
+  return (bytes: Buffer): unknown => {
+    try {
+      return fromBinary(schema, bytes);
+    } catch (err) {
+      return new UnparsableRequest((err as Error).message);
+    }
+  };
+}
+
+function serializer(schema: DescMessage) {
+  // Handlers return init shapes (plain objects); create() fills defaults before encoding.
+  return (value: unknown): Buffer => Buffer.from(toBinary(schema, create(schema, value as never)));
+}
+
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+function contextOf(call: AnyCall, method: string): RpcContext {
+  let controller: AbortController | undefined;
+  const rawDeadline = call.getDeadline();
+  const deadline = rawDeadline instanceof Date ? rawDeadline.getTime() : rawDeadline;
+  const auth = call.metadata.get("authorization")[0];
+  return {
+    // Created on first use: most checks never look at the signal.
+    get signal() {
+      if (!controller) {
+        const c = new AbortController();
+        controller = c;
+        if (call.cancelled) c.abort();
+        else call.once("cancelled", () => c.abort());
+      }
+      return controller.signal;
+    },
+    deadline: Number.isFinite(deadline) ? deadline : undefined,
+    authorization: typeof auth === "string" ? auth : undefined,
+    listener: "grpc",
+    method,
+  };
+}
+
+function statusOf(err: RpcError): Partial<grpc.StatusObject> {
+  return { code: err.code as number as grpc.status, details: err.message };
+}
+
+function unaryHandler(handler: UnaryHandler<unknown, object>, method: string, onError: ErrorHook) {
+  return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    const fail = (cause: unknown) => {
+      const err = toRpcError(cause);
+      onError(method, err, cause);
+      callback(statusOf(err));
+    };
+    if (call.request instanceof UnparsableRequest) {
+      fail(
+        new RpcError(
+          Code.InvalidArgument,
+          `request body is not a valid protobuf message: ${call.request.reason}`,
+        ),
+      );
+      return;
+    }
+    try {
+      const result = handler(call.request, contextOf(call, method));
+      if (result instanceof Promise) result.then((value) => callback(null, value), fail);
+      else callback(null, result);
+    } catch (cause) {
+      fail(cause);
+    }
+  };
+}
+
+function streamHandler(handler: StreamHandler<unknown, object>, method: string, onError: ErrorHook) {
+  return async (call: grpc.ServerWritableStream<unknown, unknown>) => {
+    try {
+      if (call.request instanceof UnparsableRequest) {
+        throw new RpcError(
+          Code.InvalidArgument,
+          `request body is not a valid protobuf message: ${call.request.reason}`,
+        );
+      }
+      for await (const message of handler(call.request, contextOf(call, method))) {
+        if (call.cancelled) return;
+        call.write(message);
+      }
+      call.end();
+    } catch (cause) {
+      const err = toRpcError(cause);
+      onError(method, err, cause);
+      if (!call.cancelled) call.destroy(Object.assign(new Error(err.message), statusOf(err)));
+    }
+  };
+}
+
+/** Builds the grpc-js service definition and implementation for a binding. */
+export function toGrpcService(
+  binding: ServiceBinding,
+  onError: ErrorHook,
+): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+  const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const method of binding.service.methods as readonly DescMethod[]) {
+    const name = `${binding.service.typeName}/${method.name}`;
+    const streaming = method.methodKind === "server_streaming";
+    definition[method.localName] = {
+      path: `/${name}`,
+      requestStream: false,
+      responseStream: streaming,
+      requestSerialize: serializer(method.input),
+      requestDeserialize: deserializer(method.input),
+      responseSerialize: serializer(method.output),
+      responseDeserialize: deserializer(method.output),
+      originalName: method.name,
+    };
+    const handler = binding.handlers[method.localName];
+    if (typeof handler !== "function") throw new TypeError(`no handler for ${name}`);
+    implementation[method.localName] = streaming
+      ? streamHandler(handler as StreamHandler<unknown, object>, name, onError)
+      : unaryHandler(handler as UnaryHandler<unknown, object>, name, onError);
+  }
+  return { definition: definition as grpc.ServiceDefinition, implementation };
+}

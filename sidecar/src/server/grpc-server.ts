@@ -1,0 +1,92 @@
+/** The gRPC listener: our services, grpc.health.v1, reflection, on TCP loopback or a unix socket. */
+import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { type HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import { packageRoot } from "../package-root.js";
+import { type ErrorHook, toGrpcService } from "./grpc-adapter.js";
+import { formatHostPort, parseListenAddress } from "./listen-address.js";
+import type { ServiceBinding } from "./rpc.js";
+
+/** Certificate files for TLS; with `clientCa`, clients must present a certificate it signed. */
+export interface TlsFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly clientCa?: string;
+}
+
+/** Options of the gRPC listener. */
+export interface GrpcListenerOptions {
+  /** `host:port` or `unix:/path`. */
+  readonly address: string;
+  readonly bindings: readonly ServiceBinding[];
+  readonly health: HealthImplementation;
+  /** Largest request accepted. */
+  readonly maxMessageBytes: number;
+  /** Concurrent streams per HTTP/2 connection. */
+  readonly maxConcurrentStreams: number;
+  /** Serve TLS instead of cleartext. */
+  readonly tls?: TlsFiles | undefined;
+  readonly onError: ErrorHook;
+}
+
+/** A running gRPC listener. */
+export interface GrpcListener {
+  /** Where it listens, with the real port when 0 was asked for. */
+  readonly address: string;
+  /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then cancels the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+function credentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(
+    tls.clientCa ? readFileSync(tls.clientCa) : null,
+    [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }],
+    Boolean(tls.clientCa),
+  );
+}
+
+/** Starts the gRPC listener. */
+export async function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcListener> {
+  const parsed = parseListenAddress(options.address, "gRPC address");
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": options.maxMessageBytes,
+    "grpc.max_concurrent_streams": options.maxConcurrentStreams,
+  });
+  for (const binding of options.bindings) {
+    const { definition, implementation } = toGrpcService(binding, options.onError);
+    server.addService(definition, implementation);
+  }
+  options.health.addToServer(server);
+  const protoFiles = ["rolecall/v1/policy.proto", "rolecall/v1/catalog.proto", "rolecall/v1/admin.proto"];
+  const definitions = loadSync([...protoFiles, healthProtoPath], {
+    keepCase: true,
+    includeDirs: [join(packageRoot(), "proto")],
+  });
+  new ReflectionService(definitions).addToServer(server);
+
+  if (parsed.kind === "unix" && existsSync(parsed.path)) rmSync(parsed.path); // a stale socket from a crash
+  const target = parsed.kind === "unix" ? `unix:${parsed.path}` : formatHostPort(parsed.host, parsed.port);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(target, credentials(options.tls), (err, boundPort) =>
+      err ? reject(err) : resolve(boundPort),
+    );
+  });
+  if (parsed.kind === "unix") chmodSync(parsed.path, 0o600); // only this user's services may call
+  const address = parsed.kind === "unix" ? target : formatHostPort(parsed.host, port);
+
+  return {
+    address,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.forceShutdown(), graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Starts the real sidecar (`bin/rolecall.js serve`) as a child process on loopback ports chosen
+ * by the OS, for integration tests. Stopped by PID; a test never leaves one running.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+/** A running sidecar child process. */
+export interface SidecarProcess {
+  readonly child: ChildProcess;
+  readonly grpcAddress: string;
+  readonly httpUrl: string;
+  readonly dbPath: string;
+  readonly adminToken: string;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** Sends a signal and waits for exit; returns the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Options for a test sidecar. */
+export interface SidecarProcessOptions {
+  /** Extra `serve` flags. */
+  readonly args?: readonly string[];
+  /** Use this database instead of a fresh temporary one. */
+  readonly dbPath?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Starts a sidecar and resolves once it has printed where it listens. */
+export async function startSidecarProcess(options: SidecarProcessOptions = {}): Promise<SidecarProcess> {
+  const dir = options.dbPath ? undefined : mkdtempSync(join(tmpdir(), "rolecall-it-"));
+  const dbPath = options.dbPath ?? join(dir!, "rolecall.db");
+  const adminToken = "rc_test_bootstrap_token";
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, "bin/rolecall.js"),
+      "serve",
+      "--db",
+      dbPath,
+      "--grpc-addr",
+      "127.0.0.1:0",
+      "--http-addr",
+      "127.0.0.1:0",
+      "--log-level",
+      "warn",
+      ...(options.args ?? []),
+    ],
+    {
+      env: { ...process.env, ROLECALL_ADMIN_TOKEN: adminToken, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  const ready = await Promise.race([
+    new Promise<{ grpc: string; http: string }>((resolve) => {
+      const look = () => {
+        const grpc = /gRPC:\s+(\S+)/.exec(output)?.[1];
+        const http = /HTTP:\s+(\S+)/.exec(output)?.[1];
+        if (grpc && http) resolve({ grpc, http });
+        else setTimeout(look, 20);
+      };
+      look();
+    }),
+    exited.then((code) => {
+      throw new Error(`sidecar exited with ${code} before serving:\n${output}`);
+    }),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`sidecar did not start within 20 s:\n${output}`)), 20_000),
+    ),
+  ]);
+
+  return {
+    child,
+    grpcAddress: ready.grpc,
+    httpUrl: ready.http,
+    dbPath,
+    adminToken,
+    output: () => output,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, signal);
+      const code = await exited;
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
