@@ -6,11 +6,11 @@
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CatalogError, DEFAULT_CATALOG_DIR, formatCatalogIssue, loadCatalog } from "./loader.js";
+import { CatalogError, defaultCatalogDir, formatCatalogIssue, loadCatalog } from "./loader.js";
 
 /** Checks `dir` and returns the process exit code: 0 when the catalog is valid, 1 when not. */
 export function checkCatalog(
-  dir: string = DEFAULT_CATALOG_DIR,
+  dir: string = defaultCatalogDir(),
   out: (line: string) => void = console.log,
   err: (line: string) => void = console.error,
 ): number {
@@ -31,5 +31,5 @@ export function checkCatalog(
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const dir = process.argv[2];
-  process.exitCode = checkCatalog(dir === undefined ? DEFAULT_CATALOG_DIR : resolve(dir));
+  process.exitCode = checkCatalog(dir === undefined ? defaultCatalogDir() : resolve(dir));
 }

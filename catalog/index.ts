@@ -13,7 +13,7 @@ export {
   CatalogError,
   type CatalogIssue,
   type CatalogSource,
-  DEFAULT_CATALOG_DIR,
+  defaultCatalogDir,
   formatCatalogIssue,
   loadCatalog,
 } from "./loader.js";

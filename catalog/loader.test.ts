@@ -6,7 +6,14 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { checkCatalog } from "./check.js";
-import { buildCatalog, CatalogError, type CatalogIssue, formatCatalogIssue, loadCatalog } from "./loader.js";
+import {
+  buildCatalog,
+  CatalogError,
+  type CatalogIssue,
+  defaultCatalogDir,
+  formatCatalogIssue,
+  loadCatalog,
+} from "./loader.js";
 
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const good = join(fixtures, "good");
@@ -547,6 +554,12 @@ describe("buildCatalog validation", () => {
     expect(issues.map((i) => i.message)).toEqual([
       "permission 'manage-roles': 'mutual' must be true or false, got number 1",
     ]);
+  });
+});
+
+describe("defaultCatalogDir", () => {
+  it("finds the project's catalog/data", () => {
+    expect(defaultCatalogDir()).toBe(fileURLToPath(new URL("./data", import.meta.url)));
   });
 });
 

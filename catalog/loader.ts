@@ -3,8 +3,8 @@
  * `CatalogError` lists every problem of every file (the sidecar refuses to start on it rather
  * than serve a partial catalog), then qualifies every key as `system/key`.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, isAbsolute, join, relative } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isTraversal, parse as parseSelector } from "css-what";
 import type {
@@ -72,14 +72,26 @@ export interface CatalogSource {
   readonly data: unknown;
 }
 
-/** The directory of the real data files, `catalog/data/`. */
-export const DEFAULT_CATALOG_DIR: string = fileURLToPath(new URL("./data/", import.meta.url));
+/**
+ * The directory of the real data files, `<project>/catalog/data/`, found from this module whether
+ * it runs from `catalog/` (tsx, vitest) or bundled into `dist/` (the sidecar).
+ */
+export function defaultCatalogDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; ; dir = dirname(dir)) {
+    const candidate = join(dir, "catalog", "data");
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) break;
+  }
+  // Nothing found: name the unbundled location, so the error says where the files were expected.
+  return join(here, "data");
+}
 
 /**
  * Reads every `*.json` file in `dir` (sorted by name), validates them together and returns the
  * qualified catalog. Throws `CatalogError` listing every problem, including files that are not JSON.
  */
-export function loadCatalog(dir: string = DEFAULT_CATALOG_DIR): Catalog {
+export function loadCatalog(dir: string = defaultCatalogDir()): Catalog {
   const shown = displayPath(dir);
   let names: string[];
   try {
