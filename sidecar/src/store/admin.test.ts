@@ -1,0 +1,637 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PolicyAdmin } from "./admin.js";
+import type { HoldsFn, Principal } from "./authorize.js";
+import { readRevision } from "./revision.js";
+import { StoreError } from "./store-error.js";
+import { testCatalog } from "./test-catalog.js";
+import { createTempDatabase, dumpDatabase, type TempDatabase } from "./test-database.js";
+
+const catalog = testCatalog();
+const boot: Principal = { kind: "bootstrap" };
+const QM = "calabrio-one/quality-management";
+const ANALYTICS = "calabrio-one/analytics";
+const C = (k: string): string => `calabrio-one/${k}`;
+const SYSTEMS = ["calabrio-one", "zoom-contact-center", "cxengage", "maxcontact", "iadvize"];
+
+let temp: TempDatabase;
+let admin: PolicyAdmin;
+
+function setUp(options: { holds?: HoldsFn } = {}): void {
+  temp = createTempDatabase(catalog);
+  admin = new PolicyAdmin(temp.db, catalog, { clock: () => new Date("2026-01-02T03:04:05Z"), ...options });
+  admin.createTenant(boot, {
+    tenantId: "acme",
+    name: "Acme",
+    systems: SYSTEMS,
+    licenseSeats: { [QM]: 2, [ANALYTICS]: 1, "calabrio-one/data-management": 5 },
+  });
+}
+
+/** Runs `fn`, expecting a StoreError; returns it. */
+function failure(fn: () => unknown): StoreError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof StoreError) return e;
+    throw e;
+  }
+  throw new Error("expected a StoreError");
+}
+
+/** Expects `fn` to fail with `code` and a message matching `message`, leaving the database exactly as it was. */
+function refused(fn: () => unknown, code: StoreError["code"], message: RegExp): StoreError {
+  const before = dumpDatabase(temp.db);
+  const err = failure(fn);
+  expect(err.code).toBe(code);
+  expect(err.message).toMatch(message);
+  expect(dumpDatabase(temp.db)).toBe(before);
+  return err;
+}
+
+function grantsOf(roleId: string, tenantId = "acme"): string[] {
+  return admin
+    .listRoles(boot, { tenantId })
+    .find((r) => r.id === roleId)!
+    .grants.slice()
+    .sort();
+}
+
+afterEach(() => temp.cleanup());
+
+describe("tenants and default roles", () => {
+  beforeEach(() => setUp());
+
+  it("gives a new tenant each enabled system's default roles with the catalog's grants and licenses", () => {
+    const roles = admin.listRoles(boot, { tenantId: "acme" });
+    expect(roles.map((r) => r.id)).toEqual([
+      "calabrio-one.administrator",
+      "calabrio-one.agent",
+      "calabrio-one.supervisor",
+      "iadvize.manager",
+    ]);
+    const supervisor = roles.find((r) => r.id === "calabrio-one.supervisor")!;
+    expect(supervisor).toMatchObject({ kind: "default", name: "Supervisor", holderCount: 0 });
+    expect(supervisor.grants).toEqual([C("view-contacts"), C("play-recordings"), C("monitor-agents")]);
+    expect(supervisor.licenseIds).toEqual([QM, ANALYTICS]);
+    expect(roles.find((r) => r.id === "iadvize.manager")!.grants).toContain("iadvize/access-to-reports");
+  });
+
+  it("enables only the systems asked for", () => {
+    const { roleIds } = admin.createTenant(boot, { name: "Small Shop", systems: ["iadvize"] });
+    expect(roleIds).toEqual(["iadvize.manager"]);
+    expect(admin.listTenants(boot).map((t) => t.id)).toEqual(["acme", "small-shop"]);
+  });
+
+  it("bumps the revision exactly once per write and records change log and audit rows", () => {
+    const rev = readRevision(temp.db);
+    const { revision } = admin.createUser(boot, { tenantId: "acme", userId: "u1", displayName: "User One" });
+    expect(revision).toBe(rev + 1);
+    expect(readRevision(temp.db)).toBe(rev + 1);
+    const changes = temp.db
+      .prepare("SELECT tenant_id, kind FROM change_log WHERE revision = ?")
+      .all(revision);
+    expect(changes).toEqual([{ tenant_id: "acme", kind: "CreateUser" }]);
+    const { events } = admin.listAuditEvents(boot, { tenantId: "acme", pageSize: 1 });
+    expect(events[0]).toMatchObject({
+      actor: "bootstrap",
+      operation: "CreateUser",
+      revision,
+      before: null,
+      after: { id: "u1", displayName: "User One", active: true, roleIds: [] },
+      time: "2026-01-02T03:04:05.000Z",
+    });
+  });
+});
+
+describe("granting and revoking", () => {
+  beforeEach(() => setUp());
+
+  function qaRole(): string {
+    return admin.createRole(boot, { tenantId: "acme", name: "QA Analyst", licenseIds: [QM] }).roleId;
+  }
+
+  it("grants the first alternative of an unmet any-of requirement and reports it", () => {
+    const role = qaRole();
+    const out = admin.grantPermissions(boot, {
+      tenantId: "acme",
+      roleId: role,
+      permissions: [C("play-recordings")],
+    });
+    expect(out.autoGranted).toEqual([C("view-contacts")]);
+    expect(grantsOf(role)).toEqual([C("play-recordings"), C("view-contacts")]);
+  });
+
+  it("adds nothing for an any-of group one of whose alternatives is already held", () => {
+    const role = qaRole();
+    admin.grantPermissions(boot, {
+      tenantId: "acme",
+      roleId: role,
+      permissions: [C("view-scored-contacts")],
+    });
+    const out = admin.grantPermissions(boot, {
+      tenantId: "acme",
+      roleId: role,
+      permissions: [C("play-recordings")],
+    });
+    expect(out.autoGranted).toEqual([]);
+  });
+
+  it("grants requirements and implications transitively", () => {
+    const role = qaRole();
+    const out = admin.grantPermissions(boot, {
+      tenantId: "acme",
+      roleId: role,
+      permissions: [C("edit-evaluations"), C("create-content")],
+    });
+    expect(out.autoGranted.slice().sort()).toEqual([
+      C("play-recordings"),
+      C("view-contacts"),
+      C("view-content"),
+    ]);
+    const notes = admin.grantPermissions(boot, {
+      tenantId: "acme",
+      roleId: role,
+      permissions: ["cxengage/NOTES_READ_ALL"],
+    });
+    expect(notes.autoGranted).toEqual(["cxengage/NOTES_READ_SELF"]);
+  });
+
+  it("refuses to revoke what another grant requires, naming the dependents", () => {
+    const role = qaRole();
+    admin.grantPermissions(boot, { tenantId: "acme", roleId: role, permissions: [C("edit-evaluations")] });
+    const err = refused(
+      () =>
+        admin.revokePermissions(boot, { tenantId: "acme", roleId: role, permissions: [C("view-contacts")] }),
+      "FAILED_PRECONDITION",
+      /still required by calabrio-one\/play-recordings \(needs calabrio-one\/view-contacts\).*set cascade/,
+    );
+    expect(err.field).toBe("permissions");
+  });
+
+  it("refuses to revoke what a held grant implies", () => {
+    const role = qaRole();
+    admin.grantPermissions(boot, { tenantId: "acme", roleId: role, permissions: [C("create-content")] });
+    refused(
+      () =>
+        admin.revokePermissions(boot, { tenantId: "acme", roleId: role, permissions: [C("view-content")] }),
+      "FAILED_PRECONDITION",
+      /create-content/,
+    );
+  });
+
+  it("with cascade, revokes the dependents too, transitively", () => {
+    const role = qaRole();
+    admin.grantPermissions(boot, {
+      tenantId: "acme",
+      roleId: role,
+      permissions: [C("edit-evaluations"), C("create-content")],
+    });
+    const out = admin.revokePermissions(boot, {
+      tenantId: "acme",
+      roleId: role,
+      permissions: [C("view-contacts")],
+      cascade: true,
+    });
+    expect(out.revoked.slice().sort()).toEqual([
+      C("edit-evaluations"),
+      C("play-recordings"),
+      C("view-contacts"),
+    ]);
+    expect(grantsOf(role)).toEqual([C("create-content"), C("view-content")]);
+  });
+
+  it("keeps a grant whose any-of requirement another alternative still meets", () => {
+    const role = qaRole();
+    admin.grantPermissions(boot, {
+      tenantId: "acme",
+      roleId: role,
+      permissions: [C("view-scored-contacts"), C("view-contacts")],
+    });
+    admin.grantPermissions(boot, { tenantId: "acme", roleId: role, permissions: [C("play-recordings")] });
+    const out = admin.revokePermissions(boot, {
+      tenantId: "acme",
+      roleId: role,
+      permissions: [C("view-contacts")],
+    });
+    expect(out.revoked).toEqual([C("view-contacts")]);
+  });
+
+  it("keeps a default role's required permissions, even under cascade, but revokes the others", () => {
+    refused(
+      () =>
+        admin.revokePermissions(boot, {
+          tenantId: "acme",
+          roleId: "calabrio-one.supervisor",
+          permissions: [C("view-contacts")],
+          cascade: true,
+        }),
+      "FAILED_PRECONDITION",
+      /default role 'calabrio-one.supervisor' must keep calabrio-one\/view-contacts/,
+    );
+    const out = admin.revokePermissions(boot, {
+      tenantId: "acme",
+      roleId: "calabrio-one.supervisor",
+      permissions: [C("monitor-agents")],
+    });
+    expect(out.revoked).toEqual([C("monitor-agents")]);
+  });
+});
+
+describe("roles", () => {
+  beforeEach(() => setUp());
+
+  it("refuses to delete a default role but renames it", () => {
+    refused(
+      () => admin.deleteRole(boot, { tenantId: "acme", roleId: "calabrio-one.agent" }),
+      "FAILED_PRECONDITION",
+      /default role of calabrio-one and cannot be deleted/,
+    );
+    admin.renameRole(boot, { tenantId: "acme", roleId: "calabrio-one.agent", name: "Frontline Agent" });
+    expect(admin.listRoles(boot, { tenantId: "acme" }).find((r) => r.id === "calabrio-one.agent")!.name).toBe(
+      "Frontline Agent",
+    );
+  });
+
+  it("refuses to delete a role users hold, saying how many, and deletes it once nobody does", () => {
+    const { roleId } = admin.createRole(boot, { tenantId: "acme", name: "Night Shift" });
+    for (const u of ["u1", "u2"]) {
+      admin.createUser(boot, { tenantId: "acme", userId: u, displayName: u });
+      admin.assignRoles(boot, { tenantId: "acme", userId: u, roleIds: [roleId] });
+    }
+    refused(
+      () => admin.deleteRole(boot, { tenantId: "acme", roleId }),
+      "FAILED_PRECONDITION",
+      /held by 2 users/,
+    );
+    for (const u of ["u1", "u2"])
+      admin.unassignRoles(boot, { tenantId: "acme", userId: u, roleIds: [roleId] });
+    admin.deleteRole(boot, { tenantId: "acme", roleId });
+    expect(admin.listRoles(boot, { tenantId: "acme" }).map((r) => r.id)).not.toContain(roleId);
+  });
+
+  it("creates a role based on another as a copy of its grants and licenses", () => {
+    const { roleId } = admin.createRole(boot, {
+      tenantId: "acme",
+      name: "Senior Supervisor",
+      basedOnRoleId: "calabrio-one.supervisor",
+    });
+    const role = admin.listRoles(boot, { tenantId: "acme" }).find((r) => r.id === roleId)!;
+    expect(role).toMatchObject({
+      kind: "custom",
+      basedOn: "calabrio-one.supervisor",
+      licenseIds: [QM, ANALYTICS],
+    });
+    expect(role.grants.slice().sort()).toEqual(grantsOf("calabrio-one.supervisor"));
+    const iadvize = admin.createRole(boot, {
+      tenantId: "acme",
+      name: "Chat Lead",
+      basedOnRoleId: "iadvize.manager",
+    });
+    expect(grantsOf(iadvize.roleId)).toEqual(grantsOf("iadvize.manager"));
+  });
+
+  it("derives distinct role ids from names", () => {
+    const a = admin.createRole(boot, { tenantId: "acme", name: "Team Lead" });
+    admin.renameRole(boot, { tenantId: "acme", roleId: a.roleId, name: "Old Team Lead" });
+    const b = admin.createRole(boot, { tenantId: "acme", name: "Team Lead" });
+    expect([a.roleId, b.roleId]).toEqual(["team-lead", "team-lead-2"]);
+  });
+});
+
+describe("license seats", () => {
+  beforeEach(() => {
+    setUp();
+    for (const u of ["u1", "u2", "u3"])
+      admin.createUser(boot, { tenantId: "acme", userId: u, displayName: u });
+  });
+
+  it("refuses to give a license with no free seat to one more active user, naming license and used/seats", () => {
+    admin.assignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: ["calabrio-one.agent"] });
+    admin.assignRoles(boot, { tenantId: "acme", userId: "u2", roleIds: ["calabrio-one.agent"] });
+    // A second role with the same license does not take a second seat.
+    admin.assignRoles(boot, { tenantId: "acme", userId: "u2", roleIds: ["calabrio-one.administrator"] });
+    expect(admin.getLicenseUsage(boot, { tenantId: "acme", licenseId: QM })).toEqual({
+      licenseId: QM,
+      used: 2,
+      seats: 2,
+    });
+    refused(
+      () => admin.assignRoles(boot, { tenantId: "acme", userId: "u3", roleIds: ["calabrio-one.agent"] }),
+      "FAILED_PRECONDITION",
+      /license 'calabrio-one\/quality-management' has no free seat \(2\/2 used\)/,
+    );
+  });
+
+  it("counts only active users, and checks again when a user is activated", () => {
+    admin.assignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: ["calabrio-one.agent"] });
+    admin.assignRoles(boot, { tenantId: "acme", userId: "u2", roleIds: ["calabrio-one.agent"] });
+    admin.setUserActive(boot, { tenantId: "acme", userId: "u1", active: false });
+    admin.assignRoles(boot, { tenantId: "acme", userId: "u3", roleIds: ["calabrio-one.agent"] });
+    refused(
+      () => admin.setUserActive(boot, { tenantId: "acme", userId: "u1", active: true }),
+      "FAILED_PRECONDITION",
+      /quality-management.*2\/2/,
+    );
+  });
+
+  it("checks seats when a role held by users is associated with a license", () => {
+    admin.assignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: ["calabrio-one.agent"] });
+    admin.assignRoles(boot, { tenantId: "acme", userId: "u2", roleIds: ["calabrio-one.agent"] });
+    refused(
+      () =>
+        admin.setRoleLicenses(boot, {
+          tenantId: "acme",
+          roleId: "calabrio-one.agent",
+          licenseIds: [QM, ANALYTICS],
+        }),
+      "FAILED_PRECONDITION",
+      /license 'calabrio-one\/analytics' has no free seat \(0\/1 used\)/,
+    );
+    admin.setLicenseSeats(boot, { tenantId: "acme", licenseId: ANALYTICS, seats: 2 });
+    admin.setRoleLicenses(boot, {
+      tenantId: "acme",
+      roleId: "calabrio-one.agent",
+      licenseIds: [QM, ANALYTICS],
+    });
+  });
+
+  it("refuses to lower seats below the active users holding the license", () => {
+    admin.assignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: ["calabrio-one.agent"] });
+    refused(
+      () => admin.setLicenseSeats(boot, { tenantId: "acme", licenseId: QM, seats: 0 }),
+      "FAILED_PRECONDITION",
+      /used by 1 active user; cannot lower its seats to 0/,
+    );
+  });
+});
+
+describe("Calabrio ONE permissions need a Calabrio ONE license on the role", () => {
+  beforeEach(() => setUp());
+
+  it("refuses a grant to a role with no Calabrio ONE license", () => {
+    const { roleId } = admin.createRole(boot, { tenantId: "acme", name: "Bare" });
+    refused(
+      () => admin.grantPermissions(boot, { tenantId: "acme", roleId, permissions: [C("view-dashboards")] }),
+      "FAILED_PRECONDITION",
+      /grants calabrio-one permissions \(calabrio-one\/view-dashboards\) so it must be associated with a calabrio-one license/,
+    );
+    // Other systems' permissions need no license.
+    admin.grantPermissions(boot, {
+      tenantId: "acme",
+      roleId,
+      permissions: ["zoom-contact-center/RptWallboard:Read"],
+    });
+  });
+
+  it("refuses to remove the last Calabrio ONE license while Calabrio ONE permissions are granted", () => {
+    refused(
+      () =>
+        admin.setRoleLicenses(boot, { tenantId: "acme", roleId: "calabrio-one.supervisor", licenseIds: [] }),
+      "FAILED_PRECONDITION",
+      /must be associated with a calabrio-one license/,
+    );
+    admin.setRoleLicenses(boot, {
+      tenantId: "acme",
+      roleId: "calabrio-one.supervisor",
+      licenseIds: [ANALYTICS],
+    });
+  });
+});
+
+describe("authorization", () => {
+  const carol: Principal = { kind: "user", tenantId: "acme", userId: "carol" };
+  const dave: Principal = { kind: "user", tenantId: "acme", userId: "dave" };
+
+  beforeEach(() => {
+    setUp();
+    admin.createUser(boot, { tenantId: "acme", userId: "carol", displayName: "Carol" });
+    admin.createUser(boot, { tenantId: "acme", userId: "dave", displayName: "Dave" });
+    admin.assignRoles(boot, { tenantId: "acme", userId: "carol", roleIds: ["calabrio-one.administrator"] });
+    admin.assignRoles(boot, { tenantId: "acme", userId: "dave", roleIds: ["calabrio-one.agent"] });
+  });
+
+  it("lets a holder of a system's role-administration permission administer that system in their tenant", () => {
+    const out = admin.grantPermissions(carol, {
+      tenantId: "acme",
+      roleId: "calabrio-one.agent",
+      permissions: [C("view-scored-contacts")],
+    });
+    expect(out.granted).toEqual([C("view-scored-contacts")]);
+    expect(admin.listAuditEvents(boot, { tenantId: "acme", pageSize: 1 }).events[0]!.actor).toBe(
+      "user:acme/carol",
+    );
+  });
+
+  it("refuses a user without it, and a user acting on another system or tenant", () => {
+    refused(
+      () => admin.createRole(dave, { tenantId: "acme", name: "Mine" }),
+      "PERMISSION_DENIED",
+      /user:acme\/dave holds no role-administration permission/,
+    );
+    refused(
+      () =>
+        admin.grantPermissions(carol, {
+          tenantId: "acme",
+          roleId: "calabrio-one.agent",
+          permissions: ["zoom-contact-center/RptWallboard:Read"],
+        }),
+      "PERMISSION_DENIED",
+      /may not administer zoom-contact-center.*RoleManagement:Edit/,
+    );
+    admin.createTenant(boot, { tenantId: "other", name: "Other", systems: ["iadvize"] });
+    refused(() => admin.listRoles(carol, { tenantId: "other" }), "PERMISSION_DENIED", /only its own tenant/);
+    refused(
+      () => admin.createTenant(carol, { name: "Mine", systems: ["iadvize"] }),
+      "PERMISSION_DENIED",
+      /bootstrap only/,
+    );
+    expect(admin.listTenants(carol).map((t) => t.id)).toEqual(["acme"]);
+    expect(admin.listTenants(dave)).toEqual([]);
+  });
+
+  it("asks the pluggable holds function", () => {
+    temp.cleanup();
+    const asked: string[] = [];
+    setUp({
+      holds: (tenantId, userId, key) => {
+        asked.push(`${tenantId}/${userId}/${key}`);
+        return key === "iadvize/access-to-people";
+      },
+    });
+    admin.createUser(boot, { tenantId: "acme", userId: "erin", displayName: "Erin" });
+    const erin: Principal = { kind: "user", tenantId: "acme", userId: "erin" };
+    admin.grantPermissions(erin, {
+      tenantId: "acme",
+      roleId: "iadvize.manager",
+      permissions: ["iadvize/export-reports"],
+    });
+    expect(asked).toContain("acme/erin/iadvize/access-to-people");
+  });
+});
+
+describe("bad input is refused with the field named, writing nothing", () => {
+  beforeEach(() => {
+    setUp();
+    admin.createUser(boot, { tenantId: "acme", userId: "u1", displayName: "User One" });
+  });
+
+  it("unknown ids", () => {
+    const t = refused(
+      () => admin.createUser(boot, { tenantId: "acm", userId: "x", displayName: "X" }),
+      "NOT_FOUND",
+      /unknown tenant 'acm' \(did you mean 'acme'\?\)/,
+    );
+    expect(t.field).toBe("tenant_id");
+    refused(
+      () => admin.setUserActive(boot, { tenantId: "acme", userId: "u9", active: false }),
+      "NOT_FOUND",
+      /unknown user 'u9'/,
+    );
+    refused(
+      () => admin.deleteRole(boot, { tenantId: "acme", roleId: "nope" }),
+      "NOT_FOUND",
+      /unknown role 'nope'/,
+    );
+    const p = refused(
+      () =>
+        admin.grantPermissions(boot, {
+          tenantId: "acme",
+          roleId: "calabrio-one.agent",
+          permissions: [C("view-contact")],
+        }),
+      "NOT_FOUND",
+      /unknown permission 'calabrio-one\/view-contact' \(did you mean 'calabrio-one\/view-contacts'\?\)/,
+    );
+    expect(p.field).toBe("permissions[0]");
+    refused(
+      () => admin.setLicenseSeats(boot, { tenantId: "acme", licenseId: "calabrio-one/analytic", seats: 3 }),
+      "NOT_FOUND",
+      /unknown license 'calabrio-one\/analytic' \(did you mean 'calabrio-one\/analytics'\?\)/,
+    );
+    refused(
+      () =>
+        admin.assignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: ["calabrio-one.agent", "ghost"] }),
+      "NOT_FOUND",
+      /unknown role 'ghost'/,
+    );
+    refused(
+      () => admin.createTenant(boot, { name: "X", systems: ["zoom"] }),
+      "NOT_FOUND",
+      /unknown system 'zoom'/,
+    );
+  });
+
+  it("empty, duplicate and over-long names", () => {
+    const e = refused(
+      () => admin.createRole(boot, { tenantId: "acme", name: "  " }),
+      "INVALID_ARGUMENT",
+      /name must not be empty/,
+    );
+    expect(e.field).toBe("name");
+    refused(
+      () => admin.createRole(boot, { tenantId: "acme", name: "agent" }),
+      "ALREADY_EXISTS",
+      /'calabrio-one.agent' is already named 'agent'/,
+    );
+    refused(
+      () => admin.createTenant(boot, { tenantId: "acme2", name: "ACME", systems: ["iadvize"] }),
+      "ALREADY_EXISTS",
+      /already named/,
+    );
+    refused(
+      () => admin.createTenant(boot, { tenantId: "acme", name: "New", systems: ["iadvize"] }),
+      "ALREADY_EXISTS",
+      /tenant 'acme' already exists/,
+    );
+    refused(
+      () => admin.createUser(boot, { tenantId: "acme", userId: "u1", displayName: "Again" }),
+      "ALREADY_EXISTS",
+      /user 'u1' already exists/,
+    );
+    refused(
+      () => admin.renameRole(boot, { tenantId: "acme", roleId: "calabrio-one.agent", name: "x".repeat(201) }),
+      "INVALID_ARGUMENT",
+      /name is 201 characters long; at most 200/,
+    );
+    refused(
+      () => admin.createUser(boot, { tenantId: "acme", userId: "a b", displayName: "A" }),
+      "INVALID_ARGUMENT",
+      /user_id 'a b' contains whitespace/,
+    );
+    refused(
+      () => admin.createUser(boot, { tenantId: "acme", userId: "u".repeat(201), displayName: "A" }),
+      "INVALID_ARGUMENT",
+      /user_id is 201/,
+    );
+    refused(
+      () => admin.grantPermissions(boot, { tenantId: "acme", roleId: "calabrio-one.agent", permissions: [] }),
+      "INVALID_ARGUMENT",
+      /permissions must name at least one/,
+    );
+  });
+
+  it("negative or fractional seats", () => {
+    const e = refused(
+      () => admin.setLicenseSeats(boot, { tenantId: "acme", licenseId: QM, seats: -1 }),
+      "INVALID_ARGUMENT",
+      /seats must be a non-negative integer, got -1/,
+    );
+    expect(e.field).toBe("seats");
+    refused(
+      () => admin.setLicenseSeats(boot, { tenantId: "acme", licenseId: QM, seats: 2.5 }),
+      "INVALID_ARGUMENT",
+      /got 2.5/,
+    );
+    refused(
+      () => admin.createTenant(boot, { name: "Neg", systems: ["calabrio-one"], licenseSeats: { [QM]: -3 } }),
+      "INVALID_ARGUMENT",
+      /license_seats\[calabrio-one\/quality-management\]/,
+    );
+  });
+
+  it("a permission or license of a system the tenant has not enabled", () => {
+    admin.createTenant(boot, { tenantId: "chat", name: "Chat Only", systems: ["iadvize"] });
+    refused(
+      () =>
+        admin.grantPermissions(boot, {
+          tenantId: "chat",
+          roleId: "iadvize.manager",
+          permissions: ["cxengage/CONTACTS_READ"],
+        }),
+      "FAILED_PRECONDITION",
+      /cxengage, which the tenant has not enabled/,
+    );
+  });
+});
+
+describe("reads", () => {
+  beforeEach(() => setUp());
+
+  it("pages audit events newest first", () => {
+    for (const u of ["a", "b", "c"]) admin.createUser(boot, { tenantId: "acme", userId: u, displayName: u });
+    const first = admin.listAuditEvents(boot, { tenantId: "acme", pageSize: 2 });
+    expect(first.events.map((e) => (e.after as { id: string }).id)).toEqual(["c", "b"]);
+    const second = admin.listAuditEvents(boot, {
+      tenantId: "acme",
+      pageSize: 2,
+      pageToken: first.nextPageToken,
+    });
+    expect(second.events.map((e) => e.operation)).toEqual(["CreateUser", "CreateTenant"]);
+    expect(second.nextPageToken).toBe("");
+    expect(() => admin.listAuditEvents(boot, { pageToken: "x" })).toThrow(/page_token/);
+  });
+
+  it("lists users with their roles and tenants with seats and counts", () => {
+    admin.createUser(boot, { tenantId: "acme", userId: "u1", displayName: "One", active: false });
+    admin.assignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: ["iadvize.manager"] });
+    expect(admin.listUsers(boot, { tenantId: "acme" })).toEqual([
+      { id: "u1", displayName: "One", active: false, roleIds: ["iadvize.manager"] },
+    ]);
+    expect(admin.listTenants(boot)[0]).toMatchObject({
+      id: "acme",
+      userCount: 1,
+      roleCount: 4,
+      systems: SYSTEMS,
+    });
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * What the sidecar keeps in memory besides the compiled policy: token principals (so a call's
+ * authentication never touches SQLite) and the registered apps (for ResolveSurfaces).
+ */
+import type { AppRegistration, SubjectSource } from "../apps/app-registry.js";
+import type { Principal } from "./authorize.js";
+import type { Db } from "./database.js";
+
+/** Live tokens by SHA-256 hex. */
+export function readTokenPrincipals(db: Db): Map<string, Principal> {
+  const rows = db
+    .prepare("SELECT hash, principal_kind, tenant_id, user_id FROM admin_tokens WHERE revoked_at IS NULL")
+    .all() as { hash: string; principal_kind: string; tenant_id: string | null; user_id: string | null }[];
+  const out = new Map<string, Principal>();
+  for (const row of rows) {
+    if (row.principal_kind === "bootstrap") out.set(row.hash, { kind: "bootstrap" });
+    else if (row.tenant_id !== null && row.user_id !== null) {
+      out.set(row.hash, { kind: "user", tenantId: row.tenant_id, userId: row.user_id });
+    }
+  }
+  return out;
+}
+
+/** Stored shape of an app's pages (JSON in `app_registrations.url_patterns`). */
+interface StoredPage {
+  readonly pattern: string;
+  readonly surfaces: readonly string[];
+}
+
+/** Registered apps by tenant. */
+export function readAppRegistrations(db: Db): Map<string, AppRegistration[]> {
+  const rows = db
+    .prepare(
+      "SELECT tenant_id, app_id, name, base_url, url_patterns, selector_overrides, subject_source FROM app_registrations ORDER BY tenant_id, app_id",
+    )
+    .all() as {
+    tenant_id: string;
+    app_id: string;
+    name: string;
+    base_url: string;
+    url_patterns: string;
+    selector_overrides: string;
+    subject_source: string;
+  }[];
+  const out = new Map<string, AppRegistration[]>();
+  for (const row of rows) {
+    const pages = JSON.parse(row.url_patterns) as StoredPage[];
+    const selectors = JSON.parse(row.selector_overrides) as Record<string, string>;
+    const app: AppRegistration = {
+      appId: row.app_id,
+      name: row.name,
+      baseUrl: row.base_url,
+      pages: pages.map((p) => ({ urlPattern: p.pattern, surfaceIds: p.surfaces })),
+      selectors: Object.entries(selectors).map(([surfaceId, selector]) => ({ surfaceId, selector })),
+      subject: JSON.parse(row.subject_source) as SubjectSource,
+    };
+    const list = out.get(row.tenant_id);
+    if (list) list.push(app);
+    else out.set(row.tenant_id, [app]);
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PolicyAdmin } from "./admin.js";
+import type { Principal } from "./authorize.js";
+import { importCatalog } from "./catalog-import.js";
+import { openDatabase } from "./database.js";
+import {
+  readChangesSince,
+  readPolicySource,
+  readPolicySourceForTenants,
+  readRevision,
+} from "./read-policy.js";
+import { catalogFromSystems, PLAIN_PERMISSION_COUNT, testCatalog } from "./test-catalog.js";
+import { createTempDatabase, type TempDatabase } from "./test-database.js";
+
+const catalog = testCatalog();
+const boot: Principal = { kind: "bootstrap" };
+let temp: TempDatabase;
+let admin: PolicyAdmin;
+
+beforeEach(() => {
+  temp = createTempDatabase(catalog);
+  admin = new PolicyAdmin(temp.db, catalog);
+  admin.createTenant(boot, {
+    tenantId: "acme",
+    name: "Acme",
+    systems: ["calabrio-one", "maxcontact"],
+    licenseSeats: { "calabrio-one/quality-management": 10 },
+  });
+  admin.createTenant(boot, { tenantId: "beta", name: "Beta", systems: ["iadvize"] });
+});
+afterEach(() => temp.cleanup());
+
+describe("readPolicySource", () => {
+  it("returns every tenant with its users, roles, grants, licenses and seats at the current revision", () => {
+    admin.createUser(boot, { tenantId: "acme", userId: "alice", displayName: "Alice" });
+    admin.assignRoles(boot, { tenantId: "acme", userId: "alice", roleIds: ["calabrio-one.agent"] });
+    const source = readPolicySource(temp.db, catalog);
+    expect(source.revision).toBe(readRevision(temp.db));
+    expect(source.databaseId).toMatch(/-/);
+    expect(source.catalog).toBe(catalog);
+    expect(source.tenants.map((t) => t.id)).toEqual(["acme", "beta"]);
+    const acme = source.tenants[0]!;
+    expect(acme.systems).toEqual(["calabrio-one", "maxcontact"]);
+    expect([...acme.licenseSeats]).toEqual([["calabrio-one/quality-management", 10]]);
+    expect(acme.users).toEqual([
+      { id: "alice", displayName: "Alice", active: true, roleIds: ["calabrio-one.agent"] },
+    ]);
+    expect(acme.roles.find((r) => r.id === "calabrio-one.agent")).toEqual({
+      id: "calabrio-one.agent",
+      name: "Agent",
+      kind: "default",
+      basedOn: null,
+      defaultOf: { system: "calabrio-one", roleId: "agent" },
+      grants: ["calabrio-one/view-contacts"],
+      licenseIds: ["calabrio-one/quality-management"],
+    });
+  });
+
+  it("reads only the tenants asked for", () => {
+    const source = readPolicySourceForTenants(temp.db, catalog, ["beta", "nope"]);
+    expect(source.tenants.map((t) => t.id)).toEqual(["beta"]);
+    expect(source.removedTenantIds).toEqual(["nope"]);
+    expect(source.tenants[0]!.roles.map((r) => r.id)).toEqual(["iadvize.manager"]);
+  });
+});
+
+describe("readChangesSince", () => {
+  it("names the tenants changed after a revision, and everything after a catalog import", () => {
+    const start = readRevision(temp.db);
+    admin.createUser(boot, { tenantId: "beta", userId: "b1", displayName: "B" });
+    expect(readChangesSince(temp.db, start)).toMatchObject({
+      revision: start + 1,
+      all: false,
+      tenantIds: ["beta"],
+    });
+    admin.createUser(boot, { tenantId: "acme", userId: "a1", displayName: "A" });
+    expect(readChangesSince(temp.db, start).tenantIds).toEqual(["acme", "beta"]);
+    expect(readChangesSince(temp.db, start + 2).tenantIds).toEqual([]);
+    // Same catalog again: nothing changes; a different one: every tenant is affected.
+    expect(importCatalog(temp.db, catalog).changed).toBe(false);
+    const smaller = catalogFromSystems(catalog.systems.slice(0, 2));
+    expect(importCatalog(temp.db, smaller)).toEqual({ revision: start + 3, changed: true });
+    expect(readChangesSince(temp.db, start + 2)).toMatchObject({ all: true, tenantIds: [] });
+    const stored = temp.db.prepare("SELECT COUNT(*) FROM catalog_permissions").pluck().get();
+    expect(stored).toBe(smaller.permissions.size);
+  });
+});
+
+describe("a reader in one process while a writer commits in another", () => {
+  it("always sees one whole revision, never a mix", async () => {
+    const { roleId } = admin.createRole(boot, { tenantId: "acme", name: "Campaigns" });
+    const r0 = readRevision(temp.db);
+    const writes = 200;
+    const reader = openDatabase(temp.path, { readonly: true });
+    const script = fileURLToPath(new URL("./test-writer-process.ts", import.meta.url));
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", script, temp.path, "acme", roleId, String(writes)],
+      {
+        stdio: ["ignore", "inherit", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    let done = false;
+    void exited.then(() => {
+      done = true;
+    });
+    const seen = new Set<number>();
+    let reads = 0;
+    try {
+      while (!done) {
+        const source = readPolicySource(reader, catalog);
+        const k = source.revision - r0;
+        const grants = source.tenants
+          .find((t) => t.id === "acme")!
+          .roles.find((r) => r.id === roleId)!.grants;
+        // The k-th write grants all (odd k) or revokes all (even k): a torn read would show another count.
+        expect(grants.length).toBe(k % 2 === 1 ? PLAIN_PERMISSION_COUNT : 0);
+        seen.add(source.revision);
+        reads++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(await exited, stderr).toBe(0);
+      const last = readPolicySource(reader, catalog);
+      expect(last.revision).toBe(r0 + writes);
+      expect(reads).toBeGreaterThan(5);
+      expect(seen.size).toBeGreaterThan(2);
+    } finally {
+      reader.close();
+    }
+  }, 60_000);
+});

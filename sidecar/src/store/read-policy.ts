@@ -1,0 +1,191 @@
+/**
+ * What the sync watcher reads: the policy source for the compiler, read in one read transaction
+ * so it is exactly one revision, and the change log that says which tenants a new revision touched.
+ */
+import type { Catalog } from "../../../catalog/catalog.js";
+import type { PolicySource, RoleRecord, TenantPolicy, UserRecord } from "../policy/policy-source.js";
+import type { Db } from "./database.js";
+import { readDatabaseId, readRevision } from "./revision.js";
+
+export { readRevision } from "./revision.js";
+
+/** Which tenants changed after a revision. */
+export interface ChangeSet {
+  /** The revision read up to. */
+  readonly revision: number;
+  /** The database id, so a reader notices a restored file. */
+  readonly databaseId: string;
+  /** `true` when everything must be recompiled (catalog import, restore). */
+  readonly all: boolean;
+  /** Tenants with changes after the given revision (empty when `all`). */
+  readonly tenantIds: readonly string[];
+}
+
+interface TenantRowRaw {
+  id: string;
+  name: string;
+}
+
+function readTenants(db: Db, tenantIds: readonly string[] | null): TenantPolicy[] {
+  // Table-wide reads grouped in memory: a few statements however many tenants there are.
+  const filter = tenantIds === null ? "" : "WHERE tenant_id IN (SELECT value FROM json_each(?))";
+  const args = tenantIds === null ? [] : [JSON.stringify(tenantIds)];
+  const tenantFilter = tenantIds === null ? "" : "WHERE id IN (SELECT value FROM json_each(?))";
+  const tenants = db
+    .prepare(`SELECT id, name FROM tenants ${tenantFilter} ORDER BY id`)
+    .all(...args) as TenantRowRaw[];
+  const group = <T>(rows: T[], tenantOf: (row: T) => string): Map<string, T[]> => {
+    const map = new Map<string, T[]>();
+    for (const row of rows) {
+      const key = tenantOf(row);
+      const list = map.get(key);
+      if (list === undefined) map.set(key, [row]);
+      else list.push(row);
+    }
+    return map;
+  };
+  const systems = group(
+    db.prepare(`SELECT tenant_id, system_id FROM tenant_systems ${filter} ORDER BY rowid`).all(...args) as {
+      tenant_id: string;
+      system_id: string;
+    }[],
+    (r) => r.tenant_id,
+  );
+  const pools = group(
+    db.prepare(`SELECT tenant_id, license_id, seats FROM license_pools ${filter}`).all(...args) as {
+      tenant_id: string;
+      license_id: string;
+      seats: number;
+    }[],
+    (r) => r.tenant_id,
+  );
+  const pairKey = (tenant: string, id: string): string => `${tenant}\u0000${id}`;
+  const pairs = (sql: string): Map<string, string[]> => {
+    const map = new Map<string, string[]>();
+    for (const row of db
+      .prepare(sql)
+      .raw()
+      .iterate(...args) as IterableIterator<[string, string, string]>) {
+      const key = pairKey(row[0], row[1]);
+      const list = map.get(key);
+      if (list === undefined) map.set(key, [row[2]]);
+      else list.push(row[2]);
+    }
+    return map;
+  };
+  const userRoles = pairs(`SELECT tenant_id, user_id, role_id FROM user_roles ${filter} ORDER BY rowid`);
+  const grants = pairs(`SELECT tenant_id, role_id, permission_key FROM role_grants ${filter} ORDER BY rowid`);
+  const roleLicenses = pairs(
+    `SELECT tenant_id, role_id, license_id FROM role_licenses ${filter} ORDER BY rowid`,
+  );
+  const users = group(
+    db
+      .prepare(`SELECT tenant_id, id, display_name, active FROM users ${filter} ORDER BY tenant_id, id`)
+      .all(...args) as {
+      tenant_id: string;
+      id: string;
+      display_name: string;
+      active: number;
+    }[],
+    (r) => r.tenant_id,
+  );
+  const roles = group(
+    db
+      .prepare(
+        `SELECT tenant_id, id, name, kind, based_on, default_system, default_role FROM roles ${filter} ORDER BY rowid`,
+      )
+      .all(...args) as {
+      tenant_id: string;
+      id: string;
+      name: string;
+      kind: "default" | "custom";
+      based_on: string | null;
+      default_system: string | null;
+      default_role: string | null;
+    }[],
+    (r) => r.tenant_id,
+  );
+  return tenants.map((t) => ({
+    id: t.id,
+    name: t.name,
+    systems: (systems.get(t.id) ?? []).map((r) => r.system_id),
+    licenseSeats: new Map((pools.get(t.id) ?? []).map((r) => [r.license_id, r.seats])),
+    users: (users.get(t.id) ?? []).map(
+      (u): UserRecord => ({
+        id: u.id,
+        displayName: u.display_name,
+        active: u.active === 1,
+        roleIds: userRoles.get(pairKey(t.id, u.id)) ?? [],
+      }),
+    ),
+    roles: (roles.get(t.id) ?? []).map(
+      (r): RoleRecord => ({
+        id: r.id,
+        name: r.name,
+        kind: r.kind,
+        basedOn: r.based_on,
+        defaultOf:
+          r.default_system === null || r.default_role === null
+            ? null
+            : { system: r.default_system, roleId: r.default_role },
+        grants: grants.get(pairKey(t.id, r.id)) ?? [],
+        licenseIds: roleLicenses.get(pairKey(t.id, r.id)) ?? [],
+      }),
+    ),
+  }));
+}
+
+/** The whole policy at one revision, read in one read transaction. */
+export function readPolicySource(db: Db, catalog: Catalog): PolicySource {
+  return db
+    .transaction(
+      (): PolicySource => ({
+        databaseId: readDatabaseId(db),
+        revision: readRevision(db),
+        catalog,
+        tenants: readTenants(db, null),
+      }),
+    )
+    .deferred();
+}
+
+/**
+ * The policy of some tenants only (for an incremental compile), at one revision. An asked-for id
+ * with no tenant (gone after a restore) is listed in `removedTenantIds`.
+ */
+export function readPolicySourceForTenants(
+  db: Db,
+  catalog: Catalog,
+  tenantIds: readonly string[],
+): PolicySource {
+  return db
+    .transaction((): PolicySource => {
+      const tenants = readTenants(db, tenantIds);
+      const found = new Set(tenants.map((t) => t.id));
+      return {
+        databaseId: readDatabaseId(db),
+        revision: readRevision(db),
+        catalog,
+        tenants,
+        removedTenantIds: [...new Set(tenantIds)].filter((id) => !found.has(id)),
+      };
+    })
+    .deferred();
+}
+
+/** The tenants changed after `since`, up to the current revision (read together, in one transaction). */
+export function readChangesSince(db: Db, since: number): ChangeSet {
+  return db
+    .transaction((): ChangeSet => {
+      const revision = readRevision(db);
+      const databaseId = readDatabaseId(db);
+      const rows = db
+        .prepare("SELECT DISTINCT tenant_id FROM change_log WHERE revision > ? AND revision <= ?")
+        .pluck()
+        .all(since, revision) as (string | null)[];
+      // A reader ahead of the store (a restored older file) cannot trust the log: recompile everything.
+      const all = since > revision || rows.includes(null);
+      return { revision, databaseId, all, tenantIds: all ? [] : (rows as string[]).sort() };
+    })
+    .deferred();
+}

@@ -1,0 +1,22 @@
+/**
+ * A writer for the two-process test, run as a child process (`node --import tsx`): alternately
+ * grants and revokes every plain MaxContact permission of one role, one admin write each.
+ * Usage: test-writer-process.ts <db path> <tenant id> <role id> <writes>
+ */
+import { PolicyAdmin } from "./admin.js";
+import { openDatabase } from "./database.js";
+import { PLAIN_PERMISSION_COUNT, testCatalog } from "./test-catalog.js";
+
+const [path, tenantId, roleId, writes] = process.argv.slice(2);
+if (path === undefined || tenantId === undefined || roleId === undefined || writes === undefined) {
+  throw new Error("usage: test-writer-process.ts <db path> <tenant id> <role id> <writes>");
+}
+const catalog = testCatalog();
+const db = openDatabase(path);
+const admin = new PolicyAdmin(db, catalog);
+const permissions = Array.from({ length: PLAIN_PERMISSION_COUNT }, (_, i) => `maxcontact/campaign-${i}`);
+for (let k = 1; k <= Number(writes); k++) {
+  if (k % 2 === 1) admin.grantPermissions({ kind: "bootstrap" }, { tenantId, roleId, permissions });
+  else admin.revokePermissions({ kind: "bootstrap" }, { tenantId, roleId, permissions });
+}
+db.close();

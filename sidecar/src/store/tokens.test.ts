@@ -1,0 +1,45 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PolicyAdmin } from "./admin.js";
+import { testCatalog } from "./test-catalog.js";
+import { createTempDatabase, type TempDatabase } from "./test-database.js";
+import { createToken, hashToken, revokeToken, verifyToken } from "./tokens.js";
+
+let temp: TempDatabase;
+beforeEach(() => {
+  const catalog = testCatalog();
+  temp = createTempDatabase(catalog);
+  const admin = new PolicyAdmin(temp.db, catalog);
+  admin.createTenant({ kind: "bootstrap" }, { tenantId: "acme", name: "Acme", systems: ["iadvize"] });
+  admin.createUser({ kind: "bootstrap" }, { tenantId: "acme", userId: "carol", displayName: "Carol" });
+});
+afterEach(() => temp.cleanup());
+
+describe("admin tokens", () => {
+  it("hands out an rc_ token once and keeps only its SHA-256", () => {
+    const { token, id } = createToken(temp.db, { kind: "user", tenantId: "acme", userId: "carol" });
+    expect(token).toMatch(/^rc_[A-Za-z0-9_-]{43}$/);
+    expect(id).toBe(hashToken(token));
+    const stored = JSON.stringify(temp.db.prepare("SELECT * FROM admin_tokens").all());
+    expect(stored).not.toContain(token.slice(3));
+    expect(verifyToken(temp.db, token)).toEqual({ kind: "user", tenantId: "acme", userId: "carol" });
+  });
+
+  it("verifies a bootstrap token and rejects unknown, malformed and revoked ones", () => {
+    const { token } = createToken(temp.db, { kind: "bootstrap" }, { label: "ci" });
+    expect(verifyToken(temp.db, token)).toEqual({ kind: "bootstrap" });
+    expect(verifyToken(temp.db, `${token}x`)).toBeNull();
+    expect(verifyToken(temp.db, "not-a-token")).toBeNull();
+    expect(revokeToken(temp.db, token)).toBe(true);
+    expect(revokeToken(temp.db, token)).toBe(false);
+    expect(verifyToken(temp.db, token)).toBeNull();
+  });
+
+  it("revokes by id and refuses a token for an unknown user", () => {
+    const { token, id } = createToken(temp.db, { kind: "bootstrap" });
+    expect(revokeToken(temp.db, id)).toBe(true);
+    expect(verifyToken(temp.db, token)).toBeNull();
+    expect(() => createToken(temp.db, { kind: "user", tenantId: "acme", userId: "zed" })).toThrow(
+      /unknown user 'zed'/,
+    );
+  });
+});
