@@ -1,25 +1,39 @@
 /**
- * Composes a running sidecar: store, catalog, engine, sync watcher, gRPC and HTTP listeners,
+ * Composes a running sidecar: catalog, store, engine, sync watcher, gRPC and HTTP listeners,
  * health and metrics. `rolecall serve` and the integration tests start it the same way.
  */
+import { existsSync } from "node:fs";
 import { HealthImplementation } from "grpc-health-check";
+import type { Catalog } from "../../catalog/catalog.js";
+import { loadCatalog } from "../../catalog/loader.js";
+import { AppRegistry } from "./apps/app-registry.js";
 import { loadBootstrapToken } from "./bootstrap-token.js";
 import type { SidecarOptions } from "./config.js";
+import { createDemoRoute, demoAppRegistration } from "./demo/index.js";
 import type { Logger } from "./logger.js";
+import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js";
+import { adminService } from "./server/admin-service.js";
+import { createAuthenticator } from "./server/auth.js";
+import { catalogService } from "./server/catalog-service.js";
 import { isCallerError } from "./server/errors.js";
 import type { ErrorHook } from "./server/grpc-adapter.js";
 import { type GrpcListener, startGrpcListener } from "./server/grpc-server.js";
 import { type HttpListener, type PlainRoute, startHttpListener } from "./server/http-server.js";
 import { createMetrics, metricsRoute } from "./server/metrics.js";
-import type { ServiceBinding } from "./server/rpc.js";
+import { policyService } from "./server/policy-service.js";
+import { PolicyAdmin } from "./store/admin.js";
+import { importCatalog } from "./store/catalog-import.js";
+import type { Db } from "./store/database.js";
+import { seedDemo } from "./store/demo.js";
+import { openStore } from "./store/open-store.js";
+import { readRevision } from "./store/revision.js";
+import { hashToken } from "./store/tokens.js";
+import { RevisionFeed } from "./sync/revision-feed.js";
+import { RevisionGate } from "./sync/revision-gate.js";
+import { SyncWatcher } from "./sync/sync-watcher.js";
 
 /** Service names reported by grpc.health.v1 ("" is the whole server). */
-export const HEALTH_SERVICES = [
-  "",
-  "rolecall.v1.PolicyService",
-  "rolecall.v1.CatalogService",
-  "rolecall.v1.AdminService",
-];
+export const HEALTH_SERVICES = ["", "rolecall.v1.PolicyService", "rolecall.v1.CatalogService", "rolecall.v1.AdminService"];
 
 /** A running sidecar. */
 export interface Sidecar {
@@ -27,6 +41,8 @@ export interface Sidecar {
   readonly httpUrl: string;
   /** Path of a bootstrap token file created by this start, if any. */
   readonly adminTokenFile: string | undefined;
+  /** Whether this start created the database (and the demo tenant). */
+  readonly createdDatabase: boolean;
   /** Stops accepting, finishes in-flight calls within the grace period, closes the store. */
   close(): Promise<void>;
 }
@@ -41,23 +57,139 @@ function healthRoute(isServing: () => boolean): PlainRoute {
   };
 }
 
-/** Starts a sidecar with the given options. */
+/** Whether a user holds a permission, per the engine's effective set (false for unknown ids). */
+function holdsVia(engine: PolicyEngine) {
+  return (tenantId: string, userId: string, key: string): boolean => {
+    try {
+      return engine.snapshot !== undefined && engine.check(tenantId, userId, { permission: key }).allowed;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** Opens the store, brings its catalog up to date and, for a new file, builds the demo tenant. */
+function prepareStore(options: SidecarOptions, catalog: Catalog, engine: PolicyEngine, logger: Logger) {
+  const created = !existsSync(options.db);
+  const db: Db = openStore(options.db);
+  try {
+    const imported = importCatalog(db, catalog);
+    if (imported.changed) logger.info({ revision: imported.revision }, "catalog imported into the store");
+    const admin = new PolicyAdmin(db, catalog, { holds: holdsVia(engine) });
+    if (created && options.demo) {
+      const demo = seedDemo(admin, catalog);
+      logger.info({ revision: demo.revision, skipped: demo.skipped }, "demo tenant created");
+    }
+    return { db, admin, created };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Starts a sidecar with the given options. Throws (and leaves nothing running) when it cannot serve. */
 export async function startSidecar(options: SidecarOptions, logger: Logger): Promise<Sidecar> {
+  const catalog = loadCatalog(); // a broken catalog refuses the start: never serve a partial one
   const metrics = createMetrics();
+  const engine = createPolicyEngine({ maxCachedUsers: options.maxCachedUsers });
+  const { db, admin, created } = prepareStore(options, catalog, engine, logger);
+  const bootstrap = loadBootstrapToken(options.db, options.adminToken);
+
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "NOT_SERVING"])));
   let serving = false;
   const setServing = (value: boolean) => {
     serving = value;
     for (const s of HEALTH_SERVICES) health.setStatus(s, value ? "SERVING" : "NOT_SERVING");
   };
-  const bootstrap = loadBootstrapToken(options.db, options.adminToken);
+
+  const gate = new RevisionGate();
+  const feed = new RevisionFeed();
+  const watcher = new SyncWatcher({
+    dbPath: options.db,
+    catalog,
+    engine,
+    gate,
+    feed,
+    pollIntervalMs: options.pollIntervalMs,
+    maxStalenessMs: options.maxStalenessMs,
+    onReload: (e) => {
+      metrics.reloadDuration.observe(e.durationMs / 1000);
+      metrics.snapshotRevision.set(e.revision);
+      logger.debug({ revision: e.revision, tenants: e.tenantIds, full: e.full, ms: e.durationMs }, "policy reloaded");
+    },
+    onFailure: (err, consecutive) => {
+      metrics.syncFailures.inc();
+      // Log the first failure of a run and then every 100th, not every 20 ms poll.
+      if (consecutive === 1 || consecutive % 100 === 0) {
+        logger.warn({ err: (err as Error).message, consecutive }, "store poll failed; serving the last good snapshot");
+      }
+    },
+    onHealth: (healthy) => {
+      setServing(healthy);
+      logger.warn({ healthy }, healthy ? "sync healthy again" : "sync stale: failing closed");
+    },
+  });
+  try {
+    watcher.start();
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 
   const onError: ErrorHook = (method, err, cause) => {
     metrics.rpcErrors.inc({ method, code: String(err.code) });
     if (isCallerError(err)) logger.debug({ method, code: err.code, msg: err.message }, "call refused");
     else logger.error({ method, err: cause }, "call failed");
   };
-  const bindings: ServiceBinding[] = [];
+  const holds = holdsVia(engine);
+  const auth = createAuthenticator({
+    bootstrapToken: bootstrap.token,
+    tokens: { principalOf: (token) => watcher.directory.tokens.get(hashToken(token)) },
+    grpcRequireToken: options.grpcRequireToken,
+    isRoleAdministrator: (tenantId, userId) =>
+      catalog.systems.some((s) => s.roleAdministration.some((key) => holds(tenantId, userId, key))),
+    onRefused: (ctx, code, message) => logger.info({ method: ctx.method, listener: ctx.listener, code, message }, "refused"),
+  });
+
+  // The demo app's registration needs the HTTP URL, known only once the listener is bound.
+  let demoRegistration: ReturnType<typeof demoAppRegistration> | undefined;
+  let apps: { source: unknown; registry: AppRegistry } | undefined;
+  const appRegistry = () => {
+    const source = watcher.directory.apps;
+    if (apps?.source !== source) {
+      const shared = demoRegistration ? [{ ...demoRegistration, selectors: [] }] : [];
+      apps = { source, registry: new AppRegistry(source, shared) };
+    }
+    return apps.registry;
+  };
+
+  const bindings = [
+    policyService({
+      catalog,
+      engine,
+      gate,
+      feed,
+      auth,
+      apps: appRegistry,
+      failClosedReason: () => watcher.failClosedReason(),
+      maxBatchItems: options.maxBatchItems,
+      onDecision: (reason) => metrics.checks.inc({ reason }),
+    }),
+    catalogService(catalog),
+    adminService({ admin, auth, storeRevision: () => readRevision(db) }),
+  ];
+  const demoRoute = createDemoRoute({
+    catalog,
+    decide: (tenantId, userId, surfaceIds) => {
+      try {
+        const decisions = engine.resolveSurfaces(tenantId, userId, surfaceIds);
+        if (decisions.some((d) => d.reason === "USER_UNKNOWN")) return undefined;
+        return new Map(decisions.map((d) => [d.surface, d.allowed]));
+      } catch {
+        return undefined;
+      }
+    },
+  });
 
   let grpc: GrpcListener | undefined;
   let http: HttpListener | undefined;
@@ -74,7 +206,16 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     http = await startHttpListener({
       address: options.httpAddress,
       bindings,
-      routes: [healthRoute(() => serving), metricsRoute(metrics, () => {})],
+      routes: [
+        healthRoute(() => serving),
+        metricsRoute(metrics, () => {
+          const stats = engine.cacheStats();
+          metrics.cacheHits.set(stats.hits);
+          metrics.cacheMisses.set(stats.misses);
+          metrics.syncAge.set(watcher.ageMs / 1000);
+        }),
+        demoRoute,
+      ],
       extensionOrigins: options.extensionOrigins,
       maxMessageBytes: options.maxMessageBytes,
       maxTimeoutMs: options.maxTimeoutMs,
@@ -82,21 +223,24 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     });
   } catch (err) {
     await grpc?.close(0);
+    watcher.stop();
+    db.close();
     throw err;
   }
-  setServing(true);
+  demoRegistration = demoAppRegistration(catalog, http.url);
+  setServing(engine.snapshot !== undefined);
   const listeners = { grpc, http };
 
   return {
     grpcAddress: listeners.grpc.address,
     httpUrl: listeners.http.url,
     adminTokenFile: bootstrap.createdAt,
+    createdDatabase: created,
     async close() {
       setServing(false);
-      await Promise.all([
-        listeners.grpc.close(options.shutdownGraceMs),
-        listeners.http.close(options.shutdownGraceMs),
-      ]);
+      await Promise.all([listeners.grpc.close(options.shutdownGraceMs), listeners.http.close(options.shutdownGraceMs)]);
+      watcher.stop();
+      db.close();
     },
   };
 }

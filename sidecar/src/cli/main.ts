@@ -1,5 +1,17 @@
 /** The `rolecall` command line: a table of subcommands. */
+import { ADMIN_HELP, adminCommand } from "./admin.js";
+import { CHECK_HELP, checkCommand, EFFECTIVE_HELP, effectiveCommand } from "./check.js";
 import { SERVE_HELP, serve } from "./serve.js";
+import {
+  EXPORT_HELP,
+  exportCommand,
+  IMPORT_HELP,
+  importCatalogCommand,
+  RESTORE_HELP,
+  restoreCommand,
+  TOKEN_HELP,
+  tokenCommand,
+} from "./store-commands.js";
 import { UsageError } from "./usage-error.js";
 
 /** A subcommand: its one-line summary, help text and entry point (resolving to an exit code). */
@@ -11,6 +23,13 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   serve: { summary: "run the sidecar (what `npm start` runs)", help: SERVE_HELP, run: serve },
+  check: { summary: "decide one permission for one user", help: CHECK_HELP, run: checkCommand },
+  effective: { summary: "list a user's effective permissions", help: EFFECTIVE_HELP, run: effectiveCommand },
+  admin: { summary: "tenants, users, roles, grants, licenses, apps", help: ADMIN_HELP, run: adminCommand },
+  token: { summary: "create or revoke API tokens", help: TOKEN_HELP, run: tokenCommand },
+  "import-catalog": { summary: "load catalog/data into the store", help: IMPORT_HELP, run: importCatalogCommand },
+  export: { summary: "online backup of the store", help: EXPORT_HELP, run: exportCommand },
+  restore: { summary: "restore the store from a backup", help: RESTORE_HELP, run: restoreCommand },
 };
 
 function mainHelp(): string {

@@ -14,7 +14,10 @@ import {
   type Principal,
   principalLabel,
 } from "./authorize.js";
+import type { AppRegistration } from "../apps/app-registry.js";
+import { checkAppRegistration } from "./app-validation.js";
 import type { Db } from "./database.js";
+import { readAppRegistrations } from "./read-directory.js";
 import { cascadeRevoke, closeGrants, findDependents } from "./grant-closure.js";
 import { appendChange, bumpRevision } from "./revision.js";
 import { StoreError } from "./store-error.js";
@@ -490,7 +493,64 @@ export class PolicyAdmin {
     return this.db.transaction(fn).immediate();
   }
 
+  /** Registers or replaces an application of a tenant (URL patterns → surfaces) for the browser extension. */
+  putApp(actor: Principal, req: { readonly tenantId: string; readonly app: AppRegistration }): WriteResult {
+    const tenantId = checkId("tenant_id", req.tenantId);
+    return this.write(actor, "PutApp", tenantId, () => {
+      const tenant = this.q.tenant(tenantId);
+      this.authorize(actor, tenant, []);
+      const app = checkAppRegistration(this.catalog, tenant.systems, req.app);
+      const before = this.listAppsOf(tenantId).find((a) => a.appId === app.appId) ?? null;
+      this.db
+        .prepare(
+          `INSERT INTO app_registrations (tenant_id, app_id, name, base_url, url_patterns, selector_overrides, subject_source, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (tenant_id, app_id) DO UPDATE SET name = excluded.name, base_url = excluded.base_url,
+             url_patterns = excluded.url_patterns, selector_overrides = excluded.selector_overrides,
+             subject_source = excluded.subject_source`,
+        )
+        .run(
+          tenantId,
+          app.appId,
+          app.name,
+          app.baseUrl,
+          JSON.stringify(app.pages.map((p) => ({ pattern: p.urlPattern, surfaces: p.surfaceIds }))),
+          JSON.stringify(Object.fromEntries(app.selectors.map((s) => [s.surfaceId, s.selector]))),
+          JSON.stringify(app.subject),
+          this.clock().toISOString(),
+        );
+      return { result: {}, before, after: app };
+    });
+  }
+
+  /** Removes a registered application. */
+  deleteApp(actor: Principal, req: { readonly tenantId: string; readonly appId: string }): WriteResult {
+    const tenantId = checkId("tenant_id", req.tenantId);
+    const appId = checkId("app_id", req.appId);
+    return this.write(actor, "DeleteApp", tenantId, () => {
+      this.authorize(actor, this.q.tenant(tenantId), []);
+      const before = this.listAppsOf(tenantId).find((a) => a.appId === appId);
+      if (!before) {
+        throw new StoreError("NOT_FOUND", `unknown app '${appId}' in tenant '${tenantId}'`, { field: "app_id" });
+      }
+      this.db.prepare("DELETE FROM app_registrations WHERE tenant_id = ? AND app_id = ?").run(tenantId, appId);
+      return { result: {}, before, after: null };
+    });
+  }
+
   // ---- reads --------------------------------------------------------------------------------
+
+  /** The applications registered for a tenant. */
+  listApps(actor: Principal, req: { readonly tenantId: string }): AppRegistration[] {
+    return this.read(() => {
+      this.authorize(actor, this.q.tenant(req.tenantId), []);
+      return this.listAppsOf(req.tenantId);
+    });
+  }
+
+  private listAppsOf(tenantId: string): AppRegistration[] {
+    return readAppRegistrations(this.db).get(tenantId) ?? [];
+  }
 
   /** The tenants the actor may administer (all of them for the bootstrap principal). */
   listTenants(actor: Principal): TenantSummary[] {

@@ -1,0 +1,62 @@
+/**
+ * Feature: an outline and a badge over every surface shown on the page, green when the page's user
+ * is allowed it, red when not (an element the app shows although the user is denied it is a bug
+ * worth seeing). Redrawn on scroll and resize; the badge's tooltip explains the decision.
+ */
+import type { OverlayStore } from "./overlay-store.js";
+import { explainSurface } from "./surface-text.js";
+
+/** Draws badges into `root` until `signal` aborts. */
+export function init(signal: AbortSignal, root: ShadowRoot, store: OverlayStore): void {
+  const layer = document.createElement("div");
+  layer.className = "layer";
+  root.append(layer);
+
+  const draw = () => {
+    layer.replaceChildren();
+    for (const { surface, elements } of store.state.placed) {
+      const decision = surface.allowed ? "allowed" : "denied";
+      for (const el of elements) {
+        const rect = el.getBoundingClientRect();
+        if (rect.bottom < 0 || rect.right < 0 || rect.top > innerHeight || rect.left > innerWidth) continue;
+        const box = document.createElement("div");
+        box.className = `box ${decision}`;
+        Object.assign(box.style, {
+          left: `${rect.left}px`,
+          top: `${rect.top}px`,
+          width: `${rect.width}px`,
+          height: `${rect.height}px`,
+        });
+        const badge = document.createElement("div");
+        badge.className = "badge";
+        badge.dataset.surface = surface.surfaceId;
+        badge.dataset.decision = decision;
+        badge.textContent = `${surface.allowed ? "✓" : "✕"} ${surface.label}`;
+        badge.title = explainSurface(surface);
+        badge.setAttribute("aria-label", badge.title);
+        // Above the element when there is room, inside its top edge otherwise.
+        Object.assign(badge.style, {
+          left: `${Math.max(0, rect.left)}px`,
+          top: `${rect.top >= 20 ? rect.top - 19 : Math.max(0, rect.top)}px`,
+        });
+        layer.append(box, badge);
+      }
+    }
+  };
+
+  let frame = 0;
+  const schedule = () => {
+    if (frame === 0) {
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        draw();
+      });
+    }
+  };
+  // Capture: scrolls of inner containers do not bubble to window.
+  addEventListener("scroll", schedule, { capture: true, passive: true, signal });
+  addEventListener("resize", schedule, { passive: true, signal });
+  signal.addEventListener("abort", () => cancelAnimationFrame(frame), { once: true });
+  store.subscribe(draw, signal);
+  draw();
+}

@@ -1,0 +1,26 @@
+/** Words the overlay shows for a surface's decision, shared by the badges and the "Not on this page" list. */
+import type { SurfaceView } from "../messages.js";
+
+/** Missing keys without the surface's own system prefix: `cxengage/CONTACTS_UPDATE` → `CONTACTS_UPDATE`. */
+export function missingText(surface: SurfaceView): string {
+  const prefix = `${surface.system}/`;
+  return surface.missing.map((k) => (k.startsWith(prefix) ? k.slice(prefix.length) : k)).join(", ");
+}
+
+/** "denied — requirement missing" / "allowed". */
+export function decisionText(surface: SurfaceView): string {
+  if (surface.allowed) return "allowed";
+  return surface.reason ? `denied — ${surface.reason}` : "denied";
+}
+
+/** The full explanation, one fact a line, for a badge's tooltip. */
+export function explainSurface(surface: SurfaceView): string {
+  const lines = [
+    `${surface.label} (${surface.surfaceId})`,
+    `Requires: ${surface.requirement || "nothing"}`,
+    `Decision: ${decisionText(surface)}`,
+  ];
+  if (!surface.allowed && surface.missing.length > 0) lines.push(`Missing: ${missingText(surface)}`);
+  if (surface.summary) lines.push(`${surface.allowed ? "Why" : "Fix"}: ${surface.summary}`);
+  return lines.join("\n");
+}

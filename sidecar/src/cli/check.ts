@@ -1,0 +1,99 @@
+/** `rolecall check` and `rolecall effective`: decisions straight from the store file, by the same engine the sidecar runs. */
+import { parseArgs } from "node:util";
+import { compiledEngine, dbPathOf, EXIT_DENIED, openLocalStore, print } from "./local-store.js";
+import { UsageError } from "./usage-error.js";
+
+/** Help of `rolecall check`. */
+export const CHECK_HELP = `Usage: rolecall check TENANT USER PERMISSION [options]
+
+Decides one permission for one user from the store as it is now.
+Exit code: 0 allowed, 3 denied, 1 error, 2 misuse.
+
+Options:
+  --explain         print the steps and a one-line summary for a ticket
+  --target USER     the other user, for a mutual permission
+  --db PATH         the store [ROLECALL_DB] (default ./data/rolecall.db)
+  --json            machine-readable output
+`;
+
+/** Help of `rolecall effective`. */
+export const EFFECTIVE_HELP = `Usage: rolecall effective TENANT USER [options]
+
+Lists every permission of the tenant's systems with the user's decision.
+
+Options:
+  --system ID       only this system's permissions
+  --denied          only the permissions the user does not have
+  --db PATH         the store [ROLECALL_DB] (default ./data/rolecall.db)
+  --json            machine-readable output
+`;
+
+/** Runs `rolecall check`. */
+export async function checkCommand(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      explain: { type: "boolean" },
+      target: { type: "string" },
+      db: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  const [tenant, user, permission, ...extra] = positionals;
+  if (!tenant || !user || !permission || extra.length > 0) throw new UsageError("expected TENANT USER PERMISSION");
+  const store = openLocalStore(dbPathOf(values.db));
+  try {
+    const engine = compiledEngine(store.db, store.catalog);
+    const request = { permission, ...(values.target ? { targetUserId: values.target } : {}) };
+    if (values.explain) {
+      const e = engine.explain(tenant, user, request);
+      print(values.json ?? false, e, () => `${e.decision.allowed ? "ALLOWED" : "DENIED"} (${e.decision.reason}) at revision ${e.decision.revision}\n${e.summary}`);
+      return e.decision.allowed ? 0 : EXIT_DENIED;
+    }
+    const d = engine.check(tenant, user, request);
+    print(values.json ?? false, d, () => {
+      const missing = d.missing.length > 0 ? `; missing: ${d.missing.join(", ")}` : "";
+      return `${d.allowed ? "ALLOWED" : "DENIED"} (${d.reason}${missing}) at revision ${d.revision}`;
+    });
+    return d.allowed ? 0 : EXIT_DENIED;
+  } finally {
+    store.close();
+  }
+}
+
+/** Runs `rolecall effective`. */
+export async function effectiveCommand(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      system: { type: "string" },
+      denied: { type: "boolean" },
+      db: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  const [tenant, user, ...extra] = positionals;
+  if (!tenant || !user || extra.length > 0) throw new UsageError("expected TENANT USER");
+  const store = openLocalStore(dbPathOf(values.db));
+  try {
+    const engine = compiledEngine(store.db, store.catalog);
+    const rows = engine
+      .listEffective(tenant, user, values.system)
+      .filter((row) => !values.denied || !row.allowed);
+    print(values.json ?? false, rows, () =>
+      rows
+        .map((row) => {
+          const why = row.allowed
+            ? `via ${row.grantedByRoleIds.join(", ")}`
+            : `${row.reason}${row.missing.length > 0 ? ` (missing ${row.missing.join(", ")})` : ""}`;
+          return `${row.allowed ? "+" : "-"} ${row.permission}  ${why}`;
+        })
+        .join("\n"),
+    );
+    return 0;
+  } finally {
+    store.close();
+  }
+}

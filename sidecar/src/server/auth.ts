@@ -1,0 +1,88 @@
+/**
+ * Who is calling, and may they? The principal comes from the bearer token, never from a request
+ * field. Services on the gRPC listener are trusted neighbours (loopback or a 0600 unix socket)
+ * unless configured otherwise; browsers on the HTTP listener always present a token.
+ */
+import { Code } from "@connectrpc/connect";
+import type { Principal } from "../store/authorize.js";
+import { isBootstrapToken } from "../bootstrap-token.js";
+import { type RpcContext, RpcError } from "./rpc.js";
+
+/** Which service a call is for; the rules differ. */
+export type ServiceKind = "policy" | "catalog" | "admin";
+
+/** Maps a presented token to its principal; kept in memory so a check never touches SQLite. */
+export interface TokenDirectory {
+  principalOf(token: string): Principal | undefined;
+}
+
+/** Whether a user holds one of the role-administration permissions of their tenant's systems. */
+export type IsRoleAdministrator = (tenantId: string, userId: string) => boolean;
+
+/** Options of createAuthenticator. */
+export interface AuthenticatorOptions {
+  readonly bootstrapToken: string;
+  readonly tokens: TokenDirectory;
+  /** PolicyService and CatalogService on the gRPC listener need a token too. Default false. */
+  readonly grpcRequireToken: boolean;
+  readonly isRoleAdministrator: IsRoleAdministrator;
+  /** Called for every refusal, so it can be audited and counted. */
+  readonly onRefused?: (ctx: RpcContext, code: Code, message: string) => void;
+}
+
+/** Authenticates calls and authorizes reads of other users' decisions. */
+export interface Authenticator {
+  /** The caller's principal; `undefined` for a trusted anonymous caller. Throws UNAUTHENTICATED. */
+  principal(ctx: RpcContext, service: ServiceKind): Principal | undefined;
+  /** Throws PERMISSION_DENIED unless the principal may read `userId`'s decisions in `tenantId`. */
+  authorizeRead(ctx: RpcContext, principal: Principal | undefined, tenantId: string, userId: string): void;
+  /** Throws PERMISSION_DENIED unless the principal may read tenant-wide data (LookupUsers). */
+  authorizeTenantRead(ctx: RpcContext, principal: Principal | undefined, tenantId: string): void;
+}
+
+/** Creates the authenticator. */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const refuse = (ctx: RpcContext, code: Code, message: string): never => {
+    options.onRefused?.(ctx, code, message);
+    throw new RpcError(code, message);
+  };
+  const label = (p: Principal) => (p.kind === "bootstrap" ? "the bootstrap token" : `${p.tenantId}/${p.userId}`);
+
+  const tenantRead = (ctx: RpcContext, principal: Principal | undefined, tenantId: string, what: string) => {
+    if (principal === undefined || principal.kind === "bootstrap") return;
+    if (principal.tenantId === tenantId && options.isRoleAdministrator(tenantId, principal.userId)) return;
+    refuse(
+      ctx,
+      Code.PermissionDenied,
+      `${label(principal)} may not read ${what}: that needs a role-administration permission in tenant '${tenantId}'`,
+    );
+  };
+
+  return {
+    principal(ctx, service) {
+      const open = service === "catalog" ? ctx.listener === "http" || !options.grpcRequireToken : false;
+      const trusted = service === "policy" && ctx.listener === "grpc" && !options.grpcRequireToken;
+      const header = ctx.authorization;
+      if (header === undefined || header === "") {
+        if (open || trusted) return undefined;
+        return refuse(ctx, Code.Unauthenticated, "this call needs 'authorization: Bearer <token>'");
+      }
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) return refuse(ctx, Code.Unauthenticated, "the authorization header must be 'Bearer <token>'");
+      const token = match[1]!;
+      if (isBootstrapToken(token, options.bootstrapToken)) return { kind: "bootstrap" };
+      const principal = options.tokens.principalOf(token);
+      if (!principal) {
+        return refuse(ctx, Code.Unauthenticated, "the token is unknown or revoked; create one with 'rolecall token create'");
+      }
+      return principal;
+    },
+    authorizeRead(ctx, principal, tenantId, userId) {
+      if (principal?.kind === "user" && principal.tenantId === tenantId && principal.userId === userId) return;
+      tenantRead(ctx, principal, tenantId, `the decisions of ${tenantId}/${userId}`);
+    },
+    authorizeTenantRead(ctx, principal, tenantId) {
+      tenantRead(ctx, principal, tenantId, `who holds permissions in tenant '${tenantId}'`);
+    },
+  };
+}

@@ -1,0 +1,229 @@
+/**
+ * PolicyService: decisions from the in-memory snapshot. A check never touches SQLite; it waits
+ * only when the caller asked for a revision the sidecar has not applied yet.
+ */
+import { Code } from "@connectrpc/connect";
+import type { Catalog } from "../../../catalog/catalog.js";
+import { formatRequirement } from "../../../catalog/requirement.js";
+import { PolicyService, type Resource } from "../../../gen/rolecall/v1/policy_pb.js";
+import type { AppRegistry } from "../apps/app-registry.js";
+import type { CheckRequest } from "../policy/decision.js";
+import type { PolicyEngine } from "../policy/policy-engine.js";
+import type { RevisionFeed } from "../sync/revision-feed.js";
+import type { RevisionGate } from "../sync/revision-gate.js";
+import type { Authenticator } from "./auth.js";
+import { bindService, type RpcContext, RpcError, requireField, type ServiceBinding } from "./rpc.js";
+import { toCheckResponse, toExplainResponse, toWireReason } from "./to-proto.js";
+
+/** What PolicyService needs from the running sidecar. */
+export interface PolicyServiceDeps {
+  readonly catalog: Catalog;
+  readonly engine: PolicyEngine;
+  readonly gate: RevisionGate;
+  readonly feed: RevisionFeed;
+  readonly auth: Authenticator;
+  /** The registered apps, current as of the last sync. */
+  readonly apps: () => AppRegistry;
+  /** Why checks must fail closed now (sync too stale), or undefined when they may be answered. */
+  readonly failClosedReason: () => string | undefined;
+  /** Most items in one CheckPermissions call. */
+  readonly maxBatchItems: number;
+  /** Counts each decision by reason. */
+  readonly onDecision?: (reason: string) => void;
+}
+
+function toCheckRequest(permission: string, targetUserId: string, resource: Resource | undefined): CheckRequest {
+  return {
+    permission,
+    ...(targetUserId !== "" ? { targetUserId } : {}),
+    ...(resource ? { resource: { ownerUserId: resource.ownerUserId, participantUserIds: resource.participantUserIds } } : {}),
+  };
+}
+
+/** Binds PolicyService to the sidecar's engine and sync state. */
+export function policyService(deps: PolicyServiceDeps): ServiceBinding {
+  const { engine, auth } = deps;
+
+  /**
+   * Everything a read does before deciding: authenticate, refuse when fail-closed, wait for
+   * min_revision. Returns a promise only when it must wait, so the common path stays synchronous.
+   */
+  const admit = (ctx: RpcContext, minRevision: bigint): Promise<void> | undefined => {
+    const stale = deps.failClosedReason();
+    if (stale !== undefined) throw new RpcError(Code.Unavailable, stale);
+    return deps.gate.reach(Number(minRevision), ctx.deadline, ctx.signal);
+  };
+  const then = <T>(wait: Promise<void> | undefined, answer: () => T): T | Promise<T> =>
+    wait === undefined ? answer() : wait.then(answer);
+
+  return bindService(PolicyService, {
+    checkPermission(req, ctx) {
+      const principal = auth.principal(ctx, "policy");
+      const tenantId = requireField(req.tenantId, "tenant_id");
+      const userId = requireField(req.userId, "user_id");
+      const permission = requireField(req.permission, "permission");
+      auth.authorizeRead(ctx, principal, tenantId, userId);
+      return then(admit(ctx, req.minRevision), () => {
+        const d = engine.check(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource));
+        deps.onDecision?.(d.reason);
+        return toCheckResponse(d);
+      });
+    },
+
+    checkPermissions(req, ctx) {
+      const principal = auth.principal(ctx, "policy");
+      const tenantId = requireField(req.tenantId, "tenant_id");
+      const userId = requireField(req.userId, "user_id");
+      if (req.items.length > deps.maxBatchItems) {
+        throw new RpcError(
+          Code.ResourceExhausted,
+          `items has ${req.items.length} entries; at most ${deps.maxBatchItems} per call — split the batch`,
+        );
+      }
+      const requests = req.items.map((item, i) =>
+        toCheckRequest(requireField(item.permission, `items[${i}].permission`), item.targetUserId, item.resource),
+      );
+      auth.authorizeRead(ctx, principal, tenantId, userId);
+      return then(admit(ctx, req.minRevision), () => {
+        const decisions = engine.checkMany(tenantId, userId, requests);
+        for (const d of decisions) deps.onDecision?.(d.reason);
+        return {
+          results: decisions.map(toCheckResponse),
+          revision: BigInt(decisions[0]?.revision ?? engine.snapshot?.revision ?? 0),
+        };
+      });
+    },
+
+    explainPermission(req, ctx) {
+      const principal = auth.principal(ctx, "policy");
+      const tenantId = requireField(req.tenantId, "tenant_id");
+      const userId = requireField(req.userId, "user_id");
+      const permission = requireField(req.permission, "permission");
+      auth.authorizeRead(ctx, principal, tenantId, userId);
+      return then(admit(ctx, req.minRevision), () =>
+        toExplainResponse(
+          engine.explain(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource)),
+        ),
+      );
+    },
+
+    listEffectivePermissions(req, ctx) {
+      const principal = auth.principal(ctx, "policy");
+      const tenantId = requireField(req.tenantId, "tenant_id");
+      const userId = requireField(req.userId, "user_id");
+      if (req.system !== undefined && !deps.catalog.systems.some((s) => s.id === req.system)) {
+        throw new RpcError(
+          Code.NotFound,
+          `unknown system '${req.system}'; known systems: ${deps.catalog.systems.map((s) => s.id).join(", ")}`,
+        );
+      }
+      auth.authorizeRead(ctx, principal, tenantId, userId);
+      return then(admit(ctx, req.minRevision), () => {
+        const snapshot = engine.snapshot!;
+        const rows = engine.listEffective(tenantId, userId, req.system);
+        const profile = engine.userProfile(tenantId, userId);
+        return {
+          permissions: rows.map((row) => {
+            const p = deps.catalog.permissions.get(row.permission)!;
+            return {
+              permission: row.permission,
+              name: p.name,
+              category: p.categoryName,
+              system: p.system,
+              allowed: row.allowed,
+              reason: toWireReason(row.reason),
+              missing: [...row.missing],
+              grantedByRoleIds: [...row.grantedByRoleIds],
+            };
+          }),
+          roleIds: profile.roleIds,
+          licenseIds: profile.licenseIds,
+          revision: BigInt(snapshot.revision),
+        };
+      });
+    },
+
+    lookupUsers(req, ctx) {
+      const principal = auth.principal(ctx, "policy");
+      const tenantId = requireField(req.tenantId, "tenant_id");
+      const permission = requireField(req.permission, "permission");
+      if (req.pageSize < 0) throw new RpcError(Code.InvalidArgument, "page_size must not be negative");
+      auth.authorizeTenantRead(ctx, principal, tenantId);
+      return then(admit(ctx, req.minRevision), () => {
+        const revision = engine.snapshot!.revision;
+        const limit = req.pageSize > 0 ? req.pageSize : undefined;
+        const after = req.pageToken === "" ? undefined : decodePageToken(req.pageToken);
+        // One more than asked tells whether another page exists.
+        const ids = engine.lookupUsers(tenantId, permission, {
+          ...(after !== undefined ? { after } : {}),
+          ...(limit !== undefined ? { limit: limit + 1 } : {}),
+        });
+        const more = limit !== undefined && ids.length > limit;
+        const page = more ? ids.slice(0, limit) : ids;
+        return {
+          userIds: page,
+          nextPageToken: more ? encodePageToken(page[page.length - 1]!) : "",
+          revision: BigInt(revision),
+        };
+      });
+    },
+
+    resolveSurfaces(req, ctx) {
+      const principal = auth.principal(ctx, "policy");
+      const tenantId = requireField(req.tenantId, "tenant_id");
+      const userId = requireField(req.userId, "user_id");
+      const url = requireField(req.url, "url");
+      if (!URL.canParse(url)) throw new RpcError(Code.InvalidArgument, `url '${url}' is not an absolute URL`);
+      auth.authorizeRead(ctx, principal, tenantId, userId);
+      return then(admit(ctx, req.minRevision), () => {
+        const revision = engine.snapshot!.revision;
+        const match = deps.apps().match(tenantId, url);
+        if (!match) return { surfaces: [], revision: BigInt(revision), appId: "" };
+        const decisions = engine.resolveSurfaces(tenantId, userId, match.surfaceIds);
+        return {
+          appId: match.app.appId,
+          revision: BigInt(revision),
+          surfaces: decisions.map((d) => {
+            const surface = deps.catalog.surfaces.get(d.surface)!;
+            return {
+              surfaceId: surface.id,
+              system: surface.system,
+              label: surface.label,
+              kind: surface.kind,
+              selector: match.selectorFor(surface.id) ?? surface.selector,
+              requirement: formatRequirement(surface.requires),
+              allowed: d.allowed,
+              reason: toWireReason(d.reason),
+              missing: [...d.missing],
+              summary: d.allowed ? "" : engine.explain(tenantId, userId, { surface: surface.id }).summary,
+            };
+          }),
+        };
+      });
+    },
+
+    async *watchPolicy(req, ctx) {
+      auth.principal(ctx, "policy");
+      const tenantId = req.tenantId;
+      const current = engine.snapshot?.revision;
+      if (current !== undefined) yield { revision: BigInt(current), tenantIds: [] };
+      for await (const event of deps.feed.subscribe(ctx.signal)) {
+        if (tenantId !== "" && event.tenantIds.length > 0 && !event.tenantIds.includes(tenantId)) continue;
+        yield { revision: BigInt(event.revision), tenantIds: [...event.tenantIds] };
+      }
+    },
+  });
+}
+
+// Page tokens are opaque to callers: the last user id of the page, base64url-encoded.
+function encodePageToken(lastUserId: string): string {
+  return Buffer.from(lastUserId, "utf8").toString("base64url");
+}
+
+function decodePageToken(token: string): string {
+  const decoded = Buffer.from(token, "base64url").toString("utf8");
+  if (decoded === "" || encodePageToken(decoded) !== token) {
+    throw new RpcError(Code.InvalidArgument, "page_token is not one this sidecar issued; pass next_page_token as given");
+  }
+  return decoded;
+}
