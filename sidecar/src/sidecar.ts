@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { HealthImplementation } from "grpc-health-check";
 import type { Catalog } from "../../catalog/catalog.js";
 import { loadCatalog } from "../../catalog/loader.js";
-import { AppRegistry } from "./apps/app-registry.js";
+import { type AppRegistration, AppRegistry } from "./apps/app-registry.js";
 import { loadBootstrapToken } from "./bootstrap-token.js";
 import type { SidecarOptions } from "./config.js";
 import { createDemoRoute, demoAppRegistration } from "./demo/index.js";
@@ -33,7 +33,12 @@ import { RevisionGate } from "./sync/revision-gate.js";
 import { SyncWatcher } from "./sync/sync-watcher.js";
 
 /** Service names reported by grpc.health.v1 ("" is the whole server). */
-export const HEALTH_SERVICES = ["", "rolecall.v1.PolicyService", "rolecall.v1.CatalogService", "rolecall.v1.AdminService"];
+export const HEALTH_SERVICES = [
+  "",
+  "rolecall.v1.PolicyService",
+  "rolecall.v1.CatalogService",
+  "rolecall.v1.AdminService",
+];
 
 /** A running sidecar. */
 export interface Sidecar {
@@ -55,6 +60,14 @@ function healthRoute(isServing: () => boolean): PlainRoute {
     res.end(JSON.stringify({ status: serving ? "SERVING" : "NOT_SERVING" }));
     return true;
   };
+}
+
+/** `http://127.0.0.1:8080` → the same URL under localhost and [::1] too; other hosts unchanged. */
+function loopbackAliases(url: string): string[] {
+  const parsed = new URL(url);
+  const loopback = ["127.0.0.1", "localhost", "[::1]"];
+  if (!loopback.includes(parsed.hostname)) return [url];
+  return loopback.map((host) => `${parsed.protocol}//${host}:${parsed.port}`);
 }
 
 /** Whether a user holds a permission, per the engine's effective set (false for unknown ids). */
@@ -115,13 +128,19 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     onReload: (e) => {
       metrics.reloadDuration.observe(e.durationMs / 1000);
       metrics.snapshotRevision.set(e.revision);
-      logger.debug({ revision: e.revision, tenants: e.tenantIds, full: e.full, ms: e.durationMs }, "policy reloaded");
+      logger.debug(
+        { revision: e.revision, tenants: e.tenantIds, full: e.full, ms: e.durationMs },
+        "policy reloaded",
+      );
     },
     onFailure: (err, consecutive) => {
       metrics.syncFailures.inc();
       // Log the first failure of a run and then every 100th, not every 20 ms poll.
       if (consecutive === 1 || consecutive % 100 === 0) {
-        logger.warn({ err: (err as Error).message, consecutive }, "store poll failed; serving the last good snapshot");
+        logger.warn(
+          { err: (err as Error).message, consecutive },
+          "store poll failed; serving the last good snapshot",
+        );
       }
     },
     onHealth: (healthy) => {
@@ -148,17 +167,17 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     grpcRequireToken: options.grpcRequireToken,
     isRoleAdministrator: (tenantId, userId) =>
       catalog.systems.some((s) => s.roleAdministration.some((key) => holds(tenantId, userId, key))),
-    onRefused: (ctx, code, message) => logger.info({ method: ctx.method, listener: ctx.listener, code, message }, "refused"),
+    onRefused: (ctx, code, message) =>
+      logger.info({ method: ctx.method, listener: ctx.listener, code, message }, "refused"),
   });
 
   // The demo app's registration needs the HTTP URL, known only once the listener is bound.
-  let demoRegistration: ReturnType<typeof demoAppRegistration> | undefined;
+  let demoRegistrations: AppRegistration[] = [];
   let apps: { source: unknown; registry: AppRegistry } | undefined;
   const appRegistry = () => {
     const source = watcher.directory.apps;
     if (apps?.source !== source) {
-      const shared = demoRegistration ? [{ ...demoRegistration, selectors: [] }] : [];
-      apps = { source, registry: new AppRegistry(source, shared) };
+      apps = { source, registry: new AppRegistry(source, demoRegistrations) };
     }
     return apps.registry;
   };
@@ -227,7 +246,11 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     db.close();
     throw err;
   }
-  demoRegistration = demoAppRegistration(catalog, http.url);
+  // The demo answers under every loopback name a browser may use for it.
+  demoRegistrations = loopbackAliases(http.url).map((url) => ({
+    ...demoAppRegistration(catalog, url),
+    selectors: [],
+  }));
   setServing(engine.snapshot !== undefined);
   const listeners = { grpc, http };
 
@@ -238,7 +261,10 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     createdDatabase: created,
     async close() {
       setServing(false);
-      await Promise.all([listeners.grpc.close(options.shutdownGraceMs), listeners.http.close(options.shutdownGraceMs)]);
+      await Promise.all([
+        listeners.grpc.close(options.shutdownGraceMs),
+        listeners.http.close(options.shutdownGraceMs),
+      ]);
       watcher.stop();
       db.close();
     },

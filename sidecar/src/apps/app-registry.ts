@@ -73,7 +73,10 @@ export class AppRegistry {
    * @param byTenant apps registered per tenant in the store
    * @param everyTenant apps every tenant sees (the sidecar's own demo app)
    */
-  constructor(byTenant: ReadonlyMap<string, readonly AppRegistration[]>, everyTenant: readonly AppRegistration[] = []) {
+  constructor(
+    byTenant: ReadonlyMap<string, readonly AppRegistration[]>,
+    everyTenant: readonly AppRegistration[] = [],
+  ) {
     this.#byTenant = new Map([...byTenant].map(([tenant, apps]) => [tenant, apps.map(compile)]));
     this.#everyTenant = everyTenant.map(compile);
   }

@@ -30,7 +30,11 @@ const one = (a: Readonly<Record<string, string[]>>, name: string): string => a[n
 
 const OPS: Readonly<Record<string, AdminOp>> = {
   tenants: { args: [], summary: "list tenants", run: (admin) => admin.listTenants(BOOTSTRAP) },
-  users: { args: ["TENANT"], summary: "list a tenant's users", run: (admin, a) => admin.listUsers(BOOTSTRAP, { tenantId: one(a, "TENANT") }) },
+  users: {
+    args: ["TENANT"],
+    summary: "list a tenant's users",
+    run: (admin, a) => admin.listUsers(BOOTSTRAP, { tenantId: one(a, "TENANT") }),
+  },
   roles: {
     args: ["TENANT"],
     summary: "list roles with grants, licenses and holders",
@@ -39,7 +43,8 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   "license-usage": {
     args: ["TENANT", "LICENSE"],
     summary: "seats used and available",
-    run: (admin, a) => admin.getLicenseUsage(BOOTSTRAP, { tenantId: one(a, "TENANT"), licenseId: one(a, "LICENSE") }),
+    run: (admin, a) =>
+      admin.getLicenseUsage(BOOTSTRAP, { tenantId: one(a, "TENANT"), licenseId: one(a, "LICENSE") }),
   },
   audit: {
     args: [],
@@ -54,21 +59,31 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   "create-tenant": {
     args: ["TENANT", "NAME"],
     summary: "create a tenant with --system S (repeatable) and their default roles",
-    run: (admin, a, f) => admin.createTenant(BOOTSTRAP, { tenantId: one(a, "TENANT"), name: one(a, "NAME"), systems: f.system }),
+    run: (admin, a, f) =>
+      admin.createTenant(BOOTSTRAP, { tenantId: one(a, "TENANT"), name: one(a, "NAME"), systems: f.system }),
   },
   "create-user": {
     args: ["TENANT", "USER", "NAME"],
     summary: "create a user",
     run: (admin, a) =>
-      admin.createUser(BOOTSTRAP, { tenantId: one(a, "TENANT"), userId: one(a, "USER"), displayName: one(a, "NAME") }),
+      admin.createUser(BOOTSTRAP, {
+        tenantId: one(a, "TENANT"),
+        userId: one(a, "USER"),
+        displayName: one(a, "NAME"),
+      }),
   },
   "set-active": {
     args: ["TENANT", "USER", "true|false"],
     summary: "activate or deactivate a user",
     run: (admin, a) => {
       const value = one(a, "true|false");
-      if (value !== "true" && value !== "false") throw new UsageError("the last argument must be true or false");
-      return admin.setUserActive(BOOTSTRAP, { tenantId: one(a, "TENANT"), userId: one(a, "USER"), active: value === "true" });
+      if (value !== "true" && value !== "false")
+        throw new UsageError("the last argument must be true or false");
+      return admin.setUserActive(BOOTSTRAP, {
+        tenantId: one(a, "TENANT"),
+        userId: one(a, "USER"),
+        active: value === "true",
+      });
     },
   },
   "create-role": {
@@ -85,7 +100,12 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   "rename-role": {
     args: ["TENANT", "ROLE", "NAME"],
     summary: "rename a role",
-    run: (admin, a) => admin.renameRole(BOOTSTRAP, { tenantId: one(a, "TENANT"), roleId: one(a, "ROLE"), name: one(a, "NAME") }),
+    run: (admin, a) =>
+      admin.renameRole(BOOTSTRAP, {
+        tenantId: one(a, "TENANT"),
+        roleId: one(a, "ROLE"),
+        name: one(a, "NAME"),
+      }),
   },
   "delete-role": {
     args: ["TENANT", "ROLE"],
@@ -96,7 +116,11 @@ const OPS: Readonly<Record<string, AdminOp>> = {
     args: ["TENANT", "ROLE", "PERMISSION..."],
     summary: "grant permissions (with what they require and imply)",
     run: (admin, a) =>
-      admin.grantPermissions(BOOTSTRAP, { tenantId: one(a, "TENANT"), roleId: one(a, "ROLE"), permissions: a["PERMISSION..."]! }),
+      admin.grantPermissions(BOOTSTRAP, {
+        tenantId: one(a, "TENANT"),
+        roleId: one(a, "ROLE"),
+        permissions: a["PERMISSION..."]!,
+      }),
   },
   revoke: {
     args: ["TENANT", "ROLE", "PERMISSION..."],
@@ -113,29 +137,51 @@ const OPS: Readonly<Record<string, AdminOp>> = {
     args: ["TENANT", "ROLE", "LICENSE..."],
     summary: "replace the license types a role is associated with",
     run: (admin, a) =>
-      admin.setRoleLicenses(BOOTSTRAP, { tenantId: one(a, "TENANT"), roleId: one(a, "ROLE"), licenseIds: a["LICENSE..."]! }),
+      admin.setRoleLicenses(BOOTSTRAP, {
+        tenantId: one(a, "TENANT"),
+        roleId: one(a, "ROLE"),
+        licenseIds: a["LICENSE..."]!,
+      }),
   },
   "set-seats": {
     args: ["TENANT", "LICENSE", "SEATS"],
     summary: "set a tenant's seats for a license",
     run: (admin, a) => {
       const seats = Number(one(a, "SEATS"));
-      if (!Number.isInteger(seats)) throw new UsageError(`SEATS must be a whole number, got '${one(a, "SEATS")}'`);
-      return admin.setLicenseSeats(BOOTSTRAP, { tenantId: one(a, "TENANT"), licenseId: one(a, "LICENSE"), seats });
+      if (!Number.isInteger(seats))
+        throw new UsageError(`SEATS must be a whole number, got '${one(a, "SEATS")}'`);
+      return admin.setLicenseSeats(BOOTSTRAP, {
+        tenantId: one(a, "TENANT"),
+        licenseId: one(a, "LICENSE"),
+        seats,
+      });
     },
   },
   assign: {
     args: ["TENANT", "USER", "ROLE..."],
     summary: "give roles to a user",
-    run: (admin, a) => admin.assignRoles(BOOTSTRAP, { tenantId: one(a, "TENANT"), userId: one(a, "USER"), roleIds: a["ROLE..."]! }),
+    run: (admin, a) =>
+      admin.assignRoles(BOOTSTRAP, {
+        tenantId: one(a, "TENANT"),
+        userId: one(a, "USER"),
+        roleIds: a["ROLE..."]!,
+      }),
   },
   unassign: {
     args: ["TENANT", "USER", "ROLE..."],
     summary: "take roles from a user",
     run: (admin, a) =>
-      admin.unassignRoles(BOOTSTRAP, { tenantId: one(a, "TENANT"), userId: one(a, "USER"), roleIds: a["ROLE..."]! }),
+      admin.unassignRoles(BOOTSTRAP, {
+        tenantId: one(a, "TENANT"),
+        userId: one(a, "USER"),
+        roleIds: a["ROLE..."]!,
+      }),
   },
-  apps: { args: ["TENANT"], summary: "list registered apps", run: (admin, a) => admin.listApps(BOOTSTRAP, { tenantId: one(a, "TENANT") }) },
+  apps: {
+    args: ["TENANT"],
+    summary: "list registered apps",
+    run: (admin, a) => admin.listApps(BOOTSTRAP, { tenantId: one(a, "TENANT") }),
+  },
   "put-app": {
     args: ["TENANT", "FILE"],
     summary: "register or replace an app from a JSON file (shape of rolecall.v1.App, camelCase)",
@@ -146,7 +192,9 @@ const OPS: Readonly<Record<string, AdminOp>> = {
       } catch (err) {
         throw new UsageError(`cannot read app file '${one(a, "FILE")}': ${(err as Error).message}`);
       }
-      return admin.putApp(BOOTSTRAP, { tenantId: one(a, "TENANT"), app: {
+      return admin.putApp(BOOTSTRAP, {
+        tenantId: one(a, "TENANT"),
+        app: {
           appId: app.appId ?? "",
           name: app.name ?? "",
           baseUrl: app.baseUrl ?? "",

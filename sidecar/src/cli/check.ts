@@ -41,14 +41,20 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
     },
   });
   const [tenant, user, permission, ...extra] = positionals;
-  if (!tenant || !user || !permission || extra.length > 0) throw new UsageError("expected TENANT USER PERMISSION");
+  if (!tenant || !user || !permission || extra.length > 0)
+    throw new UsageError("expected TENANT USER PERMISSION");
   const store = openLocalStore(dbPathOf(values.db));
   try {
     const engine = compiledEngine(store.db, store.catalog);
     const request = { permission, ...(values.target ? { targetUserId: values.target } : {}) };
     if (values.explain) {
       const e = engine.explain(tenant, user, request);
-      print(values.json ?? false, e, () => `${e.decision.allowed ? "ALLOWED" : "DENIED"} (${e.decision.reason}) at revision ${e.decision.revision}\n${e.summary}`);
+      print(
+        values.json ?? false,
+        e,
+        () =>
+          `${e.decision.allowed ? "ALLOWED" : "DENIED"} (${e.decision.reason}) at revision ${e.decision.revision}\n${e.summary}`,
+      );
       return e.decision.allowed ? 0 : EXIT_DENIED;
     }
     const d = engine.check(tenant, user, request);

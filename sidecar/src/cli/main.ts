@@ -27,7 +27,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   effective: { summary: "list a user's effective permissions", help: EFFECTIVE_HELP, run: effectiveCommand },
   admin: { summary: "tenants, users, roles, grants, licenses, apps", help: ADMIN_HELP, run: adminCommand },
   token: { summary: "create or revoke API tokens", help: TOKEN_HELP, run: tokenCommand },
-  "import-catalog": { summary: "load catalog/data into the store", help: IMPORT_HELP, run: importCatalogCommand },
+  "import-catalog": {
+    summary: "load catalog/data into the store",
+    help: IMPORT_HELP,
+    run: importCatalogCommand,
+  },
   export: { summary: "online backup of the store", help: EXPORT_HELP, run: exportCommand },
   restore: { summary: "restore the store from a backup", help: RESTORE_HELP, run: restoreCommand },
 };

@@ -1,7 +1,7 @@
 /** `rolecall token`, `import-catalog`, `export`, `restore`: maintenance of the store file. */
 import { parseArgs } from "node:util";
-import { importCatalog } from "../store/catalog-import.js";
 import { exportDatabase, restoreDatabase } from "../store/backup.js";
+import { importCatalog } from "../store/catalog-import.js";
 import { createToken, revokeToken } from "../store/tokens.js";
 import { dbPathOf, openLocalStore, print } from "./local-store.js";
 import { UsageError } from "./usage-error.js";
@@ -64,7 +64,11 @@ export async function tokenCommand(argv: readonly string[]): Promise<number> {
           : undefined;
       if (!principal) throw new UsageError("token create needs --tenant T --user U, or --bootstrap");
       const created = createToken(store.db, principal, values.label ? { label: values.label } : {});
-      print(values.json ?? false, created, () => `${created.token}\n(id ${created.id}; shown once, keep it secret)`);
+      print(
+        values.json ?? false,
+        created,
+        () => `${created.token}\n(id ${created.id}; shown once, keep it secret)`,
+      );
       return 0;
     }
     if (action === "revoke" && arg !== undefined && extra.length === 0) {
@@ -79,7 +83,11 @@ export async function tokenCommand(argv: readonly string[]): Promise<number> {
 }
 
 function fileCommand(argv: readonly string[]): { file: string | undefined; db: string } {
-  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { db: { type: "string" } } });
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { db: { type: "string" } },
+  });
   if (positionals.length > 1) throw new UsageError("expected at most one FILE");
   return { file: positionals[0], db: dbPathOf(values.db) };
 }
@@ -92,7 +100,9 @@ export async function importCatalogCommand(argv: readonly string[]): Promise<num
   try {
     const result = importCatalog(store.db, store.catalog);
     process.stdout.write(
-      result.changed ? `catalog imported at revision ${result.revision}\n` : "catalog unchanged; nothing to do\n",
+      result.changed
+        ? `catalog imported at revision ${result.revision}\n`
+        : "catalog unchanged; nothing to do\n",
     );
     return 0;
   } finally {

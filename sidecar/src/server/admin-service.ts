@@ -3,13 +3,14 @@
  * decides what its principal may do. Each write answers with the revision it committed, which
  * the caller may pass as min_revision to PolicyService.
  */
+
+import { Code } from "@connectrpc/connect";
 import { AdminService, type App } from "../../../gen/rolecall/v1/admin_pb.js";
 import type { AppRegistration } from "../apps/app-registry.js";
-import type { Principal } from "../store/authorize.js";
 import type { PolicyAdmin } from "../store/admin.js";
+import type { Principal } from "../store/authorize.js";
 import type { Authenticator } from "./auth.js";
 import { bindService, type RpcContext, RpcError, type ServiceBinding } from "./rpc.js";
-import { Code } from "@connectrpc/connect";
 
 /** What AdminService needs from the running sidecar. */
 export interface AdminServiceDeps {
@@ -43,7 +44,9 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
 
   return bindService(AdminService, {
     listTenants: (_req, ctx) => ({
-      tenants: admin.listTenants(actor(ctx)).map((t) => ({ id: t.id, name: t.name, systems: [...t.systems] })),
+      tenants: admin
+        .listTenants(actor(ctx))
+        .map((t) => ({ id: t.id, name: t.name, systems: [...t.systems] })),
       revision: storeRev(),
     }),
     listUsers: (req, ctx) => ({
@@ -101,11 +104,17 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
       ),
     createUser: (req, ctx) =>
       rev(
-        admin.createUser(actor(ctx), { tenantId: req.tenantId, userId: req.userId, displayName: req.displayName })
-          .revision,
+        admin.createUser(actor(ctx), {
+          tenantId: req.tenantId,
+          userId: req.userId,
+          displayName: req.displayName,
+        }).revision,
       ),
     setUserActive: (req, ctx) =>
-      rev(admin.setUserActive(actor(ctx), { tenantId: req.tenantId, userId: req.userId, active: req.active }).revision),
+      rev(
+        admin.setUserActive(actor(ctx), { tenantId: req.tenantId, userId: req.userId, active: req.active })
+          .revision,
+      ),
     createRole: (req, ctx) => {
       const out = admin.createRole(actor(ctx), {
         tenantId: req.tenantId,
@@ -116,8 +125,11 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
       return { roleId: out.roleId, revision: BigInt(out.revision) };
     },
     renameRole: (req, ctx) =>
-      rev(admin.renameRole(actor(ctx), { tenantId: req.tenantId, roleId: req.roleId, name: req.name }).revision),
-    deleteRole: (req, ctx) => rev(admin.deleteRole(actor(ctx), { tenantId: req.tenantId, roleId: req.roleId }).revision),
+      rev(
+        admin.renameRole(actor(ctx), { tenantId: req.tenantId, roleId: req.roleId, name: req.name }).revision,
+      ),
+    deleteRole: (req, ctx) =>
+      rev(admin.deleteRole(actor(ctx), { tenantId: req.tenantId, roleId: req.roleId }).revision),
     grantPermissions: (req, ctx) => {
       const out = admin.grantPermissions(actor(ctx), {
         tenantId: req.tenantId,
@@ -137,19 +149,29 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
     },
     setRoleLicenses: (req, ctx) =>
       rev(
-        admin.setRoleLicenses(actor(ctx), { tenantId: req.tenantId, roleId: req.roleId, licenseIds: req.licenseIds })
-          .revision,
+        admin.setRoleLicenses(actor(ctx), {
+          tenantId: req.tenantId,
+          roleId: req.roleId,
+          licenseIds: req.licenseIds,
+        }).revision,
       ),
     setLicenseSeats: (req, ctx) =>
       rev(
-        admin.setLicenseSeats(actor(ctx), { tenantId: req.tenantId, licenseId: req.licenseId, seats: req.seats })
-          .revision,
+        admin.setLicenseSeats(actor(ctx), {
+          tenantId: req.tenantId,
+          licenseId: req.licenseId,
+          seats: req.seats,
+        }).revision,
       ),
     assignRoles: (req, ctx) =>
-      rev(admin.assignRoles(actor(ctx), { tenantId: req.tenantId, userId: req.userId, roleIds: req.roleIds }).revision),
+      rev(
+        admin.assignRoles(actor(ctx), { tenantId: req.tenantId, userId: req.userId, roleIds: req.roleIds })
+          .revision,
+      ),
     unassignRoles: (req, ctx) =>
       rev(
-        admin.unassignRoles(actor(ctx), { tenantId: req.tenantId, userId: req.userId, roleIds: req.roleIds }).revision,
+        admin.unassignRoles(actor(ctx), { tenantId: req.tenantId, userId: req.userId, roleIds: req.roleIds })
+          .revision,
       ),
     listApps: (req, ctx) => ({
       apps: admin.listApps(actor(ctx), { tenantId: req.tenantId }).map((a) => ({
@@ -162,7 +184,9 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
       })),
       revision: storeRev(),
     }),
-    putApp: (req, ctx) => rev(admin.putApp(actor(ctx), { tenantId: req.tenantId, app: appFromWire(req.app) }).revision),
-    deleteApp: (req, ctx) => rev(admin.deleteApp(actor(ctx), { tenantId: req.tenantId, appId: req.appId }).revision),
+    putApp: (req, ctx) =>
+      rev(admin.putApp(actor(ctx), { tenantId: req.tenantId, app: appFromWire(req.app) }).revision),
+    deleteApp: (req, ctx) =>
+      rev(admin.deleteApp(actor(ctx), { tenantId: req.tenantId, appId: req.appId }).revision),
   });
 }

@@ -4,8 +4,8 @@
  * unless configured otherwise; browsers on the HTTP listener always present a token.
  */
 import { Code } from "@connectrpc/connect";
-import type { Principal } from "../store/authorize.js";
 import { isBootstrapToken } from "../bootstrap-token.js";
+import type { Principal } from "../store/authorize.js";
 import { type RpcContext, RpcError } from "./rpc.js";
 
 /** Which service a call is for; the rules differ. */
@@ -46,7 +46,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     options.onRefused?.(ctx, code, message);
     throw new RpcError(code, message);
   };
-  const label = (p: Principal) => (p.kind === "bootstrap" ? "the bootstrap token" : `${p.tenantId}/${p.userId}`);
+  const label = (p: Principal) =>
+    p.kind === "bootstrap" ? "the bootstrap token" : `${p.tenantId}/${p.userId}`;
 
   const tenantRead = (ctx: RpcContext, principal: Principal | undefined, tenantId: string, what: string) => {
     if (principal === undefined || principal.kind === "bootstrap") return;
@@ -68,17 +69,23 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         return refuse(ctx, Code.Unauthenticated, "this call needs 'authorization: Bearer <token>'");
       }
       const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match) return refuse(ctx, Code.Unauthenticated, "the authorization header must be 'Bearer <token>'");
+      if (!match)
+        return refuse(ctx, Code.Unauthenticated, "the authorization header must be 'Bearer <token>'");
       const token = match[1]!;
       if (isBootstrapToken(token, options.bootstrapToken)) return { kind: "bootstrap" };
       const principal = options.tokens.principalOf(token);
       if (!principal) {
-        return refuse(ctx, Code.Unauthenticated, "the token is unknown or revoked; create one with 'rolecall token create'");
+        return refuse(
+          ctx,
+          Code.Unauthenticated,
+          "the token is unknown or revoked; create one with 'rolecall token create'",
+        );
       }
       return principal;
     },
     authorizeRead(ctx, principal, tenantId, userId) {
-      if (principal?.kind === "user" && principal.tenantId === tenantId && principal.userId === userId) return;
+      if (principal?.kind === "user" && principal.tenantId === tenantId && principal.userId === userId)
+        return;
       tenantRead(ctx, principal, tenantId, `the decisions of ${tenantId}/${userId}`);
     },
     authorizeTenantRead(ctx, principal, tenantId) {

@@ -21,7 +21,11 @@ export function systemOf(catalog: Catalog, id: string): CatalogSystem {
 export function catalogService(catalog: Catalog): ServiceBinding {
   return bindService(CatalogService, {
     listSystems: () => ({
-      systems: catalog.systems.map((s) => ({ id: s.id, name: s.name, permissionCount: s.permissions.length })),
+      systems: catalog.systems.map((s) => ({
+        id: s.id,
+        name: s.name,
+        permissionCount: s.permissions.length,
+      })),
     }),
     listPermissions: (req) => {
       const system = systemOf(catalog, requireField(req.system, "system"));
@@ -52,7 +56,10 @@ export function catalogService(catalog: Catalog): ServiceBinding {
       };
     },
     listLicenses: (req) => ({
-      licenses: systemOf(catalog, requireField(req.system, "system")).licenses.map((l) => ({ id: l.id, name: l.name })),
+      licenses: systemOf(catalog, requireField(req.system, "system")).licenses.map((l) => ({
+        id: l.id,
+        name: l.name,
+      })),
     }),
     listSurfaces: (req) => ({
       surfaces: systemOf(catalog, requireField(req.system, "system")).surfaces.map((s) => ({

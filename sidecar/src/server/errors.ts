@@ -29,7 +29,10 @@ export function toRpcError(err: unknown): RpcError {
       return new RpcError(CODE_BY_NAME[code]!, err.message);
     if (NOT_FOUND_ERRORS.has(err.name)) return new RpcError(Code.NotFound, err.message);
     if (err.name === "NoSnapshotError") {
-      return new RpcError(Code.Unavailable, "the sidecar has not loaded a policy snapshot yet; retry shortly");
+      return new RpcError(
+        Code.Unavailable,
+        "the sidecar has not loaded a policy snapshot yet; retry shortly",
+      );
     }
   }
   return new RpcError(Code.Internal, "internal error; see the sidecar's log for details");

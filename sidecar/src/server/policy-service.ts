@@ -9,6 +9,7 @@ import { PolicyService, type Resource } from "../../../gen/rolecall/v1/policy_pb
 import type { AppRegistry } from "../apps/app-registry.js";
 import type { CheckRequest } from "../policy/decision.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
+import { userProfile } from "../policy/user-profile.js";
 import type { RevisionFeed } from "../sync/revision-feed.js";
 import type { RevisionGate } from "../sync/revision-gate.js";
 import type { Authenticator } from "./auth.js";
@@ -32,11 +33,17 @@ export interface PolicyServiceDeps {
   readonly onDecision?: (reason: string) => void;
 }
 
-function toCheckRequest(permission: string, targetUserId: string, resource: Resource | undefined): CheckRequest {
+function toCheckRequest(
+  permission: string,
+  targetUserId: string,
+  resource: Resource | undefined,
+): CheckRequest {
   return {
     permission,
     ...(targetUserId !== "" ? { targetUserId } : {}),
-    ...(resource ? { resource: { ownerUserId: resource.ownerUserId, participantUserIds: resource.participantUserIds } } : {}),
+    ...(resource
+      ? { resource: { ownerUserId: resource.ownerUserId, participantUserIds: resource.participantUserIds } }
+      : {}),
   };
 }
 
@@ -81,7 +88,11 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
         );
       }
       const requests = req.items.map((item, i) =>
-        toCheckRequest(requireField(item.permission, `items[${i}].permission`), item.targetUserId, item.resource),
+        toCheckRequest(
+          requireField(item.permission, `items[${i}].permission`),
+          item.targetUserId,
+          item.resource,
+        ),
       );
       auth.authorizeRead(ctx, principal, tenantId, userId);
       return then(admit(ctx, req.minRevision), () => {
@@ -121,7 +132,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       return then(admit(ctx, req.minRevision), () => {
         const snapshot = engine.snapshot!;
         const rows = engine.listEffective(tenantId, userId, req.system);
-        const profile = engine.userProfile(tenantId, userId);
+        const profile = userProfile(snapshot, tenantId, userId);
         return {
           permissions: rows.map((row) => {
             const p = deps.catalog.permissions.get(row.permission)!;
@@ -223,7 +234,10 @@ function encodePageToken(lastUserId: string): string {
 function decodePageToken(token: string): string {
   const decoded = Buffer.from(token, "base64url").toString("utf8");
   if (decoded === "" || encodePageToken(decoded) !== token) {
-    throw new RpcError(Code.InvalidArgument, "page_token is not one this sidecar issued; pass next_page_token as given");
+    throw new RpcError(
+      Code.InvalidArgument,
+      "page_token is not one this sidecar issued; pass next_page_token as given",
+    );
   }
   return decoded;
 }

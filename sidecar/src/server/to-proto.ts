@@ -2,8 +2,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
   type ExplainPermissionResponseSchema,
-  Reason as WireReason,
   type TraceStepSchema,
+  Reason as WireReason,
 } from "../../../gen/rolecall/v1/policy_pb.js";
 import type { Decision, Reason } from "../policy/decision.js";
 import type { Explanation, RequirementStep } from "../policy/explain.js";
@@ -25,12 +25,22 @@ interface DecisionFields {
 
 /** The wire form of a decision. */
 export function toCheckResponse(d: Decision): DecisionFields {
-  return { allowed: d.allowed, reason: WireReason[d.reason], missing: [...d.missing], revision: BigInt(d.revision) };
+  return {
+    allowed: d.allowed,
+    reason: WireReason[d.reason],
+    missing: [...d.missing],
+    revision: BigInt(d.revision),
+  };
 }
 
 function requirementStep(step: RequirementStep): TraceStepInit {
   if (step.kind === "permission") {
-    return { kind: "requirement", label: step.permission, ok: step.holds, detail: step.holds ? "held" : "missing" };
+    return {
+      kind: "requirement",
+      label: step.permission,
+      ok: step.holds,
+      detail: step.holds ? "held" : "missing",
+    };
   }
   return {
     kind: "requirement",

@@ -7,6 +7,8 @@
 import type { Catalog } from "../../../catalog/catalog.js";
 import { didYouMean } from "../../../catalog/closest-key.js";
 import { slugify } from "../../../catalog/schema.js";
+import type { AppRegistration } from "../apps/app-registry.js";
+import { checkAppRegistration } from "./app-validation.js";
 import {
   authorizeAdmin,
   createStoredHolds,
@@ -14,11 +16,9 @@ import {
   type Principal,
   principalLabel,
 } from "./authorize.js";
-import type { AppRegistration } from "../apps/app-registry.js";
-import { checkAppRegistration } from "./app-validation.js";
 import type { Db } from "./database.js";
-import { readAppRegistrations } from "./read-directory.js";
 import { cascadeRevoke, closeGrants, findDependents } from "./grant-closure.js";
+import { readAppRegistrations } from "./read-directory.js";
 import { appendChange, bumpRevision } from "./revision.js";
 import { StoreError } from "./store-error.js";
 import {
@@ -531,9 +531,13 @@ export class PolicyAdmin {
       this.authorize(actor, this.q.tenant(tenantId), []);
       const before = this.listAppsOf(tenantId).find((a) => a.appId === appId);
       if (!before) {
-        throw new StoreError("NOT_FOUND", `unknown app '${appId}' in tenant '${tenantId}'`, { field: "app_id" });
+        throw new StoreError("NOT_FOUND", `unknown app '${appId}' in tenant '${tenantId}'`, {
+          field: "app_id",
+        });
       }
-      this.db.prepare("DELETE FROM app_registrations WHERE tenant_id = ? AND app_id = ?").run(tenantId, appId);
+      this.db
+        .prepare("DELETE FROM app_registrations WHERE tenant_id = ? AND app_id = ?")
+        .run(tenantId, appId);
       return { result: {}, before, after: null };
     });
   }

@@ -15,15 +15,23 @@ function checkSelector(field: string, selector: unknown): string {
   try {
     parseSelector(selector);
   } catch (err) {
-    throw new StoreError("INVALID_ARGUMENT", `${field} '${selector}' is not a valid CSS selector: ${(err as Error).message}`, {
-      field,
-    });
+    throw new StoreError(
+      "INVALID_ARGUMENT",
+      `${field} '${selector}' is not a valid CSS selector: ${(err as Error).message}`,
+      {
+        field,
+      },
+    );
   }
   return selector;
 }
 
 /** Validates a registration for a tenant with the given enabled systems; returns it normalised. */
-export function checkAppRegistration(catalog: Catalog, enabled: readonly string[], app: AppRegistration): AppRegistration {
+export function checkAppRegistration(
+  catalog: Catalog,
+  enabled: readonly string[],
+  app: AppRegistration,
+): AppRegistration {
   const appId = checkId("app.app_id", app.appId);
   const name = checkName("app.name", app.name);
   let base: URL;
@@ -40,9 +48,13 @@ export function checkAppRegistration(catalog: Catalog, enabled: readonly string[
   const checkSurface = (field: string, id: string) => {
     const surface = catalog.surfaces.get(id);
     if (!surface) {
-      throw new StoreError("NOT_FOUND", `${field}: unknown surface '${id}'${didYouMean(id, catalog.surfaces.keys())}`, {
-        field,
-      });
+      throw new StoreError(
+        "NOT_FOUND",
+        `${field}: unknown surface '${id}'${didYouMean(id, catalog.surfaces.keys())}`,
+        {
+          field,
+        },
+      );
     }
     if (!enabled.includes(surface.system)) {
       throw new StoreError(
@@ -53,14 +65,20 @@ export function checkAppRegistration(catalog: Catalog, enabled: readonly string[
     }
   };
   if (app.pages.length === 0) {
-    throw new StoreError("INVALID_ARGUMENT", "app.pages must list at least one URL pattern", { field: "app.pages" });
+    throw new StoreError("INVALID_ARGUMENT", "app.pages must list at least one URL pattern", {
+      field: "app.pages",
+    });
   }
   const pages = app.pages.map((page, i) => {
     const field = `app.pages[${i}]`;
     if (!page.urlPattern.startsWith("/") || page.urlPattern.length > MAX_TEXT_LENGTH) {
-      throw new StoreError("INVALID_ARGUMENT", `${field}.url_pattern must start with '/' (e.g. '/contacts*')`, {
-        field: `${field}.url_pattern`,
-      });
+      throw new StoreError(
+        "INVALID_ARGUMENT",
+        `${field}.url_pattern must start with '/' (e.g. '/contacts*')`,
+        {
+          field: `${field}.url_pattern`,
+        },
+      );
     }
     page.surfaceIds.forEach((id, j) => checkSurface(`${field}.surface_ids[${j}]`, id));
     return { urlPattern: page.urlPattern, surfaceIds: [...new Set(page.surfaceIds)] };

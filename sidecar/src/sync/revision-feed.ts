@@ -22,7 +22,8 @@ export class RevisionFeed {
 
   /** @param maxQueued events kept per slow subscriber before the oldest is dropped (default 256) */
   constructor(maxQueued = 256) {
-    if (!Number.isInteger(maxQueued) || maxQueued <= 0) throw new TypeError("maxQueued must be a positive integer");
+    if (!Number.isInteger(maxQueued) || maxQueued <= 0)
+      throw new TypeError("maxQueued must be a positive integer");
     this.#maxQueued = maxQueued;
   }
 

@@ -178,7 +178,10 @@ export class SyncWatcher {
     this.#o.engine.setSnapshot(snapshot);
     // Acknowledge only now: a caller waiting for this revision sees it decided.
     this.#o.gate.advance(snapshot.revision);
-    this.#o.feed.publish({ revision: snapshot.revision, tenantIds: read.full ? [] : read.source.tenants.map((t) => t.id) });
+    this.#o.feed.publish({
+      revision: snapshot.revision,
+      tenantIds: read.full ? [] : read.source.tenants.map((t) => t.id),
+    });
     this.#o.onReload?.({
       revision: snapshot.revision,
       tenantIds: read.source.tenants.map((t) => t.id),
@@ -192,7 +195,10 @@ export class SyncWatcher {
     const current = this.#o.engine.snapshot;
     return reader
       .transaction(() => {
-        const directory: Directory = { tokens: readTokenPrincipals(reader), apps: readAppRegistrations(reader) };
+        const directory: Directory = {
+          tokens: readTokenPrincipals(reader),
+          apps: readAppRegistrations(reader),
+        };
         const changes = readChangesSince(reader, current?.revision ?? 0);
         const full = current === undefined || changes.all || changes.databaseId !== current.databaseId;
         if (full) return { source: readPolicySource(reader, this.#o.catalog), full, directory };
