@@ -48,4 +48,9 @@ export interface PolicySource {
   readonly revision: number;
   readonly catalog: Catalog;
   readonly tenants: readonly TenantPolicy[];
+  /**
+   * Only for an incremental recompile (`recompileTenants`), where `tenants` holds just the changed
+   * tenants: the ids of tenants deleted since the previous snapshot. Default: none.
+   */
+  readonly removedTenantIds?: readonly string[];
 }

@@ -80,7 +80,7 @@ export function checkAppRegistration(
         },
       );
     }
-    page.surfaceIds.forEach((id, j) => checkSurface(`${field}.surface_ids[${j}]`, id));
+    for (const [j, id] of page.surfaceIds.entries()) checkSurface(`${field}.surface_ids[${j}]`, id);
     return { urlPattern: page.urlPattern, surfaceIds: [...new Set(page.surfaceIds)] };
   });
   const selectors = app.selectors.map((s, i) => {
