@@ -62,6 +62,25 @@ function healthRoute(isServing: () => boolean): PlainRoute {
   };
 }
 
+/**
+ * TEST ONLY — never set in production. `ROLECALL_UNSAFE_IGNORE_MIN_REVISION=1` makes PolicyService
+ * ignore `min_revision` (it answers at once from whatever snapshot it holds), breaking the
+ * read-your-writes guarantee on purpose so test/reliability/freshness.test.ts can show that its
+ * staleness assertion catches a sidecar without it.
+ */
+export const UNSAFE_IGNORE_MIN_REVISION_ENV = "ROLECALL_UNSAFE_IGNORE_MIN_REVISION";
+
+/** The gate PolicyService waits on: the sync's own, or (test-only switch) one that never waits. */
+function readGate(gate: RevisionGate, logger: Logger): RevisionGate {
+  if (process.env[UNSAFE_IGNORE_MIN_REVISION_ENV] !== "1") return gate;
+  logger.warn(
+    `${UNSAFE_IGNORE_MIN_REVISION_ENV}=1: min_revision is IGNORED (test-only switch; stale reads possible)`,
+  );
+  const open = new RevisionGate();
+  open.advance(Number.MAX_SAFE_INTEGER); // every min_revision counts as already applied
+  return open;
+}
+
 /** `http://127.0.0.1:8080` → the same URL under localhost and [::1] too; other hosts unchanged. */
 function loopbackAliases(url: string): string[] {
   const parsed = new URL(url);
@@ -186,7 +205,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     policyService({
       catalog,
       engine,
-      gate,
+      gate: readGate(gate, logger),
       feed,
       auth,
       apps: appRegistry,
@@ -239,6 +258,19 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       maxMessageBytes: options.maxMessageBytes,
       maxTimeoutMs: options.maxTimeoutMs,
       onError,
+      // The same audit record as a refused RPC, for requests refused before any RPC.
+      onRefused: (r) =>
+        logger.info(
+          {
+            path: r.path,
+            listener: "http",
+            status: r.status,
+            host: r.host,
+            origin: r.origin,
+            message: r.message,
+          },
+          "refused",
+        ),
     });
   } catch (err) {
     await grpc?.close(0);

@@ -194,8 +194,14 @@ describe("sidecar API over gRPC and Connect", () => {
       watch.on("data", (d: Buffer) => seen.push(d));
       watch.on("error", () => {});
       const user = `u${Date.now()}`;
-      await admin("CreateUser", { tenant_id: "demo", user_id: user, display_name: "Temp" });
-      const before = await check({ tenant_id: "demo", user_id: user, permission: "cxengage/CONTACTS_READ" });
+      const created = await admin("CreateUser", { tenant_id: "demo", user_id: user, display_name: "Temp" });
+      // min_revision: without it the check races the sidecar's next poll and may not know the user yet.
+      const before = await check({
+        tenant_id: "demo",
+        user_id: user,
+        permission: "cxengage/CONTACTS_READ",
+        min_revision: created.revision,
+      });
       expect(before.reason).toBe("REASON_NOT_GRANTED");
       const assigned = await admin("AssignRoles", {
         tenant_id: "demo",

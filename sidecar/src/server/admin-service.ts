@@ -10,6 +10,7 @@ import type { AppRegistration } from "../apps/app-registry.js";
 import type { PolicyAdmin } from "../store/admin.js";
 import type { Principal } from "../store/authorize.js";
 import type { Authenticator } from "./auth.js";
+import { toRpcError } from "./errors.js";
 import { bindService, type RpcContext, RpcError, type ServiceBinding } from "./rpc.js";
 
 /** What AdminService needs from the running sidecar. */
@@ -42,7 +43,7 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
   const rev = (revision: number) => ({ revision: BigInt(revision) });
   const storeRev = () => BigInt(deps.storeRevision());
 
-  return bindService(AdminService, {
+  const binding = bindService(AdminService, {
     listTenants: (_req, ctx) => ({
       tenants: admin
         .listTenants(actor(ctx))
@@ -189,4 +190,28 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
     deleteApp: (req, ctx) =>
       rev(admin.deleteApp(actor(ctx), { tenantId: req.tenantId, appId: req.appId }).revision),
   });
+  return auditStoreRefusals(deps.auth, binding);
+}
+
+/**
+ * The store decides what a principal may write (authorizeAdmin) and throws PERMISSION_DENIED
+ * itself; those refusals must reach the audit log like the authenticator's. (RpcErrors came
+ * from the authenticator, which has recorded them already.) The handlers are synchronous.
+ */
+function auditStoreRefusals(auth: Authenticator, binding: ServiceBinding): ServiceBinding {
+  const handlers: Record<string, unknown> = {};
+  for (const [name, handler] of Object.entries(binding.handlers)) {
+    handlers[name] = (req: unknown, ctx: RpcContext) => {
+      try {
+        return (handler as (req: unknown, ctx: RpcContext) => unknown)(req, ctx);
+      } catch (err) {
+        const rpc = toRpcError(err);
+        if (!(err instanceof RpcError) && rpc.code === Code.PermissionDenied) {
+          auth.recordRefusal(ctx, rpc.code, rpc.message);
+        }
+        throw err;
+      }
+    };
+  }
+  return { service: binding.service, handlers };
 }

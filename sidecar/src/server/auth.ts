@@ -38,6 +38,8 @@ export interface Authenticator {
   authorizeRead(ctx: RpcContext, principal: Principal | undefined, tenantId: string, userId: string): void;
   /** Throws PERMISSION_DENIED unless the principal may read tenant-wide data (LookupUsers). */
   authorizeTenantRead(ctx: RpcContext, principal: Principal | undefined, tenantId: string): void;
+  /** Audits a refusal decided elsewhere (the store's admin rules) like the authenticator's own. */
+  recordRefusal(ctx: RpcContext, code: Code, message: string): void;
 }
 
 /** Creates the authenticator. */
@@ -90,6 +92,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     },
     authorizeTenantRead(ctx, principal, tenantId) {
       tenantRead(ctx, principal, tenantId, `who holds permissions in tenant '${tenantId}'`);
+    },
+    recordRefusal(ctx, code, message) {
+      options.onRefused?.(ctx, code, message);
     },
   };
 }

@@ -14,6 +14,17 @@ export interface BrowserGuardOptions {
   readonly extensionOrigins: readonly string[];
   /** Host headers this listener answers to, e.g. `127.0.0.1:8080`, `localhost:8080`. */
   readonly hosts: readonly string[];
+  /** Called for every refusal, so it is audited like a refused RPC. */
+  readonly onRefused?: ((refusal: BrowserRefusal) => void) | undefined;
+}
+
+/** A request the guard answered 403 (foreign origin) or 421 (foreign Host) before any RPC. */
+export interface BrowserRefusal {
+  readonly status: 403 | 421;
+  readonly path: string;
+  readonly host: string;
+  readonly origin: string | undefined;
+  readonly message: string;
 }
 
 /** Decides, per request, whether it may proceed; writes the refusal or the CORS answer itself. */
@@ -25,18 +36,21 @@ export function createBrowserGuard(options: BrowserGuardOptions) {
   /** Returns true when the request may go on; otherwise it has been answered. */
   return function admit(req: IncomingMessage, res: ServerResponse): boolean {
     const host = (req.headers.host ?? "").toLowerCase();
-    if (!hosts.has(host)) {
-      refuse(res, 421, `host '${host}' is not this sidecar; use one of ${[...hosts].join(", ")}`);
-      return false;
-    }
     const origin = req.headers.origin;
+    const refuse = (status: 403 | 421, message: string) => {
+      options.onRefused?.({ status, path: req.url ?? "", host, origin, message });
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify({ code: status === 421 ? "invalid_argument" : "permission_denied", message }));
+      return false;
+    };
+    if (!hosts.has(host)) {
+      return refuse(421, `host '${host}' is not this sidecar; use one of ${[...hosts].join(", ")}`);
+    }
     if (origin !== undefined && !ownOrigins.has(origin) && !extensionOrigins.has(origin)) {
-      refuse(
-        res,
+      return refuse(
         403,
         `origin '${origin}' may not call this sidecar; add its extension id to the allowed origins`,
       );
-      return false;
     }
     if (origin !== undefined && extensionOrigins.has(origin)) {
       res.setHeader("access-control-allow-origin", origin);
@@ -54,9 +68,4 @@ export function createBrowserGuard(options: BrowserGuardOptions) {
     }
     return true;
   };
-}
-
-function refuse(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify({ code: status === 421 ? "invalid_argument" : "permission_denied", message }));
 }

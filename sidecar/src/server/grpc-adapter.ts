@@ -34,13 +34,18 @@ function deserializer(schema: DescMessage) {
 }
 
 function serializer(schema: DescMessage) {
-  // Handlers return init shapes (plain objects); create() fills defaults before encoding.
-  return (value: unknown): Buffer => Buffer.from(toBinary(schema, create(schema, value as never)));
+  // Handlers return init shapes (plain objects); create() fills defaults before encoding (and
+  // returns a message as is). The Buffer is a view of the encoded bytes: copying them is waste.
+  return (value: unknown): Buffer => {
+    const bytes = toBinary(schema, create(schema, value as never));
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
 }
 
 type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
-function contextOf(call: AnyCall, method: string): RpcContext {
+/** `settled` tells whether the call has already been answered. */
+function contextOf(call: AnyCall, method: string, settled: () => boolean): RpcContext {
   let controller: AbortController | undefined;
   const rawDeadline = call.getDeadline();
   const deadline = rawDeadline instanceof Date ? rawDeadline.getTime() : rawDeadline;
@@ -52,7 +57,9 @@ function contextOf(call: AnyCall, method: string): RpcContext {
         const c = new AbortController();
         controller = c;
         if (call.cancelled) c.abort();
-        else call.once("cancelled", () => c.abort());
+        // grpc-js emits "cancelled" whenever the stream closes, also after a normal answer;
+        // aborting then would only build a DOMException (with a stack trace) nobody reads.
+        else call.once("cancelled", () => settled() || c.abort());
       }
       return controller.signal;
     },
@@ -69,9 +76,11 @@ function statusOf(err: RpcError): Partial<grpc.StatusObject> {
 
 function unaryHandler(handler: UnaryHandler<unknown, object>, method: string, onError: ErrorHook) {
   return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    let answered = false;
     const fail = (cause: unknown) => {
       const err = toRpcError(cause);
       onError(method, err, cause);
+      answered = true;
       callback(statusOf(err));
     };
     if (call.request instanceof UnparsableRequest) {
@@ -84,9 +93,19 @@ function unaryHandler(handler: UnaryHandler<unknown, object>, method: string, on
       return;
     }
     try {
-      const result = handler(call.request, contextOf(call, method));
-      if (result instanceof Promise) result.then((value) => callback(null, value), fail);
-      else callback(null, result);
+      const result = handler(
+        call.request,
+        contextOf(call, method, () => answered),
+      );
+      if (result instanceof Promise) {
+        result.then((value) => {
+          answered = true;
+          callback(null, value);
+        }, fail);
+      } else {
+        answered = true;
+        callback(null, result);
+      }
     } catch (cause) {
       fail(cause);
     }
@@ -95,6 +114,7 @@ function unaryHandler(handler: UnaryHandler<unknown, object>, method: string, on
 
 function streamHandler(handler: StreamHandler<unknown, object>, method: string, onError: ErrorHook) {
   return async (call: grpc.ServerWritableStream<unknown, unknown>) => {
+    let ended = false;
     try {
       if (call.request instanceof UnparsableRequest) {
         throw new RpcError(
@@ -102,15 +122,22 @@ function streamHandler(handler: StreamHandler<unknown, object>, method: string, 
           `request body is not a valid protobuf message: ${call.request.reason}`,
         );
       }
-      for await (const message of handler(call.request, contextOf(call, method))) {
+      for await (const message of handler(
+        call.request,
+        contextOf(call, method, () => ended),
+      )) {
         if (call.cancelled) return;
         call.write(message);
       }
+      ended = true;
       call.end();
     } catch (cause) {
+      ended = true;
       const err = toRpcError(cause);
       onError(method, err, cause);
-      if (!call.cancelled) call.destroy(Object.assign(new Error(err.message), statusOf(err)));
+      // emit("error") is how grpc-js ends a server stream with a status; destroy(err) would end
+      // the stream without ever sending one, leaving the caller waiting for its deadline.
+      if (!call.cancelled) call.emit("error", Object.assign(new Error(err.message), statusOf(err)));
     }
   };
 }

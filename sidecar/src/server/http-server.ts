@@ -5,9 +5,17 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { createBrowserGuard } from "./browser-guard.js";
+import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import { type BrowserRefusal, createBrowserGuard } from "./browser-guard.js";
 import { addConnectService } from "./connect-adapter.js";
+import { withParseErrorsAsInvalidArgument } from "./connect-parse-errors.js";
 import type { ErrorHook } from "./grpc-adapter.js";
 import { formatHostPort, parseListenAddress } from "./listen-address.js";
 import type { ServiceBinding } from "./rpc.js";
@@ -28,6 +36,8 @@ export interface HttpListenerOptions {
   /** Longest deadline a caller may ask for. */
   readonly maxTimeoutMs: number;
   readonly onError: ErrorHook;
+  /** Called for every request the browser guard refuses (foreign Origin or Host). */
+  readonly onRefused?: (refusal: BrowserRefusal) => void;
 }
 
 /** A running HTTP listener. */
@@ -50,29 +60,51 @@ function hostsFor(host: string, port: number): string[] {
 /** Starts the HTTP listener. */
 export async function startHttpListener(options: HttpListenerOptions): Promise<HttpListener> {
   const parsed = parseListenAddress(options.address, "HTTP address");
-  const connect = connectNodeAdapter({
-    routes: (router) => {
-      for (const binding of options.bindings) addConnectService(router, binding, options.onError);
-    },
+  // connectNodeAdapter's few lines, with each handler wrapped so that an unparsable binary body
+  // answers INVALID_ARGUMENT (connect-parse-errors.ts).
+  const router = createConnectRouter({
     readMaxBytes: options.maxMessageBytes,
     maxTimeoutMs: options.maxTimeoutMs,
-    fallback: (_req, res) => {
+    acceptCompression: [compressionGzip, compressionBrotli],
+  });
+  for (const binding of options.bindings) addConnectService(router, binding, options.onError);
+  const handlers = new Map<string, UniversalHandler>(
+    router.handlers.map((h) => [h.requestPath, withParseErrorsAsInvalidArgument(h)]),
+  );
+  const connect = (req: IncomingMessage, res: ServerResponse) => {
+    const handler = handlers.get(req.url?.split("?", 2)[0] ?? "");
+    if (!handler) {
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("not found\n");
-    },
-  });
-  let admit: ReturnType<typeof createBrowserGuard> | undefined;
-  const server: Server = createServer(async (req, res) => {
-    try {
-      if (admit && !admit(req, res)) return;
-      const url = new URL(req.url ?? "/", "http://sidecar");
-      for (const route of options.routes) if (await route(req, res, url)) return;
-      connect(req, res);
-    } catch {
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-      res.end("internal error\n");
+      return;
     }
-  });
+    handler(universalRequestFromNodeRequest(req, res, undefined, undefined))
+      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .catch((reason: unknown) => {
+        // The caller went away mid-answer: nothing to tell anyone.
+        if (ConnectError.from(reason).code === Code.Aborted) return;
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end();
+      });
+  };
+  let admit: ReturnType<typeof createBrowserGuard> | undefined;
+  // Node enforces headersTimeout only when it sweeps connections, every 30 s by default: a
+  // slowloris socket would live up to 40 s instead of 10. Sweep every second. A request without
+  // a Host header reaches the browser guard (421, audited) instead of Node's silent 400.
+  const server: Server = createServer(
+    { connectionsCheckingInterval: 1_000, requireHostHeader: false },
+    async (req, res) => {
+      try {
+        if (admit && !admit(req, res)) return;
+        const url = new URL(req.url ?? "/", "http://sidecar");
+        for (const route of options.routes) if (await route(req, res, url)) return;
+        connect(req, res);
+      } catch {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end("internal error\n");
+      }
+    },
+  );
   server.headersTimeout = 10_000; // slow clients must not hold sockets forever
   server.requestTimeout = options.maxTimeoutMs + 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -83,7 +115,11 @@ export async function startHttpListener(options: HttpListenerOptions): Promise<H
   const bound = server.address();
   const port = typeof bound === "object" && bound ? (bound as AddressInfo).port : 0;
   const hosts = parsed.kind === "tcp" ? hostsFor(parsed.host, port) : ["localhost"];
-  admit = createBrowserGuard({ extensionOrigins: options.extensionOrigins, hosts });
+  admit = createBrowserGuard({
+    extensionOrigins: options.extensionOrigins,
+    hosts,
+    onRefused: options.onRefused,
+  });
   const address = parsed.kind === "unix" ? `unix:${parsed.path}` : formatHostPort(parsed.host, port);
   return {
     address,

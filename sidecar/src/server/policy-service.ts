@@ -5,9 +5,14 @@
 import { Code } from "@connectrpc/connect";
 import type { Catalog } from "../../../catalog/catalog.js";
 import { formatRequirement } from "../../../catalog/requirement.js";
-import { PolicyService, type Resource } from "../../../gen/rolecall/v1/policy_pb.js";
+import {
+  type CheckPermissionResponse,
+  type CheckPermissionsResponse,
+  PolicyService,
+  type Resource,
+} from "../../../gen/rolecall/v1/policy_pb.js";
 import type { AppRegistry } from "../apps/app-registry.js";
-import type { CheckRequest } from "../policy/decision.js";
+import type { CheckRequest, Decision } from "../policy/decision.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import { userProfile } from "../policy/user-profile.js";
 import type { RevisionFeed } from "../sync/revision-feed.js";
@@ -47,6 +52,15 @@ function toCheckRequest(
   };
 }
 
+/**
+ * A decision as a finished CheckPermissionResponse message. Both listeners pass answers through
+ * protobuf-es create(), which returns a message as is but copies an init object field by field
+ * into a new one: about 0.6 µs a result, a tenth of a 100-item batch's server time.
+ */
+function checkResponseMessage(d: Decision): CheckPermissionResponse {
+  return { $typeName: "rolecall.v1.CheckPermissionResponse", ...toCheckResponse(d) };
+}
+
 /** Binds PolicyService to the sidecar's engine and sync state. */
 export function policyService(deps: PolicyServiceDeps): ServiceBinding {
   const { engine, auth } = deps;
@@ -58,7 +72,10 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
   const admit = (ctx: RpcContext, minRevision: bigint): Promise<void> | undefined => {
     const stale = deps.failClosedReason();
     if (stale !== undefined) throw new RpcError(Code.Unavailable, stale);
-    return deps.gate.reach(Number(minRevision), ctx.deadline, ctx.signal);
+    const min = Number(minRevision);
+    // Reading ctx.signal creates an AbortController and a cancel listener: only a wait needs one.
+    if (min <= deps.gate.revision) return undefined;
+    return deps.gate.reach(min, ctx.deadline, ctx.signal);
   };
   const then = <T>(wait: Promise<void> | undefined, answer: () => T): T | Promise<T> =>
     wait === undefined ? answer() : wait.then(answer);
@@ -73,7 +90,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       return then(admit(ctx, req.minRevision), () => {
         const d = engine.check(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource));
         deps.onDecision?.(d.reason);
-        return toCheckResponse(d);
+        return checkResponseMessage(d);
       });
     },
 
@@ -98,10 +115,12 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       return then(admit(ctx, req.minRevision), () => {
         const decisions = engine.checkMany(tenantId, userId, requests);
         for (const d of decisions) deps.onDecision?.(d.reason);
-        return {
-          results: decisions.map(toCheckResponse),
+        const response: CheckPermissionsResponse = {
+          $typeName: "rolecall.v1.CheckPermissionsResponse",
+          results: decisions.map(checkResponseMessage),
           revision: BigInt(decisions[0]?.revision ?? engine.snapshot?.revision ?? 0),
         };
+        return response;
       });
     },
 
