@@ -60,7 +60,8 @@ export class SyncWatcher {
   readonly #o: Required<Omit<SyncWatcherOptions, "onReload" | "onFailure" | "onHealth">> &
     Pick<SyncWatcherOptions, "onReload" | "onFailure" | "onHealth">;
   #reader: Db | undefined;
-  #inode: number | undefined;
+  /** Inode, size and mtime of the main file when the reader was opened or last found it unchanged. */
+  #fileStamp: string | undefined;
   #dataVersion: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastSuccess: number;
@@ -158,12 +159,17 @@ export class SyncWatcher {
   }
 
   #check(): void {
-    const inode = statSync(this.#o.dbPath).ino; // throws ENOENT when the file is gone
-    if (this.#reader && inode !== this.#inode) this.#close(); // replaced (restore, mv): read the new file
+    const stat = statSync(this.#o.dbPath); // throws ENOENT when the file is gone
+    // A replaced file (restore, mv) has a new inode. A file truncated or overwritten in place keeps
+    // its inode, and an open WAL connection would keep answering from its cache and the unchanged
+    // WAL index, reporting a healthy sync over a destroyed file. Commits touch only the WAL, so the
+    // main file changes only on checkpoints (rare) or from outside: reopen and re-verify then.
+    const stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    if (this.#reader && stamp !== this.#fileStamp) this.#close();
     if (!this.#reader) {
       // busy timeout 0: a locked file must fail this poll, not stall the event loop that answers checks.
       this.#reader = openDatabase(this.#o.dbPath, { readonly: true, busyTimeoutMs: 0 });
-      this.#inode = inode;
+      this.#fileStamp = stamp;
       assertSchemaCurrent(this.#reader);
     }
     const reader = this.#reader;

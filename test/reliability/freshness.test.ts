@@ -1,0 +1,179 @@
+/**
+ * Freshness under load (issue 8, item 3): checks at a steady rate against the real sidecar while
+ * a writer (this test, PolicyAdmin on the sidecar's file) flips one permission of one user — a
+ * grant, then a revoke, and so on. Every check asks `min_revision` R = the revision of the last
+ * write that has committed when the check is sent; its answer must carry a revision ≥ R and the
+ * decision the store held at that revision (known for every revision: the writer records each
+ * one). Zero stale answers, zero errors.
+ *
+ * Then the same load against a sidecar started with the TEST-ONLY switch
+ * `ROLECALL_UNSAFE_IGNORE_MIN_REVISION=1` (sidecar/src/sidecar.ts), which makes it ignore
+ * min_revision: the same assertion must now find stale answers — proof that it can fail.
+ *
+ * Short (npm test): ~500 checks/s while 200 writes commit, one every 50 ms (~10 s); the unsafe
+ * run: 60 writes (~3 s). Long (`ROLECALL_LONG=1`): 2,000 checks/s while 1,000 writes commit (~50 s).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PolicyAdmin } from "../../sidecar/src/store/admin.js";
+import type { Db } from "../../sidecar/src/store/database.js";
+import { openStore } from "../../sidecar/src/store/open-store.js";
+import { readRevision } from "../../sidecar/src/store/revision.js";
+import { grpcClients } from "../support/clients.js";
+import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
+import {
+  BOOTSTRAP,
+  call,
+  catalog,
+  LONG,
+  paced,
+  plainPermissions,
+  sleep,
+  type WireDecision,
+} from "./support.js";
+
+const RATE = LONG ? 2_000 : 500;
+const WRITES = LONG ? 1_000 : 200;
+const UNSAFE_WRITES = 60;
+const WRITE_EVERY_MS = 50;
+const TENANT = "demo";
+const USER = "freshness-probe";
+
+interface FreshnessResult {
+  readonly checks: number;
+  readonly skipped: number;
+  readonly writes: number;
+  readonly stale: number;
+  readonly behind: number;
+  readonly errors: number;
+  readonly waitedForWrite: number;
+  readonly seconds: number;
+  readonly examples: readonly string[];
+}
+
+/**
+ * Sets up a user holding one role with nothing in it, then runs `writes` flips of `permission`
+ * on that role while checks go out at `rate`, each asking for the last committed revision.
+ */
+async function runFreshness(sidecar: SidecarProcess, rate: number, writes: number): Promise<FreshnessResult> {
+  const db: Db = openStore(sidecar.dbPath);
+  const clients = grpcClients(sidecar.grpcAddress);
+  try {
+    const admin = new PolicyAdmin(db, catalog());
+    const { roleId } = admin.createRole(BOOTSTRAP, { tenantId: TENANT, name: "Freshness Probe" });
+    admin.createUser(BOOTSTRAP, { tenantId: TENANT, userId: USER, displayName: "Freshness Probe" });
+    admin.assignRoles(BOOTSTRAP, { tenantId: TENANT, userId: USER, roleIds: [roleId] });
+    const permission = plainPermissions("cxengage")[0]?.key ?? plainPermissions("maxcontact")[0]!.key;
+
+    // revision → whether USER holds `permission` in the store at that revision.
+    const stateAt = new Map<number, boolean>();
+    let committed = readRevision(db);
+    stateAt.set(committed, false);
+    let done = 0;
+    const writer = (async () => {
+      for (let k = 1; k <= writes; k++) {
+        const on = k % 2 === 1;
+        const { revision } = on
+          ? admin.grantPermissions(BOOTSTRAP, { tenantId: TENANT, roleId, permissions: [permission] })
+          : admin.revokePermissions(BOOTSTRAP, { tenantId: TENANT, roleId, permissions: [permission] });
+        stateAt.set(revision, on);
+        committed = revision;
+        done = k;
+        await sleep(WRITE_EVERY_MS);
+      }
+    })();
+
+    let stale = 0;
+    let behind = 0;
+    let errors = 0;
+    let waitedForWrite = 0;
+    let writerDone = false;
+    void writer.then(() => {
+      writerDone = true;
+    });
+    const examples: string[] = [];
+    const run = await paced({
+      rate,
+      // Until the writer is done: the generator stops when time is up, so size it generously.
+      durationMs: writes * WRITE_EVERY_MS * 3,
+      maxInFlight: 1024,
+      stop: () => writerDone,
+      fire: async () => {
+        const min = committed;
+        const r = await call<WireDecision>(
+          clients.policy,
+          "CheckPermission",
+          { tenant_id: TENANT, user_id: USER, permission, min_revision: min },
+          3_000,
+        );
+        if (!r.ok) {
+          errors++;
+          if (examples.length < 5) examples.push(`min ${min}: error ${r.err.code} ${r.err.details}`);
+          return;
+        }
+        const revision = Number(r.res.revision);
+        if (revision === min && min === committed) waitedForWrite++;
+        const want = stateAt.get(revision);
+        if (revision < min || want === undefined || r.res.allowed !== want) {
+          stale++;
+          if (revision < min) behind++;
+          if (examples.length < 5) {
+            examples.push(
+              `min ${min}: answered at ${revision} allowed=${r.res.allowed}, store at ${min}: ${stateAt.get(min)}`,
+            );
+          }
+        }
+      },
+    });
+    await writer;
+    return {
+      checks: run.started,
+      skipped: run.skipped,
+      writes: done,
+      stale,
+      behind,
+      errors,
+      waitedForWrite,
+      seconds: Math.round(run.elapsedMs / 100) / 10,
+      examples,
+    };
+  } finally {
+    clients.close();
+    db.close();
+  }
+}
+
+describe("freshness under load: min_revision is honoured", () => {
+  let sidecar: SidecarProcess;
+  beforeAll(async () => {
+    sidecar = await startSidecarProcess();
+  });
+  afterAll(async () => {
+    await sidecar?.stop();
+  });
+
+  it(`answers every check at or after its min_revision while ${WRITES} writes commit (${RATE} checks/s)`, async () => {
+    const result = await runFreshness(sidecar, RATE, WRITES);
+    console.log(`freshness (guarantee on): ${JSON.stringify(result)}`);
+    expect(result.writes).toBe(WRITES);
+    expect(result.stale, result.examples.join("\n")).toBe(0);
+    expect(result.errors, result.examples.join("\n")).toBe(0);
+    expect(result.checks).toBeGreaterThan(WRITES * 2);
+  });
+});
+
+describe("freshness with the guarantee deliberately disabled (ROLECALL_UNSAFE_IGNORE_MIN_REVISION=1)", () => {
+  let sidecar: SidecarProcess;
+  beforeAll(async () => {
+    sidecar = await startSidecarProcess({ env: { ROLECALL_UNSAFE_IGNORE_MIN_REVISION: "1" } });
+  });
+  afterAll(async () => {
+    await sidecar?.stop();
+  });
+
+  it("catches stale answers: the assertion above would fail", async () => {
+    const result = await runFreshness(sidecar, RATE, UNSAFE_WRITES);
+    console.log(`freshness (guarantee OFF): ${JSON.stringify(result)}`);
+    expect(result.stale).toBeGreaterThan(0);
+    expect(result.behind).toBeGreaterThan(0);
+  });
+});
