@@ -1,0 +1,136 @@
+/**
+ * The per-user effective-set cache: an `lru-cache` bounded by entry count, keyed by database id,
+ * revision, tenant and user, so an entry can never answer for another database, another revision,
+ * another tenant or another user.
+ *
+ * Building that string key on every check would cost more than the check itself, so a hit is
+ * found through a slot array per compiled tenant (indexed by the user's dense index) and
+ * validated against the snapshot's database id and revision. The LRU stays the authority: it
+ * bounds the entries, and evicting one clears its slot.
+ */
+import { LRUCache } from "lru-cache";
+import { computeEffective, type EffectiveBits, type EffectiveLookup } from "./effective-set.js";
+import type { CompiledTenant, Snapshot } from "./snapshot.js";
+
+/** The cache key of one user's effective set: every field is length-prefixed, so distinct tuples never collide. */
+export function cacheKey(databaseId: string, revision: number, tenantId: string, userId: string): string {
+  return `${databaseId.length}:${databaseId}\0${revision}\0${tenantId.length}:${tenantId}\0${userId}`;
+}
+
+/** One cached effective set. */
+interface CacheEntry {
+  readonly key: string;
+  readonly databaseId: string;
+  readonly revision: number;
+  /** The slot array it sits in, so eviction can clear it. */
+  readonly slots: (CacheEntry | undefined)[];
+  readonly userIndex: number;
+  readonly bits: EffectiveBits;
+  /** `EffectiveCache.inserts` when its LRU recency was last refreshed. */
+  touchedAt: number;
+}
+
+/** Counters for metrics. */
+export interface CacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  /** Entries held now. */
+  readonly size: number;
+  /** The bound on entries. */
+  readonly max: number;
+}
+
+/** A bounded cache of per-user effective sets. */
+export class EffectiveCache {
+  private readonly lru: LRUCache<string, CacheEntry>;
+  // Weak so a tenant dropped with its snapshot takes its slots with it.
+  private readonly slotsByTenant = new WeakMap<CompiledTenant, (CacheEntry | undefined)[]>();
+  private lastTenant: CompiledTenant | undefined;
+  private lastSlots: (CacheEntry | undefined)[] = [];
+  private hits = 0;
+  private misses = 0;
+  /** Entries inserted so far: the clock by which an entry's recency ages. */
+  private inserts = 0;
+  /** Refresh an entry's LRU recency once this many insertions happened since the last refresh. */
+  private readonly touchEvery: number;
+
+  /** `max` bounds the number of cached users; it must be a positive integer. */
+  constructor(max: number) {
+    if (!Number.isInteger(max) || max < 1) throw new TypeError(`max must be a positive integer, got ${max}`);
+    this.touchEvery = Math.max(1, max >>> 1);
+    this.lru = new LRUCache<string, CacheEntry>({
+      max,
+      dispose: (entry) => {
+        if (entry.slots[entry.userIndex] === entry) entry.slots[entry.userIndex] = undefined;
+      },
+    });
+  }
+
+  /** The user's effective bits, from the cache or computed and cached. Pass as an `EffectiveLookup`. */
+  readonly lookup: EffectiveLookup = (snapshot, tenant, userIndex) => {
+    const slots = tenant === this.lastTenant ? this.lastSlots : this.slotsOf(tenant);
+    const hit = slots[userIndex];
+    if (hit !== undefined && hit.revision === snapshot.revision && hit.databaseId === snapshot.databaseId) {
+      this.hits++;
+      // Refreshing LRU recency on every hit would double the cost of a check. An entry can only be
+      // evicted after `max` insertions since its last refresh, so refreshing once `max / 2` have
+      // happened keeps every entry hit at least that often, which is what LRU order protects.
+      if (this.inserts - hit.touchedAt >= this.touchEvery) {
+        hit.touchedAt = this.inserts;
+        this.lru.get(hit.key);
+      }
+      return hit.bits;
+    }
+    this.misses++;
+    return this.fill(snapshot, tenant, slots, userIndex);
+  };
+
+  /** Hit/miss counters and size. */
+  stats(): CacheStats {
+    return { hits: this.hits, misses: this.misses, size: this.lru.size, max: this.lru.max };
+  }
+
+  /** Drops every entry (counters are kept). */
+  clear(): void {
+    this.lru.clear();
+  }
+
+  /** Whether an entry exists under exactly this key (for tests of the key's fields). */
+  hasKey(key: string): boolean {
+    return this.lru.has(key);
+  }
+
+  private slotsOf(tenant: CompiledTenant): (CacheEntry | undefined)[] {
+    let slots = this.slotsByTenant.get(tenant);
+    if (slots === undefined) {
+      slots = new Array<CacheEntry | undefined>(tenant.userIds.length).fill(undefined);
+      this.slotsByTenant.set(tenant, slots);
+    }
+    this.lastTenant = tenant;
+    this.lastSlots = slots;
+    return slots;
+  }
+
+  private fill(
+    snapshot: Snapshot,
+    tenant: CompiledTenant,
+    slots: (CacheEntry | undefined)[],
+    userIndex: number,
+  ): EffectiveBits {
+    const { databaseId, revision } = snapshot;
+    const key = cacheKey(databaseId, revision, tenant.id, tenant.userIds[userIndex]!);
+    const entry: CacheEntry = {
+      key,
+      databaseId,
+      revision,
+      slots,
+      userIndex,
+      bits: computeEffective(snapshot.catalog, tenant, userIndex),
+      touchedAt: ++this.inserts,
+    };
+    // Set first: replacing an older entry under the same key disposes it, which clears the slot.
+    this.lru.set(key, entry);
+    slots[userIndex] = entry;
+    return entry.bits;
+  }
+}

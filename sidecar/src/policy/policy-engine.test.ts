@@ -1,0 +1,113 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { cacheKey } from "./cache.js";
+import { compileSnapshot, recompileTenants } from "./compiler.js";
+import { createPolicyEngine, NoSnapshotError, POLICY_ENGINE_DEFAULTS } from "./policy-engine.js";
+import type { PolicySource } from "./policy-source.js";
+import { buildCatalog, role, tenant, user } from "./test-support/catalog-builder.js";
+import { worldSource } from "./test-support/contact-center-world.js";
+
+const catalog = buildCatalog([{ id: "s", permissions: [{ key: "s/p" }, { key: "s/q" }] }]);
+/** One user `u` in tenants `t1` and `t2`; `grant` says which permission `u` gets in `t1`. */
+function source(databaseId: string, revision: number, grant: string): PolicySource {
+  return {
+    databaseId,
+    revision,
+    catalog,
+    tenants: [
+      tenant("t1", ["s"], [role("r", [grant])], [user("u", ["r"]), user("v", [])]),
+      tenant("t2", ["s"], [role("r", ["s/q"])], [user("u", ["r"])]),
+    ],
+  };
+}
+const allowedP = (e: ReturnType<typeof createPolicyEngine>, t: string, u: string) =>
+  e.check(t, u, { permission: "s/p" }).allowed;
+
+describe("PolicyEngine", () => {
+  it("has frozen documented defaults and rejects a bad bound", () => {
+    expect(Object.isFrozen(POLICY_ENGINE_DEFAULTS)).toBe(true);
+    expect(POLICY_ENGINE_DEFAULTS.maxCachedUsers).toBe(100_000);
+    expect(() => createPolicyEngine({ maxCachedUsers: 0 })).toThrow(TypeError);
+    expect(() => createPolicyEngine({ maxCachedUsers: 1.5 })).toThrow(TypeError);
+  });
+
+  it("throws NoSnapshotError until a snapshot is set", () => {
+    const e = createPolicyEngine();
+    expect(() => e.check("t1", "u", { permission: "s/p" })).toThrow(NoSnapshotError);
+    e.setSnapshot(compileSnapshot(source("db", 1, "s/p")));
+    expect(allowedP(e, "t1", "u")).toBe(true);
+  });
+
+  it("counts hits and misses and stays within its bound", () => {
+    const e = createPolicyEngine({ maxCachedUsers: 1, snapshot: compileSnapshot(source("db", 1, "s/p")) });
+    allowedP(e, "t1", "u");
+    allowedP(e, "t1", "u");
+    allowedP(e, "t1", "v");
+    expect(allowedP(e, "t1", "u")).toBe(true);
+    expect(e.cacheStats()).toEqual({ hits: 1, misses: 3, size: 1, max: 1 });
+  });
+
+  it("never shares an entry between requests differing in tenant, user, revision or database", () => {
+    const e = createPolicyEngine();
+    e.setSnapshot(compileSnapshot(source("db", 1, "s/p")));
+    expect(allowedP(e, "t1", "u")).toBe(true);
+    expect(allowedP(e, "t2", "u")).toBe(false); // same user id, other tenant
+    expect(allowedP(e, "t1", "v")).toBe(false); // same tenant, other user
+    // Same database, next revision, where t1 now grants s/q instead.
+    e.setSnapshot(compileSnapshot(source("db", 2, "s/q")));
+    expect(allowedP(e, "t1", "u")).toBe(false);
+    // Another database at the same revision.
+    e.setSnapshot(compileSnapshot(source("other-db", 2, "s/p")));
+    expect(allowedP(e, "t1", "u")).toBe(true);
+    expect(e.cacheHasKey(cacheKey("db", 1, "t1", "u"))).toBe(true);
+    expect(e.cacheHasKey(cacheKey("db", 2, "t1", "u"))).toBe(true);
+    expect(e.cacheHasKey(cacheKey("other-db", 2, "t1", "u"))).toBe(true);
+    expect(e.cacheHasKey(cacheKey("db", 1, "t2", "u"))).toBe(true);
+    expect(e.cacheHasKey(cacheKey("db", 1, "t1", "v"))).toBe(true);
+  });
+
+  it("re-decides on a reused tenant after an incremental recompile (revision is part of the key)", () => {
+    const first = compileSnapshot(source("db", 1, "s/p"));
+    const e = createPolicyEngine({ snapshot: first });
+    expect(allowedP(e, "t1", "u")).toBe(true);
+    const next = recompileTenants(first, { ...source("db", 2, "s/p"), tenants: [] }, 2);
+    expect(next.tenants.get("t1")).toBe(first.tenants.get("t1"));
+    e.setSnapshot(next);
+    expect(e.check("t1", "u", { permission: "s/p" })).toMatchObject({ allowed: true, revision: 2 });
+    expect(e.cacheStats().misses).toBe(2);
+    // A request still holding the old snapshot gets the old revision's answer, never a mix.
+    expect(e.cacheHasKey(cacheKey("db", 2, "t1", "u"))).toBe(true);
+  });
+
+  it("builds distinct keys for distinct (database, revision, tenant, user) tuples", () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(fc.string(), fc.nat(), fc.string(), fc.string()),
+        fc.tuple(fc.string(), fc.nat(), fc.string(), fc.string()),
+        (a, b) => {
+          const same = a.every((x, i) => x === b[i]);
+          expect(cacheKey(...a) === cacheKey(...b)).toBe(same);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(cacheKey("a\0", 1, "b", "c")).not.toBe(cacheKey("a", 1, "\0b", "c"));
+  });
+
+  it("serves the same answers as the uncached evaluator, through every entry point", () => {
+    const e = createPolicyEngine({ snapshot: compileSnapshot(worldSource) });
+    for (let round = 0; round < 2; round++) {
+      expect(e.check("acme", "alice", { permission: "cx/CONTACTS_UPDATE" }).allowed).toBe(true);
+      expect(e.checkMany("acme", "dave", [{ permission: "cx/CONTACTS_UPDATE" }])[0]?.reason).toBe(
+        "NOT_GRANTED",
+      );
+      expect(e.lookupUsers("acme", "cx/MONITOR")).toEqual(["alice", "sam"]);
+      expect(e.listEffective("acme", "sam", "cx")).toHaveLength(5);
+      expect(e.resolveSurfaces("acme", "alice", ["cx/contact-management-panel"])[0]?.allowed).toBe(true);
+      expect(e.explain("acme", "dave", { permission: "cx/CONTACTS_UPDATE" }).decision.reason).toBe(
+        "NOT_GRANTED",
+      );
+    }
+    expect(e.cacheStats().hits).toBeGreaterThan(0);
+  });
+});
