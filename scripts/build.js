@@ -10,8 +10,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const sidecarOnly = process.argv.includes("--sidecar");
 
 await build({
-  entryPoints: [join(root, "sidecar/src/cli/main.ts")],
-  outfile: join(root, "dist/rolecall.js"),
+  // The sync worker is its own entry: a worker thread loads a file, not a function.
+  entryPoints: {
+    rolecall: join(root, "sidecar/src/cli/main.ts"),
+    "store-reader-worker": join(root, "sidecar/src/sync/store-reader-worker.ts"),
+  },
+  outdir: join(root, "dist"),
   bundle: true,
   platform: "node",
   format: "esm",

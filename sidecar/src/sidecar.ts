@@ -121,7 +121,8 @@ function prepareStore(options: SidecarOptions, catalog: Catalog, engine: PolicyE
 
 /** Starts a sidecar with the given options. Throws (and leaves nothing running) when it cannot serve. */
 export async function startSidecar(options: SidecarOptions, logger: Logger): Promise<Sidecar> {
-  const catalog = loadCatalog(); // a broken catalog refuses the start: never serve a partial one
+  // A broken catalog refuses the start: never serve a partial one.
+  const catalog = loadCatalog(options.catalogDir);
   const metrics = createMetrics();
   const engine = createPolicyEngine({ maxCachedUsers: options.maxCachedUsers });
   const { db, admin, created } = prepareStore(options, catalog, engine, logger);
@@ -168,7 +169,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     },
   });
   try {
-    watcher.start();
+    await watcher.start();
   } catch (err) {
     db.close();
     throw err;

@@ -31,6 +31,7 @@ beforeEach(() => {
     gate: new RevisionGate(),
     feed: new RevisionFeed(),
     maxStalenessMs: 1_000,
+    worker: false,
     now: () => now,
   });
   watcher.start();

@@ -1,38 +1,33 @@
 /**
- * Keeps the engine's snapshot in step with the SQLite store. It polls `PRAGMA data_version` on
- * its own read-only connection (cheap: no I/O unless another connection committed), reads what
- * changed in one read transaction, recompiles only the affected tenants, swaps the snapshot and
- * only then acknowledges the revision (RevisionGate, RevisionFeed).
+ * Keeps the engine's snapshot in step with the SQLite store. A StoreReader polls the file (in a
+ * worker thread by default, so a slow or locked file never stalls checks); each change is
+ * compiled here — only the affected tenants — swapped in, and only then acknowledged
+ * (RevisionGate, RevisionFeed).
  *
  * When the file is locked, missing, replaced or corrupt, the last good snapshot keeps serving;
  * after `maxStalenessMs` without a successful poll, checks fail closed.
  */
-import { statSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import type { Catalog } from "../../../catalog/catalog.js";
-import type { AppRegistration } from "../apps/app-registry.js";
-import { compileSnapshot, IncrementalCompileError, recompileTenants } from "../policy/compiler.js";
+import { packageRoot } from "../package-root.js";
+import { compileSnapshot, recompileTenants } from "../policy/compiler.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
-import type { PolicySource } from "../policy/policy-source.js";
 import type { Snapshot } from "../policy/snapshot.js";
-import type { Principal } from "../store/authorize.js";
-import { type Db, openDatabase } from "../store/database.js";
-import { assertSchemaCurrent } from "../store/migrations.js";
-import { readAppRegistrations, readTokenPrincipals } from "../store/read-directory.js";
-import { readChangesSince, readPolicySource, readPolicySourceForTenants } from "../store/read-policy.js";
 import type { RevisionFeed } from "./revision-feed.js";
 import type { RevisionGate } from "./revision-gate.js";
+import { type Directory, type StoreRead, StoreReader } from "./store-reader.js";
+import type { StoreReaderWorkerData } from "./store-reader-worker.js";
 
-/** Side data read with each change: token principals and registered apps. */
-export interface Directory {
-  readonly tokens: ReadonlyMap<string, Principal>;
-  readonly apps: ReadonlyMap<string, readonly AppRegistration[]>;
-}
+export type { Directory } from "./store-reader.js";
 
 /** What a reload did, for logs and metrics. */
 export interface ReloadEvent {
   readonly revision: number;
   readonly tenantIds: readonly string[];
   readonly full: boolean;
+  /** Time to compile and swap on the main thread. */
   readonly durationMs: number;
 }
 
@@ -47,6 +42,11 @@ export interface SyncWatcherOptions {
   readonly pollIntervalMs?: number;
   /** Fail closed after this long without a successful poll. Default 5 minutes. */
   readonly maxStalenessMs?: number;
+  /**
+   * Read the store in a worker thread (the sidecar) or on the calling thread, polled with
+   * `pollNow()` (tests, tools). Default true when the built worker (dist/store-reader-worker.js) exists.
+   */
+  readonly worker?: boolean;
   /** Clock, injectable for tests. Default `Date.now`. */
   readonly now?: () => number;
   readonly onReload?: (event: ReloadEvent) => void;
@@ -55,20 +55,38 @@ export interface SyncWatcherOptions {
   readonly onHealth?: (healthy: boolean) => void;
 }
 
+/** The bundled worker script (built by scripts/build.js next to the sidecar bundle). */
+export function storeReaderWorkerPath(): string {
+  return join(packageRoot(), "dist", "store-reader-worker.js");
+}
+
+type WorkerMessage =
+  | { kind: "read"; read: StoreRead }
+  | { kind: "ok" }
+  | { kind: "reading" }
+  | { kind: "error"; message: string };
+
+/** A poll that takes longer than this is reported as a failure (a locked file blocks inside SQLite). */
+const STALL_MS = 250;
+/** ...unless the worker said a read of changes is under way: a full read of a large store takes seconds. */
+const LONG_READ_STALL_MS = 10_000;
+
 /** Syncs the engine from the store. */
 export class SyncWatcher {
-  readonly #o: Required<Omit<SyncWatcherOptions, "onReload" | "onFailure" | "onHealth">> &
-    Pick<SyncWatcherOptions, "onReload" | "onFailure" | "onHealth">;
-  #reader: Db | undefined;
-  /** Inode, size and mtime of the main file when the reader was opened or last found it unchanged. */
-  #fileStamp: string | undefined;
-  #dataVersion: number | undefined;
+  readonly #o: SyncWatcherOptions & { pollIntervalMs: number; maxStalenessMs: number; now: () => number };
+  #reader: StoreReader | undefined;
+  #worker: Worker | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
   #lastSuccess: number;
   #failures = 0;
   #lastError: string | undefined;
   #healthy = true;
   #directory: Directory = { tokens: new Map(), apps: new Map() };
+  #first: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  /** When the worker last said anything, and whether it was "reading". */
+  #lastMessage = { at: 0, reading: false };
+  #stallReported = false;
 
   constructor(options: SyncWatcherOptions) {
     this.#o = { pollIntervalMs: 20, maxStalenessMs: 5 * 60_000, now: Date.now, ...options };
@@ -96,57 +114,140 @@ export class SyncWatcher {
     return `the policy store has not been read successfully for ${Math.round(this.ageMs / 1000)} s (limit ${Math.round(this.#o.maxStalenessMs / 1000)} s): failing closed; last error: ${this.#lastError ?? "none"}`;
   }
 
-  /** Loads the first snapshot; throws when the store cannot be read, so the sidecar refuses to start. */
-  start(): void {
-    this.#poll(true);
-    this.#schedule();
+  /**
+   * Loads the first snapshot and starts polling. Rejects when the store cannot be read, so the
+   * sidecar refuses to start. In-thread, the first snapshot is loaded before this returns.
+   */
+  start(): Promise<void> {
+    const useWorker = this.#o.worker ?? existsSync(storeReaderWorkerPath());
+    if (!useWorker) {
+      this.#reader = new StoreReader(this.#o.dbPath);
+      try {
+        this.#pollInThread(true);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      this.#schedule(() => this.pollNow());
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#first = { resolve, reject };
+      this.#startWorker();
+      // Staleness must be noticed even while the worker is stuck inside a SQLite call.
+      this.#schedule(() => this.#watchWorker());
+    });
   }
 
-  /** Stops polling and closes the read connection. */
+  /** Stops polling, the worker and the read connection. */
   stop(): void {
+    this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#close();
+    void this.#worker?.terminate();
+    this.#worker = undefined;
+    this.#reader?.close();
   }
 
-  /** One poll, outside the timer (tests). Never throws. */
+  /** One in-thread poll (tests, tools). Never throws. */
   pollNow(): void {
     try {
-      this.#poll(false);
+      this.#pollInThread(false);
     } catch {
-      // Already recorded by #poll.
+      // Already recorded.
     }
   }
 
-  #schedule(): void {
+  #schedule(tick: () => void): void {
     this.#timer = setTimeout(() => {
-      this.pollNow();
-      if (this.#timer !== undefined) this.#schedule();
+      tick();
+      if (!this.#stopped) this.#schedule(tick);
     }, this.#o.pollIntervalMs);
     this.#timer.unref();
   }
 
-  #close(): void {
-    this.#reader?.close();
-    this.#reader = undefined;
-    this.#dataVersion = undefined;
+  #startWorker(): void {
+    const data: StoreReaderWorkerData = { dbPath: this.#o.dbPath, pollIntervalMs: this.#o.pollIntervalMs };
+    const worker = new Worker(storeReaderWorkerPath(), { workerData: data });
+    this.#worker = worker;
+    this.#lastMessage = { at: this.#o.now(), reading: false };
+    worker.on("message", (message: WorkerMessage) => {
+      this.#lastMessage = { at: this.#o.now(), reading: message.kind === "reading" };
+      this.#stallReported = false;
+      if (message.kind === "reading") return;
+      if (message.kind === "error") this.#failed(new Error(message.message));
+      else this.#succeeded(message.kind === "read" ? message.read : undefined);
+    });
+    worker.on("error", (err) => this.#failed(err));
+    worker.on("exit", () => {
+      if (this.#stopped || this.#worker !== worker) return;
+      // The worker died (out of memory, a bug): count it and start another after a pause.
+      this.#failed(new Error("the store reader thread exited"));
+      setTimeout(() => {
+        if (!this.#stopped) this.#startWorker();
+      }, 1_000).unref();
+    });
   }
 
-  #poll(initial: boolean): void {
+  /** Reports a worker stuck in one poll (once per stall) and keeps health current. */
+  #watchWorker(): void {
+    const silentMs = this.#o.now() - this.#lastMessage.at;
+    const limit = Math.max(
+      this.#lastMessage.reading ? LONG_READ_STALL_MS : STALL_MS,
+      10 * this.#o.pollIntervalMs,
+    );
+    if (silentMs > limit && !this.#stallReported && !this.#first) {
+      this.#stallReported = true;
+      this.#failed(
+        new Error(`the store has not answered a poll for ${silentMs} ms; is the database locked?`),
+      );
+    }
+    this.#updateHealth();
+  }
+
+  #pollInThread(initial: boolean): void {
+    const snapshot = this.#o.engine.snapshot;
+    let read: StoreRead | undefined;
     try {
-      this.#check();
-      this.#failures = 0;
-      this.#lastError = undefined;
-      this.#lastSuccess = this.#o.now();
+      read = this.#reader!.read(snapshot && { revision: snapshot.revision, databaseId: snapshot.databaseId });
     } catch (err) {
-      this.#failures++;
-      this.#lastError = err instanceof Error ? err.message : String(err);
-      // A fresh connection next time: the file may have been replaced, truncated or repaired.
-      this.#close();
-      this.#o.onFailure?.(err, this.#failures);
+      this.#reader!.close();
+      this.#failed(err);
       if (initial) throw err;
-    } finally {
-      this.#updateHealth();
+      return;
+    }
+    this.#succeeded(read);
+  }
+
+  #succeeded(read: StoreRead | undefined): void {
+    if (read) {
+      try {
+        this.#apply(read);
+      } catch (err) {
+        // A compile that fails leaves the last good snapshot; ask for everything again.
+        this.#worker?.postMessage({ kind: "resync" });
+        this.#failed(err);
+        return;
+      }
+    }
+    this.#failures = 0;
+    this.#lastError = undefined;
+    this.#lastSuccess = this.#o.now();
+    this.#updateHealth();
+    if (this.#first && this.#o.engine.snapshot) {
+      this.#first.resolve();
+      this.#first = undefined;
+    }
+  }
+
+  #failed(err: unknown): void {
+    this.#failures++;
+    this.#lastError = err instanceof Error ? err.message : String(err);
+    this.#o.onFailure?.(err, this.#failures);
+    this.#updateHealth();
+    if (this.#first) {
+      this.#first.reject(err instanceof Error ? err : new Error(String(err)));
+      this.#first = undefined;
+      this.stop();
     }
   }
 
@@ -158,73 +259,30 @@ export class SyncWatcher {
     }
   }
 
-  #check(): void {
-    const stat = statSync(this.#o.dbPath); // throws ENOENT when the file is gone
-    // A replaced file (restore, mv) has a new inode. A file truncated or overwritten in place keeps
-    // its inode, and an open WAL connection would keep answering from its cache and the unchanged
-    // WAL index, reporting a healthy sync over a destroyed file. Commits touch only the WAL, so the
-    // main file changes only on checkpoints (rare) or from outside: reopen and re-verify then.
-    const stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-    if (this.#reader && stamp !== this.#fileStamp) this.#close();
-    if (!this.#reader) {
-      // busy timeout 0: a locked file must fail this poll, not stall the event loop that answers checks.
-      this.#reader = openDatabase(this.#o.dbPath, { readonly: true, busyTimeoutMs: 0 });
-      this.#fileStamp = stamp;
-      assertSchemaCurrent(this.#reader);
-    }
-    const reader = this.#reader;
-    const version = reader.pragma("data_version", { simple: true }) as number;
-    if (version === this.#dataVersion) return;
-    const started = performance.now();
-    const read = this.#read(reader);
-    this.#dataVersion = version;
+  #apply(read: StoreRead): void {
     this.#directory = read.directory;
     if (!read.source) return;
-    const snapshot = this.#compile(read.source, read.full);
+    const started = performance.now();
+    const source = { ...read.source, catalog: this.#o.catalog };
+    const snapshot = this.#compile(source, read.full);
     this.#o.engine.setSnapshot(snapshot);
     // Acknowledge only now: a caller waiting for this revision sees it decided.
     this.#o.gate.advance(snapshot.revision);
-    this.#o.feed.publish({
-      revision: snapshot.revision,
-      tenantIds: read.full ? [] : read.source.tenants.map((t) => t.id),
-    });
+    const tenantIds = read.source.tenants.map((t) => t.id);
+    this.#o.feed.publish({ revision: snapshot.revision, tenantIds: read.full ? [] : tenantIds });
     this.#o.onReload?.({
       revision: snapshot.revision,
-      tenantIds: read.source.tenants.map((t) => t.id),
+      tenantIds,
       full: read.full,
       durationMs: performance.now() - started,
     });
   }
 
-  /** Reads, in one read transaction, what changed since the current snapshot and the directory. */
-  #read(reader: Db): { source: PolicySource | undefined; full: boolean; directory: Directory } {
+  /** Full, or only the changed tenants; an IncrementalCompileError (other database or catalog) propagates to ask for a full read. */
+  #compile(source: Parameters<typeof compileSnapshot>[0], full: boolean): Snapshot {
     const current = this.#o.engine.snapshot;
-    return reader
-      .transaction(() => {
-        const directory: Directory = {
-          tokens: readTokenPrincipals(reader),
-          apps: readAppRegistrations(reader),
-        };
-        const changes = readChangesSince(reader, current?.revision ?? 0);
-        const full = current === undefined || changes.all || changes.databaseId !== current.databaseId;
-        if (full) return { source: readPolicySource(reader, this.#o.catalog), full, directory };
-        if (changes.revision === current.revision) return { source: undefined, full, directory };
-        const source = readPolicySourceForTenants(reader, this.#o.catalog, changes.tenantIds);
-        const present = new Set(source.tenants.map((t) => t.id));
-        const removedTenantIds = changes.tenantIds.filter((id) => !present.has(id));
-        return { source: { ...source, removedTenantIds }, full, directory };
-      })
-      .deferred();
-  }
-
-  #compile(source: PolicySource, full: boolean): Snapshot {
-    const current = this.#o.engine.snapshot;
-    if (full || current === undefined) return compileSnapshot(source);
-    try {
-      return recompileTenants(current, source, source.revision);
-    } catch (err) {
-      if (!(err instanceof IncrementalCompileError)) throw err;
-      return compileSnapshot(readPolicySource(this.#reader!, this.#o.catalog));
-    }
+    return full || current === undefined
+      ? compileSnapshot(source)
+      : recompileTenants(current, source, source.revision);
   }
 }

@@ -1,0 +1,110 @@
+/**
+ * Reads what changed in the store, on its own read-only connection: the file's identity, then
+ * `PRAGMA data_version` (no I/O unless another connection committed), then — in one read
+ * transaction — the changed tenants' policy, the token principals and the registered apps.
+ * Synchronous and self-contained, so it runs inside the sync worker thread (or in-thread in tests).
+ */
+import { statSync } from "node:fs";
+import type { Catalog } from "../../../catalog/catalog.js";
+import type { AppRegistration } from "../apps/app-registry.js";
+import type { PolicySource } from "../policy/policy-source.js";
+import type { Principal } from "../store/authorize.js";
+import { type Db, openDatabase } from "../store/database.js";
+import { assertSchemaCurrent } from "../store/migrations.js";
+import { readAppRegistrations, readTokenPrincipals } from "../store/read-directory.js";
+import { readChangesSince, readPolicySource, readPolicySourceForTenants } from "../store/read-policy.js";
+
+/** Side data read with each change: token principals and registered apps. */
+export interface Directory {
+  readonly tokens: ReadonlyMap<string, Principal>;
+  readonly apps: ReadonlyMap<string, readonly AppRegistration[]>;
+}
+
+/** A policy source without its catalog: the catalog stays on the main thread (it is not cloneable cheaply). */
+export type DetachedSource = Omit<PolicySource, "catalog">;
+
+/** What one read found. */
+export interface StoreRead {
+  /** Everything (a first read, a catalog import, a restored or replaced file) or only changed tenants. */
+  readonly full: boolean;
+  /** The policy to compile; undefined when only the directory changed (e.g. a token was created). */
+  readonly source: DetachedSource | undefined;
+  readonly directory: Directory;
+}
+
+/** The revision of the store the caller has applied, so a read returns only what is newer. */
+export interface KnownState {
+  readonly revision: number;
+  readonly databaseId: string;
+}
+
+// readPolicySource only attaches the catalog to its result; the reader never needs a real one.
+const NO_CATALOG = undefined as unknown as Catalog;
+
+function detach(source: PolicySource): DetachedSource {
+  const { catalog: _catalog, ...rest } = source;
+  return rest;
+}
+
+/** Polls one database file. Every method may throw; the caller records the failure and retries. */
+export class StoreReader {
+  readonly #path: string;
+  readonly #onReading: () => void;
+  #db: Db | undefined;
+  #fileStamp: string | undefined;
+  #dataVersion: number | undefined;
+
+  /** @param onReading called when a change was seen and its (possibly long) read begins */
+  constructor(path: string, onReading: () => void = () => {}) {
+    this.#path = path;
+    this.#onReading = onReading;
+  }
+
+  /** Closes the connection; the next read reopens it (the file may have been replaced or repaired). */
+  close(): void {
+    this.#db?.close();
+    this.#db = undefined;
+    this.#dataVersion = undefined;
+  }
+
+  /** What changed since `known` (everything when undefined), or undefined when nothing did. */
+  read(known: KnownState | undefined): StoreRead | undefined {
+    const stat = statSync(this.#path); // throws ENOENT when the file is gone
+    // A replaced file (restore, mv) has a new inode. A file truncated or overwritten in place keeps
+    // its inode, and an open WAL connection would keep answering from its cache and the unchanged
+    // WAL index, reporting a healthy sync over a destroyed file. Commits touch only the WAL, so the
+    // main file changes only on checkpoints (rare) or from outside: reopen and re-verify then.
+    const stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    if (this.#db && stamp !== this.#fileStamp) this.close();
+    if (!this.#db) {
+      // busy timeout 0: a locked file fails this poll rather than waiting.
+      this.#db = openDatabase(this.#path, { readonly: true, busyTimeoutMs: 0 });
+      this.#fileStamp = stamp;
+      try {
+        assertSchemaCurrent(this.#db);
+      } catch (err) {
+        this.close();
+        throw err;
+      }
+    }
+    const db = this.#db;
+    const version = db.pragma("data_version", { simple: true }) as number;
+    if (version === this.#dataVersion && known !== undefined) return undefined;
+    this.#onReading();
+    const read = db
+      .transaction((): StoreRead => {
+        const directory: Directory = { tokens: readTokenPrincipals(db), apps: readAppRegistrations(db) };
+        const changes = readChangesSince(db, known?.revision ?? 0);
+        const full = known === undefined || changes.all || changes.databaseId !== known.databaseId;
+        if (full) return { full, source: detach(readPolicySource(db, NO_CATALOG)), directory };
+        if (changes.revision === known.revision) return { full, source: undefined, directory };
+        const source = detach(readPolicySourceForTenants(db, NO_CATALOG, changes.tenantIds));
+        const present = new Set(source.tenants.map((t) => t.id));
+        const removedTenantIds = changes.tenantIds.filter((id) => !present.has(id));
+        return { full, source: { ...source, removedTenantIds }, directory };
+      })
+      .deferred();
+    this.#dataVersion = version;
+    return read;
+  }
+}
