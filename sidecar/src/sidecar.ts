@@ -15,6 +15,7 @@ import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js
 import { adminService } from "./server/admin-service.js";
 import { createAuthenticator } from "./server/auth.js";
 import { catalogService } from "./server/catalog-service.js";
+import { DecisionLog } from "./server/decision-log.js";
 import { isCallerError } from "./server/errors.js";
 import type { ErrorHook } from "./server/grpc-adapter.js";
 import { type GrpcListener, startGrpcListener } from "./server/grpc-server.js";
@@ -202,6 +203,15 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     return apps.registry;
   };
 
+  const decisionLogger = logger.child({ component: "decision-log" });
+  const decisionLog = new DecisionLog({
+    sampleRate: options.decisionLogSampleRate,
+    write: (batch) => {
+      for (const entry of batch) decisionLogger.info(entry, "decision");
+    },
+    onDrop: () => metrics.decisionLogDropped.inc(),
+  });
+
   const bindings = [
     policyService({
       catalog,
@@ -212,7 +222,19 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       apps: appRegistry,
       failClosedReason: () => watcher.failClosedReason(),
       maxBatchItems: options.maxBatchItems,
-      onDecision: (reason) => metrics.checks.inc({ reason }),
+      onDecision: (tenantId, userId, permission, d) => {
+        metrics.checks.inc({ reason: d.reason });
+        if (decisionLog.enabled) {
+          decisionLog.record({
+            tenantId,
+            userId,
+            permission,
+            allowed: d.allowed,
+            reason: d.reason,
+            revision: d.revision,
+          });
+        }
+      },
     }),
     catalogService(catalog),
     adminService({ admin, auth, storeRevision: () => readRevision(db) }),

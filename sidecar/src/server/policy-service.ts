@@ -34,8 +34,8 @@ export interface PolicyServiceDeps {
   readonly failClosedReason: () => string | undefined;
   /** Most items in one CheckPermissions call. */
   readonly maxBatchItems: number;
-  /** Counts each decision by reason. */
-  readonly onDecision?: (reason: string) => void;
+  /** Sees each decision (metrics, the decision log); must be cheap. */
+  readonly onDecision?: (tenantId: string, userId: string, permission: string, decision: Decision) => void;
 }
 
 function toCheckRequest(
@@ -89,7 +89,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       auth.authorizeRead(ctx, principal, tenantId, userId);
       return then(admit(ctx, req.minRevision), () => {
         const d = engine.check(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource));
-        deps.onDecision?.(d.reason);
+        deps.onDecision?.(tenantId, userId, permission, d);
         return checkResponseMessage(d);
       });
     },
@@ -114,7 +114,8 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       auth.authorizeRead(ctx, principal, tenantId, userId);
       return then(admit(ctx, req.minRevision), () => {
         const decisions = engine.checkMany(tenantId, userId, requests);
-        for (const d of decisions) deps.onDecision?.(d.reason);
+        if (deps.onDecision)
+          decisions.forEach((d, i) => deps.onDecision!(tenantId, userId, requests[i]!.permission, d));
         const response: CheckPermissionsResponse = {
           $typeName: "rolecall.v1.CheckPermissionsResponse",
           results: decisions.map(checkResponseMessage),
