@@ -10,6 +10,11 @@ export const PINNED_EXTENSION_ID = "ddkjhkkhfknmdkdcgfacbpfaehejddpa";
 export interface SidecarOptions {
   /** SQLite policy store. Default `./data/rolecall.db` (env `ROLECALL_DB`). */
   readonly db: string;
+  /**
+   * Directory of the catalog's `<system>.json` files. Default: the bundled `catalog/data`
+   * (env `ROLECALL_CATALOG`). A catalog that fails validation refuses the start.
+   */
+  readonly catalogDir: string | undefined;
   /** gRPC listener, `host:port` or `unix:/path`. Default `127.0.0.1:50051` (env `ROLECALL_GRPC_ADDR`). */
   readonly grpcAddress: string;
   /** HTTP listener (Connect, demo, metrics). Default `127.0.0.1:8080` (env `ROLECALL_HTTP_ADDR`). */
@@ -49,6 +54,7 @@ export interface SidecarOptions {
 /** Defaults of every option. */
 export const DEFAULT_OPTIONS: Readonly<SidecarOptions> = Object.freeze({
   db: "./data/rolecall.db",
+  catalogDir: undefined,
   grpcAddress: "127.0.0.1:50051",
   httpAddress: "127.0.0.1:8080",
   adminToken: undefined,
@@ -72,6 +78,7 @@ export const DEFAULT_OPTIONS: Readonly<SidecarOptions> = Object.freeze({
 export function optionsFromEnv(env: NodeJS.ProcessEnv): Partial<SidecarOptions> {
   const out: { -readonly [K in keyof SidecarOptions]?: SidecarOptions[K] } = {};
   if (env.ROLECALL_DB) out.db = env.ROLECALL_DB;
+  if (env.ROLECALL_CATALOG) out.catalogDir = env.ROLECALL_CATALOG;
   if (env.ROLECALL_GRPC_ADDR) out.grpcAddress = env.ROLECALL_GRPC_ADDR;
   if (env.ROLECALL_HTTP_ADDR) out.httpAddress = env.ROLECALL_HTTP_ADDR;
   if (env.ROLECALL_ADMIN_TOKEN) out.adminToken = env.ROLECALL_ADMIN_TOKEN;

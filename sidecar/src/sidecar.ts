@@ -17,7 +17,7 @@ import { createAuthenticator } from "./server/auth.js";
 import { catalogService } from "./server/catalog-service.js";
 import { DecisionLog } from "./server/decision-log.js";
 import { isCallerError } from "./server/errors.js";
-import type { ErrorHook } from "./server/grpc-adapter.js";
+import type { DoneHook, ErrorHook } from "./server/grpc-adapter.js";
 import { type GrpcListener, startGrpcListener } from "./server/grpc-server.js";
 import { type HttpListener, type PlainRoute, startHttpListener } from "./server/http-server.js";
 import { createMetrics, metricsRoute } from "./server/metrics.js";
@@ -181,6 +181,17 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     if (isCallerError(err)) logger.debug({ method, code: err.code, msg: err.message }, "call refused");
     else logger.error({ method, err: cause }, "call failed");
   };
+  // One histogram child per method and listener, looked up once: observe() stays cheap on the hot path.
+  const durationByMethod = new Map<string, { observe(seconds: number): void }>();
+  const onDone: DoneHook = (method, listener, seconds) => {
+    const key = `${listener} ${method}`;
+    let child = durationByMethod.get(key);
+    if (!child) {
+      child = metrics.rpcDuration.labels({ method, listener });
+      durationByMethod.set(key, child);
+    }
+    child.observe(seconds);
+  };
   const holds = holdsVia(engine);
   const auth = createAuthenticator({
     bootstrapToken: bootstrap.token,
@@ -263,6 +274,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       maxConcurrentStreams: options.maxConcurrentStreams,
       tls: options.tls,
       onError,
+      onDone,
     });
     http = await startHttpListener({
       address: options.httpAddress,
@@ -281,6 +293,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       maxMessageBytes: options.maxMessageBytes,
       maxTimeoutMs: options.maxTimeoutMs,
       onError,
+      onDone,
       // The same audit record as a refused RPC, for requests refused before any RPC.
       onRefused: (r) =>
         logger.info(

@@ -49,6 +49,14 @@ describe("sidecar process", () => {
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`${sidecar.httpUrl}/metrics`)).text();
     expect(metrics).toContain("rolecall_rpc_duration_seconds");
+    // Health is answered by grpc-health-check, not our adapters; a Connect call of ours is recorded.
+    await fetch(`${sidecar.httpUrl}/rolecall.v1.CatalogService/ListSystems`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    const after = await (await fetch(`${sidecar.httpUrl}/metrics`)).text();
+    expect(after).toMatch(/rolecall_rpc_duration_seconds_count\{method="rolecall\.v1\.CatalogService\/ListSystems",listener="http"\} 1/);
   });
 
   it("stops cleanly on SIGTERM", async () => {

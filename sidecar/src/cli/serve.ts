@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_OPTIONS, optionsFromEnv, type SidecarOptions, validateOptions } from "../config.js";
 import { createLogger } from "../logger.js";
+import { parseListenAddress } from "../server/listen-address.js";
 import { startSidecar } from "../sidecar.js";
 import { UsageError } from "./usage-error.js";
 
@@ -13,6 +14,7 @@ Builds the demo tenant in a new database.
 
 Options (environment variable in brackets):
   --db PATH                SQLite policy store [ROLECALL_DB] (default ${DEFAULT_OPTIONS.db})
+  --catalog DIR            catalog data files <system>.json [ROLECALL_CATALOG] (default: the bundled catalog/data)
   --grpc-addr ADDR         gRPC listener, HOST:PORT or unix:/PATH [ROLECALL_GRPC_ADDR] (default ${DEFAULT_OPTIONS.grpcAddress})
   --http-addr ADDR         HTTP listener [ROLECALL_HTTP_ADDR] (default ${DEFAULT_OPTIONS.httpAddress})
   --admin-token TOKEN      bootstrap admin token [ROLECALL_ADMIN_TOKEN] (default: generated into <db>.admin-token)
@@ -44,6 +46,7 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
     strict: true,
     options: {
       db: { type: "string" },
+      catalog: { type: "string" },
       "grpc-addr": { type: "string" },
       "http-addr": { type: "string" },
       "admin-token": { type: "string" },
@@ -67,6 +70,7 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
     if (value !== undefined) flags[key] = value;
   };
   set("db", values.db);
+  set("catalogDir", values.catalog);
   set("grpcAddress", values["grpc-addr"]);
   set("httpAddress", values["http-addr"]);
   set("adminToken", values["admin-token"]);
@@ -90,8 +94,22 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
       ...(values["tls-client-ca"] ? { clientCa: values["tls-client-ca"] } : {}),
     };
   }
+  let options: SidecarOptions;
   try {
-    return validateOptions({ ...DEFAULT_OPTIONS, ...optionsFromEnv(env), ...flags });
+    options = validateOptions({ ...DEFAULT_OPTIONS, ...optionsFromEnv(env), ...flags });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  // Checked here, not when binding, so a typo is a usage error (exit 2) naming the flag, found
+  // before the store is opened or the catalog imported.
+  checkAddress(options.grpcAddress, "--grpc-addr [ROLECALL_GRPC_ADDR]");
+  checkAddress(options.httpAddress, "--http-addr [ROLECALL_HTTP_ADDR]");
+  return options;
+}
+
+function checkAddress(value: string, flag: string): void {
+  try {
+    parseListenAddress(value, flag);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -2,7 +2,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { toRpcError } from "./errors.js";
-import type { ErrorHook } from "./grpc-adapter.js";
+import type { DoneHook, ErrorHook } from "./grpc-adapter.js";
 import type { RpcContext, ServiceBinding, StreamHandler, UnaryHandler } from "./rpc.js";
 
 function contextOf(ctx: HandlerContext, method: string): RpcContext {
@@ -23,7 +23,12 @@ function connectError(method: string, cause: unknown, onError: ErrorHook): Conne
 }
 
 /** Registers a binding's handlers on a Connect router. */
-export function addConnectService(router: ConnectRouter, binding: ServiceBinding, onError: ErrorHook): void {
+export function addConnectService(
+  router: ConnectRouter,
+  binding: ServiceBinding,
+  onError: ErrorHook,
+  onDone?: DoneHook,
+): void {
   const impl: Record<string, unknown> = {};
   for (const method of binding.service.methods as readonly DescMethod[]) {
     const name = `${binding.service.typeName}/${method.name}`;
@@ -41,10 +46,13 @@ export function addConnectService(router: ConnectRouter, binding: ServiceBinding
     } else {
       const unary = handler as UnaryHandler<unknown, object>;
       impl[method.localName] = async (request: unknown, ctx: HandlerContext) => {
+        const started = performance.now();
         try {
           return await unary(request, contextOf(ctx, name));
         } catch (cause) {
           throw connectError(name, cause, onError);
+        } finally {
+          onDone?.(name, "http", (performance.now() - started) / 1000);
         }
       };
     }

@@ -15,6 +15,9 @@ import {
   type UnaryHandler,
 } from "./rpc.js";
 
+/** Called when a unary call has been answered (with a value or an error), for the latency histogram. */
+export type DoneHook = (method: string, listener: "grpc" | "http", seconds: number) => void;
+
 /** Called for every failed call, so the server can log and count it. */
 export type ErrorHook = (method: string, err: RpcError, cause: unknown) => void;
 
@@ -74,14 +77,24 @@ function statusOf(err: RpcError): Partial<grpc.StatusObject> {
   return { code: err.code as number as grpc.status, details: err.message };
 }
 
-function unaryHandler(handler: UnaryHandler<unknown, object>, method: string, onError: ErrorHook) {
+function unaryHandler(
+  handler: UnaryHandler<unknown, object>,
+  method: string,
+  onError: ErrorHook,
+  onDone: DoneHook | undefined,
+) {
   return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    const started = onDone ? performance.now() : 0;
     let answered = false;
+    const answer = (err: Partial<grpc.StatusObject> | null, value?: unknown) => {
+      answered = true;
+      callback(err, value);
+      onDone?.(method, "grpc", (performance.now() - started) / 1000);
+    };
     const fail = (cause: unknown) => {
       const err = toRpcError(cause);
       onError(method, err, cause);
-      answered = true;
-      callback(statusOf(err));
+      answer(statusOf(err));
     };
     if (call.request instanceof UnparsableRequest) {
       fail(
@@ -97,15 +110,8 @@ function unaryHandler(handler: UnaryHandler<unknown, object>, method: string, on
         call.request,
         contextOf(call, method, () => answered),
       );
-      if (result instanceof Promise) {
-        result.then((value) => {
-          answered = true;
-          callback(null, value);
-        }, fail);
-      } else {
-        answered = true;
-        callback(null, result);
-      }
+      if (result instanceof Promise) result.then((value) => answer(null, value), fail);
+      else answer(null, result);
     } catch (cause) {
       fail(cause);
     }
@@ -146,6 +152,7 @@ function streamHandler(handler: StreamHandler<unknown, object>, method: string, 
 export function toGrpcService(
   binding: ServiceBinding,
   onError: ErrorHook,
+  onDone?: DoneHook,
 ): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -166,7 +173,7 @@ export function toGrpcService(
     if (typeof handler !== "function") throw new TypeError(`no handler for ${name}`);
     implementation[method.localName] = streaming
       ? streamHandler(handler as StreamHandler<unknown, object>, name, onError)
-      : unaryHandler(handler as UnaryHandler<unknown, object>, name, onError);
+      : unaryHandler(handler as UnaryHandler<unknown, object>, name, onError, onDone);
   }
   return { definition: definition as grpc.ServiceDefinition, implementation };
 }

@@ -6,7 +6,7 @@ import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { type HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { packageRoot } from "../package-root.js";
-import { type ErrorHook, toGrpcService } from "./grpc-adapter.js";
+import { type DoneHook, type ErrorHook, toGrpcService } from "./grpc-adapter.js";
 import { formatHostPort, parseListenAddress } from "./listen-address.js";
 import type { ServiceBinding } from "./rpc.js";
 
@@ -30,6 +30,8 @@ export interface GrpcListenerOptions {
   /** Serve TLS instead of cleartext. */
   readonly tls?: TlsFiles | undefined;
   readonly onError: ErrorHook;
+  /** Observes each answered unary call. */
+  readonly onDone?: DoneHook;
 }
 
 /** A running gRPC listener. */
@@ -57,7 +59,7 @@ export async function startGrpcListener(options: GrpcListenerOptions): Promise<G
     "grpc.max_concurrent_streams": options.maxConcurrentStreams,
   });
   for (const binding of options.bindings) {
-    const { definition, implementation } = toGrpcService(binding, options.onError);
+    const { definition, implementation } = toGrpcService(binding, options.onError, options.onDone);
     server.addService(definition, implementation);
   }
   options.health.addToServer(server);

@@ -16,7 +16,7 @@ import {
 import { type BrowserRefusal, createBrowserGuard } from "./browser-guard.js";
 import { addConnectService } from "./connect-adapter.js";
 import { withParseErrorsAsInvalidArgument } from "./connect-parse-errors.js";
-import type { ErrorHook } from "./grpc-adapter.js";
+import type { DoneHook, ErrorHook } from "./grpc-adapter.js";
 import { formatHostPort, parseListenAddress } from "./listen-address.js";
 import type { ServiceBinding } from "./rpc.js";
 
@@ -36,6 +36,8 @@ export interface HttpListenerOptions {
   /** Longest deadline a caller may ask for. */
   readonly maxTimeoutMs: number;
   readonly onError: ErrorHook;
+  /** Observes each answered unary call. */
+  readonly onDone?: DoneHook;
   /** Called for every request the browser guard refuses (foreign Origin or Host). */
   readonly onRefused?: (refusal: BrowserRefusal) => void;
 }
@@ -67,7 +69,7 @@ export async function startHttpListener(options: HttpListenerOptions): Promise<H
     maxTimeoutMs: options.maxTimeoutMs,
     acceptCompression: [compressionGzip, compressionBrotli],
   });
-  for (const binding of options.bindings) addConnectService(router, binding, options.onError);
+  for (const binding of options.bindings) addConnectService(router, binding, options.onError, options.onDone);
   const handlers = new Map<string, UniversalHandler>(
     router.handlers.map((h) => [h.requestPath, withParseErrorsAsInvalidArgument(h)]),
   );
