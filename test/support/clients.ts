@@ -50,13 +50,19 @@ export function unary<T = Record<string, unknown>>(
   });
 }
 
-/** Stock grpc-js clients for the three services. */
-export function grpcClients(address: string) {
-  const creds = grpc.credentials.createInsecure();
+/**
+ * Stock grpc-js clients for the three services; cleartext unless given credentials (TLS tests).
+ * `address` may be `host:port` or `unix:/path`.
+ */
+export function grpcClients(
+  address: string,
+  creds: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  channelOptions: grpc.ChannelOptions = {},
+) {
   return {
-    policy: new v1.PolicyService!(address, creds),
-    catalog: new v1.CatalogService!(address, creds),
-    admin: new v1.AdminService!(address, creds),
+    policy: new v1.PolicyService!(address, creds, channelOptions),
+    catalog: new v1.CatalogService!(address, creds, channelOptions),
+    admin: new v1.AdminService!(address, creds, channelOptions),
     close() {
       this.policy.close();
       this.catalog.close();

@@ -114,8 +114,9 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       auth.authorizeRead(ctx, principal, tenantId, userId);
       return then(admit(ctx, req.minRevision), () => {
         const decisions = engine.checkMany(tenantId, userId, requests);
-        if (deps.onDecision)
-          decisions.forEach((d, i) => deps.onDecision!(tenantId, userId, requests[i]!.permission, d));
+        const observe = deps.onDecision;
+        if (observe)
+          for (const [i, d] of decisions.entries()) observe(tenantId, userId, requests[i]!.permission, d);
         const response: CheckPermissionsResponse = {
           $typeName: "rolecall.v1.CheckPermissionsResponse",
           results: decisions.map(checkResponseMessage),
