@@ -56,7 +56,9 @@ describe("sidecar process", () => {
       body: "{}",
     });
     const after = await (await fetch(`${sidecar.httpUrl}/metrics`)).text();
-    expect(after).toMatch(/rolecall_rpc_duration_seconds_count\{method="rolecall\.v1\.CatalogService\/ListSystems",listener="http"\} 1/);
+    expect(after).toMatch(
+      /rolecall_rpc_duration_seconds_count\{method="rolecall\.v1\.CatalogService\/ListSystems",listener="http"\} 1/,
+    );
   });
 
   it("stops cleanly on SIGTERM", async () => {
