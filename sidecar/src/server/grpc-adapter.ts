@@ -8,8 +8,10 @@ import { Code } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
 import { toRpcError } from "./errors.js";
 import {
+  ENCODE,
   type RpcContext,
   RpcError,
+  type SelfEncoding,
   type ServiceBinding,
   type StreamHandler,
   type UnaryHandler,
@@ -40,7 +42,8 @@ function serializer(schema: DescMessage) {
   // Handlers return init shapes (plain objects); create() fills defaults before encoding (and
   // returns a message as is). The Buffer is a view of the encoded bytes: copying them is waste.
   return (value: unknown): Buffer => {
-    const bytes = toBinary(schema, create(schema, value as never));
+    const own = (value as SelfEncoding)[ENCODE];
+    const bytes = own ? own() : toBinary(schema, create(schema, value as never));
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 }

@@ -18,7 +18,15 @@ import { userProfile } from "../policy/user-profile.js";
 import type { RevisionFeed } from "../sync/revision-feed.js";
 import type { RevisionGate } from "../sync/revision-gate.js";
 import type { Authenticator } from "./auth.js";
-import { bindService, type RpcContext, RpcError, requireField, type ServiceBinding } from "./rpc.js";
+import { encodeCheckPermissionResponse, encodeCheckPermissionsResponse } from "./decision-codec.js";
+import {
+  bindService,
+  type RpcContext,
+  RpcError,
+  requireField,
+  type ServiceBinding,
+  withEncoder,
+} from "./rpc.js";
 import { toCheckResponse, toExplainResponse, toWireReason } from "./to-proto.js";
 
 /** What PolicyService needs from the running sidecar. */
@@ -61,6 +69,11 @@ function checkResponseMessage(d: Decision): CheckPermissionResponse {
   return { $typeName: "rolecall.v1.CheckPermissionResponse", ...toCheckResponse(d) };
 }
 
+/** A single check's answer, with its cached wire bytes for the gRPC listener. */
+function checkAnswer(d: Decision): CheckPermissionResponse {
+  return withEncoder(checkResponseMessage(d), () => encodeCheckPermissionResponse(d));
+}
+
 /** Binds PolicyService to the sidecar's engine and sync state. */
 export function policyService(deps: PolicyServiceDeps): ServiceBinding {
   const { engine, auth } = deps;
@@ -90,7 +103,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       return then(admit(ctx, req.minRevision), () => {
         const d = engine.check(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource));
         deps.onDecision?.(tenantId, userId, permission, d);
-        return checkResponseMessage(d);
+        return checkAnswer(d);
       });
     },
 
@@ -117,12 +130,13 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
         const observe = deps.onDecision;
         if (observe)
           for (const [i, d] of decisions.entries()) observe(tenantId, userId, requests[i]!.permission, d);
+        const revision = decisions[0]?.revision ?? engine.snapshot?.revision ?? 0;
         const response: CheckPermissionsResponse = {
           $typeName: "rolecall.v1.CheckPermissionsResponse",
           results: decisions.map(checkResponseMessage),
-          revision: BigInt(decisions[0]?.revision ?? engine.snapshot?.revision ?? 0),
+          revision: BigInt(revision),
         };
-        return response;
+        return withEncoder(response, () => encodeCheckPermissionsResponse(decisions, revision));
       });
     },
 

@@ -71,3 +71,18 @@ export function requireField(value: string, field: string): string {
   if (value.trim() === "") throw new RpcError(Code.InvalidArgument, `${field} is required`);
   return value;
 }
+
+/**
+ * A response may carry its own protobuf encoder under this key; the gRPC listener then uses it
+ * instead of protobuf-es's reflective toBinary (Connect ignores it). Used for check answers, the
+ * hot path (see decision-codec.ts).
+ */
+export const ENCODE = Symbol("rolecall.encode");
+
+/** A message with an optional own encoder. */
+export type SelfEncoding = { readonly [ENCODE]?: () => Uint8Array };
+
+/** Attaches an encoder to a response message (non-enumerable, so nothing else sees it). */
+export function withEncoder<T extends object>(message: T, encode: () => Uint8Array): T {
+  return Object.defineProperty(message, ENCODE, { value: encode });
+}
