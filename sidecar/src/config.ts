@@ -2,6 +2,7 @@
  * The sidecar's settings: one options object, defaults in one frozen object, overridable by
  * environment variables and command-line flags (flags win).
  */
+import { parseListenAddress } from "./server/listen-address.js";
 
 /** The extension id fixed by the `key` in extension/manifest.json. */
 export const PINNED_EXTENSION_ID = "ddkjhkkhfknmdkdcgfacbpfaehejddpa";
@@ -111,6 +112,19 @@ export function validateOptions(options: SidecarOptions): SidecarOptions {
   if (!(options.decisionLogSampleRate >= 0 && options.decisionLogSampleRate <= 1)) {
     throw new TypeError(
       `option decisionLogSampleRate must be between 0 and 1, got ${options.decisionLogSampleRate}`,
+    );
+  }
+  // Services on the gRPC listener are trusted without a token only because they share the host.
+  const grpc = parseListenAddress(options.grpcAddress, "--grpc-addr");
+  const loopback = ["127.0.0.1", "::1", "localhost"];
+  if (
+    grpc.kind === "tcp" &&
+    !loopback.includes(grpc.host) &&
+    !options.grpcRequireToken &&
+    !options.tls?.clientCa
+  ) {
+    throw new TypeError(
+      `--grpc-addr ${options.grpcAddress} is reachable from other hosts, where anyone could read decisions without a token; listen on loopback or a unix socket, or add --grpc-require-token or mutual TLS (--tls-client-ca)`,
     );
   }
   for (const origin of options.extensionOrigins) {

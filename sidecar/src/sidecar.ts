@@ -24,8 +24,9 @@ import { createMetrics, metricsRoute } from "./server/metrics.js";
 import { policyService } from "./server/policy-service.js";
 import { PolicyAdmin } from "./store/admin.js";
 import { importCatalog } from "./store/catalog-import.js";
+import { createCurrentHolds } from "./store/current-holds.js";
 import type { Db } from "./store/database.js";
-import { seedDemo } from "./store/demo.js";
+import { DEMO_TENANT_ID, seedDemo } from "./store/demo.js";
 import { openStore } from "./store/open-store.js";
 import { readRevision } from "./store/revision.js";
 import { hashToken } from "./store/tokens.js";
@@ -90,25 +91,33 @@ function loopbackAliases(url: string): string[] {
   return loopback.map((host) => `${parsed.protocol}//${host}:${parsed.port}`);
 }
 
-/** Whether a user holds a permission, per the engine's effective set (false for unknown ids). */
-function holdsVia(engine: PolicyEngine) {
-  return (tenantId: string, userId: string, key: string): boolean => {
-    try {
-      return engine.snapshot !== undefined && engine.check(tenantId, userId, { permission: key }).allowed;
-    } catch {
-      return false;
-    }
+/**
+ * Whether a user may read others' decisions in their tenant: they hold, on the serving snapshot
+ * (which answers those reads too), a role-administration permission of a system the tenant enables.
+ */
+function roleAdministratorCheck(engine: PolicyEngine, catalog: Catalog) {
+  return (tenantId: string, userId: string): boolean => {
+    const tenant = engine.snapshot?.tenants.get(tenantId);
+    if (!tenant) return false;
+    return catalog.systems.some(
+      (s) =>
+        tenant.systems.includes(s.id) &&
+        s.roleAdministration.some((key) => engine.check(tenantId, userId, { permission: key }).allowed),
+    );
   };
 }
 
 /** Opens the store, brings its catalog up to date and, for a new file, builds the demo tenant. */
 function prepareStore(options: SidecarOptions, catalog: Catalog, engine: PolicyEngine, logger: Logger) {
   const created = !existsSync(options.db);
-  const db: Db = openStore(options.db);
+  // A short busy timeout: admin writes run on the event loop that answers checks.
+  const db: Db = openStore(options.db, { busyTimeoutMs: 1_000 });
   try {
     const imported = importCatalog(db, catalog);
     if (imported.changed) logger.info({ revision: imported.revision }, "catalog imported into the store");
-    const admin = new PolicyAdmin(db, catalog, { holds: holdsVia(engine) });
+    const admin = new PolicyAdmin(db, catalog, {
+      holds: createCurrentHolds(db, catalog, () => engine.snapshot),
+    });
     if (created && options.demo) {
       const demo = seedDemo(admin, catalog);
       logger.info({ revision: demo.revision, skipped: demo.skipped }, "demo tenant created");
@@ -146,6 +155,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     feed,
     pollIntervalMs: options.pollIntervalMs,
     maxStalenessMs: options.maxStalenessMs,
+    worker: true,
     onReload: (e) => {
       metrics.reloadDuration.observe(e.durationMs / 1000);
       metrics.snapshotRevision.set(e.revision);
@@ -192,13 +202,11 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     }
     child.observe(seconds);
   };
-  const holds = holdsVia(engine);
   const auth = createAuthenticator({
     bootstrapToken: bootstrap.token,
     tokens: { principalOf: (token) => watcher.directory.tokens.get(hashToken(token)) },
     grpcRequireToken: options.grpcRequireToken,
-    isRoleAdministrator: (tenantId, userId) =>
-      catalog.systems.some((s) => s.roleAdministration.some((key) => holds(tenantId, userId, key))),
+    isRoleAdministrator: roleAdministratorCheck(engine, catalog),
     onRefused: (ctx, code, message) =>
       logger.info({ method: ctx.method, listener: ctx.listener, code, message }, "refused"),
   });
@@ -214,6 +222,16 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     return apps.registry;
   };
 
+  // One counter child per reason, resolved once: a 1,000-item batch counts 1,000 decisions.
+  const checkCounters = new Map<string, { inc(): void }>();
+  const checksBy = (reason: string) => {
+    let counter = checkCounters.get(reason);
+    if (!counter) {
+      counter = metrics.checks.labels({ reason });
+      checkCounters.set(reason, counter);
+    }
+    return counter;
+  };
   const decisionLogger = logger.child({ component: "decision-log" });
   const decisionLog = new DecisionLog({
     sampleRate: options.decisionLogSampleRate,
@@ -234,7 +252,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       failClosedReason: () => watcher.failClosedReason(),
       maxBatchItems: options.maxBatchItems,
       onDecision: (tenantId, userId, permission, d) => {
-        metrics.checks.inc({ reason: d.reason });
+        checksBy(d.reason).inc();
         if (decisionLog.enabled) {
           decisionLog.record({
             tenantId,
@@ -250,9 +268,11 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     catalogService(catalog),
     adminService({ admin, auth, storeRevision: () => readRevision(db) }),
   ];
+  // The demo pages need no token, so they render the demo tenant only, and only when it is on.
   const demoRoute = createDemoRoute({
     catalog,
     decide: (tenantId, userId, surfaceIds) => {
+      if (tenantId !== DEMO_TENANT_ID) return undefined;
       try {
         const decisions = engine.resolveSurfaces(tenantId, userId, surfaceIds);
         if (decisions.some((d) => d.reason === "USER_UNKNOWN")) return undefined;
@@ -287,7 +307,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
           metrics.cacheMisses.set(stats.misses);
           metrics.syncAge.set(watcher.ageMs / 1000);
         }),
-        demoRoute,
+        ...(options.demo ? [demoRoute] : []),
       ],
       extensionOrigins: options.extensionOrigins,
       maxMessageBytes: options.maxMessageBytes,
@@ -315,10 +335,9 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     throw err;
   }
   // The demo answers under every loopback name a browser may use for it.
-  demoRegistrations = loopbackAliases(http.url).map((url) => ({
-    ...demoAppRegistration(catalog, url),
-    selectors: [],
-  }));
+  demoRegistrations = options.demo
+    ? loopbackAliases(http.url).map((url) => ({ ...demoAppRegistration(catalog, url), selectors: [] }))
+    : [];
   setServing(engine.snapshot !== undefined);
   const listeners = { grpc, http };
 

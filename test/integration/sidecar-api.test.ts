@@ -296,6 +296,24 @@ describe("sidecar API over gRPC and Connect", () => {
       await expect(
         policy.checkPermission({ tenantId: "demo", userId: "carol", permission: "cxengage/CONTACTS_READ" }),
       ).rejects.toMatchObject({ code: Code.PermissionDenied });
+      // A mutual check against a target reveals whether the target holds it: that is reading them.
+      await expect(
+        policy.checkPermission({
+          tenantId: "demo",
+          userId: "dave",
+          permission: "calabrio-one/live-audio-monitoring",
+          targetUserId: "carol",
+        }),
+      ).rejects.toMatchObject({ code: Code.PermissionDenied });
+      // Which tenants change when is tenant data: another tenant's, or all, are refused.
+      const watchOther = async () => {
+        for await (const _ of policy.watchPolicy({ tenantId: "other" })) break;
+      };
+      await expect(watchOther()).rejects.toMatchObject({ code: Code.PermissionDenied });
+      const watchAll = async () => {
+        for await (const _ of policy.watchPolicy({ tenantId: "" })) break;
+      };
+      await expect(watchAll()).rejects.toMatchObject({ code: Code.InvalidArgument });
     });
   });
 

@@ -65,23 +65,38 @@ export async function startSidecarProcess(options: SidecarProcessOptions = {}): 
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
-  const ready = await Promise.race([
-    new Promise<{ grpc: string; http: string }>((resolve) => {
-      const look = () => {
-        const grpc = /gRPC:\s+(\S+)/.exec(output)?.[1];
-        const http = /HTTP:\s+(\S+)/.exec(output)?.[1];
-        if (grpc && http) resolve({ grpc, http });
-        else setTimeout(look, 20);
-      };
-      look();
-    }),
-    exited.then((code) => {
-      throw new Error(`sidecar exited with ${code} before serving:\n${output}`);
-    }),
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`sidecar did not start within 20 s:\n${output}`)), 20_000),
-    ),
-  ]);
+  let settled = false;
+  let timer: NodeJS.Timeout | undefined;
+  let ready: { grpc: string; http: string };
+  try {
+    ready = await Promise.race([
+      new Promise<{ grpc: string; http: string }>((resolve) => {
+        const look = () => {
+          if (settled) return;
+          const grpc = /gRPC:\s+(\S+)/.exec(output)?.[1];
+          const http = /HTTP:\s+(\S+)/.exec(output)?.[1];
+          if (grpc && http) resolve({ grpc, http });
+          else setTimeout(look, 20);
+        };
+        look();
+      }),
+      exited.then((code) => {
+        throw new Error(`sidecar exited with ${code} before serving:\n${output}`);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`sidecar did not start within 20 s:\n${output}`)), 20_000);
+      }),
+    ]);
+  } catch (err) {
+    // Leave nothing behind: kill the child by its PID and remove its folder.
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, "SIGKILL");
+    await exited;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    settled = true;
+    clearTimeout(timer);
+  }
 
   return {
     child,

@@ -37,18 +37,8 @@ export function openLocalStore(path: string): LocalStore {
   }
   const catalog = loadCatalog();
   const db = openStore(path);
-  // Local file access is the bootstrap's power; the engine answers "holds" for actors anyway.
-  let engine: PolicyEngine | undefined;
-  const admin = new PolicyAdmin(db, catalog, {
-    holds: (t, u, k) => {
-      engine ??= compiledEngine(db, catalog);
-      try {
-        return engine.check(t, u, { permission: k }).allowed;
-      } catch {
-        return false;
-      }
-    },
-  });
+  // The default "holds" reads the store as it is now, which is what a local tool sees.
+  const admin = new PolicyAdmin(db, catalog);
   return { db, catalog, admin, close: () => db.close() };
 }
 

@@ -58,6 +58,11 @@ export class PolicyEngine {
     return this.current;
   }
 
+  /** The snapshot being served; throws `NoSnapshotError` before the first one. */
+  currentSnapshot(): Snapshot {
+    return this.require();
+  }
+
   /**
    * Installs a new snapshot. One pointer assignment: calls already running finish on the old
    * one, calls after it see the new one; cached sets of the old revision are never served for it.

@@ -8,7 +8,7 @@ import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { Reason as WireReason } from "../../../gen/rolecall/v1/policy_pb.js";
 import type { Decision } from "../policy/decision.js";
 
-// Decisions are frozen and shared; a WeakMap lets the bytes go when the snapshot goes.
+// Shared decisions live as long as their snapshot; a WeakMap lets the bytes go with it.
 const encodedDecisions = new WeakMap<Decision, Uint8Array>();
 
 /** The bytes of a `CheckPermissionResponse` for a decision (fields 1-4 of policy.proto). */
@@ -22,7 +22,9 @@ export function encodeCheckPermissionResponse(d: Decision): Uint8Array {
   for (const key of d.missing) w.tag(3, WireType.LengthDelimited).string(key);
   if (d.revision !== 0) w.tag(4, WireType.Varint).uint64(d.revision);
   bytes = w.finish();
-  encodedDecisions.set(d, bytes);
+  // Only answers that name nothing are shared objects (one per reason and snapshot); a denial
+  // with `missing` is made for one call, and caching it would only cost.
+  if (d.missing.length === 0) encodedDecisions.set(d, bytes);
   return bytes;
 }
 

@@ -25,8 +25,13 @@ export function toRpcError(err: unknown): RpcError {
   if (err instanceof RpcError) return err;
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    if (typeof code === "string" && code in CODE_BY_NAME)
+    if (typeof code === "string" && Object.hasOwn(CODE_BY_NAME, code)) {
       return new RpcError(CODE_BY_NAME[code]!, err.message);
+    }
+    // better-sqlite3 names SQLite's result codes: another writer held the lock past the busy timeout.
+    if (typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))) {
+      return new RpcError(Code.Unavailable, "the policy store is locked by another writer; retry shortly");
+    }
     if (NOT_FOUND_ERRORS.has(err.name)) return new RpcError(Code.NotFound, err.message);
     if (err.name === "NoSnapshotError") {
       return new RpcError(

@@ -136,7 +136,8 @@ function streamHandler(handler: StreamHandler<unknown, object>, method: string, 
         contextOf(call, method, () => ended),
       )) {
         if (call.cancelled) return;
-        call.write(message);
+        // Respect backpressure: a slow reader must not make grpc-js buffer without bound.
+        if (!call.write(message)) await drainedOrGone(call);
       }
       ended = true;
       call.end();
@@ -149,6 +150,19 @@ function streamHandler(handler: StreamHandler<unknown, object>, method: string, 
       if (!call.cancelled) call.emit("error", Object.assign(new Error(err.message), statusOf(err)));
     }
   };
+}
+
+/** Resolves when the stream can take more, or the caller has gone. */
+function drainedOrGone(call: grpc.ServerWritableStream<unknown, unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off("drain", done);
+      call.off("cancelled", done);
+      resolve();
+    };
+    call.on("drain", done);
+    call.on("cancelled", done);
+  });
 }
 
 /** Builds the grpc-js service definition and implementation for a binding. */

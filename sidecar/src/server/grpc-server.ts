@@ -72,11 +72,18 @@ export async function startGrpcListener(options: GrpcListenerOptions): Promise<G
 
   if (parsed.kind === "unix" && existsSync(parsed.path)) rmSync(parsed.path); // a stale socket from a crash
   const target = parsed.kind === "unix" ? `unix:${parsed.path}` : formatHostPort(parsed.host, parsed.port);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(target, credentials(options.tls), (err, boundPort) =>
-      err ? reject(err) : resolve(boundPort),
-    );
-  });
+  // A socket is created with the umask's mode: make it 0600 from the start, not a moment later.
+  const umask = parsed.kind === "unix" ? process.umask(0o177) : undefined;
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(target, credentials(options.tls), (err, boundPort) =>
+        err ? reject(err) : resolve(boundPort),
+      );
+    });
+  } finally {
+    if (umask !== undefined) process.umask(umask);
+  }
   if (parsed.kind === "unix") chmodSync(parsed.path, 0o600); // only this user's services may call
   const address = parsed.kind === "unix" ? target : formatHostPort(parsed.host, port);
 

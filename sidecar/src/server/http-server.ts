@@ -97,7 +97,12 @@ export async function startHttpListener(options: HttpListenerOptions): Promise<H
     { connectionsCheckingInterval: 1_000, requireHostHeader: false },
     async (req, res) => {
       try {
-        if (admit && !admit(req, res)) return;
+        // Until the guard knows its port nothing is admitted: fail closed, never open.
+        if (!admit) {
+          res.writeHead(503).end();
+          return;
+        }
+        if (!admit(req, res)) return;
         const url = new URL(req.url ?? "/", "http://sidecar");
         for (const route of options.routes) if (await route(req, res, url)) return;
         connect(req, res);

@@ -15,9 +15,11 @@ import type { AppRegistry } from "../apps/app-registry.js";
 import type { CheckRequest, Decision } from "../policy/decision.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import { userProfile } from "../policy/user-profile.js";
+import type { Principal } from "../store/authorize.js";
 import type { RevisionFeed } from "../sync/revision-feed.js";
 import type { RevisionGate } from "../sync/revision-gate.js";
 import type { Authenticator } from "./auth.js";
+import { systemOf } from "./catalog-service.js";
 import { encodeCheckPermissionResponse, encodeCheckPermissionsResponse } from "./decision-codec.js";
 import {
   bindService,
@@ -69,9 +71,17 @@ function checkResponseMessage(d: Decision): CheckPermissionResponse {
   return { $typeName: "rolecall.v1.CheckPermissionResponse", ...toCheckResponse(d) };
 }
 
-/** A single check's answer, with its cached wire bytes for the gRPC listener. */
+// Answers for the shared decisions (one per reason and snapshot), built once each.
+const answers = new WeakMap<Decision, CheckPermissionResponse>();
+
+/** A single check's answer, with its wire bytes for the gRPC listener; reused for shared decisions. */
 function checkAnswer(d: Decision): CheckPermissionResponse {
-  return withEncoder(checkResponseMessage(d), () => encodeCheckPermissionResponse(d));
+  let answer = answers.get(d);
+  if (answer === undefined) {
+    answer = withEncoder(checkResponseMessage(d), () => encodeCheckPermissionResponse(d));
+    if (d.missing.length === 0) answers.set(d, answer);
+  }
+  return answer;
 }
 
 /** Binds PolicyService to the sidecar's engine and sync state. */
@@ -90,6 +100,17 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
     if (min <= deps.gate.revision) return undefined;
     return deps.gate.reach(min, ctx.deadline, ctx.signal);
   };
+  /** A mutual check answers whether the target holds the permission too: that is reading the target. */
+  const authorizeTarget = (
+    ctx: RpcContext,
+    principal: Principal | undefined,
+    tenantId: string,
+    userId: string,
+    targetUserId: string,
+  ) => {
+    if (targetUserId !== "" && targetUserId !== userId)
+      auth.authorizeRead(ctx, principal, tenantId, targetUserId);
+  };
   const then = <T>(wait: Promise<void> | undefined, answer: () => T): T | Promise<T> =>
     wait === undefined ? answer() : wait.then(answer);
 
@@ -100,6 +121,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const userId = requireField(req.userId, "user_id");
       const permission = requireField(req.permission, "permission");
       auth.authorizeRead(ctx, principal, tenantId, userId);
+      authorizeTarget(ctx, principal, tenantId, userId, req.targetUserId);
       return then(admit(ctx, req.minRevision), () => {
         const d = engine.check(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource));
         deps.onDecision?.(tenantId, userId, permission, d);
@@ -125,6 +147,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
         ),
       );
       auth.authorizeRead(ctx, principal, tenantId, userId);
+      for (const item of req.items) authorizeTarget(ctx, principal, tenantId, userId, item.targetUserId);
       return then(admit(ctx, req.minRevision), () => {
         const decisions = engine.checkMany(tenantId, userId, requests);
         const observe = deps.onDecision;
@@ -146,6 +169,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const userId = requireField(req.userId, "user_id");
       const permission = requireField(req.permission, "permission");
       auth.authorizeRead(ctx, principal, tenantId, userId);
+      authorizeTarget(ctx, principal, tenantId, userId, req.targetUserId);
       return then(admit(ctx, req.minRevision), () =>
         toExplainResponse(
           engine.explain(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource)),
@@ -157,15 +181,10 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const principal = auth.principal(ctx, "policy");
       const tenantId = requireField(req.tenantId, "tenant_id");
       const userId = requireField(req.userId, "user_id");
-      if (req.system !== undefined && !deps.catalog.systems.some((s) => s.id === req.system)) {
-        throw new RpcError(
-          Code.NotFound,
-          `unknown system '${req.system}'; known systems: ${deps.catalog.systems.map((s) => s.id).join(", ")}`,
-        );
-      }
+      if (req.system !== undefined) systemOf(deps.catalog, req.system);
       auth.authorizeRead(ctx, principal, tenantId, userId);
       return then(admit(ctx, req.minRevision), () => {
-        const snapshot = engine.snapshot!;
+        const snapshot = engine.currentSnapshot();
         const rows = engine.listEffective(tenantId, userId, req.system);
         const profile = userProfile(snapshot, tenantId, userId);
         return {
@@ -196,7 +215,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       if (req.pageSize < 0) throw new RpcError(Code.InvalidArgument, "page_size must not be negative");
       auth.authorizeTenantRead(ctx, principal, tenantId);
       return then(admit(ctx, req.minRevision), () => {
-        const revision = engine.snapshot!.revision;
+        const revision = engine.currentSnapshot().revision;
         const limit = req.pageSize > 0 ? req.pageSize : undefined;
         const after = req.pageToken === "" ? undefined : decodePageToken(req.pageToken);
         // One more than asked tells whether another page exists.
@@ -222,7 +241,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       if (!URL.canParse(url)) throw new RpcError(Code.InvalidArgument, `url '${url}' is not an absolute URL`);
       auth.authorizeRead(ctx, principal, tenantId, userId);
       return then(admit(ctx, req.minRevision), () => {
-        const revision = engine.snapshot!.revision;
+        const revision = engine.currentSnapshot().revision;
         const match = deps.apps().match(tenantId, url);
         if (!match) return { surfaces: [], revision: BigInt(revision), appId: "" };
         const decisions = engine.resolveSurfaces(tenantId, userId, match.surfaceIds);
@@ -249,11 +268,27 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
     },
 
     async *watchPolicy(req, ctx) {
-      auth.principal(ctx, "policy");
+      const principal = auth.principal(ctx, "policy");
       const tenantId = req.tenantId;
-      const current = engine.snapshot?.revision;
-      if (current !== undefined) yield { revision: BigInt(current), tenantIds: [] };
-      for await (const event of deps.feed.subscribe(ctx.signal)) {
+      // Which tenants change when is tenant data: a user watches their own tenant only.
+      if (principal?.kind === "user") {
+        if (tenantId === "") {
+          throw new RpcError(Code.InvalidArgument, "tenant_id is required when watching with a user's token");
+        }
+        if (tenantId !== principal.tenantId) {
+          auth.recordRefusal(ctx, Code.PermissionDenied, `watching tenant '${tenantId}' from another tenant`);
+          throw new RpcError(
+            Code.PermissionDenied,
+            `${principal.tenantId}/${principal.userId} may not watch tenant '${tenantId}'`,
+          );
+        }
+      }
+      // Subscribe before reading the current revision, so nothing published in between is lost.
+      const events = deps.feed.subscribe(ctx.signal);
+      const current = engine.snapshot?.revision ?? 0;
+      yield { revision: BigInt(current), tenantIds: [] };
+      for await (const event of events) {
+        if (event.revision <= current) continue;
         if (tenantId !== "" && event.tenantIds.length > 0 && !event.tenantIds.includes(tenantId)) continue;
         yield { revision: BigInt(event.revision), tenantIds: [...event.tenantIds] };
       }

@@ -9,13 +9,8 @@ import { didYouMean } from "../../../catalog/closest-key.js";
 import { slugify } from "../../../catalog/schema.js";
 import type { AppRegistration } from "../apps/app-registry.js";
 import { checkAppRegistration } from "./app-validation.js";
-import {
-  authorizeAdmin,
-  createStoredHolds,
-  type HoldsFn,
-  type Principal,
-  principalLabel,
-} from "./authorize.js";
+import { authorizeAdmin, type HoldsFn, type Principal, principalLabel } from "./authorize.js";
+import { createCurrentHolds } from "./current-holds.js";
 import type { Db } from "./database.js";
 import { cascadeRevoke, closeGrants, findDependents } from "./grant-closure.js";
 import { readAppRegistrations } from "./read-directory.js";
@@ -34,7 +29,7 @@ import { checkId, checkIdList, checkName, checkSeats } from "./validate.js";
 export interface PolicyAdminOptions {
   /** Returns the current time, recorded in audit rows and creation times. Default `() => new Date()`. */
   readonly clock?: () => Date;
-  /** Decides whether an acting user holds a role-administration permission. Default: `createStoredHolds(db, catalog)`. */
+  /** Decides whether an acting user holds a role-administration permission. Default: `createCurrentHolds(db, catalog)`, the store as it is now. */
   readonly holds?: HoldsFn;
   /** Systems whose permissions a role may only grant while associated with one of the system's licenses. Default `["calabrio-one"]`. */
   readonly licenseBoundSystems?: readonly string[];
@@ -94,7 +89,7 @@ export class PolicyAdmin {
   ) {
     this.q = new StoreQueries(db);
     this.clock = options.clock ?? (() => new Date());
-    this.holds = options.holds ?? createStoredHolds(db, catalog);
+    this.holds = options.holds ?? createCurrentHolds(db, catalog);
     this.licenseBound = new Set(options.licenseBoundSystems ?? DEFAULTS.licenseBoundSystems);
   }
 

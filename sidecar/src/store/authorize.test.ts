@@ -1,9 +1,11 @@
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { compileSnapshot } from "../policy/compiler.js";
 import { PolicyAdmin } from "./admin.js";
 import type { Principal } from "./authorize.js";
-import { createStoredHolds } from "./authorize.js";
+import { createCurrentHolds } from "./current-holds.js";
 import { openStore } from "./open-store.js";
+import { readPolicySource } from "./read-policy.js";
 import { testCatalog } from "./test-catalog.js";
 import { createTempDatabase, type TempDatabase } from "./test-database.js";
 
@@ -25,9 +27,9 @@ beforeEach(() => {
 });
 afterEach(() => temp.cleanup());
 
-describe("createStoredHolds", () => {
+describe("createCurrentHolds", () => {
   it("holds a granted permission only while the user is active", () => {
-    const holds = createStoredHolds(temp.db, catalog);
+    const holds = createCurrentHolds(temp.db, catalog);
     expect(holds("acme", "u1", "iadvize/access-to-people")).toBe(false);
     admin.assignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: ["iadvize.manager"] });
     expect(holds("acme", "u1", "iadvize/access-to-people")).toBe(true);
@@ -36,7 +38,7 @@ describe("createStoredHolds", () => {
   });
 
   it("needs a license the permission works under, on one of the user's roles, in the tenant's pool", () => {
-    const holds = createStoredHolds(temp.db, catalog);
+    const holds = createCurrentHolds(temp.db, catalog);
     const { roleId } = admin.createRole(boot, {
       tenantId: "acme",
       name: "Dashboards",
@@ -53,6 +55,15 @@ describe("createStoredHolds", () => {
       licenseIds: ["calabrio-one/quality-management", "calabrio-one/analytics"],
     });
     expect(holds("acme", "u1", "calabrio-one/view-dashboards")).toBe(true);
+  });
+
+  it("never trusts a serving snapshot older than the store: a just-revoked admin holds nothing", () => {
+    admin.assignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: ["iadvize.manager"] });
+    const serving = compileSnapshot(readPolicySource(temp.db, catalog));
+    const holds = createCurrentHolds(temp.db, catalog, () => serving);
+    expect(holds("acme", "u1", "iadvize/access-to-people")).toBe(true);
+    admin.unassignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: ["iadvize.manager"] });
+    expect(holds("acme", "u1", "iadvize/access-to-people")).toBe(false);
   });
 });
 

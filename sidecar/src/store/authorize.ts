@@ -3,7 +3,6 @@
  * tenant, and only when they hold one of the system's role-administration permissions there.
  */
 import type { Catalog } from "../../../catalog/catalog.js";
-import type { Db } from "./database.js";
 import { StoreError } from "./store-error.js";
 
 /** Who is asking: the bootstrap token, or a user of a tenant (from an admin token). */
@@ -59,30 +58,4 @@ export function authorizeAdmin(
       );
     }
   }
-}
-
-/**
- * A `HoldsFn` over the stored policy, good enough until the engine's effective set is wired in:
- * the user is active, one of their roles grants the key, and, when the permission needs a
- * license, one of their roles is associated with such a license and the tenant has seats for it.
- * Requirements are not evaluated.
- */
-export function createStoredHolds(db: Db, catalog: Catalog): HoldsFn {
-  const granted = db.prepare(
-    `SELECT 1 FROM users u
-       JOIN user_roles ur ON ur.tenant_id = u.tenant_id AND ur.user_id = u.id
-       JOIN role_grants g ON g.tenant_id = ur.tenant_id AND g.role_id = ur.role_id
-     WHERE u.tenant_id = ? AND u.id = ? AND u.active = 1 AND g.permission_key = ? LIMIT 1`,
-  );
-  const licensed = db.prepare(
-    `SELECT 1 FROM user_roles ur
-       JOIN role_licenses rl ON rl.tenant_id = ur.tenant_id AND rl.role_id = ur.role_id
-       JOIN license_pools p ON p.tenant_id = rl.tenant_id AND p.license_id = rl.license_id
-     WHERE ur.tenant_id = ? AND ur.user_id = ? AND rl.license_id = ? AND p.seats > 0 LIMIT 1`,
-  );
-  return (tenantId, userId, key) => {
-    if (granted.get(tenantId, userId, key) === undefined) return false;
-    const licenses = catalog.permissions.get(key)?.licenses ?? [];
-    return licenses.length === 0 || licenses.some((l) => licensed.get(tenantId, userId, l) !== undefined);
-  };
 }

@@ -9,7 +9,6 @@ export {
 } from "./admin.js";
 export {
   authorizeAdmin,
-  createStoredHolds,
   type HoldsFn,
   type Principal,
   principalLabel,

@@ -41,27 +41,36 @@ export class RevisionFeed {
     }
   }
 
-  /** Streams events published from now on until `signal` aborts. */
-  async *subscribe(signal: AbortSignal): AsyncGenerator<RevisionEvent> {
+  /**
+   * Streams events published from now on until `signal` aborts. The subscription starts at this
+   * call, not at the first read, so a caller can read the current revision afterwards and miss nothing.
+   */
+  subscribe(signal: AbortSignal): AsyncGenerator<RevisionEvent> {
     const sub: Subscriber = { queue: [], wake: undefined };
-    this.#subscribers.add(sub);
-    const onAbort = () => sub.wake?.();
-    signal.addEventListener("abort", onAbort);
-    try {
-      while (!signal.aborted) {
-        const next = sub.queue.shift();
-        if (next) {
-          yield next;
-          continue;
+    const subscribers = this.#subscribers;
+    subscribers.add(sub);
+    const onAbort = () => {
+      subscribers.delete(sub);
+      sub.wake?.();
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    return (async function* () {
+      try {
+        while (!signal.aborted) {
+          const next = sub.queue.shift();
+          if (next) {
+            yield next;
+            continue;
+          }
+          await new Promise<void>((resolve) => {
+            sub.wake = resolve;
+          });
+          sub.wake = undefined;
         }
-        await new Promise<void>((resolve) => {
-          sub.wake = resolve;
-        });
-        sub.wake = undefined;
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+        subscribers.delete(sub);
       }
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-      this.#subscribers.delete(sub);
-    }
+    })();
   }
 }

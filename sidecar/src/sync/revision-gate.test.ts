@@ -40,4 +40,15 @@ describe("RevisionGate", () => {
     gate.advance(3);
     expect(gate.revision).toBe(7);
   });
+
+  it("gives up at once for a caller that has already gone", async () => {
+    const gate = new RevisionGate();
+    const controller = new AbortController();
+    controller.abort();
+    const started = Date.now();
+    await expect(gate.reach(5, Date.now() + 5_000, controller.signal)).rejects.toBeInstanceOf(
+      RevisionNotReachedError,
+    );
+    expect(Date.now() - started).toBeLessThan(100);
+  });
 });

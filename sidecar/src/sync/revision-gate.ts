@@ -65,27 +65,30 @@ export class RevisionGate {
     if (min <= this.#revision) return undefined;
     const budget = (deadline ?? this.#now() + this.#defaultWaitMs) - this.#now() - this.#marginMs;
     return new Promise<void>((resolve, reject) => {
-      const fail = () => {
+      const settle = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", fail);
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
+      };
+      const fail = () => {
+        settle();
         reject(
           new RevisionNotReachedError(
             `the sidecar has applied revision ${this.#revision}, not yet ${min}; retry, or check the sidecar's sync health`,
           ),
         );
       };
-      const timer = setTimeout(fail, Math.max(0, budget));
       const waiter: Waiter = {
         revision: min,
         resolve: () => {
-          clearTimeout(timer);
+          settle();
           resolve();
         },
       };
+      const timer = setTimeout(fail, Math.max(0, budget));
       this.#waiters.push(waiter);
-      signal?.addEventListener("abort", () => {
-        clearTimeout(timer);
-        fail();
-      });
+      if (signal?.aborted) fail();
+      else signal?.addEventListener("abort", fail, { once: true });
     });
   }
 }

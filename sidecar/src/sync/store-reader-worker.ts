@@ -22,7 +22,10 @@ if (port) {
   const reader = new StoreReader(dbPath, () => port.postMessage({ kind: "reading" }));
   let known: KnownState | undefined;
   port.on("message", (message: { kind: string }) => {
-    if (message.kind === "resync") known = undefined;
+    if (message.kind === "resync") {
+      known = undefined;
+      reader.forget();
+    }
   });
   const poll = () => {
     try {

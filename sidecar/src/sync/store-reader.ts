@@ -29,6 +29,8 @@ export interface StoreRead {
   readonly full: boolean;
   /** The policy to compile; undefined when only the directory changed (e.g. a token was created). */
   readonly source: DetachedSource | undefined;
+  /** What an incremental read was computed against: it applies only on a snapshot at exactly this state. */
+  readonly base: KnownState | undefined;
   readonly directory: Directory;
 }
 
@@ -58,6 +60,11 @@ export class StoreReader {
   constructor(path: string, onReading: () => void = () => {}) {
     this.#path = path;
     this.#onReading = onReading;
+  }
+
+  /** Forgets what was read: the next read is done even if the file did not change since. */
+  forget(): void {
+    this.#dataVersion = undefined;
   }
 
   /** Closes the connection; the next read reopens it (the file may have been replaced or repaired). */
@@ -96,12 +103,13 @@ export class StoreReader {
         const directory: Directory = { tokens: readTokenPrincipals(db), apps: readAppRegistrations(db) };
         const changes = readChangesSince(db, known?.revision ?? 0);
         const full = known === undefined || changes.all || changes.databaseId !== known.databaseId;
-        if (full) return { full, source: detach(readPolicySource(db, NO_CATALOG)), directory };
-        if (changes.revision === known.revision) return { full, source: undefined, directory };
+        if (full)
+          return { full, source: detach(readPolicySource(db, NO_CATALOG)), base: undefined, directory };
+        if (changes.revision === known.revision) return { full, source: undefined, base: known, directory };
         const source = detach(readPolicySourceForTenants(db, NO_CATALOG, changes.tenantIds));
         const present = new Set(source.tenants.map((t) => t.id));
         const removedTenantIds = changes.tenantIds.filter((id) => !present.has(id));
-        return { full, source: { ...source, removedTenantIds }, directory };
+        return { full, source: { ...source, removedTenantIds }, base: known, directory };
       })
       .deferred();
     this.#dataVersion = version;

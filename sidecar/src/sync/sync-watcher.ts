@@ -44,7 +44,7 @@ export interface SyncWatcherOptions {
   readonly maxStalenessMs?: number;
   /**
    * Read the store in a worker thread (the sidecar) or on the calling thread, polled with
-   * `pollNow()` (tests, tools). Default true when the built worker (dist/store-reader-worker.js) exists.
+   * `pollNow()` (tests, tools). The worker is dist/store-reader-worker.js (built by `npm run build`). Default false.
    */
   readonly worker?: boolean;
   /** Clock, injectable for tests. Default `Date.now`. */
@@ -119,8 +119,7 @@ export class SyncWatcher {
    * sidecar refuses to start. In-thread, the first snapshot is loaded before this returns.
    */
   start(): Promise<void> {
-    const useWorker = this.#o.worker ?? existsSync(storeReaderWorkerPath());
-    if (!useWorker) {
+    if (!this.#o.worker) {
       this.#reader = new StoreReader(this.#o.dbPath);
       try {
         this.#pollInThread(true);
@@ -129,6 +128,9 @@ export class SyncWatcher {
       }
       this.#schedule(() => this.pollNow());
       return Promise.resolve();
+    }
+    if (!existsSync(storeReaderWorkerPath())) {
+      return Promise.reject(new Error(`${storeReaderWorkerPath()} is missing; run \`npm run build\``));
     }
     return new Promise<void>((resolve, reject) => {
       this.#first = { resolve, reject };
@@ -224,7 +226,7 @@ export class SyncWatcher {
         this.#apply(read);
       } catch (err) {
         // A compile that fails leaves the last good snapshot; ask for everything again.
-        this.#worker?.postMessage({ kind: "resync" });
+        this.#resync();
         this.#failed(err);
         return;
       }
@@ -237,6 +239,12 @@ export class SyncWatcher {
       this.#first.resolve();
       this.#first = undefined;
     }
+  }
+
+  /** Makes the next read a full one (worker) or a repeated one (in-thread). */
+  #resync(): void {
+    this.#worker?.postMessage({ kind: "resync" });
+    this.#reader?.forget();
   }
 
   #failed(err: unknown): void {
@@ -262,6 +270,17 @@ export class SyncWatcher {
   #apply(read: StoreRead): void {
     this.#directory = read.directory;
     if (!read.source) return;
+    const current = this.#o.engine.snapshot;
+    if (
+      !read.full &&
+      (current?.revision !== read.base?.revision || current?.databaseId !== read.base?.databaseId)
+    ) {
+      // Changes read against another snapshot (one whose apply failed): applying them would skip
+      // a revision's tenants. Drop them and read everything.
+      throw new Error(
+        `sync read against revision ${read.base?.revision} but serving ${current?.revision}; resyncing`,
+      );
+    }
     const started = performance.now();
     const source = { ...read.source, catalog: this.#o.catalog };
     const snapshot = this.#compile(source, read.full);
