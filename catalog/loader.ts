@@ -28,6 +28,7 @@ import {
   type CategoryEntry,
   type DefaultRoleEntry,
   type LicenseEntry,
+  PERMISSION_FIELDS,
   type PermissionEntry,
   type RequirementExpr,
   type SurfaceEntry,
@@ -155,19 +156,6 @@ const SYSTEM_FIELDS = [
   "defaultRoles",
   "permissions",
   "surfaces",
-];
-const PERMISSION_FIELDS = [
-  "key",
-  "name",
-  "category",
-  "summary",
-  "pages",
-  "licenses",
-  "requires",
-  "implies",
-  "status",
-  "mutual",
-  "scope",
 ];
 const ROLE_FIELDS = ["id", "name", "grants", "required", "licenses", "template"];
 const SURFACE_FIELDS = ["id", "label", "kind", "location", "urlPattern", "selector", "requires"];

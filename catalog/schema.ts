@@ -49,6 +49,21 @@ export interface PermissionEntry {
   readonly scope: PermissionScope | null;
 }
 
+/** Every field of a permission entry, in file order (the loader and the overrides both check them). */
+export const PERMISSION_FIELDS: readonly (keyof PermissionEntry)[] = [
+  "key",
+  "name",
+  "category",
+  "summary",
+  "pages",
+  "licenses",
+  "requires",
+  "implies",
+  "status",
+  "mutual",
+  "scope",
+];
+
 /** A category heading of a system's permission table. */
 export interface CategoryEntry {
   readonly id: string;

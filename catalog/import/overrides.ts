@@ -14,7 +14,7 @@
  *                 every field and is added.
  */
 import { parse } from "yaml";
-import type { PermissionEntry, SystemFile } from "../schema.js";
+import { PERMISSION_FIELDS, type PermissionEntry, type SystemFile } from "../schema.js";
 
 /** Why an override exists. */
 interface Decision {
@@ -36,20 +36,6 @@ export interface OverridesFile {
 export class OverridesError extends Error {
   override readonly name = "OverridesError";
 }
-
-const PERMISSION_FIELDS: readonly (keyof PermissionEntry)[] = [
-  "key",
-  "name",
-  "category",
-  "summary",
-  "pages",
-  "licenses",
-  "requires",
-  "implies",
-  "status",
-  "mutual",
-  "scope",
-];
 
 /** Parses an overrides file's text; `file` is only used in error messages. */
 export function parseOverrides(text: string, file: string): OverridesFile {

@@ -18,11 +18,6 @@ export function setBit(set: Uint32Array, i: number, offset = 0): void {
   set[offset + (i >>> 5)]! |= 1 << (i & 31);
 }
 
-/** Clears bit `i`. */
-export function clearBit(set: Uint32Array, i: number, offset = 0): void {
-  set[offset + (i >>> 5)]! &= ~(1 << (i & 31));
-}
-
 /** `target[tOff..tOff+words) |= source[sOff..sOff+words)`. */
 export function orInto(
   target: Uint32Array,
@@ -32,21 +27,4 @@ export function orInto(
   words: number,
 ): void {
   for (let w = 0; w < words; w++) target[tOff + w]! |= source[sOff + w]!;
-}
-
-/** Calls `visit` with every set bit index of `words` words starting at `offset`, in ascending order. */
-export function forEachBit(
-  set: Uint32Array,
-  offset: number,
-  words: number,
-  visit: (i: number) => void,
-): void {
-  for (let w = 0; w < words; w++) {
-    let word = set[offset + w]!;
-    while (word !== 0) {
-      const low = word & -word;
-      visit((w << 5) + (31 - Math.clz32(low)));
-      word ^= low;
-    }
-  }
 }

@@ -90,11 +90,6 @@ export class EffectiveCache {
     return { hits: this.hits, misses: this.misses, size: this.lru.size, max: this.lru.max };
   }
 
-  /** Drops every entry (counters are kept). */
-  clear(): void {
-    this.lru.clear();
-  }
-
   /** Whether an entry exists under exactly this key (for tests of the key's fields). */
   hasKey(key: string): boolean {
     return this.lru.has(key);

@@ -44,43 +44,45 @@ export interface CheckRequest {
   readonly resource?: ResourceRef;
 }
 
-/** Thrown for a permission key the catalog does not know: a caller's bug, never a denial. */
-export class UnknownPermissionError extends Error {
-  override readonly name = "UnknownPermissionError";
-  /** The key as the caller sent it. */
-  readonly permission: string;
-  /** The closest known key, or `null` when none is reasonably close. */
+/** Thrown for an id the catalog does not know: a caller's bug, never a denial. Names the closest known id. */
+abstract class UnknownCatalogIdError extends Error {
+  /** The closest known id, or `null` when none is reasonably close. */
   readonly suggestion: string | null;
 
-  constructor(permission: string, knownKeys: Iterable<string>) {
-    const suggestion = closestKey(permission, knownKeys);
+  constructor(kind: string, id: string, knownIds: Iterable<string>) {
+    const suggestion = closestKey(id, knownIds);
     super(
       suggestion === null
-        ? `unknown permission '${permission}'`
-        : `unknown permission '${permission}'; did you mean '${suggestion}'?`,
+        ? `unknown ${kind} '${id}'`
+        : `unknown ${kind} '${id}'; did you mean '${suggestion}'?`,
     );
-    this.permission = permission;
     this.suggestion = suggestion;
   }
 }
 
-/** Thrown for a surface id the catalog does not know: a caller's bug, never a denial. */
-export class UnknownSurfaceError extends Error {
-  override readonly name = "UnknownSurfaceError";
-  /** The surface id as the caller sent it. */
-  readonly surface: string;
-  /** The closest known surface id, or `null` when none is reasonably close. */
-  readonly suggestion: string | null;
+/** Thrown for a permission key the catalog does not know. */
+export class UnknownPermissionError extends UnknownCatalogIdError {
+  override readonly name = "UnknownPermissionError";
 
-  constructor(surface: string, knownIds: Iterable<string>) {
-    const suggestion = closestKey(surface, knownIds);
-    super(
-      suggestion === null
-        ? `unknown surface '${surface}'`
-        : `unknown surface '${surface}'; did you mean '${suggestion}'?`,
-    );
-    this.surface = surface;
-    this.suggestion = suggestion;
+  constructor(
+    /** The key as the caller sent it. */
+    readonly permission: string,
+    knownKeys: Iterable<string>,
+  ) {
+    super("permission", permission, knownKeys);
+  }
+}
+
+/** Thrown for a surface id the catalog does not know. */
+export class UnknownSurfaceError extends UnknownCatalogIdError {
+  override readonly name = "UnknownSurfaceError";
+
+  constructor(
+    /** The surface id as the caller sent it. */
+    readonly surface: string,
+    knownIds: Iterable<string>,
+  ) {
+    super("surface", surface, knownIds);
   }
 }
 

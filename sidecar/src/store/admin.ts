@@ -744,42 +744,29 @@ export class PolicyAdmin {
 
   /** NOT_FOUND for a key the catalog lacks; FAILED_PRECONDITION when its system is not enabled (`enabled` null skips that). */
   private checkPermission(field: string, key: string, enabled: readonly string[] | null): void {
-    const p = this.catalog.permissions.get(key);
-    if (p === undefined) {
-      throw new StoreError(
-        "NOT_FOUND",
-        `unknown permission '${key}'${didYouMean(key, this.catalog.permissions.keys())}`,
-        {
-          field,
-        },
-      );
-    }
-    if (enabled !== null && !enabled.includes(p.system)) {
-      throw new StoreError(
-        "FAILED_PRECONDITION",
-        `permission '${key}' belongs to ${p.system}, which the tenant has not enabled`,
-        {
-          field,
-        },
-      );
-    }
+    this.checkCatalogRef("permission", this.catalog.permissions, field, key, enabled);
   }
 
+  /** As checkPermission, for a license id. */
   private checkLicense(field: string, licenseId: string, enabled: readonly string[] | null): void {
-    const license = this.catalog.licenses.get(licenseId);
-    if (license === undefined) {
-      throw new StoreError(
-        "NOT_FOUND",
-        `unknown license '${licenseId}'${didYouMean(licenseId, this.catalog.licenses.keys())}`,
-        {
-          field,
-        },
-      );
+    this.checkCatalogRef("license", this.catalog.licenses, field, licenseId, enabled);
+  }
+
+  private checkCatalogRef(
+    kind: string,
+    known: ReadonlyMap<string, { readonly system: string }>,
+    field: string,
+    id: string,
+    enabled: readonly string[] | null,
+  ): void {
+    const entry = known.get(id);
+    if (entry === undefined) {
+      throw new StoreError("NOT_FOUND", `unknown ${kind} '${id}'${didYouMean(id, known.keys())}`, { field });
     }
-    if (enabled !== null && !enabled.includes(license.system)) {
+    if (enabled !== null && !enabled.includes(entry.system)) {
       throw new StoreError(
         "FAILED_PRECONDITION",
-        `license '${licenseId}' belongs to ${license.system}, which the tenant has not enabled`,
+        `${kind} '${id}' belongs to ${entry.system}, which the tenant has not enabled`,
         { field },
       );
     }
