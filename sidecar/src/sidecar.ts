@@ -186,10 +186,11 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     throw err;
   }
 
-  const onError: ErrorHook = (method, err, cause) => {
+  const onError: ErrorHook = (method, err, cause, requestId) => {
     metrics.rpcErrors.inc({ method, code: String(err.code) });
-    if (isCallerError(err)) logger.debug({ method, code: err.code, msg: err.message }, "call refused");
-    else logger.error({ method, err: cause }, "call failed");
+    if (isCallerError(err))
+      logger.debug({ requestId, method, code: err.code, msg: err.message }, "call refused");
+    else logger.error({ requestId, method, err: cause }, "call failed");
   };
   // One histogram child per method and listener, looked up once: observe() stays cheap on the hot path.
   const durationByMethod = new Map<string, { observe(seconds: number): void }>();
@@ -208,7 +209,10 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     grpcRequireToken: options.grpcRequireToken,
     isRoleAdministrator: roleAdministratorCheck(engine, catalog),
     onRefused: (ctx, code, message) =>
-      logger.info({ method: ctx.method, listener: ctx.listener, code, message }, "refused"),
+      logger.info(
+        { requestId: ctx.requestId, method: ctx.method, listener: ctx.listener, code, message },
+        "refused",
+      ),
   });
 
   // The demo app's registration needs the HTTP URL, known only once the listener is bound.

@@ -37,4 +37,21 @@ describe("the decision log", () => {
       }),
     );
   });
+
+  it("logs each refusal with the caller's request id", async () => {
+    const res = await fetch(`${sidecar.httpUrl}/rolecall.v1.PolicyService/CheckPermission`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "ticket-4711" },
+      body: JSON.stringify({ tenantId: "demo", userId: "dave", permission: "cxengage/CONTACTS_READ" }),
+    });
+    expect(res.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 100));
+    const refusal = sidecar
+      .output()
+      .split("\n")
+      .filter((line) => line.includes('"msg":"refused"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((record) => record.requestId === "ticket-4711");
+    expect(refusal).toMatchObject({ method: "rolecall.v1.PolicyService/CheckPermission", listener: "http" });
+  });
 });

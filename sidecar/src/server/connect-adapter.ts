@@ -3,7 +3,13 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import { ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { toRpcError } from "./errors.js";
 import type { DoneHook, ErrorHook } from "./grpc-adapter.js";
-import type { RpcContext, ServiceBinding, StreamHandler, UnaryHandler } from "./rpc.js";
+import {
+  type RpcContext,
+  requestIdFrom,
+  type ServiceBinding,
+  type StreamHandler,
+  type UnaryHandler,
+} from "./rpc.js";
 
 function contextOf(ctx: HandlerContext, method: string): RpcContext {
   const timeout = ctx.timeoutMs();
@@ -13,12 +19,13 @@ function contextOf(ctx: HandlerContext, method: string): RpcContext {
     authorization: ctx.requestHeader.get("authorization") ?? undefined,
     listener: "http",
     method,
+    requestId: requestIdFrom(ctx.requestHeader.get("x-request-id") ?? undefined),
   };
 }
 
-function connectError(method: string, cause: unknown, onError: ErrorHook): ConnectError {
+function connectError(ctx: RpcContext, cause: unknown, onError: ErrorHook): ConnectError {
   const err = toRpcError(cause);
-  onError(method, err, cause);
+  onError(ctx.method, err, cause, ctx.requestId);
   return new ConnectError(err.message, err.code);
 }
 
@@ -36,21 +43,23 @@ export function addConnectService(
     if (typeof handler !== "function") throw new TypeError(`no handler for ${name}`);
     if (method.methodKind === "server_streaming") {
       const stream = handler as StreamHandler<unknown, object>;
-      impl[method.localName] = async function* (request: unknown, ctx: HandlerContext) {
+      impl[method.localName] = async function* (request: unknown, handlerCtx: HandlerContext) {
+        const ctx = contextOf(handlerCtx, name);
         try {
-          yield* stream(request, contextOf(ctx, name));
+          yield* stream(request, ctx);
         } catch (cause) {
-          throw connectError(name, cause, onError);
+          throw connectError(ctx, cause, onError);
         }
       };
     } else {
       const unary = handler as UnaryHandler<unknown, object>;
-      impl[method.localName] = async (request: unknown, ctx: HandlerContext) => {
+      impl[method.localName] = async (request: unknown, handlerCtx: HandlerContext) => {
         const started = performance.now();
+        const ctx = contextOf(handlerCtx, name);
         try {
-          return await unary(request, contextOf(ctx, name));
+          return await unary(request, ctx);
         } catch (cause) {
-          throw connectError(name, cause, onError);
+          throw connectError(ctx, cause, onError);
         } finally {
           onDone?.(name, "http", (performance.now() - started) / 1000);
         }

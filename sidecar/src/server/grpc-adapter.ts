@@ -11,6 +11,7 @@ import {
   ENCODE,
   type RpcContext,
   RpcError,
+  requestIdFrom,
   type SelfEncoding,
   type ServiceBinding,
   type StreamHandler,
@@ -21,7 +22,7 @@ import {
 export type DoneHook = (method: string, listener: "grpc" | "http", seconds: number) => void;
 
 /** Called for every failed call, so the server can log and count it. */
-export type ErrorHook = (method: string, err: RpcError, cause: unknown) => void;
+export type ErrorHook = (method: string, err: RpcError, cause: unknown, requestId: string) => void;
 
 /** Stands in for a request body that did not parse, so the handler wrapper can answer INVALID_ARGUMENT. */
 class UnparsableRequest {
@@ -56,7 +57,16 @@ function contextOf(call: AnyCall, method: string, settled: () => boolean): RpcCo
   const rawDeadline = call.getDeadline();
   const deadline = rawDeadline instanceof Date ? rawDeadline.getTime() : rawDeadline;
   const auth = call.metadata.get("authorization")[0];
+  let requestId: string | undefined;
   return {
+    // Made on first use too: only refusals and failures are logged.
+    get requestId() {
+      if (requestId === undefined) {
+        const header = call.metadata.get("x-request-id")[0];
+        requestId = requestIdFrom(typeof header === "string" ? header : undefined);
+      }
+      return requestId;
+    },
     // Created on first use: most checks never look at the signal.
     get signal() {
       if (!controller) {
@@ -94,9 +104,10 @@ function unaryHandler(
       callback(err, value);
       onDone?.(method, "grpc", (performance.now() - started) / 1000);
     };
+    const ctx = contextOf(call, method, () => answered);
     const fail = (cause: unknown) => {
       const err = toRpcError(cause);
-      onError(method, err, cause);
+      onError(method, err, cause, ctx.requestId);
       answer(statusOf(err));
     };
     if (call.request instanceof UnparsableRequest) {
@@ -109,10 +120,7 @@ function unaryHandler(
       return;
     }
     try {
-      const result = handler(
-        call.request,
-        contextOf(call, method, () => answered),
-      );
+      const result = handler(call.request, ctx);
       if (result instanceof Promise) result.then((value) => answer(null, value), fail);
       else answer(null, result);
     } catch (cause) {
@@ -124,6 +132,7 @@ function unaryHandler(
 function streamHandler(handler: StreamHandler<unknown, object>, method: string, onError: ErrorHook) {
   return async (call: grpc.ServerWritableStream<unknown, unknown>) => {
     let ended = false;
+    const ctx = contextOf(call, method, () => ended);
     try {
       if (call.request instanceof UnparsableRequest) {
         throw new RpcError(
@@ -131,10 +140,7 @@ function streamHandler(handler: StreamHandler<unknown, object>, method: string, 
           `request body is not a valid protobuf message: ${call.request.reason}`,
         );
       }
-      for await (const message of handler(
-        call.request,
-        contextOf(call, method, () => ended),
-      )) {
+      for await (const message of handler(call.request, ctx)) {
         if (call.cancelled) return;
         // Respect backpressure: a slow reader must not make grpc-js buffer without bound.
         if (!call.write(message)) await drainedOrGone(call);
@@ -144,7 +150,7 @@ function streamHandler(handler: StreamHandler<unknown, object>, method: string, 
     } catch (cause) {
       ended = true;
       const err = toRpcError(cause);
-      onError(method, err, cause);
+      onError(method, err, cause, ctx.requestId);
       // emit("error") is how grpc-js ends a server stream with a status; destroy(err) would end
       // the stream without ever sending one, leaving the caller waiting for its deadline.
       if (!call.cancelled) call.emit("error", Object.assign(new Error(err.message), statusOf(err)));

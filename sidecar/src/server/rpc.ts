@@ -26,6 +26,19 @@ export interface RpcContext {
   readonly listener: Listener;
   /** Full method name, `rolecall.v1.PolicyService/CheckPermission`. */
   readonly method: string;
+  /** The caller's `x-request-id`, or one made up for this call; in every log record about it. */
+  readonly requestId: string;
+}
+
+// Made-up request ids: this process's random prefix and a counter (unique, cheap, sortable).
+const PROCESS_PREFIX = Math.random().toString(36).slice(2, 8);
+let requestCounter = 0;
+
+/** The caller's request id when it is a sane token, else a new one. */
+export function requestIdFrom(header: string | undefined): string {
+  if (header !== undefined && /^[\w.:-]{1,100}$/.test(header)) return header;
+  requestCounter++;
+  return `${PROCESS_PREFIX}-${requestCounter.toString(36)}`;
 }
 
 /** A unary handler; returning synchronously keeps the hot path free of promise hops. */
