@@ -95,6 +95,11 @@ export class EffectiveCache {
     return this.lru.has(key);
   }
 
+  /** Drops every entry (the counters stay): entries of an older revision can never hit again. */
+  clear(): void {
+    this.lru.clear();
+  }
+
   private slotsOf(tenant: CompiledTenant): (CacheEntry | undefined)[] {
     let slots = this.slotsByTenant.get(tenant);
     if (slots === undefined) {

@@ -68,7 +68,17 @@ export class PolicyEngine {
    * one, calls after it see the new one; cached sets of the old revision are never served for it.
    */
   setSnapshot(snapshot: Snapshot): void {
+    const previous = this.current;
     this.current = snapshot;
+    // Entries are keyed by revision, so the old revision's can never be served again; dropping
+    // them at once keeps memory flat under a steady stream of changes instead of holding up to
+    // maxCachedUsers dead entries.
+    if (
+      previous &&
+      (previous.revision !== snapshot.revision || previous.databaseId !== snapshot.databaseId)
+    ) {
+      this.cache.clear();
+    }
   }
 
   /** Checks one permission for one user on the current snapshot. */
