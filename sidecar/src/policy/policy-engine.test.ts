@@ -36,6 +36,21 @@ describe("PolicyEngine", () => {
     expect(() => e.check("t1", "u", { permission: "s/p" })).toThrow(NoSnapshotError);
     e.setSnapshot(compileSnapshot(source("db", 1, "s/p")));
     expect(allowedP(e, "t1", "u")).toBe(true);
+  });
+
+  it("counts hits and misses and stays within its bound", () => {
+    const e = createPolicyEngine({ maxCachedUsers: 1, snapshot: compileSnapshot(source("db", 1, "s/p")) });
+    allowedP(e, "t1", "u");
+    allowedP(e, "t1", "u");
+    allowedP(e, "t1", "v");
+    expect(allowedP(e, "t1", "u")).toBe(true);
+    expect(e.cacheStats()).toEqual({ hits: 1, misses: 3, size: 1, max: 1 });
+  });
+
+  it("never shares an entry between requests differing in tenant, user, revision or database", () => {
+    const e = createPolicyEngine();
+    e.setSnapshot(compileSnapshot(source("db", 1, "s/p")));
+    expect(allowedP(e, "t1", "u")).toBe(true);
     expect(allowedP(e, "t2", "u")).toBe(false); // same user id, other tenant
     expect(allowedP(e, "t1", "v")).toBe(false); // same tenant, other user
     expect(e.cacheHasKey(cacheKey("db", 1, "t1", "u"))).toBe(true);
