@@ -430,19 +430,9 @@ export class PolicyAdmin {
     const userId = checkId("user_id", req.userId);
     const roleIds = checkIdList("role_ids", req.roleIds, false);
     return this.write(actor, "AssignRoles", tenantId, () => {
-      const tenant = this.q.tenant(tenantId);
+      this.q.tenant(tenantId); // an unknown tenant is named before an unknown user
       const before = this.q.user(tenantId, userId);
-      const roles = roleIds.map((r, i) =>
-        this.q.roleState(tenantId, this.q.role(tenantId, r, `role_ids[${i}]`).id),
-      );
-      this.authorize(
-        actor,
-        tenant,
-        this.systemsOf(
-          roles.flatMap((r) => r.grants),
-          roles.flatMap((r) => r.licenseIds),
-        ),
-      );
+      this.authorizeRoleChange(actor, tenantId, roleIds);
       const usage = this.usage(tenantId, this.licensesOfRoles(tenantId, roleIds));
       const insert = this.db.prepare(
         "INSERT OR IGNORE INTO user_roles (tenant_id, user_id, role_id) VALUES (?, ?, ?)",
@@ -462,19 +452,9 @@ export class PolicyAdmin {
     const userId = checkId("user_id", req.userId);
     const roleIds = checkIdList("role_ids", req.roleIds, false);
     return this.write(actor, "UnassignRoles", tenantId, () => {
-      const tenant = this.q.tenant(tenantId);
+      this.q.tenant(tenantId); // an unknown tenant is named before an unknown user
       const before = this.q.user(tenantId, userId);
-      const roles = roleIds.map((r, i) =>
-        this.q.roleState(tenantId, this.q.role(tenantId, r, `role_ids[${i}]`).id),
-      );
-      this.authorize(
-        actor,
-        tenant,
-        this.systemsOf(
-          roles.flatMap((r) => r.grants),
-          roles.flatMap((r) => r.licenseIds),
-        ),
-      );
+      this.authorizeRoleChange(actor, tenantId, roleIds);
       const del = this.db.prepare(
         "DELETE FROM user_roles WHERE tenant_id = ? AND user_id = ? AND role_id = ?",
       );
@@ -713,6 +693,21 @@ export class PolicyAdmin {
 
   private read<T>(body: () => T): T {
     return this.db.transaction(body).deferred();
+  }
+
+  /** Giving or taking roles needs the right to administer every system those roles touch. */
+  private authorizeRoleChange(actor: Principal, tenantId: string, roleIds: readonly string[]): void {
+    const roles = roleIds.map((r, i) =>
+      this.q.roleState(tenantId, this.q.role(tenantId, r, `role_ids[${i}]`).id),
+    );
+    this.authorize(
+      actor,
+      this.q.tenant(tenantId),
+      this.systemsOf(
+        roles.flatMap((r) => r.grants),
+        roles.flatMap((r) => r.licenseIds),
+      ),
+    );
   }
 
   private authorize(actor: Principal, tenant: TenantRow, systems: readonly string[]): void {
