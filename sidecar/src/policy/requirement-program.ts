@@ -59,19 +59,22 @@ export function holds(code: Int32Array, pc: number, set: Uint32Array): boolean {
     return ((set[p >>> 5]! >>> (p & 31)) & 1) === 1;
   }
   const end = code[pc + 1]!;
-  let child = pc + 2;
-  if (op === ALL) {
-    while (child < end) {
-      if (!holds(code, child, set)) return false;
-      child = nodeEnd(code, child);
+  const want = op === ANY; // a child with this value decides the group
+  for (let child = pc + 2; child < end; ) {
+    let value: boolean;
+    // Leaves are tested in place: most groups are flat lists of permissions, and a call per
+    // leaf was most of the fixpoint's time on a cold check.
+    if (code[child] === LEAF) {
+      const q = code[child + 1]!;
+      value = ((set[q >>> 5]! >>> (q & 31)) & 1) === 1;
+      child += 2;
+    } else {
+      value = holds(code, child, set);
+      child = code[child + 1]!;
     }
-    return true;
+    if (value === want) return want;
   }
-  while (child < end) {
-    if (holds(code, child, set)) return true;
-    child = nodeEnd(code, child);
-  }
-  return false;
+  return !want;
 }
 
 /**
