@@ -233,6 +233,15 @@ export function rolesGranting(snapshot: Snapshot, tenant: CompiledTenant, u: num
   return out;
 }
 
+/** Whether one of user `u`'s roles grants `p` (its closure contains it); allocation-free. */
+function anyRoleGrants(snapshot: Snapshot, tenant: CompiledTenant, u: number, p: number): boolean {
+  const W = snapshot.catalog.words;
+  for (let i = tenant.userRoleStart[u]!; i < tenant.userRoleStart[u + 1]!; i++) {
+    if (hasBit(tenant.roleClosure, p, tenant.userRoles[i]! * W)) return true;
+  }
+  return false;
+}
+
 /** Ids of the tenant's users for whom `permission` is allowed (rules 1–4), sorted by id, paged. */
 export function lookupUsers(
   snapshot: Snapshot,
@@ -260,7 +269,7 @@ export function lookupUsers(
     const u = usersById[i]!;
     if (tenant.userActive[u] === 0) continue;
     // Most users lack most permissions: skip those no role grants before computing their set.
-    if (rolesGranting(snapshot, tenant, u, p).length === 0) continue;
+    if (!anyRoleGrants(snapshot, tenant, u, p)) continue;
     if (hasBit(lookup(snapshot, tenant, u), p)) out.push(userIds[u]!);
   }
   return out;

@@ -63,9 +63,9 @@ function toCheckRequest(
 }
 
 /**
- * A decision as a finished CheckPermissionResponse message. Both listeners pass answers through
- * protobuf-es create(), which returns a message as is but copies an init object field by field
- * into a new one: about 0.6 µs a result, a tenth of a 100-item batch's server time.
+ * A decision as a finished CheckPermissionResponse message, for the Connect listener (the gRPC
+ * listener writes the attached encoder's bytes instead). A finished message passes protobuf-es
+ * create() as is, where an init object would be copied field by field.
  */
 function checkResponseMessage(d: Decision): CheckPermissionResponse {
   return { $typeName: "rolecall.v1.CheckPermissionResponse", ...toCheckResponse(d) };
