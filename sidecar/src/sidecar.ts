@@ -147,6 +147,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
 
   const gate = new RevisionGate();
   const feed = new RevisionFeed();
+  let everHealthy = false;
   const watcher = new SyncWatcher({
     dbPath: options.db,
     catalog,
@@ -175,8 +176,12 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       }
     },
     onHealth: (healthy) => {
+      const firstSnapshot = healthy && !everHealthy;
+      everHealthy ||= healthy;
       setServing(healthy);
-      logger.warn({ healthy }, healthy ? "sync healthy again" : "sync stale: failing closed");
+      // The first snapshot is the normal start, not news worth a warning.
+      if (!firstSnapshot)
+        logger.warn({ healthy }, healthy ? "sync healthy again" : "sync stale: failing closed");
     },
   });
   try {

@@ -51,7 +51,7 @@ export interface SyncWatcherOptions {
   readonly now?: () => number;
   readonly onReload?: (event: ReloadEvent) => void;
   readonly onFailure?: (err: unknown, consecutive: number) => void;
-  /** Called when the watcher turns stale or fresh again. */
+  /** Called when the watcher turns healthy (the first snapshot is in, or fresh again) or stale. */
   readonly onHealth?: (healthy: boolean) => void;
 }
 
@@ -81,7 +81,8 @@ export class SyncWatcher {
   #lastSuccess: number;
   #failures = 0;
   #lastError: string | undefined;
-  #healthy = true;
+  /** Nothing is served before the first snapshot. */
+  #healthy = false;
   #directory: Directory = { tokens: new Map(), apps: new Map() };
   #first: { resolve: () => void; reject: (err: Error) => void } | undefined;
   /** When the worker last said anything, and whether it was "reading". */
