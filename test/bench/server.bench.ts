@@ -16,7 +16,9 @@
  * 2-core machine absolute numbers drift, ratios of neighbouring measurements much less: each
  * throughput window runs right beside a no-op window (ratio per pair, median over rounds), serial
  * comparisons alternate short blocks of calls between subject and baseline, and the server's CPU
- * time per call (from /proc) is reported too, since it barely depends on what else runs.
+ * time per call (from /proc) is reported too, since it barely depends on what else runs, as is
+ * the GC pause per call (both servers run with --trace-gc): an allocation regression shows there
+ * first (a per-call object literal with getters once cost a full GC every second under load).
  * `--seconds N` sets the throughput window (default 0.5; the whole run takes about 1.5 minutes).
  * Every child is killed by PID at the end, also on error or Ctrl-C. `--cpu-prof DIR` writes a V8
  * CPU profile of the benchmarked sidecar into DIR (open it in Chrome DevTools); `--serve-args "..."`
@@ -405,22 +407,46 @@ async function killAll(): Promise<void> {
   await Promise.all([...children].map(kill));
 }
 
-/** Re-runs this file under tsx as a child role; resolves with the first IPC message. */
-async function forkRole(role: string): Promise<{ child: ChildProcess; first: Record<string, unknown> }> {
+/**
+ * Re-runs this file under tsx as a child role; resolves with the first IPC message. With
+ * `traceGc`, the child runs with --trace-gc and `output()` returns its stdout (the GC lines).
+ */
+async function forkRole(
+  role: string,
+  traceGc = false,
+): Promise<{ child: ChildProcess; first: Record<string, unknown>; output: () => string }> {
   const child = track(
     fork(SELF, ["--role", role], {
       cwd: ROOT,
-      execArgv: ["--import", "tsx"],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      execArgv: ["--import", "tsx", ...(traceGc ? ["--trace-gc"] : [])],
+      stdio: ["ignore", traceGc ? "pipe" : "inherit", "inherit", "ipc"],
     }),
   );
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
   const [first] = (await Promise.race([
     once(child, "message"),
     once(child, "exit").then(([code]) => {
       throw new Error(`${role} exited with ${code} before it was ready`);
     }),
   ])) as [Record<string, unknown>];
-  return { child, first };
+  return { child, first, output: () => output };
+}
+
+/** GC pauses in `--trace-gc` output: total pause (ms) and how many were full (mark-compact) collections. */
+function gcPauses(traceOutput: string): { pauseMs: number; full: number } {
+  let pauseMs = 0;
+  let full = 0;
+  // e.g. "[123:0x55d0] 4202 ms: Scavenge 72.5 (92.7) -> 64.4 (95.5) MB, 3.90 / 0.00 ms  ..."
+  for (const m of traceOutput.matchAll(
+    / ms: (Scavenge|Mark-Compact|Minor Mark-Compact)\b.*? MB, ([\d.]+) \//g,
+  )) {
+    pauseMs += Number(m[2]);
+    if (m[1] === "Mark-Compact") full++;
+  }
+  return { pauseMs, full };
 }
 
 interface SidecarRun {
@@ -592,10 +618,10 @@ async function main(): Promise<void> {
     const [sidecar, noop, connect, gen] = await Promise.all([
       spawnSidecar(
         join(dir, "bench.db"),
-        profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
+        ["--trace-gc", ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [])],
         serveArgs,
       ),
-      forkRole("noop-grpc"),
+      forkRole("noop-grpc", true),
       forkRole("noop-connect"),
       forkRole("client"),
     ]);
@@ -647,14 +673,32 @@ async function main(): Promise<void> {
       noop: noop.child.pid,
       connect: connect.child.pid,
     };
+    // The --trace-gc output of the servers that run with it.
+    const gcTrace: Record<string, (() => string) | undefined> = {
+      sidecar: sidecar.output,
+      noop: noop.output,
+    };
+    /** GC pause (ms) and full collections during the throughput windows, with the calls they served. */
+    const gc = new Map<Key, { pauseMs: number; full: number; calls: number }>();
     /** Calls per second, and the server's CPU time per call (µs) when /proc tells it. */
-    const window = async (target: string, workload: string, ms: number) => {
+    const window = async (target: string, workload: string, ms: number, key?: Key) => {
       const cpu0 = cpuSeconds(pids[target]);
+      const trace0 = gcTrace[target]?.().length ?? 0;
       const r = await call({ op: "throughput", target, workload, ms, concurrency: CONCURRENCY });
       const cpu1 = cpuSeconds(pids[target]);
       errors += r.errors ?? 0;
       const cpuPerCall =
         cpu0 !== undefined && cpu1 !== undefined ? ((cpu1 - cpu0) * 1e6) / r.calls! : Number.NaN;
+      const trace = gcTrace[target]?.();
+      if (key !== undefined && trace !== undefined) {
+        const g = gcPauses(trace.slice(trace0));
+        const sum = gc.get(key) ?? { pauseMs: 0, full: 0, calls: 0 };
+        gc.set(key, {
+          pauseMs: sum.pauseMs + g.pauseMs,
+          full: sum.full + g.full,
+          calls: sum.calls + r.calls!,
+        });
+      }
       return { rate: r.calls! / r.seconds!, cpuPerCall };
     };
     const serialPair = async (p: (typeof pairs)[number], ms: number, record: boolean) => {
@@ -685,11 +729,11 @@ async function main(): Promise<void> {
         let base: Awaited<ReturnType<typeof window>>;
         let value: typeof base;
         if (round % 2 === 0) {
-          base = await window("noop", "dave", windowMs);
-          value = await window(c.target, c.workload, windowMs);
+          base = await window("noop", "dave", windowMs, "noop");
+          value = await window(c.target, c.workload, windowMs, c.key);
         } else {
-          value = await window(c.target, c.workload, windowMs);
-          base = await window("noop", "dave", windowMs);
+          value = await window(c.target, c.workload, windowMs, c.key);
+          base = await window("noop", "dave", windowMs, "noop");
         }
         push(tput, "noop", base.rate);
         push(tput, c.key, value.rate);
@@ -766,6 +810,24 @@ async function main(): Promise<void> {
     };
     cpuRow(`… server CPU per call at ${CONCURRENCY} in flight, dave (µs)`, "sidecar-dave");
     cpuRow("… server CPU per call, mix (µs)", "sidecar-mix");
+    // GC pause per 1,000 calls, and full (mark-compact) collections per 100,000 calls.
+    const gcOf = (k: Key) => {
+      const g = gc.get(k)!;
+      return { pause: (g.pauseMs * 1000) / g.calls, full: (g.full * 100_000) / g.calls };
+    };
+    const gcRow = (label: string, k: Key) => {
+      const [a, b] = [gcOf(k), gcOf("noop")];
+      row(
+        label,
+        `${fmt(a.pause, 1)} / ${fmt(a.full, 1)}`,
+        `${fmt(b.pause, 1)} / ${fmt(b.full, 1)}`,
+        x(a.pause / b.pause),
+        "(explains)",
+        "",
+      );
+    };
+    gcRow("… GC pause (ms) per 1,000 calls / full GCs per 100,000 calls, dave", "sidecar-dave");
+    gcRow("… GC pause / full GCs, mix", "sidecar-mix");
     latencyRow("CheckPermission serial p50 / p99, dave (ms)", "sidecar-dave");
     latencyRow("… mix serial p50 / p99 (ms)", "sidecar-mix");
     const batchRatio = pctRatio("sidecar-batch", 50);
