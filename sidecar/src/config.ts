@@ -32,10 +32,15 @@ export interface SidecarOptions {
   readonly maxMessageBytes: number;
   /** Most items in one CheckPermissions call. Default 1,000. */
   readonly maxBatchItems: number;
-  /** Longest deadline a caller may ask for on the HTTP listener. Default 30 s. */
+  /**
+   * Maximum deadline: the longest a call is held (waiting for its min_revision) on either listener,
+   * and the longest timeout a caller may ask for on the HTTP listener. Default 30 s.
+   */
   readonly maxTimeoutMs: number;
   /** Concurrent HTTP/2 streams per gRPC connection. Default 100. */
   readonly maxConcurrentStreams: number;
+  /** A gRPC connection with no call for this long is closed (clients reconnect on their next call). Default 5 min. */
+  readonly maxConnectionIdleMs: number;
   /** How long shutdown waits for in-flight calls. Default 5 s. */
   readonly shutdownGraceMs: number;
   /** Extension origins allowed on the HTTP listener. Default: the pinned extension id only. */
@@ -66,6 +71,7 @@ export const DEFAULT_OPTIONS: Readonly<SidecarOptions> = Object.freeze({
   maxBatchItems: 1000,
   maxTimeoutMs: 30_000,
   maxConcurrentStreams: 100,
+  maxConnectionIdleMs: 5 * 60_000,
   shutdownGraceMs: 5_000,
   extensionOrigins: Object.freeze([`chrome-extension://${PINNED_EXTENSION_ID}`]),
   grpcRequireToken: false,
@@ -102,6 +108,8 @@ export function validateOptions(options: SidecarOptions): SidecarOptions {
     "maxBatchItems",
     "maxTimeoutMs",
     "maxConcurrentStreams",
+    "maxConnectionIdleMs",
+    "shutdownGraceMs",
   ];
   for (const key of positive) {
     const value = options[key];

@@ -145,7 +145,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     for (const s of HEALTH_SERVICES) health.setStatus(s, value ? "SERVING" : "NOT_SERVING");
   };
 
-  const gate = new RevisionGate();
+  const gate = new RevisionGate({ maxWaitMs: options.maxTimeoutMs });
   const feed = new RevisionFeed();
   let everHealthy = false;
   const watcher = new SyncWatcher({
@@ -301,6 +301,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       health,
       maxMessageBytes: options.maxMessageBytes,
       maxConcurrentStreams: options.maxConcurrentStreams,
+      maxConnectionIdleMs: options.maxConnectionIdleMs,
       tls: options.tls,
       onError,
       onDone,

@@ -310,3 +310,48 @@ describe("gRPC over TLS and mutual TLS", () => {
     });
   });
 });
+
+describe("connection and deadline limits an operator sets", () => {
+  let sidecar: SidecarProcess;
+  let clients: ReturnType<typeof grpcClients>;
+
+  beforeAll(async () => {
+    sidecar = await startSidecarProcess({ args: ["--max-idle-ms", "300", "--max-timeout-ms", "400"] });
+    clients = grpcClients(sidecar.grpcAddress);
+  });
+  afterAll(async () => {
+    clients?.close();
+    await sidecar?.stop();
+  });
+
+  it("closes a connection idle past --max-idle-ms; the client reconnects on its next call", async () => {
+    await expectDaveDenied(clients);
+    const channel = clients.policy.getChannel();
+    expect(channel.getConnectivityState(false)).toBe(grpc.connectivityState.READY);
+    // grpc-js clients keep an idle channel 30 minutes: turning IDLE within seconds is the server's GOAWAY.
+    const started = Date.now();
+    while (
+      channel.getConnectivityState(false) === grpc.connectivityState.READY &&
+      Date.now() - started < 5_000
+    )
+      await new Promise((r) => setTimeout(r, 50));
+    expect(channel.getConnectivityState(false)).toBe(grpc.connectivityState.IDLE);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    await expectDaveDenied(clients);
+  });
+
+  it("holds a min_revision wait no longer than --max-timeout-ms, whatever deadline the caller set", async () => {
+    const started = Date.now();
+    const outcome = await unary(
+      clients.policy,
+      "CheckPermission",
+      { ...DAVE_UPDATE, min_revision: "999999999" },
+      { deadlineMs: 3_600_000 },
+    ).catch((err: grpc.ServiceError) => err);
+    expect(outcome).toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+      details: expect.stringMatching(/not yet 999999999/),
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});

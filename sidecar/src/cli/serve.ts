@@ -23,6 +23,10 @@ Options (environment variable in brackets):
   --max-cached-users N     effective-set cache bound (default ${DEFAULT_OPTIONS.maxCachedUsers})
   --max-message-bytes N    largest request (default ${DEFAULT_OPTIONS.maxMessageBytes})
   --max-batch N            most items per CheckPermissions (default ${DEFAULT_OPTIONS.maxBatchItems})
+  --max-timeout-ms N       maximum deadline: longest a call waits for min_revision (default ${DEFAULT_OPTIONS.maxTimeoutMs})
+  --max-streams N          concurrent calls per gRPC connection (default ${DEFAULT_OPTIONS.maxConcurrentStreams})
+  --max-idle-ms N          close a gRPC connection idle this long; clients reconnect (default ${DEFAULT_OPTIONS.maxConnectionIdleMs})
+  --shutdown-grace-ms N    on SIGTERM, how long in-flight calls may finish (default ${DEFAULT_OPTIONS.shutdownGraceMs})
   --extension-origin O     allowed chrome-extension:// origin, repeatable [ROLECALL_EXTENSION_ORIGINS, comma-separated]
   --grpc-require-token     PolicyService/CatalogService on gRPC need a token too
   --tls-cert F --tls-key F [--tls-client-ca F]   TLS (and mutual TLS) for gRPC
@@ -55,6 +59,10 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
       "max-cached-users": { type: "string" },
       "max-message-bytes": { type: "string" },
       "max-batch": { type: "string" },
+      "max-timeout-ms": { type: "string" },
+      "max-streams": { type: "string" },
+      "max-idle-ms": { type: "string" },
+      "shutdown-grace-ms": { type: "string" },
       "extension-origin": { type: "string", multiple: true },
       "grpc-require-token": { type: "boolean" },
       "tls-cert": { type: "string" },
@@ -79,6 +87,10 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
   set("maxCachedUsers", integer(values["max-cached-users"], "--max-cached-users"));
   set("maxMessageBytes", integer(values["max-message-bytes"], "--max-message-bytes"));
   set("maxBatchItems", integer(values["max-batch"], "--max-batch"));
+  set("maxTimeoutMs", integer(values["max-timeout-ms"], "--max-timeout-ms"));
+  set("maxConcurrentStreams", integer(values["max-streams"], "--max-streams"));
+  set("maxConnectionIdleMs", integer(values["max-idle-ms"], "--max-idle-ms"));
+  set("shutdownGraceMs", integer(values["shutdown-grace-ms"], "--shutdown-grace-ms"));
   set("extensionOrigins", values["extension-origin"]);
   set("grpcRequireToken", values["grpc-require-token"]);
   set("logLevel", values["log-level"]);

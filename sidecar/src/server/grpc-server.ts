@@ -27,6 +27,8 @@ export interface GrpcListenerOptions {
   readonly maxMessageBytes: number;
   /** Concurrent streams per HTTP/2 connection. */
   readonly maxConcurrentStreams: number;
+  /** Close a connection after this long without a call. */
+  readonly maxConnectionIdleMs: number;
   /** Serve TLS instead of cleartext. */
   readonly tls?: TlsFiles | undefined;
   readonly onError: ErrorHook;
@@ -57,6 +59,7 @@ export async function startGrpcListener(options: GrpcListenerOptions): Promise<G
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.max_concurrent_streams": options.maxConcurrentStreams,
+    "grpc.max_connection_idle_ms": options.maxConnectionIdleMs,
   });
   for (const binding of options.bindings) {
     const { definition, implementation } = toGrpcService(binding, options.onError, options.onDone);

@@ -34,6 +34,15 @@ describe("RevisionGate", () => {
     expect(Date.now() - started).toBeLessThan(60);
   });
 
+  it("holds no read longer than the maximum wait, whatever deadline the caller set", async () => {
+    const gate = new RevisionGate({ marginMs: 0, maxWaitMs: 50 });
+    const started = Date.now();
+    const err = await gate.reach(9, started + 3_600_000)!.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RevisionNotReachedError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it("never goes backwards", () => {
     const gate = new RevisionGate();
     gate.advance(7);

@@ -16,6 +16,8 @@ export interface RevisionGateOptions {
   readonly marginMs?: number;
   /** Longest wait when the caller set no deadline. Default 5,000 ms. */
   readonly defaultWaitMs?: number;
+  /** Longest wait whatever the caller's deadline (the sidecar's maximum deadline). Default 30,000 ms. */
+  readonly maxWaitMs?: number;
   /** Clock, injectable for tests. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -31,11 +33,13 @@ export class RevisionGate {
   #waiters: Waiter[] = [];
   readonly #marginMs: number;
   readonly #defaultWaitMs: number;
+  readonly #maxWaitMs: number;
   readonly #now: () => number;
 
   constructor(options: RevisionGateOptions = {}) {
     this.#marginMs = options.marginMs ?? 20;
     this.#defaultWaitMs = options.defaultWaitMs ?? 5_000;
+    this.#maxWaitMs = options.maxWaitMs ?? 30_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -59,11 +63,13 @@ export class RevisionGate {
   /**
    * Resolves at once (returning undefined, so the hot path needs no await) when `min` is already
    * applied; otherwise returns a promise that resolves when it is, or rejects with
-   * RevisionNotReachedError shortly before `deadline`.
+   * RevisionNotReachedError shortly before `deadline` (or after `maxWaitMs`, whichever comes first).
    */
   reach(min: number, deadline: number | undefined, signal?: AbortSignal): Promise<void> | undefined {
     if (min <= this.#revision) return undefined;
-    const budget = (deadline ?? this.#now() + this.#defaultWaitMs) - this.#now() - this.#marginMs;
+    const now = this.#now();
+    const wait = deadline === undefined ? this.#defaultWaitMs : deadline - now;
+    const budget = Math.min(wait, this.#maxWaitMs) - this.#marginMs;
     return new Promise<void>((resolve, reject) => {
       const settle = () => {
         clearTimeout(timer);
