@@ -1186,6 +1186,8 @@ export const DeleteAppResponseSchema: GenMessage<DeleteAppResponse> = /*@__PURE_
  * AdminService reads and changes the policy store. Every call needs `authorization: Bearer
  * <token>`; the principal comes from the token. Every write is one transaction and returns the
  * new revision, so a caller can pass it as min_revision and never see the world before its write.
+ * A write that changes nothing (granting what a role already holds) commits nothing and returns
+ * the current revision.
  *
  * @generated from service rolecall.v1.AdminService
  */

@@ -101,6 +101,37 @@ describe("tenants and default roles", () => {
       time: "2026-01-02T03:04:05.000Z",
     });
   });
+
+  it("commits nothing for a write that changes nothing: same revision, no change-log or audit row", () => {
+    const { roleId } = admin.createRole(boot, { tenantId: "acme", name: "QA", licenseIds: [QM] });
+    const granted = admin.grantPermissions(boot, {
+      tenantId: "acme",
+      roleId,
+      permissions: [C("view-contacts")],
+    });
+    admin.createUser(boot, { tenantId: "acme", userId: "u1", displayName: "User One" });
+    admin.assignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: [roleId] });
+    const before = dumpDatabase(temp.db);
+    const rev = readRevision(temp.db);
+    const again = admin.grantPermissions(boot, {
+      tenantId: "acme",
+      roleId,
+      permissions: [C("view-contacts")],
+    });
+    expect(again).toEqual({ granted: [], autoGranted: [], revision: rev });
+    expect(admin.assignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: [roleId] }).revision).toBe(rev);
+    expect(admin.setUserActive(boot, { tenantId: "acme", userId: "u1", active: true }).revision).toBe(rev);
+    expect(admin.renameRole(boot, { tenantId: "acme", roleId, name: "QA" }).revision).toBe(rev);
+    expect(dumpDatabase(temp.db)).toBe(before);
+    // A write that does change something still commits, once.
+    const revoked = admin.revokePermissions(boot, {
+      tenantId: "acme",
+      roleId,
+      permissions: [C("view-contacts")],
+    });
+    expect(revoked.revision).toBe(rev + 1);
+    expect(granted.granted).toContain(C("view-contacts"));
+  });
 });
 
 describe("granting and revoking", () => {

@@ -2,8 +2,9 @@
  * The admin operations behind AdminService and the CLI. Each write is one IMMEDIATE transaction
  * that authorizes the actor, validates everything, applies the change, checks the admin rules of
  * the five systems, bumps the revision once and appends change-log and audit rows; any failure
- * rolls the whole write back.
+ * rolls the whole write back. A write that changes nothing commits nothing.
  */
+import { isDeepStrictEqual } from "node:util";
 import type { Catalog } from "../../../catalog/catalog.js";
 import { didYouMean } from "../../../catalog/closest-key.js";
 import { slugify } from "../../../catalog/schema.js";
@@ -14,7 +15,7 @@ import { createCurrentHolds } from "./current-holds.js";
 import type { Db } from "./database.js";
 import { cascadeRevoke, closeGrants, findDependents } from "./grant-closure.js";
 import { readAppRegistrations } from "./read-directory.js";
-import { appendChange, bumpRevision } from "./revision.js";
+import { appendChange, bumpRevision, readRevision } from "./revision.js";
 import { StoreError } from "./store-error.js";
 import {
   type RoleRow,
@@ -37,7 +38,10 @@ export interface PolicyAdminOptions {
 
 const DEFAULTS = Object.freeze({ licenseBoundSystems: ["calabrio-one"] as readonly string[] });
 
-/** Every write's answer carries the revision it committed. */
+/**
+ * Every write's answer carries the revision it committed — or, for a write that changed nothing
+ * (granting what the role already holds), the current revision: nothing is committed or audited.
+ */
 export interface WriteResult {
   readonly revision: number;
 }
@@ -671,6 +675,9 @@ export class PolicyAdmin {
     return this.db
       .transaction((): T & WriteResult => {
         const out = body();
+        // A no-op must not bump the revision: every sidecar would recompile the tenant for nothing.
+        if (out.before !== null && isDeepStrictEqual(out.before, out.after))
+          return { ...out.result, revision: readRevision(this.db) };
         const revision = bumpRevision(this.db);
         appendChange(this.db, revision, tenantId, operation, { operation });
         this.db
