@@ -2,7 +2,7 @@
 import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
+import { loadSync, type PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { type HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import { packageRoot } from "../package-root.js";
@@ -53,6 +53,40 @@ function credentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
   );
 }
 
+type AddedService = {
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+};
+
+/** What ReflectionService.addToServer adds for a package, recorded instead of added. */
+function reflectionServices(pkg: PackageDefinition): AddedService[] {
+  const added: AddedService[] = [];
+  new ReflectionService(pkg).addToServer({
+    addService: (definition, implementation) => added.push({ definition, implementation }),
+  });
+  return added;
+}
+
+/**
+ * Server reflection, indexed on its first call: parsing our .proto files and encoding every
+ * descriptor took ~110 ms of a ~300 ms start, for a service few sidecars are ever asked. The
+ * reflection services' definitions come from a ReflectionService over an empty package (cheap);
+ * the real handlers, over ours, are built when a reflection call arrives.
+ */
+function addLazyReflection(server: grpc.Server, load: () => PackageDefinition): void {
+  let real: AddedService[] | undefined;
+  reflectionServices({}).forEach(({ definition }, i) => {
+    const implementation: grpc.UntypedServiceImplementation = {};
+    for (const name of Object.keys(definition)) {
+      implementation[name] = (call: unknown) => {
+        real ??= reflectionServices(load());
+        (real[i]!.implementation[name] as (call: unknown) => void)(call);
+      };
+    }
+    server.addService(definition, implementation);
+  });
+}
+
 /** Starts the gRPC listener. */
 export async function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcListener> {
   const parsed = parseListenAddress(options.address, "gRPC address");
@@ -67,11 +101,12 @@ export async function startGrpcListener(options: GrpcListenerOptions): Promise<G
   }
   options.health.addToServer(server);
   const protoFiles = ["rolecall/v1/policy.proto", "rolecall/v1/catalog.proto", "rolecall/v1/admin.proto"];
-  const definitions = loadSync([...protoFiles, healthProtoPath], {
-    keepCase: true,
-    includeDirs: [join(packageRoot(), "proto")],
-  });
-  new ReflectionService(definitions).addToServer(server);
+  addLazyReflection(server, () =>
+    loadSync([...protoFiles, healthProtoPath], {
+      keepCase: true,
+      includeDirs: [join(packageRoot(), "proto")],
+    }),
+  );
 
   if (parsed.kind === "unix" && existsSync(parsed.path)) rmSync(parsed.path); // a stale socket from a crash
   const target = parsed.kind === "unix" ? `unix:${parsed.path}` : formatHostPort(parsed.host, parsed.port);
