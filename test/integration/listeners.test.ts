@@ -4,7 +4,9 @@
  * case drives the real sidecar process with a stock grpc-js client.
  */
 import { execFileSync } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -338,6 +340,21 @@ describe("connection and deadline limits an operator sets", () => {
     expect(channel.getConnectivityState(false)).toBe(grpc.connectivityState.IDLE);
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
     await expectDaveDenied(clients);
+  });
+
+  it("closes a raw socket that never speaks HTTP/2 after --max-idle-ms too", async () => {
+    const url = new URL(`http://${sidecar.grpcAddress}`);
+    const started = Date.now();
+    const socket = connect(Number(url.port), url.hostname);
+    socket.on("data", () => {});
+    socket.on("error", () => {});
+    const closed = await Promise.race([
+      once(socket, "close").then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000)),
+    ]);
+    socket.destroy();
+    expect(closed).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
   });
 
   it("holds a min_revision wait no longer than --max-timeout-ms, whatever deadline the caller set", async () => {
