@@ -123,13 +123,18 @@ describe("tenants and default roles", () => {
     expect(admin.setUserActive(boot, { tenantId: "acme", userId: "u1", active: true }).revision).toBe(rev);
     expect(admin.renameRole(boot, { tenantId: "acme", roleId, name: "QA" }).revision).toBe(rev);
     expect(dumpDatabase(temp.db)).toBe(before);
+    // 0 seats of a license not in the pool is a change: the tenant now has the license.
+    const beta = admin.createTenant(boot, { tenantId: "beta", name: "Beta", systems: ["calabrio-one"] });
+    const zero = { tenantId: "beta", licenseId: ANALYTICS, seats: 0 };
+    expect(admin.setLicenseSeats(boot, zero).revision).toBe(beta.revision + 1);
+    expect(admin.setLicenseSeats(boot, zero).revision).toBe(beta.revision + 1);
     // A write that does change something still commits, once.
     const revoked = admin.revokePermissions(boot, {
       tenantId: "acme",
       roleId,
       permissions: [C("view-contacts")],
     });
-    expect(revoked.revision).toBe(rev + 1);
+    expect(revoked.revision).toBe(beta.revision + 2);
     expect(granted.granted).toContain(C("view-contacts"));
   });
 });

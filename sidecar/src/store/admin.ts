@@ -77,6 +77,11 @@ interface WriteBody<T> {
   readonly result: T;
   readonly before: unknown;
   readonly after: unknown;
+  /**
+   * The users whose records (name, active flag, roles) the write changed: a sidecar rereads just
+   * those, not the whole tenant. Omitted when any of the tenant's users may have changed.
+   */
+  readonly users?: readonly string[];
 }
 
 /** Admin writes and reads over one read-write connection. */
@@ -178,7 +183,7 @@ export class PolicyAdmin {
       this.db
         .prepare("INSERT INTO users (tenant_id, id, display_name, active, created_at) VALUES (?, ?, ?, ?, ?)")
         .run(tenantId, userId, displayName, active ? 1 : 0, this.clock().toISOString());
-      return { result: {}, before: null, after: this.q.user(tenantId, userId) };
+      return { users: [userId], result: {}, before: null, after: this.q.user(tenantId, userId) };
     });
   }
 
@@ -201,7 +206,7 @@ export class PolicyAdmin {
         .prepare("UPDATE users SET active = ? WHERE tenant_id = ? AND id = ?")
         .run(req.active ? 1 : 0, tenantId, userId);
       this.checkSeatsNotExceeded(tenantId, usage, `activating user '${userId}'`, "active");
-      return { result: {}, before, after: this.q.user(tenantId, userId) };
+      return { users: [userId], result: {}, before, after: this.q.user(tenantId, userId) };
     });
   }
 
@@ -237,7 +242,7 @@ export class PolicyAdmin {
       this.insertGrants(tenantId, roleId, basedOn?.grants ?? []);
       this.insertLicenses(tenantId, roleId, licenses);
       this.checkLicenseBound(tenantId, roleId);
-      return { result: { roleId }, before: null, after: this.q.roleState(tenantId, roleId) };
+      return { users: [], result: { roleId }, before: null, after: this.q.roleState(tenantId, roleId) };
     });
   }
 
@@ -255,7 +260,7 @@ export class PolicyAdmin {
       this.authorize(actor, tenant, this.systemsOf(before.grants, before.licenseIds));
       this.checkRoleNameFree(tenantId, name, roleId);
       this.db.prepare("UPDATE roles SET name = ? WHERE tenant_id = ? AND id = ?").run(name, tenantId, roleId);
-      return { result: {}, before, after: this.q.roleState(tenantId, roleId) };
+      return { users: [], result: {}, before, after: this.q.roleState(tenantId, roleId) };
     });
   }
 
@@ -283,7 +288,7 @@ export class PolicyAdmin {
         );
       }
       this.db.prepare("DELETE FROM roles WHERE tenant_id = ? AND id = ?").run(tenantId, roleId);
-      return { result: {}, before, after: null };
+      return { users: [], result: {}, before, after: null };
     });
   }
 
@@ -305,6 +310,7 @@ export class PolicyAdmin {
       this.checkLicenseBound(tenantId, roleId);
       const requested = new Set(keys);
       return {
+        users: [],
         result: { granted: added, autoGranted: added.filter((k) => !requested.has(k)) },
         before,
         after: this.q.roleState(tenantId, roleId),
@@ -364,7 +370,7 @@ export class PolicyAdmin {
         "DELETE FROM role_grants WHERE tenant_id = ? AND role_id = ? AND permission_key = ?",
       );
       for (const k of revoked) del.run(tenantId, roleId, k);
-      return { result: { revoked }, before, after: this.q.roleState(tenantId, roleId) };
+      return { users: [], result: { revoked }, before, after: this.q.roleState(tenantId, roleId) };
     });
   }
 
@@ -390,7 +396,7 @@ export class PolicyAdmin {
       this.insertLicenses(tenantId, roleId, licenseIds);
       this.checkSeatsNotExceeded(tenantId, usage, `associating role '${roleId}' with it`, "license_ids");
       this.checkLicenseBound(tenantId, roleId);
-      return { result: {}, before, after: this.q.roleState(tenantId, roleId) };
+      return { users: [], result: {}, before, after: this.q.roleState(tenantId, roleId) };
     });
   }
 
@@ -406,7 +412,8 @@ export class PolicyAdmin {
       const tenant = this.q.tenant(tenantId);
       this.checkLicense("license_id", licenseId, tenant.systems);
       this.authorize(actor, tenant, this.systemsOf([], [licenseId]));
-      const before = this.q.licenseSeats(tenantId, licenseId);
+      // Not in the pool (null) differs from 0 seats: a tenant with 0 seats "has" the license.
+      const before = this.q.poolSeats(tenantId, licenseId) ?? null;
       const used = this.q.licenseUsed(tenantId, licenseId);
       if (seats < used) {
         throw new StoreError(
@@ -421,7 +428,7 @@ export class PolicyAdmin {
            ON CONFLICT (tenant_id, license_id) DO UPDATE SET seats = excluded.seats`,
         )
         .run(tenantId, licenseId, seats);
-      return { result: {}, before: { licenseId, seats: before }, after: { licenseId, seats } };
+      return { users: [], result: {}, before: { licenseId, seats: before }, after: { licenseId, seats } };
     });
   }
 
@@ -443,7 +450,7 @@ export class PolicyAdmin {
       );
       for (const r of roleIds) insert.run(tenantId, userId, r);
       this.checkSeatsNotExceeded(tenantId, usage, `assigning user '${userId}'`, "role_ids");
-      return { result: {}, before, after: this.q.user(tenantId, userId) };
+      return { users: [userId], result: {}, before, after: this.q.user(tenantId, userId) };
     });
   }
 
@@ -463,7 +470,7 @@ export class PolicyAdmin {
         "DELETE FROM user_roles WHERE tenant_id = ? AND user_id = ? AND role_id = ?",
       );
       for (const r of roleIds) del.run(tenantId, userId, r);
-      return { result: {}, before, after: this.q.user(tenantId, userId) };
+      return { users: [userId], result: {}, before, after: this.q.user(tenantId, userId) };
     });
   }
 
@@ -498,7 +505,7 @@ export class PolicyAdmin {
           JSON.stringify(app.subject),
           this.clock().toISOString(),
         );
-      return { result: {}, before, after: app };
+      return { users: [], result: {}, before, after: app };
     });
   }
 
@@ -517,7 +524,7 @@ export class PolicyAdmin {
       this.db
         .prepare("DELETE FROM app_registrations WHERE tenant_id = ? AND app_id = ?")
         .run(tenantId, appId);
-      return { result: {}, before, after: null };
+      return { users: [], result: {}, before, after: null };
     });
   }
 
@@ -679,7 +686,10 @@ export class PolicyAdmin {
         if (out.before !== null && isDeepStrictEqual(out.before, out.after))
           return { ...out.result, revision: readRevision(this.db) };
         const revision = bumpRevision(this.db);
-        appendChange(this.db, revision, tenantId, operation, { operation });
+        appendChange(this.db, revision, tenantId, operation, {
+          operation,
+          ...(out.users === undefined ? {} : { users: out.users }),
+        });
         this.db
           .prepare(
             "INSERT INTO audit_log (time, actor, tenant_id, operation, before, after, revision) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -19,6 +19,11 @@ export interface ChangeSet {
   readonly all: boolean;
   /** Tenants with changes after the given revision (empty when `all`). */
   readonly tenantIds: readonly string[];
+  /**
+   * Per changed tenant, the users whose records changed — or null when any of them may have
+   * (a tenant created, or a change logged without naming its users).
+   */
+  readonly changedUsers: ReadonlyMap<string, readonly string[] | null>;
 }
 
 interface TenantRowRaw {
@@ -26,10 +31,21 @@ interface TenantRowRaw {
   name: string;
 }
 
-function readTenants(db: Db, tenantIds: readonly string[] | null): TenantPolicy[] {
+/**
+ * Reads tenants (all when `tenantIds` is null). With `userIds`, only those users are read (the
+ * tenant's `users` then holds just them): a change to a few users of a large tenant costs little.
+ */
+function readTenants(
+  db: Db,
+  tenantIds: readonly string[] | null,
+  userIds?: readonly string[],
+): TenantPolicy[] {
   // Table-wide reads grouped in memory: a few statements however many tenants there are.
   const filter = tenantIds === null ? "" : "WHERE tenant_id IN (SELECT value FROM json_each(?))";
   const args = tenantIds === null ? [] : [JSON.stringify(tenantIds)];
+  const usersOnly = (column: string) =>
+    userIds === undefined ? "" : `${filter ? "AND" : "WHERE"} ${column} IN (SELECT value FROM json_each(?))`;
+  const userArgs = userIds === undefined ? args : [...args, JSON.stringify(userIds)];
   const tenantFilter = tenantIds === null ? "" : "WHERE id IN (SELECT value FROM json_each(?))";
   const tenants = db
     .prepare(`SELECT id, name FROM tenants ${tenantFilter} ORDER BY id`)
@@ -60,12 +76,12 @@ function readTenants(db: Db, tenantIds: readonly string[] | null): TenantPolicy[
     (r) => r.tenant_id,
   );
   const pairKey = (tenant: string, id: string): string => `${tenant}\u0000${id}`;
-  const pairs = (sql: string): Map<string, string[]> => {
+  const pairs = (sql: string, sqlArgs = args): Map<string, string[]> => {
     const map = new Map<string, string[]>();
     for (const row of db
       .prepare(sql)
       .raw()
-      .iterate(...args) as IterableIterator<[string, string, string]>) {
+      .iterate(...sqlArgs) as IterableIterator<[string, string, string]>) {
       const key = pairKey(row[0], row[1]);
       const list = map.get(key);
       if (list === undefined) map.set(key, [row[2]]);
@@ -73,15 +89,20 @@ function readTenants(db: Db, tenantIds: readonly string[] | null): TenantPolicy[
     }
     return map;
   };
-  const userRoles = pairs(`SELECT tenant_id, user_id, role_id FROM user_roles ${filter} ORDER BY rowid`);
+  const userRoles = pairs(
+    `SELECT tenant_id, user_id, role_id FROM user_roles ${filter} ${usersOnly("user_id")} ORDER BY rowid`,
+    userArgs,
+  );
   const grants = pairs(`SELECT tenant_id, role_id, permission_key FROM role_grants ${filter} ORDER BY rowid`);
   const roleLicenses = pairs(
     `SELECT tenant_id, role_id, license_id FROM role_licenses ${filter} ORDER BY rowid`,
   );
   const users = group(
     db
-      .prepare(`SELECT tenant_id, id, display_name, active FROM users ${filter} ORDER BY tenant_id, id`)
-      .all(...args) as {
+      .prepare(
+        `SELECT tenant_id, id, display_name, active FROM users ${filter} ${usersOnly("id")} ORDER BY tenant_id, id`,
+      )
+      .all(...userArgs) as {
       tenant_id: string;
       id: string;
       display_name: string;
@@ -173,6 +194,17 @@ export function readPolicySourceForTenants(
     .deferred();
 }
 
+/**
+ * Some tenants with only some of their users (for a sync that keeps the rest): per tenant id, the
+ * users to read. Read in the caller's transaction.
+ */
+export function readTenantsWithUsers(
+  db: Db,
+  userIds: ReadonlyMap<string, readonly string[]>,
+): TenantPolicy[] {
+  return [...userIds].flatMap(([tenantId, users]) => readTenants(db, [tenantId], users));
+}
+
 /** The tenants changed after `since`, up to the current revision (read together, in one transaction). */
 export function readChangesSince(db: Db, since: number): ChangeSet {
   return db
@@ -180,12 +212,24 @@ export function readChangesSince(db: Db, since: number): ChangeSet {
       const revision = readRevision(db);
       const databaseId = readDatabaseId(db);
       const rows = db
-        .prepare("SELECT DISTINCT tenant_id FROM change_log WHERE revision > ? AND revision <= ?")
-        .pluck()
-        .all(since, revision) as (string | null)[];
+        .prepare(
+          "SELECT tenant_id AS tenantId, json_extract(detail, '$.users') AS users FROM change_log WHERE revision > ? AND revision <= ?",
+        )
+        .all(since, revision) as { tenantId: string | null; users: string | null }[];
       // A reader ahead of the store (a restored older file) cannot trust the log: recompile everything.
-      const all = since > revision || rows.includes(null);
-      return { revision, databaseId, all, tenantIds: all ? [] : (rows as string[]).sort() };
+      const all = since > revision || rows.some((r) => r.tenantId === null);
+      const changedUsers = new Map<string, string[] | null>();
+      if (!all) {
+        for (const { tenantId, users } of rows as { tenantId: string; users: string | null }[]) {
+          const named = users === null ? null : (JSON.parse(users) as string[]);
+          const soFar = changedUsers.has(tenantId) ? changedUsers.get(tenantId)! : [];
+          changedUsers.set(
+            tenantId,
+            soFar === null || named === null ? null : [...new Set([...soFar, ...named])],
+          );
+        }
+      }
+      return { revision, databaseId, all, tenantIds: [...changedUsers.keys()].sort(), changedUsers };
     })
     .deferred();
 }

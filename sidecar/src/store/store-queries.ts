@@ -190,11 +190,15 @@ export class StoreQueries {
 
   /** Seats the tenant has of a license; 0 when the license is not in its pool. */
   licenseSeats(tenantId: string, licenseId: string): number {
-    const seats = this.db
+    return this.poolSeats(tenantId, licenseId) ?? 0;
+  }
+
+  /** Seats of a license in the tenant's pool; undefined when it is not in the pool (0 seats is). */
+  poolSeats(tenantId: string, licenseId: string): number | undefined {
+    return this.db
       .prepare("SELECT seats FROM license_pools WHERE tenant_id = ? AND license_id = ?")
       .pluck()
       .get(tenantId, licenseId) as number | undefined;
-    return seats ?? 0;
   }
 
   /** Whether a tenant id or name is taken (names compare case-insensitively). */

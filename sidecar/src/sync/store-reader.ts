@@ -1,18 +1,27 @@
 /**
  * Reads what changed in the store, on its own read-only connection: the file's identity, then
  * `PRAGMA data_version` (no I/O unless another connection committed), then — in one read
- * transaction — the changed tenants' policy, the token principals and the registered apps.
+ * transaction — the changed tenants' policy, the token principals and the registered apps. A
+ * changed tenant is read whole the first time; after that, when the change log names the users a
+ * write touched, only those users are read and the rest come from the TenantCache.
  * Synchronous and self-contained, so it runs inside the sync worker thread (or in-thread in tests).
  */
 import { statSync } from "node:fs";
 import type { Catalog } from "../../../catalog/catalog.js";
 import type { AppRegistration } from "../apps/app-registry.js";
-import type { PolicySource } from "../policy/policy-source.js";
+import type { PolicySource, TenantPolicy } from "../policy/policy-source.js";
 import type { Principal } from "../store/authorize.js";
 import { type Db, openDatabase } from "../store/database.js";
 import { assertSchemaCurrent } from "../store/migrations.js";
 import { readAppRegistrations, readTokenPrincipals } from "../store/read-directory.js";
-import { readChangesSince, readPolicySource, readPolicySourceForTenants } from "../store/read-policy.js";
+import {
+  type ChangeSet,
+  readChangesSince,
+  readPolicySource,
+  readPolicySourceForTenants,
+  readTenantsWithUsers,
+} from "../store/read-policy.js";
+import { TenantCache, withFreshUsers } from "./tenant-cache.js";
 
 /** Side data read with each change: token principals and registered apps. */
 export interface Directory {
@@ -55,6 +64,7 @@ export class StoreReader {
   #db: Db | undefined;
   #fileStamp: string | undefined;
   #dataVersion: number | undefined;
+  readonly #cache = new TenantCache();
 
   /** @param onReading called when a change was seen and its (possibly long) read begins */
   constructor(path: string, onReading: () => void = () => {}) {
@@ -65,6 +75,7 @@ export class StoreReader {
   /** Forgets what was read: the next read is done even if the file did not change since. */
   forget(): void {
     this.#dataVersion = undefined;
+    this.#cache.clear();
   }
 
   /** Closes the connection; the next read reopens it (the file may have been replaced or repaired). */
@@ -72,6 +83,7 @@ export class StoreReader {
     this.#db?.close();
     this.#db = undefined;
     this.#dataVersion = undefined;
+    this.#cache.clear();
   }
 
   /** What changed since `known` (everything when undefined), or undefined when nothing did. */
@@ -103,16 +115,40 @@ export class StoreReader {
         const directory: Directory = { tokens: readTokenPrincipals(db), apps: readAppRegistrations(db) };
         const changes = readChangesSince(db, known?.revision ?? 0);
         const full = known === undefined || changes.all || changes.databaseId !== known.databaseId;
-        if (full)
-          return { full, source: detach(readPolicySource(db, NO_CATALOG)), base: undefined, directory };
+        if (full) {
+          const source = readPolicySource(db, NO_CATALOG);
+          this.#cache.fill(source, source.tenants);
+          return { full, source: detach(source), base: undefined, directory };
+        }
         if (changes.revision === known.revision) return { full, source: undefined, base: known, directory };
-        const source = detach(readPolicySourceForTenants(db, NO_CATALOG, changes.tenantIds));
-        const present = new Set(source.tenants.map((t) => t.id));
+        const tenants = this.#readChanged(db, known, changes);
+        const present = new Set(tenants.map((t) => t.id));
         const removedTenantIds = changes.tenantIds.filter((id) => !present.has(id));
-        return { full, source: { ...source, removedTenantIds }, base: known, directory };
+        this.#cache.advance(known, changes, tenants, removedTenantIds);
+        const { revision, databaseId } = changes;
+        return { full, source: { revision, databaseId, tenants, removedTenantIds }, base: known, directory };
       })
       .deferred();
     this.#dataVersion = version;
     return read;
+  }
+
+  /**
+   * The changed tenants as of `changes.revision`. A tenant whose changes name their users, and
+   * which the cache holds as of `known`, gets only those users read; any other is read whole.
+   */
+  #readChanged(db: Db, known: KnownState, changes: ChangeSet): TenantPolicy[] {
+    const whole: string[] = [];
+    const someUsers = new Map<string, readonly string[]>();
+    for (const id of changes.tenantIds) {
+      const users = changes.changedUsers.get(id);
+      if (users && this.#cache.get(known, id)) someUsers.set(id, users);
+      else whole.push(id);
+    }
+    const tenants = whole.length > 0 ? [...readPolicySourceForTenants(db, NO_CATALOG, whole).tenants] : [];
+    for (const fresh of readTenantsWithUsers(db, someUsers)) {
+      tenants.push(withFreshUsers(this.#cache.get(known, fresh.id)!, fresh, someUsers.get(fresh.id)!));
+    }
+    return tenants;
   }
 }

@@ -1,0 +1,198 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { TenantPolicy } from "../policy/policy-source.js";
+import { PolicyAdmin } from "../store/admin.js";
+import type { Principal } from "../store/authorize.js";
+import { readPolicySource } from "../store/read-policy.js";
+import { StoreError } from "../store/store-error.js";
+import { testCatalog } from "../store/test-catalog.js";
+import { createTempDatabase } from "../store/test-database.js";
+import { type KnownState, StoreReader } from "./store-reader.js";
+import { withFreshUsers } from "./tenant-cache.js";
+
+const catalog = testCatalog();
+const boot: Principal = { kind: "bootstrap" };
+// Ids whose UTF-16 and UTF-8 orders differ too (the store sorts users by bytes).
+const USERS = ["u1", "u2", "Z", "a", "ü", "\u{1F600}", "\uFF21"];
+const TENANTS = ["acme", "beta"];
+const PERMISSIONS = [
+  "calabrio-one/view-contacts",
+  "calabrio-one/quality-management",
+  "maxcontact/access-chat",
+];
+
+type Op =
+  | { kind: "createUser" | "activate" | "deactivate"; tenant: string; user: string }
+  | { kind: "assign" | "unassign"; tenant: string; user: string; role: number }
+  | { kind: "createRole"; tenant: string; name: string }
+  | { kind: "grant" | "revoke" | "deleteRole" | "rename"; tenant: string; role: number; permission: string }
+  | { kind: "seats"; tenant: string; seats: number }
+  | { kind: "createTenant"; tenant: string };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    kind: fc.constantFrom("createUser", "activate", "deactivate"),
+    tenant: fc.constantFrom(...TENANTS),
+    user: fc.constantFrom(...USERS),
+  }),
+  fc.record({
+    kind: fc.constantFrom("assign", "unassign"),
+    tenant: fc.constantFrom(...TENANTS),
+    user: fc.constantFrom(...USERS),
+    role: fc.nat(20),
+  }),
+  fc.record({
+    kind: fc.constant("createRole"),
+    tenant: fc.constantFrom(...TENANTS),
+    name: fc.string({ minLength: 1, maxLength: 6 }),
+  }),
+  fc.record({
+    kind: fc.constantFrom("grant", "revoke", "deleteRole", "rename"),
+    tenant: fc.constantFrom(...TENANTS),
+    role: fc.nat(20),
+    permission: fc.constantFrom(...PERMISSIONS),
+  }),
+  fc.record({ kind: fc.constant("seats"), tenant: fc.constantFrom(...TENANTS), seats: fc.nat(5) }),
+  fc.record({ kind: fc.constant("createTenant"), tenant: fc.constantFrom("gamma", "delta") }),
+);
+
+function apply(admin: PolicyAdmin, o: Op): void {
+  const roleAt = (tenant: string, i: number) => {
+    const roles = admin.listRoles(boot, { tenantId: tenant });
+    return roles[i % roles.length]!.id;
+  };
+  switch (o.kind) {
+    case "createUser":
+      return void admin.createUser(boot, { tenantId: o.tenant, userId: o.user, displayName: o.user });
+    case "activate":
+    case "deactivate":
+      return void admin.setUserActive(boot, {
+        tenantId: o.tenant,
+        userId: o.user,
+        active: o.kind === "activate",
+      });
+    case "assign":
+      return void admin.assignRoles(boot, {
+        tenantId: o.tenant,
+        userId: o.user,
+        roleIds: [roleAt(o.tenant, o.role)],
+      });
+    case "unassign":
+      return void admin.unassignRoles(boot, {
+        tenantId: o.tenant,
+        userId: o.user,
+        roleIds: [roleAt(o.tenant, o.role)],
+      });
+    case "createRole":
+      return void admin.createRole(boot, {
+        tenantId: o.tenant,
+        name: o.name,
+        licenseIds: ["calabrio-one/quality-management"],
+      });
+    case "grant":
+      return void admin.grantPermissions(boot, {
+        tenantId: o.tenant,
+        roleId: roleAt(o.tenant, o.role),
+        permissions: [o.permission],
+      });
+    case "revoke":
+      return void admin.revokePermissions(boot, {
+        tenantId: o.tenant,
+        roleId: roleAt(o.tenant, o.role),
+        permissions: [o.permission],
+        cascade: true,
+      });
+    case "deleteRole":
+      return void admin.deleteRole(boot, { tenantId: o.tenant, roleId: roleAt(o.tenant, o.role) });
+    case "rename":
+      return void admin.renameRole(boot, {
+        tenantId: o.tenant,
+        roleId: roleAt(o.tenant, o.role),
+        name: `r${o.permission.length}${o.role}`,
+      });
+    case "seats":
+      return void admin.setLicenseSeats(boot, {
+        tenantId: o.tenant,
+        licenseId: "calabrio-one/quality-management",
+        seats: o.seats,
+      });
+    case "createTenant":
+      return void admin.createTenant(boot, {
+        tenantId: o.tenant,
+        name: o.tenant,
+        systems: ["calabrio-one", "maxcontact"],
+      });
+  }
+}
+
+describe("StoreReader", () => {
+  it("brings a follower to exactly what a full read sees, rereading only the changed users of tenants it holds", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(op, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 12 }),
+        (batches) => {
+          const temp = createTempDatabase(catalog);
+          const reader = new StoreReader(temp.path);
+          try {
+            const admin = new PolicyAdmin(temp.db, catalog);
+            admin.createTenant(boot, {
+              tenantId: "acme",
+              name: "Acme",
+              systems: ["calabrio-one", "maxcontact"],
+              licenseSeats: { "calabrio-one/quality-management": 3 },
+            });
+            admin.createTenant(boot, { tenantId: "beta", name: "Beta", systems: ["calabrio-one"] });
+            // The follower: what a sidecar would hold, built from the reader's answers only.
+            let known: KnownState | undefined;
+            let follower = new Map<string, TenantPolicy>();
+            for (const batch of batches) {
+              for (const o of batch) {
+                try {
+                  apply(admin, o);
+                } catch (err) {
+                  if (!(err instanceof StoreError)) throw err;
+                }
+              }
+              const read = reader.read(known);
+              if (read?.source) {
+                if (read.full) follower = new Map();
+                for (const t of read.source.tenants) follower.set(t.id, t);
+                for (const id of read.source.removedTenantIds ?? []) follower.delete(id);
+                known = { revision: read.source.revision, databaseId: read.source.databaseId };
+              }
+              const truth = readPolicySource(temp.db, catalog);
+              expect(known?.revision).toBe(truth.revision);
+              expect([...follower.values()].sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual(truth.tenants);
+            }
+          } finally {
+            reader.close();
+            temp.cleanup();
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe("withFreshUsers", () => {
+  const user = (id: string, roleIds: string[] = []) => ({ id, displayName: id, active: true, roleIds });
+  const tenant = (users: ReturnType<typeof user>[], name = "T"): TenantPolicy => ({
+    id: "t",
+    name,
+    systems: [],
+    licenseSeats: new Map(),
+    users,
+    roles: [],
+  });
+
+  it("replaces, adds in byte order and drops the named users, keeping the others and the fresh tenant data", () => {
+    const cached = tenant([user("a"), user("b"), user("d"), user("\uFF21")]);
+    const fresh = tenant([user("b", ["r"]), user("c"), user("\u{1F600}")], "Renamed");
+    const merged = withFreshUsers(cached, fresh, ["b", "c", "d", "\u{1F600}"]);
+    expect(merged.name).toBe("Renamed");
+    // U+FF21 is EF BC A1 in UTF-8 and U+1F600 is F0 9F 98 80: bytes put the emoji last, UTF-16 would not.
+    expect(merged.users.map((u) => u.id)).toEqual(["a", "b", "c", "\uFF21", "\u{1F600}"]);
+    expect(merged.users[1]!.roleIds).toEqual(["r"]);
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * The tenants as of the store reader's last read, so a change to a few users of a large tenant
+ * rereads just those users: reading a 5,000-user tenant whole took most of a sync. The cache is
+ * good only at exactly the revision and database it was filled at; the reader asks with the state
+ * its caller has applied, and anything else finds nothing (and then reads tenants whole).
+ */
+import type { TenantPolicy, UserRecord } from "../policy/policy-source.js";
+
+/** The revision of one database file. */
+export interface CacheState {
+  readonly revision: number;
+  readonly databaseId: string;
+}
+
+/** Tenants at one state of the store. */
+export class TenantCache {
+  #state: CacheState | undefined;
+  #tenants = new Map<string, TenantPolicy>();
+
+  /** The tenant as of `state`, or undefined when the cache is not at `state` or lacks the tenant. */
+  get(state: CacheState, tenantId: string): TenantPolicy | undefined {
+    if (this.#state?.revision !== state.revision || this.#state.databaseId !== state.databaseId)
+      return undefined;
+    return this.#tenants.get(tenantId);
+  }
+
+  /** After a full read: every tenant at `state`. */
+  fill(state: CacheState, tenants: readonly TenantPolicy[]): void {
+    this.#state = state;
+    this.#tenants = new Map(tenants.map((t) => [t.id, t]));
+  }
+
+  /**
+   * After an incremental read from `from` to `to`: the changed tenants as read, the removed ones
+   * gone, the others unchanged. A cache that was not at `from` keeps only what was just read.
+   */
+  advance(
+    from: CacheState,
+    to: CacheState,
+    changed: readonly TenantPolicy[],
+    removedIds: readonly string[],
+  ): void {
+    const current = this.#state?.revision === from.revision && this.#state.databaseId === from.databaseId;
+    if (!current) this.#tenants = new Map();
+    for (const t of changed) this.#tenants.set(t.id, t);
+    for (const id of removedIds) this.#tenants.delete(id);
+    this.#state = to;
+  }
+
+  /** Forgets everything (a resync, a reopened file). */
+  clear(): void {
+    this.#state = undefined;
+    this.#tenants = new Map();
+  }
+}
+
+/** SQLite's BINARY collation (the order users are read in) compares UTF-8 bytes, not UTF-16 units. */
+function byUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * `cached` brought up to date by `fresh`: a read of the same tenant with only the users named in
+ * `userIds` (those still in the store). Everything but the users comes from `fresh`; the named
+ * users are replaced, added in order, or dropped when `fresh` no longer has them.
+ */
+export function withFreshUsers(
+  cached: TenantPolicy,
+  fresh: TenantPolicy,
+  userIds: readonly string[],
+): TenantPolicy {
+  if (userIds.length === 0) return { ...fresh, users: cached.users };
+  const named = new Set(userIds);
+  const freshById = new Map(fresh.users.map((u) => [u.id, u]));
+  const users: UserRecord[] = [];
+  for (const u of cached.users) {
+    if (!named.has(u.id)) users.push(u);
+    else {
+      const now = freshById.get(u.id);
+      if (now) users.push(now);
+      freshById.delete(u.id);
+    }
+  }
+  // What is left is new: insert each in the store's order.
+  for (const u of freshById.values()) {
+    let lo = 0;
+    let hi = users.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (byUtf8(users[mid]!.id, u.id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    users.splice(lo, 0, u);
+  }
+  return { ...fresh, users };
+}
