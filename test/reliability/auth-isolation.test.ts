@@ -16,7 +16,8 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grpcClients, unary } from "../support/clients.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
-import { rawConnectUnary, waitFor } from "./helpers.js";
+import { rawConnectUnary } from "./helpers.js";
+import { waitFor } from "./support.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const PINNED_ORIGIN = "chrome-extension://ddkjhkkhfknmdkdcgfacbpfaehejddpa";

@@ -37,13 +37,8 @@ import { CatalogService } from "../../gen/rolecall/v1/catalog_pb.js";
 import { PolicyService } from "../../gen/rolecall/v1/policy_pb.js";
 import { grpcClients } from "../support/clients.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
-import {
-  EXPECTED_CONNECT_CODES,
-  EXPECTED_GRPC_CODES,
-  LONG,
-  rawConnectUnary,
-  rawGrpcUnary,
-} from "./helpers.js";
+import { EXPECTED_CONNECT_CODES, EXPECTED_GRPC_CODES, rawConnectUnary, rawGrpcUnary } from "./helpers.js";
+import { LONG } from "./support.js";
 
 const RUNS = Number(process.env.ROLECALL_FUZZ_RUNS ?? (LONG ? 1_000 : 20));
 const SEED = Number(process.env.ROLECALL_FUZZ_SEED ?? Date.now() % 2 ** 31);

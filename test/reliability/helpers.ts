@@ -1,12 +1,10 @@
 /**
- * Small helpers shared by the reliability suites: raw calls on both listeners, the child's
- * memory, latency percentiles. Raw on purpose: these suites send what no generated client would.
+ * Wire-level helpers of the fuzz, denial-of-service and auth suites: raw calls on both listeners
+ * and the child's memory and file descriptors. Raw on purpose: these suites send what no
+ * generated client would. (Timing, waiting and the long-variant switch are in support.ts.)
  */
 import { readdirSync, readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
-
-/** Whether the long variants were asked for (`ROLECALL_LONG=1`). */
-export const LONG = process.env.ROLECALL_LONG === "1";
 
 /** gRPC status codes a well-behaved sidecar answers bad input with (INTERNAL/UNKNOWN would be a bug). */
 export const EXPECTED_GRPC_CODES: ReadonlySet<number> = new Set([
@@ -111,21 +109,4 @@ export function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
 /** Number of open file descriptors of a process (sockets included). */
 export function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/** The p-th percentile (0..100) of some samples. */
-export function percentile(samples: readonly number[], p: number): number {
-  if (samples.length === 0) return NaN;
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-/** Polls `condition` every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
-export async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (condition()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return condition();
 }
