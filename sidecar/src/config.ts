@@ -98,6 +98,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): Partial<SidecarOptions> 
   return out;
 }
 
+const MAX_INT32 = 2_147_483_647;
+
 /** Checks numeric bounds, throwing a TypeError that names the option. */
 export function validateOptions(options: SidecarOptions): SidecarOptions {
   const positive: (keyof SidecarOptions)[] = [
@@ -113,8 +115,11 @@ export function validateOptions(options: SidecarOptions): SidecarOptions {
   ];
   for (const key of positive) {
     const value = options[key];
-    if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-      throw new TypeError(`option ${key} must be a positive integer, got ${String(value)}`);
+    // Node runs a longer setTimeout after 1 ms, and grpc-js takes sizes and counts as int32.
+    if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > MAX_INT32) {
+      throw new TypeError(
+        `option ${key} must be a whole number from 1 to ${MAX_INT32}, got ${String(value)}`,
+      );
     }
   }
   if (!(options.decisionLogSampleRate >= 0 && options.decisionLogSampleRate <= 1)) {

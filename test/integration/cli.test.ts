@@ -414,6 +414,25 @@ describe("rolecall CLI", () => {
       expect(existsSync(fresh)).toBe(false);
     });
 
+    it("on a limit Node cannot honour (a timer past 2^31-1 ms fires at once): exit 2 naming the option", async () => {
+      const fresh = join(dir, "never-2.db");
+      const res = await rolecall([
+        "serve",
+        "--shutdown-grace-ms",
+        "3000000000",
+        "--grpc-addr",
+        "127.0.0.1:0",
+        "--http-addr",
+        "127.0.0.1:0",
+        "--db",
+        fresh,
+      ]);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain("shutdownGraceMs");
+      expect(res.stderr).toContain("2147483647");
+      expect(existsSync(fresh)).toBe(false);
+    });
+
     it("on a catalog with a dangling requirement: non-zero exit naming the file and the permission, never listening", async () => {
       const catalog = join(dir, "catalog-broken");
       cpSync(join(ROOT, "catalog/data"), catalog, { recursive: true });

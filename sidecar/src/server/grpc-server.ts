@@ -1,6 +1,7 @@
 /** The gRPC listener: our services, grpc.health.v1, reflection, on TCP loopback or a unix socket. */
 import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { Code } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { loadSync, type PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
@@ -8,7 +9,7 @@ import { type HealthImplementation, protoPath as healthProtoPath } from "grpc-he
 import { packageRoot } from "../package-root.js";
 import { type DoneHook, type ErrorHook, toGrpcService } from "./grpc-adapter.js";
 import { formatHostPort, parseListenAddress } from "./listen-address.js";
-import type { ServiceBinding } from "./rpc.js";
+import { RpcError, requestIdFrom, type ServiceBinding } from "./rpc.js";
 
 /** Certificate files for TLS; with `clientCa`, clients must present a certificate it signed. */
 export interface TlsFiles {
@@ -73,13 +74,25 @@ function reflectionServices(pkg: PackageDefinition): AddedService[] {
  * reflection services' definitions come from a ReflectionService over an empty package (cheap);
  * the real handlers, over ours, are built when a reflection call arrives.
  */
-function addLazyReflection(server: grpc.Server, load: () => PackageDefinition): void {
+export function addLazyReflection(
+  server: Pick<grpc.Server, "addService">,
+  load: () => PackageDefinition,
+  onError: ErrorHook,
+): void {
   let real: AddedService[] | undefined;
   reflectionServices({}).forEach(({ definition }, i) => {
     const implementation: grpc.UntypedServiceImplementation = {};
-    for (const name of Object.keys(definition)) {
-      implementation[name] = (call: unknown) => {
-        real ??= reflectionServices(load());
+    for (const [name, method] of Object.entries(definition)) {
+      implementation[name] = (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+        try {
+          real ??= reflectionServices(load());
+        } catch (cause) {
+          // grpc-js would answer a bare UNKNOWN and log nothing: say what broke.
+          const err = new RpcError(Code.Internal, "server reflection is unavailable; see the sidecar's log");
+          onError(method.path.slice(1), err, cause, requestIdFrom(undefined));
+          call.emit("error", Object.assign(new Error(err.message), { code: grpc.status.INTERNAL }));
+          return;
+        }
         (real[i]!.implementation[name] as (call: unknown) => void)(call);
       };
     }
@@ -101,11 +114,15 @@ export async function startGrpcListener(options: GrpcListenerOptions): Promise<G
   }
   options.health.addToServer(server);
   const protoFiles = ["rolecall/v1/policy.proto", "rolecall/v1/catalog.proto", "rolecall/v1/admin.proto"];
-  addLazyReflection(server, () =>
-    loadSync([...protoFiles, healthProtoPath], {
-      keepCase: true,
-      includeDirs: [join(packageRoot(), "proto")],
-    }),
+  const protoDir = join(packageRoot(), "proto");
+  // Loaded on the first reflection call; a missing file must still stop the start, not that call.
+  for (const file of [...protoFiles.map((f) => join(protoDir, f)), healthProtoPath]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing; reinstall rolecall`);
+  }
+  addLazyReflection(
+    server,
+    () => loadSync([...protoFiles, healthProtoPath], { keepCase: true, includeDirs: [protoDir] }),
+    options.onError,
   );
 
   if (parsed.kind === "unix" && existsSync(parsed.path)) rmSync(parsed.path); // a stale socket from a crash

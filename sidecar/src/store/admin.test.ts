@@ -122,6 +122,7 @@ describe("tenants and default roles", () => {
     expect(admin.assignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: [roleId] }).revision).toBe(rev);
     expect(admin.setUserActive(boot, { tenantId: "acme", userId: "u1", active: true }).revision).toBe(rev);
     expect(admin.renameRole(boot, { tenantId: "acme", roleId, name: "QA" }).revision).toBe(rev);
+    expect(admin.setRoleLicenses(boot, { tenantId: "acme", roleId, licenseIds: [QM] }).revision).toBe(rev);
     expect(dumpDatabase(temp.db)).toBe(before);
     // 0 seats of a license not in the pool is a change: the tenant now has the license.
     const beta = admin.createTenant(boot, { tenantId: "beta", name: "Beta", systems: ["calabrio-one"] });

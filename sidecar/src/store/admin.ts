@@ -391,6 +391,9 @@ export class PolicyAdmin {
         ...before.licenseIds.filter((l) => !licenseIds.includes(l)),
       ];
       this.authorize(actor, tenant, this.systemsOf([], changed));
+      // The same list in the same order: rewriting the rows would change the file for nothing.
+      if (isDeepStrictEqual(licenseIds, before.licenseIds))
+        return { users: [], result: {}, before, after: before };
       const usage = this.usage(tenantId, licenseIds);
       this.db.prepare("DELETE FROM role_licenses WHERE tenant_id = ? AND role_id = ?").run(tenantId, roleId);
       this.insertLicenses(tenantId, roleId, licenseIds);

@@ -86,6 +86,36 @@ describe("readChangesSince", () => {
     const stored = temp.db.prepare("SELECT COUNT(*) FROM catalog_permissions").pluck().get();
     expect(stored).toBe(smaller.permissions.size);
   });
+
+  it("names the users a tenant's changes touched: none for role changes, all (null) for a new tenant", () => {
+    const start = readRevision(temp.db);
+    admin.createUser(boot, { tenantId: "acme", userId: "a1", displayName: "A" });
+    const { roleId } = admin.createRole(boot, { tenantId: "acme", name: "QA" });
+    admin.renameRole(boot, { tenantId: "acme", roleId, name: "QA team" });
+    admin.assignRoles(boot, { tenantId: "acme", userId: "a1", roleIds: [roleId] });
+    admin.createUser(boot, { tenantId: "beta", userId: "b1", displayName: "B" });
+    expect(readChangesSince(temp.db, start).changedUsers).toEqual(
+      new Map([
+        ["acme", ["a1"]],
+        ["beta", ["b1"]],
+      ]),
+    );
+    const afterUsers = readRevision(temp.db);
+    admin.renameRole(boot, { tenantId: "acme", roleId, name: "Quality" });
+    expect(readChangesSince(temp.db, afterUsers).changedUsers).toEqual(new Map([["acme", []]]));
+    admin.createTenant(boot, { tenantId: "gamma", name: "Gamma", systems: ["iadvize"] });
+    expect(readChangesSince(temp.db, afterUsers).changedUsers.get("gamma")).toBeNull();
+  });
+
+  it("asks for the whole tenant past 1,000 changed users (a reader that was paused a long time)", () => {
+    const start = readRevision(temp.db);
+    admin.atomically(() => {
+      for (let i = 0; i <= 1_000; i++)
+        admin.createUser(boot, { tenantId: "acme", userId: `u${i}`, displayName: "U" });
+    });
+    expect(readChangesSince(temp.db, start).changedUsers.get("acme")).toBeNull();
+    expect(readChangesSince(temp.db, start + 1).changedUsers.get("acme")).toHaveLength(1_000);
+  });
 });
 
 describe("a reader in one process while a writer commits in another", () => {

@@ -215,6 +215,9 @@ export function readTenantsWithUsers(
   return [...userIds].flatMap(([tenantId, users]) => readTenants(db, [tenantId], users));
 }
 
+/** More changed users than this in one tenant and the tenant is read whole. */
+const MAX_NAMED_USERS = 1_000;
+
 /** The tenants changed after `since`, up to the current revision (read together, in one transaction). */
 export function readChangesSince(db: Db, since: number): ChangeSet {
   return db
@@ -228,18 +231,20 @@ export function readChangesSince(db: Db, since: number): ChangeSet {
         .all(since, revision) as { tenantId: string | null; users: string | null }[];
       // A reader ahead of the store (a restored older file) cannot trust the log: recompile everything.
       const all = since > revision || rows.some((r) => r.tenantId === null);
-      const changedUsers = new Map<string, string[] | null>();
+      const named = new Map<string, Set<string> | null>();
       if (!all) {
         for (const { tenantId, users } of rows as { tenantId: string; users: string | null }[]) {
-          const named = users === null ? null : (JSON.parse(users) as string[]);
-          const soFar = changedUsers.has(tenantId) ? changedUsers.get(tenantId)! : [];
-          changedUsers.set(
-            tenantId,
-            soFar === null || named === null ? null : [...new Set([...soFar, ...named])],
-          );
+          const soFar = named.has(tenantId) ? named.get(tenantId)! : new Set<string>();
+          if (soFar === null || users === null) named.set(tenantId, null);
+          else {
+            for (const id of JSON.parse(users) as string[]) soFar.add(id);
+            // Past this many, reading the tenant whole is as cheap and simpler to merge.
+            named.set(tenantId, soFar.size > MAX_NAMED_USERS ? null : soFar);
+          }
         }
       }
-      return { revision, databaseId, all, tenantIds: [...changedUsers.keys()].sort(), changedUsers };
+      const changedUsers = new Map([...named].map(([id, users]) => [id, users && [...users]] as const));
+      return { revision, databaseId, all, tenantIds: [...named.keys()].sort(), changedUsers };
     })
     .deferred();
 }

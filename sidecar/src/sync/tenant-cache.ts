@@ -72,25 +72,24 @@ export function withFreshUsers(
   if (userIds.length === 0) return { ...fresh, users: cached.users };
   const named = new Set(userIds);
   const freshById = new Map(fresh.users.map((u) => [u.id, u]));
-  const users: UserRecord[] = [];
+  const kept: UserRecord[] = [];
   for (const u of cached.users) {
-    if (!named.has(u.id)) users.push(u);
+    if (!named.has(u.id)) kept.push(u);
     else {
       const now = freshById.get(u.id);
-      if (now) users.push(now);
+      if (now) kept.push(now);
       freshById.delete(u.id);
     }
   }
-  // What is left is new: insert each in the store's order.
-  for (const u of freshById.values()) {
-    let lo = 0;
-    let hi = users.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (byUtf8(users[mid]!.id, u.id) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    users.splice(lo, 0, u);
+  if (freshById.size === 0) return { ...fresh, users: kept };
+  // What is left is new: merge it in, in the store's order (one pass, however many there are).
+  const added = [...freshById.values()].sort((a, b) => byUtf8(a.id, b.id));
+  const users: UserRecord[] = [];
+  let i = 0;
+  for (const u of kept) {
+    while (i < added.length && byUtf8(added[i]!.id, u.id) < 0) users.push(added[i++]!);
+    users.push(u);
   }
+  while (i < added.length) users.push(added[i++]!);
   return { ...fresh, users };
 }
