@@ -40,6 +40,9 @@ export interface SoakOptions {
 export interface SoakSample {
   readonly t: number;
   readonly rssMiB: number;
+  /** The main thread's V8 heap in use and reserved (from /metrics): tells GC swings from growth. */
+  readonly heapUsedMiB: number;
+  readonly heapTotalMiB: number;
   readonly walKiB: number;
   readonly p99Ms: number;
   readonly checks: number;
@@ -157,16 +160,23 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         await sleep(5_000);
         if (!sampling) break;
         const t = Math.round((performance.now() - started) / 1000);
+        const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+        const heap = async (name: string) =>
+          mib(
+            await metric(sidecar.httpUrl, `rolecall_nodejs_heap_size_${name}_bytes`).catch(() => Number.NaN),
+          );
         const sample = {
           t,
-          rssMiB: Math.round((rssBytes(pid) / 2 ** 20) * 10) / 10,
+          rssMiB: mib(rssBytes(pid)),
+          heapUsedMiB: await heap("used"),
+          heapTotalMiB: await heap("total"),
           walKiB: Math.round(fileSize(walPath) / 1024),
           p99Ms: Math.round(quantile(window, 0.99) * 100) / 100,
           checks: window.length,
         };
         samples.push(sample);
         log(
-          `t=${t}s rss=${sample.rssMiB}MiB wal=${sample.walKiB}KiB p99=${sample.p99Ms}ms n=${sample.checks}`,
+          `t=${t}s rss=${sample.rssMiB}MiB heap=${sample.heapUsedMiB}/${sample.heapTotalMiB}MiB wal=${sample.walKiB}KiB p99=${sample.p99Ms}ms n=${sample.checks}`,
         );
         window = [];
         // Per-minute p99s after the baseline (shorter "minutes" in a short run).

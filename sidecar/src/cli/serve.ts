@@ -1,5 +1,6 @@
 /** `rolecall serve`: runs the sidecar until SIGINT or SIGTERM. */
 import { parseArgs } from "node:util";
+import { setFlagsFromString } from "node:v8";
 import { DEFAULT_OPTIONS, optionsFromEnv, type SidecarOptions, validateOptions } from "../config.js";
 import { createLogger } from "../logger.js";
 import { parseListenAddress } from "../server/listen-address.js";
@@ -127,9 +128,22 @@ function checkAddress(value: string, flag: string): void {
   }
 }
 
+/**
+ * V8 lets the old generation grow to up to 4x its live size before a full collection; for a
+ * sidecar whose live heap is ~30 MB that left resident memory swinging between ~195 and ~230 MiB
+ * in the soak. Letting it only double keeps it flat (~146 MiB) with more, smaller full
+ * collections (1.5x gave ~139 MiB but cost more CPU under full load). A --heap-growing-percent
+ * given to node itself wins.
+ */
+function limitHeapGrowth(): void {
+  if (process.execArgv.some((arg) => arg.startsWith("--heap-growing-percent"))) return;
+  setFlagsFromString("--heap-growing-percent=100");
+}
+
 /** Runs `rolecall serve`; resolves when the sidecar has stopped. */
 export async function serve(argv: readonly string[]): Promise<number> {
   const options = parseServeOptions(argv, process.env);
+  limitHeapGrowth();
   const logger = createLogger(options.logLevel);
   const started = performance.now();
   const sidecar = await startSidecar(options, logger);
