@@ -397,40 +397,34 @@ describe("rolecall CLI", () => {
   });
 
   describe("serve refuses to start", () => {
-    it("on a malformed --grpc-addr: exit 2 naming the flag, before touching the database", async () => {
-      const fresh = join(dir, "never.db");
+    /** Runs `serve` with a flag that is wrong; expects exit 2 naming it, with no database made. */
+    async function usageRefusal(db: string, flags: string[], named: string[]): Promise<void> {
+      const fresh = join(dir, db);
       const res = await rolecall([
         "serve",
         "--grpc-addr",
-        "nonsense",
+        "127.0.0.1:0",
         "--http-addr",
         "127.0.0.1:0",
         "--db",
         fresh,
+        ...flags,
       ]);
       expect(res.code).toBe(2);
-      expect(res.stderr).toContain("--grpc-addr");
-      expect(res.stderr).toContain("'nonsense'");
+      for (const text of named) expect(res.stderr).toContain(text);
       expect(existsSync(fresh)).toBe(false);
+    }
+
+    it("on a malformed --grpc-addr: exit 2 naming the flag, before touching the database", async () => {
+      await usageRefusal("never.db", ["--grpc-addr", "nonsense"], ["--grpc-addr", "'nonsense'"]);
     });
 
     it("on a limit Node cannot honour (a timer past 2^31-1 ms fires at once): exit 2 naming the option", async () => {
-      const fresh = join(dir, "never-2.db");
-      const res = await rolecall([
-        "serve",
-        "--shutdown-grace-ms",
-        "3000000000",
-        "--grpc-addr",
-        "127.0.0.1:0",
-        "--http-addr",
-        "127.0.0.1:0",
-        "--db",
-        fresh,
-      ]);
-      expect(res.code).toBe(2);
-      expect(res.stderr).toContain("shutdownGraceMs");
-      expect(res.stderr).toContain("2147483647");
-      expect(existsSync(fresh)).toBe(false);
+      await usageRefusal(
+        "never-2.db",
+        ["--shutdown-grace-ms", "3000000000"],
+        ["shutdownGraceMs", "2147483647"],
+      );
     });
 
     it("on a catalog with a dangling requirement: non-zero exit naming the file and the permission, never listening", async () => {
