@@ -5,6 +5,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdminService } from "../../gen/rolecall/v1/admin_pb.js";
 import { CatalogService } from "../../gen/rolecall/v1/catalog_pb.js";
 import { PolicyService } from "../../gen/rolecall/v1/policy_pb.js";
 import { connectClient, grpcClients, unary } from "../support/clients.js";
@@ -314,6 +315,9 @@ describe("sidecar API over gRPC and Connect", () => {
         for await (const _ of policy.watchPolicy({ tenantId: "" })) break;
       };
       await expect(watchAll()).rejects.toMatchObject({ code: Code.InvalidArgument });
+      // Dave administers nothing: listing tenants is refused, not answered with an empty list.
+      const admin = connectClient(AdminService, sidecar.httpUrl, { token: daveToken });
+      await expect(admin.listTenants({})).rejects.toMatchObject({ code: Code.PermissionDenied });
     });
   });
 

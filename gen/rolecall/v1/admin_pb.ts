@@ -1193,7 +1193,8 @@ export const DeleteAppResponseSchema: GenMessage<DeleteAppResponse> = /*@__PURE_
  */
 export const AdminService: GenService<{
   /**
-   * Lists tenants.
+   * Lists tenants: all for the bootstrap token; a user's own tenant when they hold a
+   * role-administration permission there (PERMISSION_DENIED otherwise).
    *
    * @generated from rpc rolecall.v1.AdminService.ListTenants
    */

@@ -550,13 +550,10 @@ export class PolicyAdmin {
     return this.read(() => {
       const ids = this.db.prepare("SELECT id FROM tenants ORDER BY id").pluck().all() as string[];
       const visible = actor.kind === "bootstrap" ? ids : ids.filter((id) => id === actor.tenantId);
-      return visible.flatMap((id) => {
+      return visible.map((id) => {
         const tenant = this.q.tenant(id);
-        try {
-          this.authorize(actor, tenant, []);
-        } catch {
-          return [];
-        }
+        // A user who may not administer their own tenant is refused, not shown an empty list.
+        this.authorize(actor, tenant, []);
         const seats = this.db
           .prepare(
             "SELECT license_id AS licenseId, seats FROM license_pools WHERE tenant_id = ? ORDER BY license_id",
@@ -564,7 +561,7 @@ export class PolicyAdmin {
           .all(id) as { licenseId: string; seats: number }[];
         const count = (table: string): number =>
           this.db.prepare(`SELECT COUNT(*) FROM ${table} WHERE tenant_id = ?`).pluck().get(id) as number;
-        return [{ ...tenant, licenseSeats: seats, userCount: count("users"), roleCount: count("roles") }];
+        return { ...tenant, licenseSeats: seats, userCount: count("users"), roleCount: count("roles") };
       });
     });
   }
