@@ -100,8 +100,14 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): Partial<SidecarOptions> 
 
 const MAX_INT32 = 2_147_483_647;
 
-/** Checks numeric bounds, throwing a TypeError that names the option. */
-export function validateOptions(options: SidecarOptions): SidecarOptions {
+/**
+ * Checks numeric bounds, throwing a TypeError that names the option — as `nameOf` calls it (the
+ * CLI names its flag).
+ */
+export function validateOptions(
+  options: SidecarOptions,
+  nameOf: (key: keyof SidecarOptions) => string = (key) => `option ${key}`,
+): SidecarOptions {
   const positive: (keyof SidecarOptions)[] = [
     "pollIntervalMs",
     "maxStalenessMs",
@@ -118,13 +124,13 @@ export function validateOptions(options: SidecarOptions): SidecarOptions {
     // Node runs a longer setTimeout after 1 ms, and grpc-js takes sizes and counts as int32.
     if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > MAX_INT32) {
       throw new TypeError(
-        `option ${key} must be a whole number from 1 to ${MAX_INT32}, got ${String(value)}`,
+        `${nameOf(key)} must be a whole number from 1 to ${MAX_INT32}, got ${String(value)}`,
       );
     }
   }
   if (!(options.decisionLogSampleRate >= 0 && options.decisionLogSampleRate <= 1)) {
     throw new TypeError(
-      `option decisionLogSampleRate must be between 0 and 1, got ${options.decisionLogSampleRate}`,
+      `${nameOf("decisionLogSampleRate")} must be between 0 and 1, got ${options.decisionLogSampleRate}`,
     );
   }
   // Services on the gRPC listener are trusted without a token only because they share the host.

@@ -423,7 +423,7 @@ describe("rolecall CLI", () => {
       await usageRefusal(
         "never-2.db",
         ["--shutdown-grace-ms", "3000000000"],
-        ["shutdownGraceMs", "2147483647"],
+        ["--shutdown-grace-ms must be a whole number from 1 to 2147483647"],
       );
     });
 

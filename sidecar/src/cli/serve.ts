@@ -37,6 +37,30 @@ Options (environment variable in brackets):
   -h, --help               this help
 `;
 
+type NumericOption =
+  | "pollIntervalMs"
+  | "maxStalenessMs"
+  | "maxCachedUsers"
+  | "maxMessageBytes"
+  | "maxBatchItems"
+  | "maxTimeoutMs"
+  | "maxConcurrentStreams"
+  | "maxConnectionIdleMs"
+  | "shutdownGraceMs";
+
+/** The flag of each whole-number option, so a value out of bounds is reported by the flag typed. */
+const NUMERIC_FLAGS: Readonly<Record<NumericOption, string>> = {
+  pollIntervalMs: "--poll-ms",
+  maxStalenessMs: "--max-staleness-ms",
+  maxCachedUsers: "--max-cached-users",
+  maxMessageBytes: "--max-message-bytes",
+  maxBatchItems: "--max-batch",
+  maxTimeoutMs: "--max-timeout-ms",
+  maxConcurrentStreams: "--max-streams",
+  maxConnectionIdleMs: "--max-idle-ms",
+  shutdownGraceMs: "--shutdown-grace-ms",
+};
+
 function integer(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -83,15 +107,8 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
   set("grpcAddress", values["grpc-addr"]);
   set("httpAddress", values["http-addr"]);
   set("adminToken", values["admin-token"]);
-  set("pollIntervalMs", integer(values["poll-ms"], "--poll-ms"));
-  set("maxStalenessMs", integer(values["max-staleness-ms"], "--max-staleness-ms"));
-  set("maxCachedUsers", integer(values["max-cached-users"], "--max-cached-users"));
-  set("maxMessageBytes", integer(values["max-message-bytes"], "--max-message-bytes"));
-  set("maxBatchItems", integer(values["max-batch"], "--max-batch"));
-  set("maxTimeoutMs", integer(values["max-timeout-ms"], "--max-timeout-ms"));
-  set("maxConcurrentStreams", integer(values["max-streams"], "--max-streams"));
-  set("maxConnectionIdleMs", integer(values["max-idle-ms"], "--max-idle-ms"));
-  set("shutdownGraceMs", integer(values["shutdown-grace-ms"], "--shutdown-grace-ms"));
+  for (const [key, flag] of Object.entries(NUMERIC_FLAGS) as [NumericOption, string][])
+    set(key, integer(values[flag.slice(2) as keyof typeof values] as string | undefined, flag));
   set("extensionOrigins", values["extension-origin"]);
   set("grpcRequireToken", values["grpc-require-token"]);
   set("logLevel", values["log-level"]);
@@ -109,7 +126,11 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
   }
   let options: SidecarOptions;
   try {
-    options = validateOptions({ ...DEFAULT_OPTIONS, ...optionsFromEnv(env), ...flags });
+    options = validateOptions({ ...DEFAULT_OPTIONS, ...optionsFromEnv(env), ...flags }, (key) =>
+      key === "decisionLogSampleRate"
+        ? "--decision-log-rate"
+        : (NUMERIC_FLAGS[key as NumericOption] ?? `option ${key}`),
+    );
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
