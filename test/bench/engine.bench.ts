@@ -26,21 +26,10 @@ import {
   tenant,
   user,
 } from "../../sidecar/src/policy/test-support/catalog-builder.js";
+import { seededRandom } from "../support/seeded-random.js";
 
 const ROUNDS = 7;
 let sink = 0;
-
-/** Deterministic PRNG (mulberry32), so every run benchmarks the same policy. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(rand: () => number, items: readonly T[], n: number): T[] {
   const out = new Set<T>();
@@ -89,7 +78,7 @@ const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(0)} MB`;
 
 // ---------------------------------------------------------------- 1. warm check vs libraries
 async function warm(): Promise<string[]> {
-  const rand = rng(42);
+  const rand = seededRandom(42);
   const keys = Array.from({ length: 400 }, (_, i) => `sys/perm-${i}`);
   const catalog = buildCatalog([{ id: "sys", permissions: keys.map((key) => ({ key })) }]);
   const roles = Array.from({ length: 60 }, (_, r) => role(`role-${r}`, pick(rand, keys, 40)));
@@ -264,7 +253,7 @@ m = g(r.sub, p.sub) && r.obj == p.obj && r.act == p.act
 
 // ---------------------------------------------------------------- 2. cold check
 function cold(): string[] {
-  const rand = rng(7);
+  const rand = seededRandom(7);
   const keys = Array.from({ length: 600 }, (_, i) => `sys/perm-${i}`);
   const licenses = ["sys/lic-a", "sys/lic-b", "sys/lic-c"];
   const permissions: PermissionSpec[] = keys.map((key, i) => {
@@ -315,7 +304,7 @@ function cold(): string[] {
 
 // ---------------------------------------------------------------- 3. full compile at scale
 function scale(): string[] {
-  const rand = rng(99);
+  const rand = seededRandom(99);
   const keys = Array.from({ length: 600 }, (_, i) => `sys/perm-${i}`);
   const licenses = ["sys/lic-a", "sys/lic-b"];
   const catalog = buildCatalog([

@@ -16,6 +16,7 @@ import type { CheckRequest } from "../../sidecar/src/policy/decision.js";
 import type { TenantPolicy } from "../../sidecar/src/policy/policy-source.js";
 import { referenceCheck } from "../../sidecar/src/policy/reference-evaluator.js";
 import { grpcClients } from "../support/clients.js";
+import { seededRandom } from "../support/seeded-random.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
 import {
   BOOTSTRAP,
@@ -33,18 +34,6 @@ const SECONDS = envNumber("ROLECALL_DIFF_SECONDS", LONG ? 120 : 10);
 const RATE = LONG ? 1_000 : 300;
 const WRITE_EVERY_MS = 25;
 const TENANT = "demo";
-
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("differential: the sidecar against the reference evaluator while the policy changes", () => {
   let sidecar: SidecarProcess;
@@ -64,7 +53,7 @@ describe("differential: the sidecar against the reference evaluator while the po
 
   it(`agrees on every answer over ${SECONDS} s of random checks and writes`, async () => {
     const seed = Number(process.env.ROLECALL_SEED ?? Date.now() % 1_000_000);
-    const random = rng(seed);
+    const random = seededRandom(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const tenantAt = (revision: number): TenantPolicy =>
       writer.sources.get(revision)!.tenants.find((t) => t.id === TENANT)!;
