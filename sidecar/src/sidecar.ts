@@ -197,16 +197,10 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       logger.debug({ requestId, method, code: err.code, msg: err.message }, "call refused");
     else logger.error({ requestId, method, err: cause }, "call failed");
   };
-  // One histogram child per method and listener, looked up once: observe() stays cheap on the hot path.
-  const durationByMethod = new Map<string, { observe(seconds: number): void }>();
-  const onDone: DoneHook = (method, listener, seconds) => {
-    const key = `${listener} ${method}`;
-    let child = durationByMethod.get(key);
-    if (!child) {
-      child = metrics.rpcDuration.labels({ method, listener });
-      durationByMethod.set(key, child);
-    }
-    child.observe(seconds);
+  // One histogram child per method and listener, resolved when the service is mounted.
+  const onDone: DoneHook = (method, listener) => {
+    const child = metrics.rpcDuration.labels({ method, listener });
+    return (seconds) => child.observe(seconds);
   };
   const auth = createAuthenticator({
     bootstrapToken: bootstrap.token,

@@ -53,6 +53,7 @@ export function addConnectService(
       };
     } else {
       const unary = handler as UnaryHandler<unknown, object>;
+      const observe = onDone?.(name, "http");
       impl[method.localName] = async (request: unknown, handlerCtx: HandlerContext) => {
         const started = performance.now();
         const ctx = contextOf(handlerCtx, name);
@@ -61,7 +62,7 @@ export function addConnectService(
         } catch (cause) {
           throw connectError(ctx, cause, onError);
         } finally {
-          onDone?.(name, "http", (performance.now() - started) / 1000);
+          observe?.((performance.now() - started) / 1000);
         }
       };
     }

@@ -18,8 +18,11 @@ import {
   type UnaryHandler,
 } from "./rpc.js";
 
-/** Called when a unary call has been answered (with a value or an error), for the latency histogram. */
-export type DoneHook = (method: string, listener: "grpc" | "http", seconds: number) => void;
+/**
+ * Asked once per method when a service is mounted; the observer it returns is called when each
+ * unary call has been answered (with a value or an error), for the latency histogram.
+ */
+export type DoneHook = (method: string, listener: "grpc" | "http") => (seconds: number) => void;
 
 /** Called for every failed call, so the server can log and count it. */
 export type ErrorHook = (method: string, err: RpcError, cause: unknown, requestId: string) => void;
@@ -109,13 +112,14 @@ function unaryHandler(
   onError: ErrorHook,
   onDone: DoneHook | undefined,
 ) {
+  const observe = onDone?.(method, "grpc");
   return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-    const started = onDone ? performance.now() : 0;
+    const started = observe ? performance.now() : 0;
     let answered = false;
     const answer = (err: Partial<grpc.StatusObject> | null, value?: unknown) => {
       answered = true;
       callback(err, value);
-      onDone?.(method, "grpc", (performance.now() - started) / 1000);
+      observe?.((performance.now() - started) / 1000);
     };
     const ctx = new GrpcCallContext(call, method, () => answered);
     const fail = (cause: unknown) => {
