@@ -19,13 +19,7 @@ import type { CheckRequest } from "../../sidecar/src/policy/decision.js";
 import { check } from "../../sidecar/src/policy/evaluator.js";
 import { createPolicyEngine } from "../../sidecar/src/policy/policy-engine.js";
 import type { PolicySource, TenantPolicy } from "../../sidecar/src/policy/policy-source.js";
-import {
-  buildCatalog,
-  type PermissionSpec,
-  role,
-  tenant,
-  user,
-} from "../../sidecar/src/policy/test-support/catalog-builder.js";
+import { buildCatalog, type PermissionSpec, role, tenant, user } from "../support/policy/catalog-builder.js";
 import { seededRandom } from "../support/seeded-random.js";
 
 const ROUNDS = 7;

@@ -4,7 +4,7 @@
  * database file — random grants, cascading revokes, role assignments and removals, user
  * (de)activations. Right after each write commits, the whole policy is read at that revision
  * through a separate read-only connection and kept; every answer, at whatever revision it
- * carries, must equal the reference evaluator (sidecar/src/policy/reference-evaluator.ts) on the
+ * carries, must equal the reference evaluator (test/support/policy/reference-evaluator.ts) on the
  * store as of that revision: allowed, reason and missing. Zero mismatches.
  *
  * Short (npm test): ~10 s, a write every 25 ms, ~300 checks/s (a fifth of them 5-item batches,
@@ -14,8 +14,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckRequest } from "../../sidecar/src/policy/decision.js";
 import type { TenantPolicy } from "../../sidecar/src/policy/policy-source.js";
-import { referenceCheck } from "../../sidecar/src/policy/reference-evaluator.js";
 import { grpcClients } from "../support/clients.js";
+import { referenceCheck } from "../support/policy/reference-evaluator.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
 import {

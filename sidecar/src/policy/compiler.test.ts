@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { buildCatalog, role, tenant, user } from "../../../test/support/policy/catalog-builder.js";
+import { worldCatalog, worldSource } from "../../../test/support/policy/contact-center-world.js";
 import { compileSnapshot, IncrementalCompileError, recompileTenants } from "./compiler.js";
 import { check } from "./evaluator.js";
-import { buildCatalog, role, tenant, user } from "./test-support/catalog-builder.js";
-import { worldCatalog, worldSource } from "./test-support/contact-center-world.js";
 
 describe("compileSnapshot", () => {
   it("carries the database id and revision and freezes the snapshot", () => {

@@ -1,15 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileSnapshot, recompileTenants } from "./compiler.js";
-import { check, listEffective, lookupUsers, resolveSurfaces } from "./evaluator.js";
-import { createPolicyEngine } from "./policy-engine.js";
+import { requestArb, worldArb } from "../../../test/support/policy/random-world.js";
 import {
   referenceCheck,
   referenceListEffective,
   referenceLookupUsers,
   referenceResolveSurfaces,
-} from "./reference-evaluator.js";
-import { requestArb, worldArb } from "./test-support/random-world.js";
+} from "../../../test/support/policy/reference-evaluator.js";
+import { compileSnapshot, recompileTenants } from "./compiler.js";
+import { check, listEffective, lookupUsers, resolveSurfaces } from "./evaluator.js";
+import { createPolicyEngine } from "./policy-engine.js";
 
 // 4,000 + 3,000 + 3,000 = 10,000 random worlds per run, each with several requests.
 const withRequests = worldArb.chain((world) =>

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { worldSource } from "../../../test/support/policy/contact-center-world.js";
 import { compileSnapshot } from "./compiler.js";
 import { UnknownPermissionError, UnknownSurfaceError, UnknownTenantError } from "./decision.js";
 import { check, checkMany, listEffective, lookupUsers, resolveSurfaces } from "./evaluator.js";
-import { worldSource } from "./test-support/contact-center-world.js";
 
 const snap = compileSnapshot(worldSource);
 const at = (userId: string, permission: string, extra = {}) =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { worldSource } from "../../../test/support/policy/contact-center-world.js";
 import { compileSnapshot } from "./compiler.js";
 import { explain } from "./explain.js";
-import { worldSource } from "./test-support/contact-center-world.js";
 
 const snap = compileSnapshot(worldSource);
 

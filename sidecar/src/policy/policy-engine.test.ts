@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { buildCatalog, role, tenant, user } from "../../../test/support/policy/catalog-builder.js";
+import { worldSource } from "../../../test/support/policy/contact-center-world.js";
 import { cacheKey } from "./cache.js";
 import { compileSnapshot, recompileTenants } from "./compiler.js";
 import { createPolicyEngine, NoSnapshotError, POLICY_ENGINE_DEFAULTS } from "./policy-engine.js";
 import type { PolicySource } from "./policy-source.js";
-import { buildCatalog, role, tenant, user } from "./test-support/catalog-builder.js";
-import { worldSource } from "./test-support/contact-center-world.js";
 
 const catalog = buildCatalog([{ id: "s", permissions: [{ key: "s/p" }, { key: "s/q" }] }]);
 /** One user `u` in tenants `t1` and `t2`; `grant` says which permission `u` gets in `t1`. */

@@ -1,10 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { testCatalog } from "../../../test/support/store/test-catalog.js";
+import {
+  createTempDatabase,
+  dumpDatabase,
+  type TempDatabase,
+} from "../../../test/support/store/test-database.js";
 import { PolicyAdmin } from "./admin.js";
 import type { HoldsFn, Principal } from "./authorize.js";
 import { readRevision } from "./revision.js";
 import { StoreError } from "./store-error.js";
-import { testCatalog } from "./test-catalog.js";
-import { createTempDatabase, dumpDatabase, type TempDatabase } from "./test-database.js";
 
 const catalog = testCatalog();
 const boot: Principal = { kind: "bootstrap" };

@@ -1,13 +1,13 @@
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { testCatalog } from "../../../test/support/store/test-catalog.js";
+import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
 import { compileSnapshot } from "../policy/compiler.js";
 import { PolicyAdmin } from "./admin.js";
 import type { Principal } from "./authorize.js";
 import { createCurrentHolds } from "./current-holds.js";
 import { openStore } from "./open-store.js";
 import { readPolicySource } from "./read-policy.js";
-import { testCatalog } from "./test-catalog.js";
-import { createTempDatabase, type TempDatabase } from "./test-database.js";
 
 const catalog = testCatalog();
 const boot: Principal = { kind: "bootstrap" };

@@ -1,6 +1,12 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { testCatalog } from "../../../test/support/store/test-catalog.js";
+import {
+  createTempDatabase,
+  dumpDatabase,
+  type TempDatabase,
+} from "../../../test/support/store/test-database.js";
 import { PolicyAdmin } from "./admin.js";
 import type { Principal } from "./authorize.js";
 import { exportDatabase, restoreDatabase } from "./backup.js";
@@ -9,8 +15,6 @@ import { SCHEMA_VERSION } from "./migrations.js";
 import { readChangesSince, readPolicySource } from "./read-policy.js";
 import { readDatabaseId, readRevision } from "./revision.js";
 import { StoreError } from "./store-error.js";
-import { testCatalog } from "./test-catalog.js";
-import { createTempDatabase, dumpDatabase, type TempDatabase } from "./test-database.js";
 
 const catalog = testCatalog();
 const boot: Principal = { kind: "bootstrap" };

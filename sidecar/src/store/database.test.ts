@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
 import { openDatabase } from "./database.js";
 import {
   assertSchemaCurrent,
@@ -12,7 +13,6 @@ import {
 } from "./migrations.js";
 import { readDatabaseId, readRevision } from "./revision.js";
 import { StoreError } from "./store-error.js";
-import { createTempDatabase, type TempDatabase } from "./test-database.js";
 
 let temp: TempDatabase | undefined;
 afterEach(() => {

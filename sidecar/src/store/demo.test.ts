@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Catalog } from "../../../catalog/catalog.js";
 import { loadCatalog } from "../../../catalog/loader.js";
+import { CONTACT_PANEL_KEYS, testCatalog } from "../../../test/support/store/test-catalog.js";
+import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
 import { PolicyAdmin } from "./admin.js";
 import { DEMO_TENANT_ID, seedDemo } from "./demo.js";
 import { readPolicySource } from "./read-policy.js";
 import { readRevision } from "./revision.js";
-import { CONTACT_PANEL_KEYS, testCatalog } from "./test-catalog.js";
-import { createTempDatabase, type TempDatabase } from "./test-database.js";
 
 let temp: TempDatabase | undefined;
 afterEach(() => {

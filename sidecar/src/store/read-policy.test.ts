@@ -1,6 +1,12 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  catalogFromSystems,
+  PLAIN_PERMISSION_COUNT,
+  testCatalog,
+} from "../../../test/support/store/test-catalog.js";
+import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
 import { PolicyAdmin } from "./admin.js";
 import type { Principal } from "./authorize.js";
 import { importCatalog } from "./catalog-import.js";
@@ -11,8 +17,6 @@ import {
   readPolicySourceForTenants,
   readRevision,
 } from "./read-policy.js";
-import { catalogFromSystems, PLAIN_PERMISSION_COUNT, testCatalog } from "./test-catalog.js";
-import { createTempDatabase, type TempDatabase } from "./test-database.js";
 
 const catalog = testCatalog();
 const boot: Principal = { kind: "bootstrap" };
@@ -124,7 +128,7 @@ describe("a reader in one process while a writer commits in another", () => {
     const r0 = readRevision(temp.db);
     const writes = 200;
     const reader = openDatabase(temp.path, { readonly: true });
-    const script = fileURLToPath(new URL("./test-writer-process.ts", import.meta.url));
+    const script = fileURLToPath(new URL("../../../test/support/store/writer-process.ts", import.meta.url));
     const child = spawn(
       process.execPath,
       ["--import", "tsx", script, temp.path, "acme", roleId, String(writes)],

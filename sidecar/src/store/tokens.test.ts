@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { testCatalog } from "../../../test/support/store/test-catalog.js";
+import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
 import { PolicyAdmin } from "./admin.js";
-import { testCatalog } from "./test-catalog.js";
-import { createTempDatabase, type TempDatabase } from "./test-database.js";
 import { createToken, hashToken, revokeToken, verifyToken } from "./tokens.js";
 
 let temp: TempDatabase;

@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { testCatalog } from "../../../test/support/store/test-catalog.js";
+import { createTempDatabase } from "../../../test/support/store/test-database.js";
 import type { TenantPolicy } from "../policy/policy-source.js";
 import { PolicyAdmin } from "../store/admin.js";
 import type { Principal } from "../store/authorize.js";
 import { readPolicySource } from "../store/read-policy.js";
 import { StoreError } from "../store/store-error.js";
-import { testCatalog } from "../store/test-catalog.js";
-import { createTempDatabase } from "../store/test-database.js";
 import { type KnownState, StoreReader } from "./store-reader.js";
 import { withFreshUsers } from "./tenant-cache.js";
 

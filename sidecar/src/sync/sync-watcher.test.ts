@@ -1,9 +1,9 @@
 import { openSync, truncateSync, writeSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { testCatalog } from "../../../test/support/store/test-catalog.js";
+import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
 import { createPolicyEngine, type PolicyEngine } from "../policy/policy-engine.js";
 import { PolicyAdmin } from "../store/admin.js";
-import { testCatalog } from "../store/test-catalog.js";
-import { createTempDatabase, type TempDatabase } from "../store/test-database.js";
 import { RevisionFeed } from "./revision-feed.js";
 import { RevisionGate } from "./revision-gate.js";
 import { SyncWatcher } from "./sync-watcher.js";

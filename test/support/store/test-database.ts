@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Catalog } from "../../../catalog/catalog.js";
-import { importCatalog } from "./catalog-import.js";
-import { type Db, openDatabase } from "./database.js";
-import { migrate } from "./migrations.js";
+import { importCatalog } from "../../../sidecar/src/store/catalog-import.js";
+import { type Db, openDatabase } from "../../../sidecar/src/store/database.js";
+import { migrate } from "../../../sidecar/src/store/migrations.js";
 
 /** A temp database for one test. */
 export interface TempDatabase {

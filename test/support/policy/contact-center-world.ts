@@ -2,7 +2,7 @@
  * A small hand-written world modelled on the seed systems (CxEngage scopes and panel, Calabrio
  * licenses, any-of requirements, implications and mutual permissions), shared by example tests.
  */
-import type { PolicySource } from "../policy-source.js";
+import type { PolicySource } from "../../../sidecar/src/policy/policy-source.js";
 import { buildCatalog, role, tenant, user } from "./catalog-builder.js";
 
 /** The catalog: system `cx` (CxEngage-like) and `c1` (Calabrio-like). */

@@ -5,8 +5,13 @@
  */
 import type { CatalogPermission } from "../../../catalog/catalog.js";
 import type { RequirementExpr } from "../../../catalog/schema.js";
-import { type CheckRequest, type Reason, UnknownPermissionError, UnknownTenantError } from "./decision.js";
-import type { PolicySource, TenantPolicy, UserRecord } from "./policy-source.js";
+import {
+  type CheckRequest,
+  type Reason,
+  UnknownPermissionError,
+  UnknownTenantError,
+} from "../../../sidecar/src/policy/decision.js";
+import type { PolicySource, TenantPolicy, UserRecord } from "../../../sidecar/src/policy/policy-source.js";
 
 /** A decision without its revision. */
 export interface ReferenceDecision {

@@ -1,15 +1,15 @@
 /**
  * A writer for the two-process test, run as a child process (`node --import tsx`): alternately
  * grants and revokes every plain MaxContact permission of one role, one admin write each.
- * Usage: test-writer-process.ts <db path> <tenant id> <role id> <writes>
+ * Usage: writer-process.ts <db path> <tenant id> <role id> <writes>
  */
-import { PolicyAdmin } from "./admin.js";
-import { openDatabase } from "./database.js";
+import { PolicyAdmin } from "../../../sidecar/src/store/admin.js";
+import { openDatabase } from "../../../sidecar/src/store/database.js";
 import { PLAIN_PERMISSION_COUNT, testCatalog } from "./test-catalog.js";
 
 const [path, tenantId, roleId, writes] = process.argv.slice(2);
 if (path === undefined || tenantId === undefined || roleId === undefined || writes === undefined) {
-  throw new Error("usage: test-writer-process.ts <db path> <tenant id> <role id> <writes>");
+  throw new Error("usage: writer-process.ts <db path> <tenant id> <role id> <writes>");
 }
 const catalog = testCatalog();
 const db = openDatabase(path);

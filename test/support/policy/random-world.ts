@@ -3,9 +3,9 @@
  * users) and of requests against them, for comparing the compiled engine with the reference.
  */
 import fc from "fast-check";
-import type { RequirementExpr } from "../../../../catalog/schema.js";
-import type { CheckRequest } from "../decision.js";
-import type { PolicySource, TenantPolicy } from "../policy-source.js";
+import type { RequirementExpr } from "../../../catalog/schema.js";
+import type { CheckRequest } from "../../../sidecar/src/policy/decision.js";
+import type { PolicySource, TenantPolicy } from "../../../sidecar/src/policy/policy-source.js";
 import { buildCatalog, type PermissionSpec, role, tenant, user } from "./catalog-builder.js";
 
 const SYSTEMS = ["s1", "s2"] as const;

@@ -8,9 +8,9 @@ import type {
   CatalogPermission,
   CatalogSurface,
   CatalogSystem,
-} from "../../../../catalog/catalog.js";
-import type { PermissionScope, RequirementExpr } from "../../../../catalog/schema.js";
-import type { RoleRecord, TenantPolicy, UserRecord } from "../policy-source.js";
+} from "../../../catalog/catalog.js";
+import type { PermissionScope, RequirementExpr } from "../../../catalog/schema.js";
+import type { RoleRecord, TenantPolicy, UserRecord } from "../../../sidecar/src/policy/policy-source.js";
 
 /** A permission in shorthand: only `key` (qualified) is required. */
 export interface PermissionSpec {
