@@ -6,6 +6,10 @@ import { existsSync } from "node:fs";
 import { HealthImplementation } from "grpc-health-check";
 import type { Catalog } from "../../catalog/catalog.js";
 import { loadCatalog } from "../../catalog/loader.js";
+import { administersAnySystem } from "./admin/authorize.js";
+import { createCurrentHolds } from "./admin/current-holds.js";
+import { DEMO_TENANT_ID, seedDemo } from "./admin/demo-seed.js";
+import { createPolicyAdmin } from "./admin/policy-admin.js";
 import { type AppRegistration, AppRegistry } from "./apps/app-registry.js";
 import { loadBootstrapToken } from "./bootstrap-token.js";
 import type { SidecarOptions } from "./config.js";
@@ -22,13 +26,11 @@ import { type GrpcListener, startGrpcListener } from "./server/grpc-server.js";
 import { type HttpListener, type PlainRoute, startHttpListener } from "./server/http-server.js";
 import { createMetrics, metricsRoute } from "./server/metrics.js";
 import { policyService } from "./server/policy-service.js";
-import { PolicyAdmin } from "./store/admin.js";
 import { importCatalog } from "./store/catalog-import.js";
-import { createCurrentHolds } from "./store/current-holds.js";
 import type { Db } from "./store/database.js";
-import { DEMO_TENANT_ID, seedDemo } from "./store/demo.js";
 import { openStore } from "./store/open-store.js";
 import { readRevision } from "./store/revision.js";
+import { sqliteStore } from "./store/sqlite-policy-store.js";
 import { hashToken } from "./store/tokens.js";
 import { RevisionFeed } from "./sync/revision-feed.js";
 import { RevisionGate } from "./sync/revision-gate.js";
@@ -92,34 +94,35 @@ function loopbackAliases(url: string): string[] {
 }
 
 /**
- * Whether a user may read others' decisions in their tenant: they hold, on the serving snapshot
- * (which answers those reads too), a role-administration permission of a system the tenant enables.
+ * Whether a user may read others' decisions in their tenant: the admin rule (authorize.ts),
+ * decided on the serving snapshot, which answers those reads too.
  */
 function roleAdministratorCheck(engine: PolicyEngine, catalog: Catalog) {
   return (tenantId: string, userId: string): boolean => {
     const tenant = engine.snapshot?.tenants.get(tenantId);
     if (!tenant) return false;
-    return catalog.systems.some(
-      (s) =>
-        tenant.systems.includes(s.id) &&
-        s.roleAdministration.some((key) => engine.check(tenantId, userId, { permission: key }).allowed),
+    return administersAnySystem(
+      catalog,
+      (key) => engine.check(tenantId, userId, { permission: key }).allowed,
+      tenant.systems,
     );
   };
 }
 
 /** Opens the store, brings its catalog up to date and, for a new file, builds the demo tenant. */
-function prepareStore(options: SidecarOptions, catalog: Catalog, engine: PolicyEngine, logger: Logger) {
+async function prepareStore(options: SidecarOptions, catalog: Catalog, engine: PolicyEngine, logger: Logger) {
   const created = !existsSync(options.db);
   // A short busy timeout: admin writes run on the event loop that answers checks.
   const db: Db = openStore(options.db, { busyTimeoutMs: 1_000 });
   try {
     const imported = importCatalog(db, catalog);
     if (imported.changed) logger.info({ revision: imported.revision }, "catalog imported into the store");
-    const admin = new PolicyAdmin(db, catalog, {
-      holds: createCurrentHolds(db, catalog, () => engine.snapshot),
+    const store = sqliteStore(db);
+    const admin = createPolicyAdmin(store, catalog, {
+      holds: createCurrentHolds(store, catalog, () => engine.snapshot),
     });
     if (created && options.demo) {
-      const demo = seedDemo(admin, catalog);
+      const demo = await seedDemo(admin, catalog);
       logger.info({ revision: demo.revision, skipped: demo.skipped }, "demo tenant created");
     }
     return { db, admin, created };
@@ -135,7 +138,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
   const catalog = loadCatalog(options.catalogDir);
   const metrics = createMetrics();
   const engine = createPolicyEngine({ maxCachedUsers: options.maxCachedUsers });
-  const { db, admin, created } = prepareStore(options, catalog, engine, logger);
+  const { db, admin, created } = await prepareStore(options, catalog, engine, logger);
   const bootstrap = loadBootstrapToken(options.db, options.adminToken);
 
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "NOT_SERVING"])));

@@ -22,10 +22,11 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Catalog } from "../../catalog/catalog.js";
 import { loadCatalog } from "../../catalog/loader.js";
-import { PolicyAdmin } from "../../sidecar/src/store/admin.js";
-import type { Principal } from "../../sidecar/src/store/authorize.js";
+import { createPolicyAdmin, type PolicyAdmin } from "../../sidecar/src/admin/policy-admin.js";
+import type { Principal } from "../../sidecar/src/admin/principal.js";
 import type { Db } from "../../sidecar/src/store/database.js";
 import { openStore } from "../../sidecar/src/store/open-store.js";
+import { sqliteStore } from "../../sidecar/src/store/sqlite-policy-store.js";
 import { grpcClients, unary } from "../support/clients.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
 
@@ -178,8 +179,8 @@ async function run(
     for (let n = 0; n < commits; n++) {
       const granting = n % 2 === 0;
       const change = { tenantId: target.tenantId, roleId: target.roleId, permissions: [target.permission] };
-      if (granting) admin.grantPermissions(BOOTSTRAP, change);
-      else admin.revokePermissions(BOOTSTRAP, { ...change, cascade: false });
+      if (granting) await admin.grantPermissions(BOOTSTRAP, change);
+      else await admin.revokePermissions(BOOTSTRAP, { ...change, cascade: false });
       const committed = performance.now();
       let count = 0;
       for (;;) {
@@ -197,7 +198,7 @@ async function run(
     await sleep(200);
     const samples = await load.stop();
     if (commits % 2 === 1) {
-      admin.revokePermissions(BOOTSTRAP, {
+      await admin.revokePermissions(BOOTSTRAP, {
         tenantId: target.tenantId,
         roleId: target.roleId,
         permissions: [target.permission],
@@ -238,7 +239,12 @@ function report(title: string, target: Target, r: RunResult): string {
 }
 
 /** Finds a (role, permission) in `tenantId` whose grant flips `userId`'s decision, and back. */
-function findScaleTarget(db: Db, admin: PolicyAdmin, catalog: Catalog, tenantId: string): Target {
+async function findScaleTarget(
+  db: Db,
+  admin: PolicyAdmin,
+  catalog: Catalog,
+  tenantId: string,
+): Promise<Target> {
   const holders = db
     .prepare(
       `SELECT ur.user_id AS userId, ur.role_id AS roleId FROM user_roles ur
@@ -274,8 +280,8 @@ function findScaleTarget(db: Db, admin: PolicyAdmin, catalog: Catalog, tenantId:
     for (const p of plain) {
       if (held.has(p.key)) continue;
       try {
-        admin.grantPermissions(BOOTSTRAP, { tenantId, roleId, permissions: [p.key] });
-        admin.revokePermissions(BOOTSTRAP, { tenantId, roleId, permissions: [p.key], cascade: false });
+        await admin.grantPermissions(BOOTSTRAP, { tenantId, roleId, permissions: [p.key] });
+        await admin.revokePermissions(BOOTSTRAP, { tenantId, roleId, permissions: [p.key], cascade: false });
         return { tenantId, userId, roleId, permission: p.key };
       } catch {
         // this role may not take it (a rule of the store); try the next
@@ -299,7 +305,7 @@ async function main(): Promise<void> {
     const sidecar = await startSidecarProcess({ args: ["--log-level", "debug"] });
     const db = openStore(sidecar.dbPath);
     try {
-      const admin = new PolicyAdmin(db, catalog);
+      const admin = createPolicyAdmin(sqliteStore(db), catalog);
       const target = {
         tenantId: "demo",
         userId: "dave",
@@ -332,8 +338,8 @@ async function main(): Promise<void> {
     const startMs = performance.now() - started;
     const db = openStore(copy);
     try {
-      const admin = new PolicyAdmin(db, catalog);
-      const target = findScaleTarget(db, admin, catalog, "tenant-01");
+      const admin = createPolicyAdmin(sqliteStore(db), catalog);
+      const target = await findScaleTarget(db, admin, catalog, "tenant-01");
       const users = db
         .prepare("SELECT tenant_id AS t, id AS u FROM users WHERE active = 1 AND rowid % 97 = 0 LIMIT 400")
         .all() as { t: string; u: string }[];

@@ -20,11 +20,12 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, openSync, renameSync, rmSync, truncateSync, writeSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PolicyAdmin } from "../../sidecar/src/store/admin.js";
+import { createPolicyAdmin } from "../../sidecar/src/admin/policy-admin.js";
 import { openDatabase } from "../../sidecar/src/store/database.js";
 import { SCHEMA_VERSION } from "../../sidecar/src/store/migrations.js";
 import { openStore } from "../../sidecar/src/store/open-store.js";
 import { readRevision } from "../../sidecar/src/store/revision.js";
+import { sqliteStore } from "../../sidecar/src/store/sqlite-policy-store.js";
 import { grpcClients, unary } from "../support/clients.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
 import {
@@ -156,7 +157,9 @@ describe("a broken policy store", () => {
     });
     clients = grpcClients(sidecar.grpcAddress);
     const db = openStore(sidecar.dbPath);
-    const roles = new PolicyAdmin(db, catalog()).listRoles(BOOTSTRAP, { tenantId: "demo" });
+    const roles = await createPolicyAdmin(sqliteStore(db), catalog()).listRoles(BOOTSTRAP, {
+      tenantId: "demo",
+    });
     customAgentRoleId = roles.find((r) => r.name === "Custom Agent")!.id;
     // A good copy: everything checkpointed into the main file, so the bytes alone are the database.
     db.pragma("wal_checkpoint(TRUNCATE)");
@@ -226,11 +229,13 @@ describe("a broken policy store", () => {
         // ...and syncing again: a separate writer's grant, then the sidecar's own AdminService revoke.
         const db = openStore(sidecar.dbPath);
         try {
-          const granted = new PolicyAdmin(db, catalog()).grantPermissions(BOOTSTRAP, {
-            tenantId: "demo",
-            roleId: customAgentRoleId,
-            permissions: [PERMISSION],
-          }).revision;
+          const granted = (
+            await createPolicyAdmin(sqliteStore(db), catalog()).grantPermissions(BOOTSTRAP, {
+              tenantId: "demo",
+              roleId: customAgentRoleId,
+              permissions: [PERMISSION],
+            })
+          ).revision;
           const seen = await check("dave", granted);
           expect(seen.ok && seen.res).toMatchObject({ allowed: true });
           expect(seen.ok && Number(seen.res.revision)).toBeGreaterThanOrEqual(granted);

@@ -72,7 +72,7 @@ describe("differential: the sidecar against the reference evaluator while the po
         const role = pick(t.roles);
         const user = pick(t.users);
         const op = random();
-        const revision = writer.write((admin) => {
+        const revision = await writer.write((admin) => {
           if (op < 0.35) {
             const permissions = [pick(allKeys), ...(random() < 0.3 ? [pick(allKeys)] : [])];
             return admin.grantPermissions(BOOTSTRAP, { tenantId: TENANT, roleId: role.id, permissions });

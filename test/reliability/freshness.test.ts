@@ -14,10 +14,11 @@
  * run: 60 writes (~3 s). Long (`ROLECALL_LONG=1`): 2,000 checks/s while 1,000 writes commit (~50 s).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PolicyAdmin } from "../../sidecar/src/store/admin.js";
+import { createPolicyAdmin } from "../../sidecar/src/admin/policy-admin.js";
 import type { Db } from "../../sidecar/src/store/database.js";
 import { openStore } from "../../sidecar/src/store/open-store.js";
 import { readRevision } from "../../sidecar/src/store/revision.js";
+import { sqliteStore } from "../../sidecar/src/store/sqlite-policy-store.js";
 import { grpcClients } from "../support/clients.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
 import {
@@ -58,10 +59,10 @@ async function runFreshness(sidecar: SidecarProcess, rate: number, writes: numbe
   const db: Db = openStore(sidecar.dbPath);
   const clients = grpcClients(sidecar.grpcAddress);
   try {
-    const admin = new PolicyAdmin(db, catalog());
-    const { roleId } = admin.createRole(BOOTSTRAP, { tenantId: TENANT, name: "Freshness Probe" });
-    admin.createUser(BOOTSTRAP, { tenantId: TENANT, userId: USER, displayName: "Freshness Probe" });
-    admin.assignRoles(BOOTSTRAP, { tenantId: TENANT, userId: USER, roleIds: [roleId] });
+    const admin = createPolicyAdmin(sqliteStore(db), catalog());
+    const { roleId } = await admin.createRole(BOOTSTRAP, { tenantId: TENANT, name: "Freshness Probe" });
+    await admin.createUser(BOOTSTRAP, { tenantId: TENANT, userId: USER, displayName: "Freshness Probe" });
+    await admin.assignRoles(BOOTSTRAP, { tenantId: TENANT, userId: USER, roleIds: [roleId] });
     const permission = plainPermissions("cxengage")[0]?.key ?? plainPermissions("maxcontact")[0]!.key;
 
     // revision → whether USER holds `permission` in the store at that revision.
@@ -73,8 +74,8 @@ async function runFreshness(sidecar: SidecarProcess, rate: number, writes: numbe
       for (let k = 1; k <= writes; k++) {
         const on = k % 2 === 1;
         const { revision } = on
-          ? admin.grantPermissions(BOOTSTRAP, { tenantId: TENANT, roleId, permissions: [permission] })
-          : admin.revokePermissions(BOOTSTRAP, { tenantId: TENANT, roleId, permissions: [permission] });
+          ? await admin.grantPermissions(BOOTSTRAP, { tenantId: TENANT, roleId, permissions: [permission] })
+          : await admin.revokePermissions(BOOTSTRAP, { tenantId: TENANT, roleId, permissions: [permission] });
         stateAt.set(revision, on);
         committed = revision;
         done = k;

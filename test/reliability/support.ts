@@ -10,12 +10,13 @@ import { loadSync } from "@grpc/proto-loader";
 import { protoPath } from "grpc-health-check";
 import type { Catalog, CatalogPermission } from "../../catalog/catalog.js";
 import { loadCatalog } from "../../catalog/loader.js";
+import { createPolicyAdmin, type PolicyAdmin } from "../../sidecar/src/admin/policy-admin.js";
+import type { Principal } from "../../sidecar/src/admin/principal.js";
 import type { PolicySource } from "../../sidecar/src/policy/policy-source.js";
-import { PolicyAdmin } from "../../sidecar/src/store/admin.js";
-import type { Principal } from "../../sidecar/src/store/authorize.js";
 import { type Db, openDatabase } from "../../sidecar/src/store/database.js";
 import { openStore } from "../../sidecar/src/store/open-store.js";
 import { readPolicySource } from "../../sidecar/src/store/read-policy.js";
+import { sqliteStore } from "../../sidecar/src/store/sqlite-policy-store.js";
 
 /** Whether the long variants were asked for. */
 export const LONG = process.env.ROLECALL_LONG === "1";
@@ -65,7 +66,7 @@ export class RecordingWriter {
 
   constructor(readonly dbPath: string) {
     this.db = openStore(dbPath);
-    this.admin = new PolicyAdmin(this.db, catalog());
+    this.admin = createPolicyAdmin(sqliteStore(this.db), catalog());
     this.reader = openDatabase(dbPath, { readonly: true });
     this.record();
   }
@@ -78,10 +79,10 @@ export class RecordingWriter {
   }
 
   /** Runs one admin write; records the state it committed. Returns its revision, or undefined when refused. */
-  write(fn: (admin: PolicyAdmin) => { revision: number }): number | undefined {
+  async write(fn: (admin: PolicyAdmin) => Promise<{ revision: number }>): Promise<number | undefined> {
     let revision: number;
     try {
-      revision = fn(this.admin).revision;
+      revision = (await fn(this.admin)).revision;
     } catch (err) {
       if ((err as { name?: string }).name === "StoreError") return undefined; // a refused write commits nothing
       throw err;

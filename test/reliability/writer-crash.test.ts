@@ -15,10 +15,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PolicyAdmin } from "../../sidecar/src/store/admin.js";
+import { createPolicyAdmin } from "../../sidecar/src/admin/policy-admin.js";
 import { openDatabase } from "../../sidecar/src/store/database.js";
 import { openStore } from "../../sidecar/src/store/open-store.js";
 import { readRevision } from "../../sidecar/src/store/revision.js";
+import { sqliteStore } from "../../sidecar/src/store/sqlite-policy-store.js";
 import { grpcClients } from "../support/clients.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
 import {
@@ -59,10 +60,10 @@ describe("a writer killed mid-transaction, again and again", () => {
     `never serves a partial policy and never stops serving (${KILLS} SIGKILLs)`,
     async () => {
       const db = openStore(sidecar.dbPath);
-      const admin = new PolicyAdmin(db, catalog());
-      const { roleId } = admin.createRole(BOOTSTRAP, { tenantId: TENANT, name: "Crash Block" });
-      admin.createUser(BOOTSTRAP, { tenantId: TENANT, userId: USER, displayName: "Crash Probe" });
-      admin.assignRoles(BOOTSTRAP, { tenantId: TENANT, userId: USER, roleIds: [roleId] });
+      const admin = createPolicyAdmin(sqliteStore(db), catalog());
+      const { roleId } = await admin.createRole(BOOTSTRAP, { tenantId: TENANT, name: "Crash Block" });
+      await admin.createUser(BOOTSTRAP, { tenantId: TENANT, userId: USER, displayName: "Crash Probe" });
+      await admin.assignRoles(BOOTSTRAP, { tenantId: TENANT, userId: USER, roleIds: [roleId] });
       db.close();
       const block = plainPermissions("maxcontact")
         .slice(0, K)

@@ -1,9 +1,9 @@
 /** `rolecall admin ...`: every admin operation on the store file, as the bootstrap principal (local file access). */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import type { PolicyAdmin } from "../admin/policy-admin.js";
+import type { Principal } from "../admin/principal.js";
 import type { AppRegistration } from "../apps/app-registry.js";
-import type { PolicyAdmin } from "../store/admin.js";
-import type { Principal } from "../store/authorize.js";
 import { dbPathOf, openLocalStore, print } from "./local-store.js";
 import { UsageError } from "./usage-error.js";
 
@@ -264,7 +264,7 @@ export async function adminCommand(argv: readonly string[]): Promise<number> {
   const args = bindArgs(op, name!, rest);
   const store = openLocalStore(dbPathOf(values.db));
   try {
-    const result = op.run(store.admin, args, {
+    const result = await op.run(store.admin, args, {
       system: values.system ?? [],
       license: values.license ?? [],
       basedOn: values["based-on"],

@@ -5,13 +5,14 @@
 import { existsSync } from "node:fs";
 import type { Catalog } from "../../../catalog/catalog.js";
 import { loadCatalog } from "../../../catalog/loader.js";
+import { createPolicyAdmin, type PolicyAdmin } from "../admin/policy-admin.js";
 import { DEFAULT_OPTIONS } from "../config.js";
 import { compileSnapshot } from "../policy/compiler.js";
 import { createPolicyEngine, type PolicyEngine } from "../policy/policy-engine.js";
-import { PolicyAdmin } from "../store/admin.js";
 import type { Db } from "../store/database.js";
 import { openStore } from "../store/open-store.js";
 import { readPolicySource } from "../store/read-policy.js";
+import { sqliteStore } from "../store/sqlite-policy-store.js";
 import { UsageError } from "./usage-error.js";
 
 /** Exit code of a check whose answer is "denied". */
@@ -38,7 +39,7 @@ export function openLocalStore(path: string): LocalStore {
   const catalog = loadCatalog();
   const db = openStore(path);
   // The default "holds" reads the store as it is now, which is what a local tool sees.
-  const admin = new PolicyAdmin(db, catalog);
+  const admin = createPolicyAdmin(sqliteStore(db), catalog);
   return { db, catalog, admin, close: () => db.close() };
 }
 

@@ -3,6 +3,7 @@
  * a caller's bug rather than a denial. Nothing here knows gRPC or SQLite.
  */
 import { closestKey } from "../../../catalog/closest-key.js";
+import { DomainError } from "../domain-error.js";
 
 /** Why a permission is or is not allowed, in the order ARCHITECTURE.md's decision semantics test them. */
 export type Reason =
@@ -45,7 +46,8 @@ export interface CheckRequest {
 }
 
 /** Thrown for an id the catalog does not know: a caller's bug, never a denial. Names the closest known id. */
-abstract class UnknownCatalogIdError extends Error {
+abstract class UnknownCatalogIdError extends DomainError {
+  readonly code = "NOT_FOUND";
   /** The closest known id, or `null` when none is reasonably close. */
   readonly suggestion: string | null;
 
@@ -87,8 +89,9 @@ export class UnknownSurfaceError extends UnknownCatalogIdError {
 }
 
 /** Thrown for a tenant the snapshot does not hold. */
-export class UnknownTenantError extends Error {
+export class UnknownTenantError extends DomainError {
   override readonly name = "UnknownTenantError";
+  readonly code = "NOT_FOUND";
   /** The tenant id as the caller sent it. */
   readonly tenant: string;
 

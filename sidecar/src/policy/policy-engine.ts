@@ -3,6 +3,7 @@
  * per-user effective sets. Each call reads the snapshot pointer once, so a request is decided
  * entirely on one revision even while a new snapshot is being installed.
  */
+import { DomainError } from "../domain-error.js";
 import { type CacheStats, EffectiveCache } from "./cache.js";
 import type { CheckRequest, Decision } from "./decision.js";
 import {
@@ -30,10 +31,15 @@ export interface PolicyEngineOptions {
 export const POLICY_ENGINE_DEFAULTS = Object.freeze({ maxCachedUsers: 100_000 });
 
 /** Thrown when the engine is asked before it has any snapshot (the server reports NOT_SERVING then). */
-export class NoSnapshotError extends Error {
+export class NoSnapshotError extends DomainError {
   override readonly name = "NoSnapshotError";
+  readonly code = "UNAVAILABLE";
   constructor() {
     super("no policy snapshot loaded yet");
+  }
+
+  override get publicMessage(): string {
+    return "the sidecar has not loaded a policy snapshot yet; retry shortly";
   }
 }
 

@@ -5,10 +5,15 @@
  */
 
 import { Code } from "@connectrpc/connect";
-import { AdminService, type App } from "../../../gen/rolecall/v1/admin_pb.js";
+import {
+  AdminService,
+  type App,
+  type CreateTenantRequest,
+  type PutAppRequest,
+} from "../../../gen/rolecall/v1/admin_pb.js";
+import type { PolicyAdmin, WriteResult } from "../admin/policy-admin.js";
+import type { Principal } from "../admin/principal.js";
 import type { AppRegistration } from "../apps/app-registry.js";
-import type { PolicyAdmin } from "../store/admin.js";
-import type { Principal } from "../store/authorize.js";
 import type { Authenticator } from "./auth.js";
 import { toRpcError } from "./errors.js";
 import { bindService, type RpcContext, RpcError, type ServiceBinding } from "./rpc.js";
@@ -36,22 +41,27 @@ function appFromWire(app: App | undefined): AppRegistration {
   };
 }
 
-/** Binds AdminService to the store's admin operations. */
+/** Binds AdminService to the admin operations (defined once, in admin/operations/). */
 export function adminService(deps: AdminServiceDeps): ServiceBinding {
   const { admin } = deps;
   const actor = (ctx: RpcContext): Principal => deps.auth.principal(ctx, "admin")!;
-  const rev = (revision: number) => ({ revision: BigInt(revision) });
   const storeRev = () => BigInt(deps.storeRevision());
+  // Most requests already carry exactly the operation's fields: they are passed through as they are.
+  const write =
+    <R>(run: (actor: Principal, req: R) => Promise<WriteResult>) =>
+    async (req: R, ctx: RpcContext) => ({ revision: BigInt((await run(actor(ctx), req)).revision) });
 
   const binding = bindService(AdminService, {
-    listTenants: (_req, ctx) => ({
-      tenants: admin
-        .listTenants(actor(ctx))
-        .map((t) => ({ id: t.id, name: t.name, systems: [...t.systems] })),
+    listTenants: async (_req, ctx) => ({
+      tenants: (await admin.listTenants(actor(ctx))).map((t) => ({
+        id: t.id,
+        name: t.name,
+        systems: [...t.systems],
+      })),
       revision: storeRev(),
     }),
-    listUsers: (req, ctx) => ({
-      users: admin.listUsers(actor(ctx), { tenantId: req.tenantId }).map((u) => ({
+    listUsers: async (req, ctx) => ({
+      users: (await admin.listUsers(actor(ctx), req)).map((u) => ({
         userId: u.id,
         displayName: u.displayName,
         active: u.active,
@@ -59,8 +69,8 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
       })),
       revision: storeRev(),
     }),
-    listRoles: (req, ctx) => ({
-      roles: admin.listRoles(actor(ctx), { tenantId: req.tenantId }).map((r) => ({
+    listRoles: async (req, ctx) => ({
+      roles: (await admin.listRoles(actor(ctx), req)).map((r) => ({
         roleId: r.id,
         name: r.name,
         kind: r.kind,
@@ -71,13 +81,13 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
       })),
       revision: storeRev(),
     }),
-    getLicenseUsage: (req, ctx) => {
-      const usage = admin.getLicenseUsage(actor(ctx), { tenantId: req.tenantId, licenseId: req.licenseId });
-      return { ...usage, revision: storeRev() };
-    },
-    listAuditEvents: (req, ctx) => {
+    getLicenseUsage: async (req, ctx) => ({
+      ...(await admin.getLicenseUsage(actor(ctx), req)),
+      revision: storeRev(),
+    }),
+    listAuditEvents: async (req, ctx) => {
       if (req.pageSize < 0) throw new RpcError(Code.InvalidArgument, "page_size must not be negative");
-      const page = admin.listAuditEvents(actor(ctx), {
+      const page = await admin.listAuditEvents(actor(ctx), {
         ...(req.tenantId !== "" ? { tenantId: req.tenantId } : {}),
         ...(req.pageSize > 0 ? { pageSize: req.pageSize } : {}),
         ...(req.pageToken !== "" ? { pageToken: req.pageToken } : {}),
@@ -95,87 +105,32 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
         nextPageToken: page.nextPageToken,
       };
     },
-    createTenant: (req, ctx) =>
-      rev(
-        admin.createTenant(actor(ctx), {
-          ...(req.tenantId !== "" ? { tenantId: req.tenantId } : {}),
-          name: req.name,
-          systems: req.systems,
-        }).revision,
-      ),
-    createUser: (req, ctx) =>
-      rev(
-        admin.createUser(actor(ctx), {
-          tenantId: req.tenantId,
-          userId: req.userId,
-          displayName: req.displayName,
-        }).revision,
-      ),
-    setUserActive: (req, ctx) =>
-      rev(
-        admin.setUserActive(actor(ctx), { tenantId: req.tenantId, userId: req.userId, active: req.active })
-          .revision,
-      ),
-    createRole: (req, ctx) => {
-      const out = admin.createRole(actor(ctx), {
-        tenantId: req.tenantId,
-        name: req.name,
-        ...(req.basedOnRoleId !== undefined ? { basedOnRoleId: req.basedOnRoleId } : {}),
-        licenseIds: req.licenseIds,
-      });
+    // An empty tenant_id means "derive it from the name".
+    createTenant: write((a, req: CreateTenantRequest) =>
+      admin.createTenant(a, { ...req, tenantId: req.tenantId === "" ? undefined : req.tenantId }),
+    ),
+    createUser: write(admin.createUser),
+    setUserActive: write(admin.setUserActive),
+    createRole: async (req, ctx) => {
+      const out = await admin.createRole(actor(ctx), req);
       return { roleId: out.roleId, revision: BigInt(out.revision) };
     },
-    renameRole: (req, ctx) =>
-      rev(
-        admin.renameRole(actor(ctx), { tenantId: req.tenantId, roleId: req.roleId, name: req.name }).revision,
-      ),
-    deleteRole: (req, ctx) =>
-      rev(admin.deleteRole(actor(ctx), { tenantId: req.tenantId, roleId: req.roleId }).revision),
-    grantPermissions: (req, ctx) => {
-      const out = admin.grantPermissions(actor(ctx), {
-        tenantId: req.tenantId,
-        roleId: req.roleId,
-        permissions: req.permissions,
-      });
+    renameRole: write(admin.renameRole),
+    deleteRole: write(admin.deleteRole),
+    grantPermissions: async (req, ctx) => {
+      const out = await admin.grantPermissions(actor(ctx), req);
       return { autoGranted: [...out.autoGranted], revision: BigInt(out.revision) };
     },
-    revokePermissions: (req, ctx) => {
-      const out = admin.revokePermissions(actor(ctx), {
-        tenantId: req.tenantId,
-        roleId: req.roleId,
-        permissions: req.permissions,
-        cascade: req.cascade,
-      });
+    revokePermissions: async (req, ctx) => {
+      const out = await admin.revokePermissions(actor(ctx), req);
       return { revoked: [...out.revoked], revision: BigInt(out.revision) };
     },
-    setRoleLicenses: (req, ctx) =>
-      rev(
-        admin.setRoleLicenses(actor(ctx), {
-          tenantId: req.tenantId,
-          roleId: req.roleId,
-          licenseIds: req.licenseIds,
-        }).revision,
-      ),
-    setLicenseSeats: (req, ctx) =>
-      rev(
-        admin.setLicenseSeats(actor(ctx), {
-          tenantId: req.tenantId,
-          licenseId: req.licenseId,
-          seats: req.seats,
-        }).revision,
-      ),
-    assignRoles: (req, ctx) =>
-      rev(
-        admin.assignRoles(actor(ctx), { tenantId: req.tenantId, userId: req.userId, roleIds: req.roleIds })
-          .revision,
-      ),
-    unassignRoles: (req, ctx) =>
-      rev(
-        admin.unassignRoles(actor(ctx), { tenantId: req.tenantId, userId: req.userId, roleIds: req.roleIds })
-          .revision,
-      ),
-    listApps: (req, ctx) => ({
-      apps: admin.listApps(actor(ctx), { tenantId: req.tenantId }).map((a) => ({
+    setRoleLicenses: write(admin.setRoleLicenses),
+    setLicenseSeats: write(admin.setLicenseSeats),
+    assignRoles: write(admin.assignRoles),
+    unassignRoles: write(admin.unassignRoles),
+    listApps: async (req, ctx) => ({
+      apps: (await admin.listApps(actor(ctx), req)).map((a) => ({
         appId: a.appId,
         name: a.name,
         baseUrl: a.baseUrl,
@@ -185,25 +140,25 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
       })),
       revision: storeRev(),
     }),
-    putApp: (req, ctx) =>
-      rev(admin.putApp(actor(ctx), { tenantId: req.tenantId, app: appFromWire(req.app) }).revision),
-    deleteApp: (req, ctx) =>
-      rev(admin.deleteApp(actor(ctx), { tenantId: req.tenantId, appId: req.appId }).revision),
+    putApp: write((a, req: PutAppRequest) =>
+      admin.putApp(a, { tenantId: req.tenantId, app: appFromWire(req.app) }),
+    ),
+    deleteApp: write(admin.deleteApp),
   });
   return auditStoreRefusals(deps.auth, binding);
 }
 
 /**
- * The store decides what a principal may write (authorizeAdmin) and throws PERMISSION_DENIED
- * itself; those refusals must reach the audit log like the authenticator's. (RpcErrors came
- * from the authenticator, which has recorded them already.) The handlers are synchronous.
+ * The admin rules decide what a principal may write (authorizeAdmin) and refuse with
+ * PERMISSION_DENIED themselves; those refusals must reach the audit log like the
+ * authenticator's. (RpcErrors came from the authenticator, which has recorded them already.)
  */
 function auditStoreRefusals(auth: Authenticator, binding: ServiceBinding): ServiceBinding {
   const handlers: Record<string, unknown> = {};
   for (const [name, handler] of Object.entries(binding.handlers)) {
-    handlers[name] = (req: unknown, ctx: RpcContext) => {
+    handlers[name] = async (req: unknown, ctx: RpcContext) => {
       try {
-        return (handler as (req: unknown, ctx: RpcContext) => unknown)(req, ctx);
+        return await (handler as (req: unknown, ctx: RpcContext) => unknown)(req, ctx);
       } catch (err) {
         const rpc = toRpcError(err);
         if (!(err instanceof RpcError) && rpc.code === Code.PermissionDenied) {

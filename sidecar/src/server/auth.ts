@@ -4,8 +4,8 @@
  * unless configured otherwise; browsers on the HTTP listener always present a token.
  */
 import { Code } from "@connectrpc/connect";
+import type { Principal } from "../admin/principal.js";
 import { isBootstrapToken } from "../bootstrap-token.js";
-import type { Principal } from "../store/authorize.js";
 import { type RpcContext, RpcError } from "./rpc.js";
 
 /** Which service a call is for; the rules differ. */

@@ -11,11 +11,11 @@ import {
   PolicyService,
   type Resource,
 } from "../../../gen/rolecall/v1/policy_pb.js";
+import type { Principal } from "../admin/principal.js";
 import type { AppRegistry } from "../apps/app-registry.js";
 import type { CheckRequest, Decision } from "../policy/decision.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import { userProfile } from "../policy/user-profile.js";
-import type { Principal } from "../store/authorize.js";
 import type { RevisionFeed } from "../sync/revision-feed.js";
 import type { RevisionGate } from "../sync/revision-gate.js";
 import type { Authenticator } from "./auth.js";

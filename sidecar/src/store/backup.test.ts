@@ -7,13 +7,14 @@ import {
   dumpDatabase,
   type TempDatabase,
 } from "../../../test/support/store/test-database.js";
-import { PolicyAdmin } from "./admin.js";
-import type { Principal } from "./authorize.js";
+import { createPolicyAdmin, type PolicyAdmin } from "../admin/policy-admin.js";
+import type { Principal } from "../admin/principal.js";
 import { exportDatabase, restoreDatabase } from "./backup.js";
 import { openDatabase } from "./database.js";
 import { SCHEMA_VERSION } from "./migrations.js";
 import { readChangesSince, readPolicySource } from "./read-policy.js";
 import { readDatabaseId, readRevision } from "./revision.js";
+import { sqliteStore } from "./sqlite-policy-store.js";
 import { StoreError } from "./store-error.js";
 
 const catalog = testCatalog();
@@ -21,11 +22,11 @@ const boot: Principal = { kind: "bootstrap" };
 let temp: TempDatabase;
 let admin: PolicyAdmin;
 
-beforeEach(() => {
+beforeEach(async () => {
   temp = createTempDatabase(catalog);
-  admin = new PolicyAdmin(temp.db, catalog);
-  admin.createTenant(boot, { tenantId: "acme", name: "Acme", systems: ["iadvize"] });
-  admin.createUser(boot, { tenantId: "acme", userId: "u1", displayName: "One" });
+  admin = createPolicyAdmin(sqliteStore(temp.db), catalog);
+  await admin.createTenant(boot, { tenantId: "acme", name: "Acme", systems: ["iadvize"] });
+  await admin.createUser(boot, { tenantId: "acme", userId: "u1", displayName: "One" });
 });
 afterEach(() => temp.cleanup());
 
@@ -46,8 +47,8 @@ describe("export and restore", () => {
     expect(exported.revision).toBe(readRevision(temp.db));
     const oldId = readDatabaseId(temp.db);
     // Changes after the backup, which the restore undoes.
-    admin.createUser(boot, { tenantId: "acme", userId: "u2", displayName: "Two" });
-    admin.createTenant(boot, { tenantId: "later", name: "Later", systems: ["iadvize"] });
+    await admin.createUser(boot, { tenantId: "acme", userId: "u2", displayName: "Two" });
+    await admin.createTenant(boot, { tenantId: "later", name: "Later", systems: ["iadvize"] });
     const before = readRevision(temp.db);
     const reader = openDatabase(temp.path, { readonly: true });
     try {
@@ -64,9 +65,9 @@ describe("export and restore", () => {
       reader.close();
     }
     // Writes continue from there.
-    expect(admin.createUser(boot, { tenantId: "acme", userId: "u3", displayName: "Three" }).revision).toBe(
-      before + 2,
-    );
+    expect(
+      (await admin.createUser(boot, { tenantId: "acme", userId: "u3", displayName: "Three" })).revision,
+    ).toBe(before + 2);
   });
 
   it("refuses a file that is not a rolecall database, leaving the database as it was", async () => {

@@ -2,8 +2,9 @@
  * What the sidecar keeps in memory besides the compiled policy: token principals (so a call's
  * authentication never touches SQLite) and the registered apps (for ResolveSurfaces).
  */
+
+import type { Principal } from "../admin/principal.js";
 import type { AppRegistration, SubjectSource } from "../apps/app-registry.js";
-import type { Principal } from "./authorize.js";
 import type { Db } from "./database.js";
 
 /** Live tokens by SHA-256 hex. */

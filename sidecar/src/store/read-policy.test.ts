@@ -7,8 +7,8 @@ import {
   testCatalog,
 } from "../../../test/support/store/test-catalog.js";
 import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
-import { PolicyAdmin } from "./admin.js";
-import type { Principal } from "./authorize.js";
+import { createPolicyAdmin, type PolicyAdmin } from "../admin/policy-admin.js";
+import type { Principal } from "../admin/principal.js";
 import { importCatalog } from "./catalog-import.js";
 import { openDatabase } from "./database.js";
 import {
@@ -17,29 +17,30 @@ import {
   readPolicySourceForTenants,
   readRevision,
 } from "./read-policy.js";
+import { sqliteStore } from "./sqlite-policy-store.js";
 
 const catalog = testCatalog();
 const boot: Principal = { kind: "bootstrap" };
 let temp: TempDatabase;
 let admin: PolicyAdmin;
 
-beforeEach(() => {
+beforeEach(async () => {
   temp = createTempDatabase(catalog);
-  admin = new PolicyAdmin(temp.db, catalog);
-  admin.createTenant(boot, {
+  admin = createPolicyAdmin(sqliteStore(temp.db), catalog);
+  await admin.createTenant(boot, {
     tenantId: "acme",
     name: "Acme",
     systems: ["calabrio-one", "maxcontact"],
     licenseSeats: { "calabrio-one/quality-management": 10 },
   });
-  admin.createTenant(boot, { tenantId: "beta", name: "Beta", systems: ["iadvize"] });
+  await admin.createTenant(boot, { tenantId: "beta", name: "Beta", systems: ["iadvize"] });
 });
 afterEach(() => temp.cleanup());
 
 describe("readPolicySource", () => {
-  it("returns every tenant with its users, roles, grants, licenses and seats at the current revision", () => {
-    admin.createUser(boot, { tenantId: "acme", userId: "alice", displayName: "Alice" });
-    admin.assignRoles(boot, { tenantId: "acme", userId: "alice", roleIds: ["calabrio-one.agent"] });
+  it("returns every tenant with its users, roles, grants, licenses and seats at the current revision", async () => {
+    await admin.createUser(boot, { tenantId: "acme", userId: "alice", displayName: "Alice" });
+    await admin.assignRoles(boot, { tenantId: "acme", userId: "alice", roleIds: ["calabrio-one.agent"] });
     const source = readPolicySource(temp.db, catalog);
     expect(source.revision).toBe(readRevision(temp.db));
     expect(source.databaseId).toMatch(/-/);
@@ -71,15 +72,15 @@ describe("readPolicySource", () => {
 });
 
 describe("readChangesSince", () => {
-  it("names the tenants changed after a revision, and everything after a catalog import", () => {
+  it("names the tenants changed after a revision, and everything after a catalog import", async () => {
     const start = readRevision(temp.db);
-    admin.createUser(boot, { tenantId: "beta", userId: "b1", displayName: "B" });
+    await admin.createUser(boot, { tenantId: "beta", userId: "b1", displayName: "B" });
     expect(readChangesSince(temp.db, start)).toMatchObject({
       revision: start + 1,
       all: false,
       tenantIds: ["beta"],
     });
-    admin.createUser(boot, { tenantId: "acme", userId: "a1", displayName: "A" });
+    await admin.createUser(boot, { tenantId: "acme", userId: "a1", displayName: "A" });
     expect(readChangesSince(temp.db, start).tenantIds).toEqual(["acme", "beta"]);
     expect(readChangesSince(temp.db, start + 2).tenantIds).toEqual([]);
     // Same catalog again: nothing changes; a different one: every tenant is affected.
@@ -91,13 +92,13 @@ describe("readChangesSince", () => {
     expect(stored).toBe(smaller.permissions.size);
   });
 
-  it("names the users a tenant's changes touched: none for role changes, all (null) for a new tenant", () => {
+  it("names the users a tenant's changes touched: none for role changes, all (null) for a new tenant", async () => {
     const start = readRevision(temp.db);
-    admin.createUser(boot, { tenantId: "acme", userId: "a1", displayName: "A" });
-    const { roleId } = admin.createRole(boot, { tenantId: "acme", name: "QA" });
-    admin.renameRole(boot, { tenantId: "acme", roleId, name: "QA team" });
-    admin.assignRoles(boot, { tenantId: "acme", userId: "a1", roleIds: [roleId] });
-    admin.createUser(boot, { tenantId: "beta", userId: "b1", displayName: "B" });
+    await admin.createUser(boot, { tenantId: "acme", userId: "a1", displayName: "A" });
+    const { roleId } = await admin.createRole(boot, { tenantId: "acme", name: "QA" });
+    await admin.renameRole(boot, { tenantId: "acme", roleId, name: "QA team" });
+    await admin.assignRoles(boot, { tenantId: "acme", userId: "a1", roleIds: [roleId] });
+    await admin.createUser(boot, { tenantId: "beta", userId: "b1", displayName: "B" });
     expect(readChangesSince(temp.db, start).changedUsers).toEqual(
       new Map([
         ["acme", ["a1"]],
@@ -105,17 +106,17 @@ describe("readChangesSince", () => {
       ]),
     );
     const afterUsers = readRevision(temp.db);
-    admin.renameRole(boot, { tenantId: "acme", roleId, name: "Quality" });
+    await admin.renameRole(boot, { tenantId: "acme", roleId, name: "Quality" });
     expect(readChangesSince(temp.db, afterUsers).changedUsers).toEqual(new Map([["acme", []]]));
-    admin.createTenant(boot, { tenantId: "gamma", name: "Gamma", systems: ["iadvize"] });
+    await admin.createTenant(boot, { tenantId: "gamma", name: "Gamma", systems: ["iadvize"] });
     expect(readChangesSince(temp.db, afterUsers).changedUsers.get("gamma")).toBeNull();
   });
 
-  it("asks for the whole tenant past 1,000 changed users (a reader that was paused a long time)", () => {
+  it("asks for the whole tenant past 1,000 changed users (a reader that was paused a long time)", async () => {
     const start = readRevision(temp.db);
-    admin.atomically(() => {
+    await admin.atomically(async () => {
       for (let i = 0; i <= 1_000; i++)
-        admin.createUser(boot, { tenantId: "acme", userId: `u${i}`, displayName: "U" });
+        await admin.createUser(boot, { tenantId: "acme", userId: `u${i}`, displayName: "U" });
     });
     expect(readChangesSince(temp.db, start).changedUsers.get("acme")).toBeNull();
     expect(readChangesSince(temp.db, start + 1).changedUsers.get("acme")).toHaveLength(1_000);
@@ -124,7 +125,7 @@ describe("readChangesSince", () => {
 
 describe("a reader in one process while a writer commits in another", () => {
   it("always sees one whole revision, never a mix", async () => {
-    const { roleId } = admin.createRole(boot, { tenantId: "acme", name: "Campaigns" });
+    const { roleId } = await admin.createRole(boot, { tenantId: "acme", name: "Campaigns" });
     const r0 = readRevision(temp.db);
     const writes = 200;
     const reader = openDatabase(temp.path, { readonly: true });

@@ -3,17 +3,13 @@
  * message a person can act on ("unknown role 'agnet' in tenant 'demo' (did you mean 'agent'?)").
  */
 
+import { DomainError, type DomainErrorCode } from "../domain-error.js";
+
 /** What went wrong, named after the gRPC code the server answers with. */
-export type StoreErrorCode =
-  | "INVALID_ARGUMENT"
-  | "NOT_FOUND"
-  | "FAILED_PRECONDITION"
-  | "ALREADY_EXISTS"
-  | "PERMISSION_DENIED"
-  | "UNAVAILABLE";
+export type StoreErrorCode = DomainErrorCode;
 
 /** An error raised by the store: bad input, a broken admin rule, or a database that cannot be used. */
-export class StoreError extends Error {
+export class StoreError extends DomainError {
   override readonly name = "StoreError";
   /** The code the server maps to a gRPC status. */
   readonly code: StoreErrorCode;

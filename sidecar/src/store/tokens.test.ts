@@ -1,16 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testCatalog } from "../../../test/support/store/test-catalog.js";
 import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
-import { PolicyAdmin } from "./admin.js";
+import { createPolicyAdmin } from "../admin/policy-admin.js";
+import { sqliteStore } from "./sqlite-policy-store.js";
 import { createToken, hashToken, revokeToken, verifyToken } from "./tokens.js";
 
 let temp: TempDatabase;
-beforeEach(() => {
+beforeEach(async () => {
   const catalog = testCatalog();
   temp = createTempDatabase(catalog);
-  const admin = new PolicyAdmin(temp.db, catalog);
-  admin.createTenant({ kind: "bootstrap" }, { tenantId: "acme", name: "Acme", systems: ["iadvize"] });
-  admin.createUser({ kind: "bootstrap" }, { tenantId: "acme", userId: "carol", displayName: "Carol" });
+  const admin = createPolicyAdmin(sqliteStore(temp.db), catalog);
+  await admin.createTenant({ kind: "bootstrap" }, { tenantId: "acme", name: "Acme", systems: ["iadvize"] });
+  await admin.createUser({ kind: "bootstrap" }, { tenantId: "acme", userId: "carol", displayName: "Carol" });
 });
 afterEach(() => temp.cleanup());
 

@@ -3,7 +3,7 @@
  * keeps only its SHA-256, so a copied database file grants nobody anything.
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { Principal } from "./authorize.js";
+import type { Principal } from "../admin/principal.js";
 import type { Db } from "./database.js";
 import { StoreError } from "./store-error.js";
 

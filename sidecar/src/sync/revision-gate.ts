@@ -4,8 +4,10 @@
  * never sees the world before its own write, and never hangs past its deadline.
  */
 
+import { DomainError } from "../domain-error.js";
+
 /** Raised when a revision was not reached in time. */
-export class RevisionNotReachedError extends Error {
+export class RevisionNotReachedError extends DomainError {
   override readonly name = "RevisionNotReachedError";
   readonly code = "UNAVAILABLE";
 }

@@ -2,10 +2,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { testCatalog } from "../../../test/support/store/test-catalog.js";
 import { createTempDatabase } from "../../../test/support/store/test-database.js";
+import { createPolicyAdmin, type PolicyAdmin } from "../admin/policy-admin.js";
+import type { Principal } from "../admin/principal.js";
 import type { TenantPolicy } from "../policy/policy-source.js";
-import { PolicyAdmin } from "../store/admin.js";
-import type { Principal } from "../store/authorize.js";
 import { readPolicySource } from "../store/read-policy.js";
+import { sqliteStore } from "../store/sqlite-policy-store.js";
 import { StoreError } from "../store/store-error.js";
 import { type KnownState, StoreReader } from "./store-reader.js";
 import { withFreshUsers } from "./tenant-cache.js";
@@ -56,99 +57,102 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("createTenant"), tenant: fc.constantFrom("gamma", "delta") }),
 );
 
-function apply(admin: PolicyAdmin, o: Op): void {
-  const roleAt = (tenant: string, i: number) => {
-    const roles = admin.listRoles(boot, { tenantId: tenant });
+async function apply(admin: PolicyAdmin, o: Op): Promise<void> {
+  const roleAt = async (tenant: string, i: number) => {
+    const roles = await admin.listRoles(boot, { tenantId: tenant });
     return roles[i % roles.length]!.id;
   };
   switch (o.kind) {
     case "createUser":
-      return void admin.createUser(boot, { tenantId: o.tenant, userId: o.user, displayName: o.user });
+      return void (await admin.createUser(boot, { tenantId: o.tenant, userId: o.user, displayName: o.user }));
     case "activate":
     case "deactivate":
-      return void admin.setUserActive(boot, {
+      return void (await admin.setUserActive(boot, {
         tenantId: o.tenant,
         userId: o.user,
         active: o.kind === "activate",
-      });
+      }));
     case "assign":
-      return void admin.assignRoles(boot, {
+      return void (await admin.assignRoles(boot, {
         tenantId: o.tenant,
         userId: o.user,
-        roleIds: [roleAt(o.tenant, o.role)],
-      });
+        roleIds: [await roleAt(o.tenant, o.role)],
+      }));
     case "unassign":
-      return void admin.unassignRoles(boot, {
+      return void (await admin.unassignRoles(boot, {
         tenantId: o.tenant,
         userId: o.user,
-        roleIds: [roleAt(o.tenant, o.role)],
-      });
+        roleIds: [await roleAt(o.tenant, o.role)],
+      }));
     case "createRole":
-      return void admin.createRole(boot, {
+      return void (await admin.createRole(boot, {
         tenantId: o.tenant,
         name: o.name,
         licenseIds: ["calabrio-one/quality-management"],
-      });
+      }));
     case "grant":
-      return void admin.grantPermissions(boot, {
+      return void (await admin.grantPermissions(boot, {
         tenantId: o.tenant,
-        roleId: roleAt(o.tenant, o.role),
+        roleId: await roleAt(o.tenant, o.role),
         permissions: [o.permission],
-      });
+      }));
     case "revoke":
-      return void admin.revokePermissions(boot, {
+      return void (await admin.revokePermissions(boot, {
         tenantId: o.tenant,
-        roleId: roleAt(o.tenant, o.role),
+        roleId: await roleAt(o.tenant, o.role),
         permissions: [o.permission],
         cascade: true,
-      });
+      }));
     case "deleteRole":
-      return void admin.deleteRole(boot, { tenantId: o.tenant, roleId: roleAt(o.tenant, o.role) });
-    case "rename":
-      return void admin.renameRole(boot, {
+      return void (await admin.deleteRole(boot, {
         tenantId: o.tenant,
-        roleId: roleAt(o.tenant, o.role),
+        roleId: await roleAt(o.tenant, o.role),
+      }));
+    case "rename":
+      return void (await admin.renameRole(boot, {
+        tenantId: o.tenant,
+        roleId: await roleAt(o.tenant, o.role),
         name: `r${o.permission.length}${o.role}`,
-      });
+      }));
     case "seats":
-      return void admin.setLicenseSeats(boot, {
+      return void (await admin.setLicenseSeats(boot, {
         tenantId: o.tenant,
         licenseId: "calabrio-one/quality-management",
         seats: o.seats,
-      });
+      }));
     case "createTenant":
-      return void admin.createTenant(boot, {
+      return void (await admin.createTenant(boot, {
         tenantId: o.tenant,
         name: o.tenant,
         systems: ["calabrio-one", "maxcontact"],
-      });
+      }));
   }
 }
 
 describe("StoreReader", () => {
-  it("brings a follower to exactly what a full read sees, rereading only the changed users of tenants it holds", () => {
-    fc.assert(
-      fc.property(
+  it("brings a follower to exactly what a full read sees, rereading only the changed users of tenants it holds", async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.array(fc.array(op, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 12 }),
-        (batches) => {
+        async (batches) => {
           const temp = createTempDatabase(catalog);
           const reader = new StoreReader(temp.path);
           try {
-            const admin = new PolicyAdmin(temp.db, catalog);
-            admin.createTenant(boot, {
+            const admin = createPolicyAdmin(sqliteStore(temp.db), catalog);
+            await admin.createTenant(boot, {
               tenantId: "acme",
               name: "Acme",
               systems: ["calabrio-one", "maxcontact"],
               licenseSeats: { "calabrio-one/quality-management": 3 },
             });
-            admin.createTenant(boot, { tenantId: "beta", name: "Beta", systems: ["calabrio-one"] });
+            await admin.createTenant(boot, { tenantId: "beta", name: "Beta", systems: ["calabrio-one"] });
             // The follower: what a sidecar would hold, built from the reader's answers only.
             let known: KnownState | undefined;
             let follower = new Map<string, TenantPolicy>();
             for (const batch of batches) {
               for (const o of batch) {
                 try {
-                  apply(admin, o);
+                  await apply(admin, o);
                 } catch (err) {
                   if (!(err instanceof StoreError)) throw err;
                 }

@@ -8,9 +8,9 @@
  */
 import { statSync } from "node:fs";
 import type { Catalog } from "../../../catalog/catalog.js";
+import type { Principal } from "../admin/principal.js";
 import type { AppRegistration } from "../apps/app-registry.js";
 import type { PolicySource, TenantPolicy } from "../policy/policy-source.js";
-import type { Principal } from "../store/authorize.js";
 import { type Db, openDatabase } from "../store/database.js";
 import { assertSchemaCurrent } from "../store/migrations.js";
 import { readAppRegistrations, readTokenPrincipals } from "../store/read-directory.js";

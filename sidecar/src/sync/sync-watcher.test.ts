@@ -2,8 +2,9 @@ import { openSync, truncateSync, writeSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testCatalog } from "../../../test/support/store/test-catalog.js";
 import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
+import { createPolicyAdmin } from "../admin/policy-admin.js";
 import { createPolicyEngine, type PolicyEngine } from "../policy/policy-engine.js";
-import { PolicyAdmin } from "../store/admin.js";
+import { sqliteStore } from "../store/sqlite-policy-store.js";
 import { RevisionFeed } from "./revision-feed.js";
 import { RevisionGate } from "./revision-gate.js";
 import { SyncWatcher } from "./sync-watcher.js";
@@ -14,9 +15,9 @@ let engine: PolicyEngine;
 let watcher: SyncWatcher;
 let now = 0;
 
-beforeEach(() => {
+beforeEach(async () => {
   temp = createTempDatabase(catalog);
-  new PolicyAdmin(temp.db, catalog).createTenant(
+  await createPolicyAdmin(sqliteStore(temp.db), catalog).createTenant(
     { kind: "bootstrap" },
     { tenantId: "acme", name: "Acme", systems: ["maxcontact"] },
   );

@@ -3,8 +3,9 @@
  * grants and revokes every plain MaxContact permission of one role, one admin write each.
  * Usage: writer-process.ts <db path> <tenant id> <role id> <writes>
  */
-import { PolicyAdmin } from "../../../sidecar/src/store/admin.js";
+import { createPolicyAdmin } from "../../../sidecar/src/admin/policy-admin.js";
 import { openDatabase } from "../../../sidecar/src/store/database.js";
+import { sqliteStore } from "../../../sidecar/src/store/sqlite-policy-store.js";
 import { PLAIN_PERMISSION_COUNT, testCatalog } from "./test-catalog.js";
 
 const [path, tenantId, roleId, writes] = process.argv.slice(2);
@@ -13,10 +14,10 @@ if (path === undefined || tenantId === undefined || roleId === undefined || writ
 }
 const catalog = testCatalog();
 const db = openDatabase(path);
-const admin = new PolicyAdmin(db, catalog);
+const admin = createPolicyAdmin(sqliteStore(db), catalog);
 const permissions = Array.from({ length: PLAIN_PERMISSION_COUNT }, (_, i) => `maxcontact/campaign-${i}`);
 for (let k = 1; k <= Number(writes); k++) {
-  if (k % 2 === 1) admin.grantPermissions({ kind: "bootstrap" }, { tenantId, roleId, permissions });
-  else admin.revokePermissions({ kind: "bootstrap" }, { tenantId, roleId, permissions });
+  if (k % 2 === 1) await admin.grantPermissions({ kind: "bootstrap" }, { tenantId, roleId, permissions });
+  else await admin.revokePermissions({ kind: "bootstrap" }, { tenantId, roleId, permissions });
 }
 db.close();

@@ -3,7 +3,7 @@ import { parse as parseSelector } from "css-what";
 import type { Catalog } from "../../../catalog/catalog.js";
 import { didYouMean } from "../../../catalog/closest-key.js";
 import type { AppRegistration } from "../apps/app-registry.js";
-import { StoreError } from "./store-error.js";
+import { StoreError } from "../store/store-error.js";
 import { checkId, checkName, MAX_TEXT_LENGTH } from "./validate.js";
 
 const SUBJECT_KINDS = ["meta", "selector", "view-as"] as const;

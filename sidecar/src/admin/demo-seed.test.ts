@@ -3,10 +3,11 @@ import type { Catalog } from "../../../catalog/catalog.js";
 import { loadCatalog } from "../../../catalog/loader.js";
 import { CONTACT_PANEL_KEYS, testCatalog } from "../../../test/support/store/test-catalog.js";
 import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
-import { PolicyAdmin } from "./admin.js";
-import { DEMO_TENANT_ID, seedDemo } from "./demo.js";
-import { readPolicySource } from "./read-policy.js";
-import { readRevision } from "./revision.js";
+import { readPolicySource } from "../store/read-policy.js";
+import { readRevision } from "../store/revision.js";
+import { sqliteStore } from "../store/sqlite-policy-store.js";
+import { DEMO_TENANT_ID, seedDemo } from "./demo-seed.js";
+import { createPolicyAdmin } from "./policy-admin.js";
 
 let temp: TempDatabase | undefined;
 afterEach(() => {
@@ -23,16 +24,16 @@ try {
 }
 if (realCatalog === null) {
   console.warn(
-    `demo.test.ts: skipping the real-catalog demo story; the catalog did not load: ${whyNoCatalog}`,
+    `demo-seed.test.ts: skipping the real-catalog demo story; the catalog did not load: ${whyNoCatalog}`,
   );
 }
 
 const panel = CONTACT_PANEL_KEYS.map((k) => `cxengage/${k}`);
 
-function seeded(catalog: Catalog) {
+async function seeded(catalog: Catalog) {
   temp = createTempDatabase(catalog);
-  const admin = new PolicyAdmin(temp.db, catalog);
-  const result = seedDemo(admin, catalog);
+  const admin = createPolicyAdmin(sqliteStore(temp.db), catalog);
+  const result = await seedDemo(admin, catalog);
   const tenant = readPolicySource(temp.db, catalog).tenants.find((t) => t.id === DEMO_TENANT_ID)!;
   const grantsOf = (userId: string): Set<string> => {
     const user = tenant.users.find((u) => u.id === userId)!;
@@ -42,8 +43,8 @@ function seeded(catalog: Catalog) {
 }
 
 describe.skipIf(realCatalog === null)("the demo tenant on the real catalog", () => {
-  it("tells the story: Dave lacks CONTACTS_UPDATE, so the Contact Management panel is missing for him only", () => {
-    const { result, tenant, grantsOf } = seeded(realCatalog!);
+  it("tells the story: Dave lacks CONTACTS_UPDATE, so the Contact Management panel is missing for him only", async () => {
+    const { result, tenant, grantsOf } = await seeded(realCatalog!);
     expect(result).toMatchObject({ created: true, skipped: [] });
     expect(tenant.systems).toHaveLength(5);
     expect(tenant.users.map((u) => u.id).sort()).toEqual([
@@ -68,8 +69,8 @@ describe.skipIf(realCatalog === null)("the demo tenant on the real catalog", () 
     expect(daveRole).toMatchObject({ kind: "custom", basedOn: "cxengage.agent" });
   });
 
-  it("covers the other systems, including a role lacking the license a granted permission needs", () => {
-    const { tenant, grantsOf } = seeded(realCatalog!);
+  it("covers the other systems, including a role lacking the license a granted permission needs", async () => {
+    const { tenant, grantsOf } = await seeded(realCatalog!);
     expect(grantsOf("zoe").has("zoom-contact-center/RptWallboard:Read")).toBe(true);
     expect(grantsOf("ines").has("iadvize/access-to-reports")).toBe(true);
     expect([...grantsOf("max")].some((k) => k.startsWith("maxcontact/"))).toBe(true);
@@ -80,17 +81,17 @@ describe.skipIf(realCatalog === null)("the demo tenant on the real catalog", () 
     expect(lena.licenseIds.some((l) => needed.includes(l))).toBe(false);
   });
 
-  it("is created once: seeding again changes nothing", () => {
-    const { admin } = seeded(realCatalog!);
+  it("is created once: seeding again changes nothing", async () => {
+    const { admin } = await seeded(realCatalog!);
     const revision = readRevision(temp!.db);
-    expect(seedDemo(admin, realCatalog!)).toMatchObject({ created: false });
+    expect(await seedDemo(admin, realCatalog!)).toMatchObject({ created: false });
     expect(readRevision(temp!.db)).toBe(revision);
   });
 });
 
 describe("the demo seed on a catalog missing some keys", () => {
-  it("skips and reports what the catalog lacks instead of failing", () => {
-    const { result, grantsOf } = seeded(testCatalog());
+  it("skips and reports what the catalog lacks instead of failing", async () => {
+    const { result, grantsOf } = await seeded(testCatalog());
     expect(result.created).toBe(true);
     expect(result.skipped).toContain("permission maxcontact/access-chat");
     expect(result.skipped).toContain("permission calabrio-one/view-analytics");

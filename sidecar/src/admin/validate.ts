@@ -2,7 +2,7 @@
  * Checks of admin request fields, each failing with INVALID_ARGUMENT naming the field, so a bad
  * request is refused before anything is written.
  */
-import { StoreError } from "./store-error.js";
+import { StoreError } from "../store/store-error.js";
 
 /** The longest id or name the store accepts, in characters. */
 export const MAX_TEXT_LENGTH = 200;

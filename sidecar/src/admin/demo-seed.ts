@@ -6,8 +6,8 @@
  * permission needs. A key the catalog lacks is skipped and reported, never fatal.
  */
 import type { Catalog } from "../../../catalog/catalog.js";
-import type { PolicyAdmin } from "./admin.js";
-import type { Principal } from "./authorize.js";
+import type { PolicyAdmin } from "./policy-admin.js";
+import type { Principal } from "./principal.js";
 
 /** The demo tenant's id. */
 export const DEMO_TENANT_ID = "demo";
@@ -94,12 +94,12 @@ const CALABRIO_ACCESS = "calabrio-one/calabrio-one-access";
 const DEMO_SEATS = 25;
 
 /** Creates the demo tenant in one commit, unless it exists. */
-export function seedDemo(
+export async function seedDemo(
   admin: PolicyAdmin,
   catalog: Catalog,
   actor: Principal = { kind: "bootstrap" },
-): DemoSeedResult {
-  const existing = admin.listTenants(actor).find((t) => t.id === DEMO_TENANT_ID);
+): Promise<DemoSeedResult> {
+  const existing = (await admin.listTenants(actor)).find((t) => t.id === DEMO_TENANT_ID);
   if (existing !== undefined) return { created: false, revision: 0, skipped: [] };
   const skipped: string[] = [];
   const knownKeys = (keys: readonly string[]): string[] =>
@@ -114,9 +114,9 @@ export function seedDemo(
       skipped.push(`license ${l}`);
       return false;
     });
-  return admin.atomically((): DemoSeedResult => {
+  return admin.atomically(async (): Promise<DemoSeedResult> => {
     const systems = catalog.systems.map((s) => s.id);
-    let { revision, roleIds } = admin.createTenant(actor, {
+    let { revision, roleIds } = await admin.createTenant(actor, {
       tenantId: DEMO_TENANT_ID,
       name: "Demo Contact Center",
       systems,
@@ -136,7 +136,7 @@ export function seedDemo(
       const licenses = knownLicenses(
         role.licenses ?? (needsCalabrio && preferred !== undefined ? [preferred] : []),
       );
-      const created = admin.createRole(actor, {
+      const created = await admin.createRole(actor, {
         tenantId: DEMO_TENANT_ID,
         name: role.name,
         ...(role.basedOn === undefined ? {} : { basedOnRoleId: role.basedOn }),
@@ -146,39 +146,47 @@ export function seedDemo(
       revision = created.revision;
       const grants = knownKeys(role.grants ?? []);
       if (grants.length > 0) {
-        revision = admin.grantPermissions(actor, {
-          tenantId: DEMO_TENANT_ID,
-          roleId: created.roleId,
-          permissions: grants,
-        }).revision;
+        revision = (
+          await admin.grantPermissions(actor, {
+            tenantId: DEMO_TENANT_ID,
+            roleId: created.roleId,
+            permissions: grants,
+          })
+        ).revision;
       }
       const revoke = knownKeys(role.revoke ?? []);
       if (revoke.length > 0) {
-        revision = admin.revokePermissions(actor, {
-          tenantId: DEMO_TENANT_ID,
-          roleId: created.roleId,
-          permissions: revoke,
-          cascade: true,
-        }).revision;
+        revision = (
+          await admin.revokePermissions(actor, {
+            tenantId: DEMO_TENANT_ID,
+            roleId: created.roleId,
+            permissions: revoke,
+            cascade: true,
+          })
+        ).revision;
       }
     }
     for (const user of DEMO_USERS) {
-      revision = admin.createUser(actor, {
-        tenantId: DEMO_TENANT_ID,
-        userId: user.id,
-        displayName: user.name,
-      }).revision;
+      revision = (
+        await admin.createUser(actor, {
+          tenantId: DEMO_TENANT_ID,
+          userId: user.id,
+          displayName: user.name,
+        })
+      ).revision;
       const roles = user.roles.flatMap((r) => {
         const id = roleByName.get(r);
         if (id === undefined) skipped.push(`role ${r} for ${user.id}`);
         return id === undefined ? [] : [id];
       });
       if (roles.length > 0) {
-        revision = admin.assignRoles(actor, {
-          tenantId: DEMO_TENANT_ID,
-          userId: user.id,
-          roleIds: roles,
-        }).revision;
+        revision = (
+          await admin.assignRoles(actor, {
+            tenantId: DEMO_TENANT_ID,
+            userId: user.id,
+            roleIds: roles,
+          })
+        ).revision;
       }
     }
     return { created: true, revision, skipped };

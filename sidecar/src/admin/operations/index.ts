@@ -1,0 +1,42 @@
+/**
+ * Every admin operation, once. The keys are AdminService's method names (lowerCamelCase), so the
+ * RPC handlers, the CLI and `PolicyAdmin` all reach the same definition.
+ */
+import { deleteApp, listApps, putApp } from "./apps.js";
+import { listAuditEvents } from "./audit.js";
+import { grantPermissions, revokePermissions } from "./grants.js";
+import { getLicenseUsage, setLicenseSeats, setRoleLicenses } from "./licenses.js";
+import { createRole, deleteRole, listRoles, renameRole } from "./roles.js";
+import { createTenant, listTenants } from "./tenants.js";
+import { assignRoles, createUser, listUsers, setUserActive, unassignRoles } from "./users.js";
+
+/** The admin operations by AdminService method name. */
+export const ADMIN_OPERATIONS = Object.freeze({
+  listTenants,
+  listUsers,
+  listRoles,
+  getLicenseUsage,
+  listAuditEvents,
+  createTenant,
+  createUser,
+  setUserActive,
+  createRole,
+  renameRole,
+  deleteRole,
+  grantPermissions,
+  revokePermissions,
+  setRoleLicenses,
+  setLicenseSeats,
+  assignRoles,
+  unassignRoles,
+  listApps,
+  putApp,
+  deleteApp,
+});
+
+/** The name of an admin operation. */
+export type AdminOperationName = keyof typeof ADMIN_OPERATIONS;
+
+export type { AuditEvent } from "./audit.js";
+export type { RoleSummary } from "./roles.js";
+export type { TenantSummary } from "./tenants.js";

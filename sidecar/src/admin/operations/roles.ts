@@ -1,0 +1,117 @@
+/** Roles: create (optionally as a copy of another), rename, delete, list. */
+import { slugify } from "../../../../catalog/schema.js";
+import type { RoleState } from "../../store/policy-store.js";
+import { type AdminContext, authorize } from "../admin-context.js";
+import { checkLicense, systemsOf } from "../catalog-refs.js";
+import { checkLicenseBound } from "../license-rules.js";
+import { requireTenant, roleState } from "../lookups.js";
+import type { Principal } from "../principal.js";
+import { checkRoleDeletable, checkRoleNameFree, freeRoleId } from "../role-rules.js";
+import { checkId, checkIdList, checkName } from "../validate.js";
+import { runRead, runWrite, type WriteResult } from "../write.js";
+
+/** A role as ListRoles shows it. */
+export interface RoleSummary extends RoleState {
+  readonly holderCount: number;
+}
+
+/** Creates a custom role, optionally as a copy of another role's grants and licenses. */
+export function createRole(
+  ctx: AdminContext,
+  actor: Principal,
+  req: {
+    readonly tenantId: string;
+    readonly name: string;
+    readonly basedOnRoleId?: string | undefined;
+    readonly licenseIds?: readonly string[];
+  },
+): Promise<WriteResult & { readonly roleId: string }> {
+  const tenantId = checkId("tenant_id", req.tenantId);
+  const name = checkName("name", req.name);
+  const basedOnId =
+    req.basedOnRoleId === undefined ? undefined : checkId("based_on_role_id", req.basedOnRoleId);
+  const licenseIds =
+    req.licenseIds === undefined ? undefined : checkIdList("license_ids", req.licenseIds, true);
+  return runWrite(ctx, actor, "CreateRole", tenantId, async (tx) => {
+    const tenant = await requireTenant(tx, tenantId);
+    const basedOn = basedOnId === undefined ? undefined : await roleState(tx, tenantId, basedOnId);
+    const licenses = licenseIds ?? basedOn?.licenseIds ?? [];
+    for (const [i, l] of licenses.entries())
+      checkLicense(ctx.catalog, `license_ids[${i}]`, l, tenant.systems);
+    await authorize(ctx, actor, tenant, systemsOf(ctx.catalog, basedOn?.grants ?? [], licenses));
+    await checkRoleNameFree(tx, tenantId, name, null);
+    const roleId = await freeRoleId(tx, tenantId, slugify(name) || "role");
+    await tx.insertRole(
+      tenantId,
+      {
+        id: roleId,
+        name,
+        kind: "custom",
+        basedOn: basedOn?.id ?? null,
+        defaultSystem: null,
+        defaultRole: null,
+      },
+      ctx.clock().toISOString(),
+    );
+    await tx.addGrants(tenantId, roleId, basedOn?.grants ?? []);
+    await tx.setRoleLicenses(tenantId, roleId, licenses);
+    await checkLicenseBound(tx, ctx.catalog, ctx.licenseBound, tenantId, roleId);
+    return { users: [], result: { roleId }, before: null, after: await roleState(tx, tenantId, roleId) };
+  });
+}
+
+/** Renames a role (default roles too). */
+export function renameRole(
+  ctx: AdminContext,
+  actor: Principal,
+  req: { readonly tenantId: string; readonly roleId: string; readonly name: string },
+): Promise<WriteResult> {
+  const tenantId = checkId("tenant_id", req.tenantId);
+  const roleId = checkId("role_id", req.roleId);
+  const name = checkName("name", req.name);
+  return runWrite(ctx, actor, "RenameRole", tenantId, async (tx) => {
+    const tenant = await requireTenant(tx, tenantId);
+    const before = await roleState(tx, tenantId, roleId);
+    await authorize(ctx, actor, tenant, systemsOf(ctx.catalog, before.grants, before.licenseIds));
+    await checkRoleNameFree(tx, tenantId, name, roleId);
+    await tx.renameRole(tenantId, roleId, name);
+    return { users: [], result: {}, before, after: await roleState(tx, tenantId, roleId) };
+  });
+}
+
+/** Deletes a custom role no user holds. */
+export function deleteRole(
+  ctx: AdminContext,
+  actor: Principal,
+  req: { readonly tenantId: string; readonly roleId: string },
+): Promise<WriteResult> {
+  const tenantId = checkId("tenant_id", req.tenantId);
+  const roleId = checkId("role_id", req.roleId);
+  return runWrite(ctx, actor, "DeleteRole", tenantId, async (tx) => {
+    const tenant = await requireTenant(tx, tenantId);
+    const before = await roleState(tx, tenantId, roleId);
+    await authorize(ctx, actor, tenant, systemsOf(ctx.catalog, before.grants, before.licenseIds));
+    await checkRoleDeletable(tx, tenantId, before);
+    await tx.deleteRole(tenantId, roleId);
+    return { users: [], result: {}, before, after: null };
+  });
+}
+
+/** The tenant's roles, each with its grants, licenses and holder count. */
+export function listRoles(
+  ctx: AdminContext,
+  actor: Principal,
+  req: { readonly tenantId: string },
+): Promise<RoleSummary[]> {
+  return runRead(ctx, async (tx) => {
+    await authorize(ctx, actor, await requireTenant(tx, req.tenantId), []);
+    const out: RoleSummary[] = [];
+    for (const r of await tx.roles(req.tenantId)) {
+      out.push({
+        ...(await roleState(tx, req.tenantId, r.id)),
+        holderCount: await tx.holderCount(req.tenantId, r.id),
+      });
+    }
+    return out;
+  });
+}
