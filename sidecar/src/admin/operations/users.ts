@@ -1,5 +1,5 @@
 /** Users: create, activate or deactivate, list, and give or take roles. */
-import type { PolicyStoreReads, UserState } from "../../store/policy-store.js";
+import type { PolicyStoreReads, PolicyStoreTx, UserState } from "../../store/policy-store.js";
 import { StoreError } from "../../store/store-error.js";
 import { type AdminContext, authorize } from "../admin-context.js";
 import { systemsOf } from "../catalog-refs.js";
@@ -96,23 +96,39 @@ export interface UserRolesRequest {
   readonly roleIds: readonly string[];
 }
 
+/**
+ * The envelope both role changes share: the tenant is named before an unknown user, and the
+ * actor must administer every system the roles touch; `change` then edits the user's roles.
+ */
+function changeUserRoles(
+  ctx: AdminContext,
+  actor: Principal,
+  req: UserRolesRequest,
+  operation: string,
+  change: (tx: PolicyStoreTx, tenantId: string, userId: string, roleIds: string[]) => Promise<void>,
+): Promise<WriteResult> {
+  const tenantId = checkId("tenant_id", req.tenantId);
+  const userId = checkId("user_id", req.userId);
+  const roleIds = checkIdList("role_ids", req.roleIds, false);
+  return runWrite(ctx, actor, operation, tenantId, async (tx) => {
+    await requireTenant(tx, tenantId);
+    const before = await userState(tx, tenantId, userId);
+    await authorizeRoleChange(ctx, tx, actor, tenantId, roleIds);
+    await change(tx, tenantId, userId, roleIds);
+    return { users: [userId], result: {}, before, after: await userState(tx, tenantId, userId) };
+  });
+}
+
 /** Gives a user roles; fails when a license they carry has no free seat. */
 export function assignRoles(
   ctx: AdminContext,
   actor: Principal,
   req: UserRolesRequest,
 ): Promise<WriteResult> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const userId = checkId("user_id", req.userId);
-  const roleIds = checkIdList("role_ids", req.roleIds, false);
-  return runWrite(ctx, actor, "AssignRoles", tenantId, async (tx) => {
-    await requireTenant(tx, tenantId); // an unknown tenant is named before an unknown user
-    const before = await userState(tx, tenantId, userId);
-    await authorizeRoleChange(ctx, tx, actor, tenantId, roleIds);
+  return changeUserRoles(ctx, actor, req, "AssignRoles", async (tx, tenantId, userId, roleIds) => {
     const usage = await seatUsage(tx, tenantId, await licensesOfRoles(tx, tenantId, roleIds));
     await tx.addUserRoles(tenantId, userId, roleIds);
     await checkSeatsNotExceeded(tx, tenantId, usage, `assigning user '${userId}'`, "role_ids");
-    return { users: [userId], result: {}, before, after: await userState(tx, tenantId, userId) };
   });
 }
 
@@ -122,14 +138,7 @@ export function unassignRoles(
   actor: Principal,
   req: UserRolesRequest,
 ): Promise<WriteResult> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const userId = checkId("user_id", req.userId);
-  const roleIds = checkIdList("role_ids", req.roleIds, false);
-  return runWrite(ctx, actor, "UnassignRoles", tenantId, async (tx) => {
-    await requireTenant(tx, tenantId); // an unknown tenant is named before an unknown user
-    const before = await userState(tx, tenantId, userId);
-    await authorizeRoleChange(ctx, tx, actor, tenantId, roleIds);
-    await tx.removeUserRoles(tenantId, userId, roleIds);
-    return { users: [userId], result: {}, before, after: await userState(tx, tenantId, userId) };
-  });
+  return changeUserRoles(ctx, actor, req, "UnassignRoles", (tx, tenantId, userId, roleIds) =>
+    Promise.resolve(tx.removeUserRoles(tenantId, userId, roleIds)),
+  );
 }
