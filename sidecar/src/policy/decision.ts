@@ -5,7 +5,7 @@
 import { closestKey } from "../../../catalog/closest-key.js";
 import { DomainError } from "../domain-error.js";
 
-/** Why a permission is or is not allowed, in the order ARCHITECTURE.md's decision semantics test them. */
+/** Why a permission is or is not allowed, in the order the rules of docs/architecture.md test them. */
 export type Reason =
   | "GRANTED"
   | "NOT_GRANTED"

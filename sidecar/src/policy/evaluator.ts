@@ -1,5 +1,5 @@
 /**
- * Decisions on a snapshot, exactly per ARCHITECTURE.md's decision semantics: single and batch
+ * Decisions on a snapshot, exactly per the decision semantics of docs/architecture.md: single and batch
  * checks, a user's effective permissions, users holding a permission, and UI surfaces.
  *
  * Every function takes an optional `EffectiveLookup` so the engine can serve effective sets from

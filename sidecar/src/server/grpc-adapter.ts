@@ -1,6 +1,6 @@
 /**
  * Serves a ServiceBinding with @grpc/grpc-js, measured the faster gRPC server on this class of
- * machine (TOOLCHAIN.md). Messages are (de)serialized with protobuf-es, so grpc-js never sees
+ * machine (docs/toolchain.md). Messages are (de)serialized with protobuf-es, so grpc-js never sees
  * proto-loader objects and both listeners share one implementation.
  */
 import { create, type DescMessage, type DescMethod, fromBinary, toBinary } from "@bufbuild/protobuf";

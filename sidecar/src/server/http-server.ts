@@ -1,7 +1,7 @@
 /**
  * The HTTP/1.1 listener for browsers and humans: Connect (JSON and binary) and gRPC-Web for the
  * extension and the demo app, plus plain routes (metrics, health, demo pages). HTTP/1.1 because
- * connect-node's cleartext HTTP/2 does not answer HTTP/1.1 clients (TOOLCHAIN.md).
+ * connect-node's cleartext HTTP/2 does not answer HTTP/1.1 clients (docs/toolchain.md).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -1,5 +1,5 @@
 /**
- * A deliberately simple evaluator written straight from ARCHITECTURE.md's decision semantics:
+ * A deliberately simple evaluator written straight from docs/architecture.md's decision semantics:
  * sets of strings and naive loops over the uncompiled `PolicySource`. It is slow on purpose and
  * exists so property tests can compare the compiled engine against it.
  */
