@@ -26,5 +26,5 @@ export function authorize(
   tenant: TenantRow,
   systems: readonly string[],
 ): Promise<void> {
-  return authorizeAdmin(ctx.catalog, ctx.holds, actor, tenant.id, systems, tenant.systems);
+  return authorizeAdmin(ctx.catalog, ctx.holds, actor, tenant, systems);
 }

@@ -1,6 +1,7 @@
 /**
  * Who may run admin operations: the bootstrap principal anywhere; a user only in their own
- * tenant, and only when they hold one of the system's role-administration permissions there.
+ * tenant, as one of its owners or while holding one of the system's role-administration
+ * permissions there.
  * The same rule answers, on the serving snapshot, who may read other users' decisions.
  */
 import type { Catalog } from "../../../catalog/catalog.js";
@@ -36,11 +37,11 @@ export async function authorizeAdmin(
   catalog: Catalog,
   holds: HoldsFn,
   actor: Principal,
-  tenantId: string,
+  tenant: { readonly id: string; readonly systems: readonly string[]; readonly owners: readonly string[] },
   systems: readonly string[],
-  enabledSystems: readonly string[],
 ): Promise<void> {
   if (actor.kind === "bootstrap") return;
+  const { id: tenantId, systems: enabledSystems } = tenant;
   const who = principalLabel(actor);
   if (actor.tenantId !== tenantId) {
     throw new StoreError(
@@ -48,6 +49,7 @@ export async function authorizeAdmin(
       `${who} may not administer tenant '${tenantId}' (only its own tenant)`,
     );
   }
+  if (tenant.owners.includes(actor.userId)) return; // an owner administers every system of the tenant
   const may = async (system: string): Promise<boolean> => {
     for (const key of roleAdministrationKeys(catalog, system)) {
       if (await holds(tenantId, actor.userId, key)) return true;

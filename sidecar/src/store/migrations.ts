@@ -215,6 +215,17 @@ export const MIGRATIONS: readonly Migration[] = [
       db.prepare("INSERT INTO meta (id, database_id, revision) VALUES (1, ?, 0)").run(randomUUID());
     },
   },
+  {
+    version: 2,
+    description: "tenant owners",
+    // An owner may be named before the user exists (a tenant's users come after it): no user FK.
+    up: (db) =>
+      db.exec(`CREATE TABLE tenant_owners (
+        tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, user_id)
+      )`),
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -12,11 +12,13 @@ import type { PolicySource } from "../policy/policy-source.js";
 /** A value or a promise of it: SQLite answers at once, a network store later. */
 export type Awaitable<T> = T | Promise<T>;
 
-/** A tenant row with its enabled systems (in the order they were enabled). */
+/** A tenant row with its enabled systems (in the order they were enabled) and its owners. */
 export interface TenantRow {
   readonly id: string;
   readonly name: string;
   readonly systems: readonly string[];
+  /** Users (sorted ids, created or not yet) who may run every admin operation in the tenant. */
+  readonly owners: readonly string[];
 }
 
 /** A role row. */
@@ -129,6 +131,8 @@ export interface PolicyStoreWrites {
   /** Inserts or replaces an app registration. */
   putApp(tenantId: string, app: AppRegistration, createdAt: string): Awaitable<void>;
   deleteApp(tenantId: string, appId: string): Awaitable<void>;
+  /** Replaces the tenant's owners (insertTenant records the first ones). */
+  setOwners(tenantId: string, userIds: readonly string[]): Awaitable<void>;
   /** Bumps the revision once, appends the change-log and audit rows; returns the new revision. */
   commit(record: CommitRecord): Awaitable<number>;
 }

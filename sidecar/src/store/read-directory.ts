@@ -22,6 +22,21 @@ export function readTokenPrincipals(db: Db): Map<string, Principal> {
   return out;
 }
 
+/** Each tenant's owners (user ids), for the reads they may make of other users' decisions. */
+export function readTenantOwners(db: Db): Map<string, ReadonlySet<string>> {
+  const rows = db.prepare("SELECT tenant_id, user_id FROM tenant_owners").all() as {
+    tenant_id: string;
+    user_id: string;
+  }[];
+  const out = new Map<string, Set<string>>();
+  for (const row of rows) {
+    const owners = out.get(row.tenant_id);
+    if (owners) owners.add(row.user_id);
+    else out.set(row.tenant_id, new Set([row.user_id]));
+  }
+  return out;
+}
+
 /** Stored shape of an app's pages (JSON in `app_registrations.url_patterns`). */
 interface StoredPage {
   readonly pattern: string;

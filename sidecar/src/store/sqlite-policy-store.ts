@@ -78,7 +78,11 @@ class SqliteTx implements PolicyStoreTx {
       "SELECT system_id FROM tenant_systems WHERE tenant_id = ? ORDER BY rowid",
       tenantId,
     );
-    return { ...row, systems };
+    const owners = this.pluckAll<string>(
+      "SELECT user_id FROM tenant_owners WHERE tenant_id = ? ORDER BY user_id",
+      tenantId,
+    );
+    return { ...row, systems, owners };
   }
 
   tenantIds(): string[] {
@@ -210,6 +214,7 @@ class SqliteTx implements PolicyStoreTx {
       .run(tenant.id, tenant.name, createdAt);
     const addSystem = this.db.prepare("INSERT INTO tenant_systems (tenant_id, system_id) VALUES (?, ?)");
     for (const s of tenant.systems) addSystem.run(tenant.id, s);
+    this.setOwners(tenant.id, tenant.owners);
   }
 
   setSeats(tenantId: string, licenseId: string, seats: number): void {
@@ -316,6 +321,12 @@ class SqliteTx implements PolicyStoreTx {
 
   deleteApp(tenantId: string, appId: string): void {
     this.db.prepare("DELETE FROM app_registrations WHERE tenant_id = ? AND app_id = ?").run(tenantId, appId);
+  }
+
+  setOwners(tenantId: string, userIds: readonly string[]): void {
+    this.db.prepare("DELETE FROM tenant_owners WHERE tenant_id = ?").run(tenantId);
+    const insert = this.db.prepare("INSERT OR IGNORE INTO tenant_owners (tenant_id, user_id) VALUES (?, ?)");
+    for (const u of userIds) insert.run(tenantId, u);
   }
 
   commit(record: CommitRecord): number {

@@ -13,7 +13,7 @@ import type { AppRegistration } from "../apps/app-registry.js";
 import type { PolicySource, TenantPolicy } from "../policy/policy-source.js";
 import { type Db, openDatabase } from "../store/database.js";
 import { assertSchemaCurrent } from "../store/migrations.js";
-import { readAppRegistrations, readTokenPrincipals } from "../store/read-directory.js";
+import { readAppRegistrations, readTenantOwners, readTokenPrincipals } from "../store/read-directory.js";
 import {
   type ChangeSet,
   readChangesSince,
@@ -27,6 +27,8 @@ import { TenantCache, withFreshUsers } from "./tenant-cache.js";
 export interface Directory {
   readonly tokens: ReadonlyMap<string, Principal>;
   readonly apps: ReadonlyMap<string, readonly AppRegistration[]>;
+  /** Each tenant's owners. */
+  readonly owners: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** A policy source without its catalog: the catalog stays on the main thread (it is not cloneable cheaply). */
@@ -112,7 +114,11 @@ export class StoreReader {
     this.#onReading();
     const read = db
       .transaction((): StoreRead => {
-        const directory: Directory = { tokens: readTokenPrincipals(db), apps: readAppRegistrations(db) };
+        const directory: Directory = {
+          tokens: readTokenPrincipals(db),
+          apps: readAppRegistrations(db),
+          owners: readTenantOwners(db),
+        };
         const changes = readChangesSince(db, known?.revision ?? 0);
         const full = known === undefined || changes.all || changes.databaseId !== known.databaseId;
         if (full) {

@@ -83,7 +83,7 @@ export class SyncWatcher {
   #lastError: string | undefined;
   /** Nothing is served before the first snapshot. */
   #healthy = false;
-  #directory: Directory = { tokens: new Map(), apps: new Map() };
+  #directory: Directory = { tokens: new Map(), apps: new Map(), owners: new Map() };
   #first: { resolve: () => void; reject: (err: Error) => void } | undefined;
   /** When the worker last said anything, and whether it was "reading". */
   #lastMessage = { at: 0, reading: false };

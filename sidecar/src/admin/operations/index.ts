@@ -7,7 +7,7 @@ import { listAuditEvents } from "./audit.js";
 import { grantPermissions, revokePermissions } from "./grants.js";
 import { getLicenseUsage, setLicenseSeats, setRoleLicenses } from "./licenses.js";
 import { createRole, deleteRole, listRoles, renameRole } from "./roles.js";
-import { createTenant, listTenants } from "./tenants.js";
+import { createTenant, listTenants, setTenantOwners } from "./tenants.js";
 import { assignRoles, createUser, listUsers, setUserActive, unassignRoles } from "./users.js";
 
 /** The admin operations by AdminService method name. */
@@ -18,6 +18,7 @@ export const ADMIN_OPERATIONS = Object.freeze({
   getLicenseUsage,
   listAuditEvents,
   createTenant,
+  setTenantOwners,
   createUser,
   setUserActive,
   createRole,

@@ -28,6 +28,8 @@ export function createTenant(
     readonly name: string;
     readonly systems: readonly string[];
     readonly licenseSeats?: Readonly<Record<string, number>>;
+    /** Users (created or not yet) who may run every admin operation in the tenant. */
+    readonly ownerUserIds?: readonly string[];
   },
 ): Promise<WriteResult & { readonly tenantId: string; readonly roleIds: readonly string[] }> {
   const name = checkName("name", req.name);
@@ -55,15 +57,46 @@ export function createTenant(
       checkLicense(ctx.catalog, field, licenseId, systems);
       return [licenseId, checkSeats(field, n)] as const;
     });
+    const owners = checkOwners(req.ownerUserIds ?? []);
     const now = ctx.clock().toISOString();
-    await tx.insertTenant({ id: tenantId, name, systems }, now);
+    await tx.insertTenant({ id: tenantId, name, systems, owners }, now);
     for (const [licenseId, n] of seats) await tx.setSeats(tenantId, licenseId, n);
     const roleIds = await createDefaultRoles(tx, ctx.catalog, tenantId, systems, now);
     return {
       result: { tenantId, roleIds },
       before: null,
-      after: { id: tenantId, name, systems, licenseSeats: Object.fromEntries(seats), roleIds },
+      after: { id: tenantId, name, systems, owners, licenseSeats: Object.fromEntries(seats), roleIds },
     };
+  });
+}
+
+/** Owner ids are user ids (sorted, no repeats); they may name users not created yet. */
+function checkOwners(userIds: readonly string[]): string[] {
+  return [...new Set(checkIdList("owner_user_ids", userIds, true))].sort();
+}
+
+/**
+ * Replaces a tenant's owners. Only the bootstrap principal or a current owner may: owners are
+ * the one principal kind no catalog permission can make.
+ */
+export function setTenantOwners(
+  ctx: AdminContext,
+  actor: Principal,
+  req: { readonly tenantId: string; readonly ownerUserIds: readonly string[] },
+): Promise<WriteResult> {
+  const tenantId = checkId("tenant_id", req.tenantId);
+  return runWrite(ctx, actor, "SetTenantOwners", tenantId, async (tx) => {
+    const isOwner = actor.kind === "user" && actor.tenantId === tenantId;
+    const tenant = isOwner || actor.kind === "bootstrap" ? await requireTenant(tx, tenantId) : undefined;
+    if (tenant === undefined || (actor.kind === "user" && !tenant.owners.includes(actor.userId))) {
+      throw new StoreError(
+        "PERMISSION_DENIED",
+        `${principalLabel(actor)} may not change the owners of tenant '${tenantId}' (its owners or the bootstrap principal only)`,
+      );
+    }
+    const owners = checkOwners(req.ownerUserIds);
+    await tx.setOwners(tenantId, owners);
+    return { result: {}, before: { owners: tenant.owners }, after: { owners } };
   });
 }
 
