@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file rolecall/v1/admin.proto.
  */
 export const file_rolecall_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chdyb2xlY2FsbC92MS9hZG1pbi5wcm90bxILcm9sZWNhbGwudjEiMwoGVGVuYW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHc3lzdGVtcxgDIAMoCSIUChJMaXN0VGVuYW50c1JlcXVlc3QiTQoTTGlzdFRlbmFudHNSZXNwb25zZRIkCgd0ZW5hbnRzGAEgAygLMhMucm9sZWNhbGwudjEuVGVuYW50EhAKCHJldmlzaW9uGAIgASgEIk8KBFVzZXISDwoHdXNlcl9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDgoGYWN0aXZlGAMgASgIEhAKCHJvbGVfaWRzGAQgAygJIiUKEExpc3RVc2Vyc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkcKEUxpc3RVc2Vyc1Jlc3BvbnNlEiAKBXVzZXJzGAEgAygLMhEucm9sZWNhbGwudjEuVXNlchIQCghyZXZpc2lvbhgCIAEoBCKNAQoEUm9sZRIPCgdyb2xlX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEa2luZBgDIAEoCRIYChBiYXNlZF9vbl9yb2xlX2lkGAQgASgJEhMKC3Blcm1pc3Npb25zGAUgAygJEhMKC2xpY2Vuc2VfaWRzGAYgAygJEhQKDGhvbGRlcl9jb3VudBgHIAEoBSIlChBMaXN0Um9sZXNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSJHChFMaXN0Um9sZXNSZXNwb25zZRIgCgVyb2xlcxgBIAMoCzIRLnJvbGVjYWxsLnYxLlJvbGUSEAoIcmV2aXNpb24YAiABKAQiPwoWR2V0TGljZW5zZVVzYWdlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSEgoKbGljZW5zZV9pZBgCIAEoCSJcChdHZXRMaWNlbnNlVXNhZ2VSZXNwb25zZRISCgpsaWNlbnNlX2lkGAEgASgJEgwKBHVzZWQYAiABKAUSDQoFc2VhdHMYAyABKAUSEAoIcmV2aXNpb24YBCABKAQigAEKCkF1ZGl0RXZlbnQSEAoIcmV2aXNpb24YASABKAQSDQoFYWN0b3IYAiABKAkSEQoJb3BlcmF0aW9uGAMgASgJEg4KBmJlZm9yZRgEIAEoCRINCgVhZnRlchgFIAEoCRIMCgR0aW1lGAYgASgJEhEKCXRlbmFudF9pZBgHIAEoCSJSChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJbChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRInCgZldmVudHMYASADKAsyFy5yb2xlY2FsbC52MS5BdWRpdEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJHChNDcmVhdGVUZW5hbnRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3N5c3RlbXMYAyADKAkiKAoUQ3JlYXRlVGVuYW50UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiTQoRQ3JlYXRlVXNlclJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJIiYKEkNyZWF0ZVVzZXJSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCJKChRTZXRVc2VyQWN0aXZlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIOCgZhY3RpdmUYAyABKAgiKQoVU2V0VXNlckFjdGl2ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEIn0KEUNyZWF0ZVJvbGVSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEh0KEGJhc2VkX29uX3JvbGVfaWQYAyABKAlIAIgBARITCgtsaWNlbnNlX2lkcxgEIAMoCUITChFfYmFzZWRfb25fcm9sZV9pZCI3ChJDcmVhdGVSb2xlUmVzcG9uc2USDwoHcm9sZV9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBCJFChFSZW5hbWVSb2xlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHcm9sZV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJIiYKElJlbmFtZVJvbGVSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCI3ChFEZWxldGVSb2xlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHcm9sZV9pZBgCIAEoCSImChJEZWxldGVSb2xlUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiUgoXR3JhbnRQZXJtaXNzaW9uc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3JvbGVfaWQYAiABKAkSEwoLcGVybWlzc2lvbnMYAyADKAkiQgoYR3JhbnRQZXJtaXNzaW9uc1Jlc3BvbnNlEhQKDGF1dG9fZ3JhbnRlZBgBIAMoCRIQCghyZXZpc2lvbhgCIAEoBCJkChhSZXZva2VQZXJtaXNzaW9uc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3JvbGVfaWQYAiABKAkSEwoLcGVybWlzc2lvbnMYAyADKAkSDwoHY2FzY2FkZRgEIAEoCCI+ChlSZXZva2VQZXJtaXNzaW9uc1Jlc3BvbnNlEg8KB3Jldm9rZWQYASADKAkSEAoIcmV2aXNpb24YAiABKAQiUQoWU2V0Um9sZUxpY2Vuc2VzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHcm9sZV9pZBgCIAEoCRITCgtsaWNlbnNlX2lkcxgDIAMoCSIrChdTZXRSb2xlTGljZW5zZXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCJOChZTZXRMaWNlbnNlU2VhdHNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRISCgpsaWNlbnNlX2lkGAIgASgJEg0KBXNlYXRzGAMgASgFIisKF1NldExpY2Vuc2VTZWF0c1Jlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEIkoKEkFzc2lnblJvbGVzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIQCghyb2xlX2lkcxgDIAMoCSInChNBc3NpZ25Sb2xlc1Jlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEIkwKFFVuYXNzaWduUm9sZXNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhAKCHJvbGVfaWRzGAMgAygJIikKFVVuYXNzaWduUm9sZXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCIvCg1TdWJqZWN0U291cmNlEgwKBGtpbmQYASABKAkSEAoIc2VsZWN0b3IYAiABKAkiMwoHQXBwUGFnZRITCgt1cmxfcGF0dGVybhgBIAEoCRITCgtzdXJmYWNlX2lkcxgCIAMoCSI4ChBTZWxlY3Rvck92ZXJyaWRlEhIKCnN1cmZhY2VfaWQYASABKAkSEAoIc2VsZWN0b3IYAiABKAkiuQEKA0FwcBIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghiYXNlX3VybBgDIAEoCRIjCgVwYWdlcxgEIAMoCzIULnJvbGVjYWxsLnYxLkFwcFBhZ2USMAoJc2VsZWN0b3JzGAUgAygLMh0ucm9sZWNhbGwudjEuU2VsZWN0b3JPdmVycmlkZRIrCgdzdWJqZWN0GAYgASgLMhoucm9sZWNhbGwudjEuU3ViamVjdFNvdXJjZSIkCg9MaXN0QXBwc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkQKEExpc3RBcHBzUmVzcG9uc2USHgoEYXBwcxgBIAMoCzIQLnJvbGVjYWxsLnYxLkFwcBIQCghyZXZpc2lvbhgCIAEoBCJBCg1QdXRBcHBSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIdCgNhcHAYAiABKAsyEC5yb2xlY2FsbC52MS5BcHAiIgoOUHV0QXBwUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiNQoQRGVsZXRlQXBwUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDgoGYXBwX2lkGAIgASgJIiUKEURlbGV0ZUFwcFJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEMqANCgxBZG1pblNlcnZpY2USUAoLTGlzdFRlbmFudHMSHy5yb2xlY2FsbC52MS5MaXN0VGVuYW50c1JlcXVlc3QaIC5yb2xlY2FsbC52MS5MaXN0VGVuYW50c1Jlc3BvbnNlEkoKCUxpc3RVc2VycxIdLnJvbGVjYWxsLnYxLkxpc3RVc2Vyc1JlcXVlc3QaHi5yb2xlY2FsbC52MS5MaXN0VXNlcnNSZXNwb25zZRJKCglMaXN0Um9sZXMSHS5yb2xlY2FsbC52MS5MaXN0Um9sZXNSZXF1ZXN0Gh4ucm9sZWNhbGwudjEuTGlzdFJvbGVzUmVzcG9uc2USXAoPR2V0TGljZW5zZVVzYWdlEiMucm9sZWNhbGwudjEuR2V0TGljZW5zZVVzYWdlUmVxdWVzdBokLnJvbGVjYWxsLnYxLkdldExpY2Vuc2VVc2FnZVJlc3BvbnNlElwKD0xpc3RBdWRpdEV2ZW50cxIjLnJvbGVjYWxsLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaJC5yb2xlY2FsbC52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZRJTCgxDcmVhdGVUZW5hbnQSIC5yb2xlY2FsbC52MS5DcmVhdGVUZW5hbnRSZXF1ZXN0GiEucm9sZWNhbGwudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USTQoKQ3JlYXRlVXNlchIeLnJvbGVjYWxsLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0Gh8ucm9sZWNhbGwudjEuQ3JlYXRlVXNlclJlc3BvbnNlElYKDVNldFVzZXJBY3RpdmUSIS5yb2xlY2FsbC52MS5TZXRVc2VyQWN0aXZlUmVxdWVzdBoiLnJvbGVjYWxsLnYxLlNldFVzZXJBY3RpdmVSZXNwb25zZRJNCgpDcmVhdGVSb2xlEh4ucm9sZWNhbGwudjEuQ3JlYXRlUm9sZVJlcXVlc3QaHy5yb2xlY2FsbC52MS5DcmVhdGVSb2xlUmVzcG9uc2USTQoKUmVuYW1lUm9sZRIeLnJvbGVjYWxsLnYxLlJlbmFtZVJvbGVSZXF1ZXN0Gh8ucm9sZWNhbGwudjEuUmVuYW1lUm9sZVJlc3BvbnNlEk0KCkRlbGV0ZVJvbGUSHi5yb2xlY2FsbC52MS5EZWxldGVSb2xlUmVxdWVzdBofLnJvbGVjYWxsLnYxLkRlbGV0ZVJvbGVSZXNwb25zZRJfChBHcmFudFBlcm1pc3Npb25zEiQucm9sZWNhbGwudjEuR3JhbnRQZXJtaXNzaW9uc1JlcXVlc3QaJS5yb2xlY2FsbC52MS5HcmFudFBlcm1pc3Npb25zUmVzcG9uc2USYgoRUmV2b2tlUGVybWlzc2lvbnMSJS5yb2xlY2FsbC52MS5SZXZva2VQZXJtaXNzaW9uc1JlcXVlc3QaJi5yb2xlY2FsbC52MS5SZXZva2VQZXJtaXNzaW9uc1Jlc3BvbnNlElwKD1NldFJvbGVMaWNlbnNlcxIjLnJvbGVjYWxsLnYxLlNldFJvbGVMaWNlbnNlc1JlcXVlc3QaJC5yb2xlY2FsbC52MS5TZXRSb2xlTGljZW5zZXNSZXNwb25zZRJcCg9TZXRMaWNlbnNlU2VhdHMSIy5yb2xlY2FsbC52MS5TZXRMaWNlbnNlU2VhdHNSZXF1ZXN0GiQucm9sZWNhbGwudjEuU2V0TGljZW5zZVNlYXRzUmVzcG9uc2USUAoLQXNzaWduUm9sZXMSHy5yb2xlY2FsbC52MS5Bc3NpZ25Sb2xlc1JlcXVlc3QaIC5yb2xlY2FsbC52MS5Bc3NpZ25Sb2xlc1Jlc3BvbnNlElYKDVVuYXNzaWduUm9sZXMSIS5yb2xlY2FsbC52MS5VbmFzc2lnblJvbGVzUmVxdWVzdBoiLnJvbGVjYWxsLnYxLlVuYXNzaWduUm9sZXNSZXNwb25zZRJHCghMaXN0QXBwcxIcLnJvbGVjYWxsLnYxLkxpc3RBcHBzUmVxdWVzdBodLnJvbGVjYWxsLnYxLkxpc3RBcHBzUmVzcG9uc2USQQoGUHV0QXBwEhoucm9sZWNhbGwudjEuUHV0QXBwUmVxdWVzdBobLnJvbGVjYWxsLnYxLlB1dEFwcFJlc3BvbnNlEkoKCURlbGV0ZUFwcBIdLnJvbGVjYWxsLnYxLkRlbGV0ZUFwcFJlcXVlc3QaHi5yb2xlY2FsbC52MS5EZWxldGVBcHBSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chdyb2xlY2FsbC92MS9hZG1pbi5wcm90bxILcm9sZWNhbGwudjEiSwoGVGVuYW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHc3lzdGVtcxgDIAMoCRIWCg5vd25lcl91c2VyX2lkcxgEIAMoCSIUChJMaXN0VGVuYW50c1JlcXVlc3QiTQoTTGlzdFRlbmFudHNSZXNwb25zZRIkCgd0ZW5hbnRzGAEgAygLMhMucm9sZWNhbGwudjEuVGVuYW50EhAKCHJldmlzaW9uGAIgASgEIk8KBFVzZXISDwoHdXNlcl9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDgoGYWN0aXZlGAMgASgIEhAKCHJvbGVfaWRzGAQgAygJIiUKEExpc3RVc2Vyc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkcKEUxpc3RVc2Vyc1Jlc3BvbnNlEiAKBXVzZXJzGAEgAygLMhEucm9sZWNhbGwudjEuVXNlchIQCghyZXZpc2lvbhgCIAEoBCKNAQoEUm9sZRIPCgdyb2xlX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEa2luZBgDIAEoCRIYChBiYXNlZF9vbl9yb2xlX2lkGAQgASgJEhMKC3Blcm1pc3Npb25zGAUgAygJEhMKC2xpY2Vuc2VfaWRzGAYgAygJEhQKDGhvbGRlcl9jb3VudBgHIAEoBSIlChBMaXN0Um9sZXNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSJHChFMaXN0Um9sZXNSZXNwb25zZRIgCgVyb2xlcxgBIAMoCzIRLnJvbGVjYWxsLnYxLlJvbGUSEAoIcmV2aXNpb24YAiABKAQiPwoWR2V0TGljZW5zZVVzYWdlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSEgoKbGljZW5zZV9pZBgCIAEoCSJcChdHZXRMaWNlbnNlVXNhZ2VSZXNwb25zZRISCgpsaWNlbnNlX2lkGAEgASgJEgwKBHVzZWQYAiABKAUSDQoFc2VhdHMYAyABKAUSEAoIcmV2aXNpb24YBCABKAQigAEKCkF1ZGl0RXZlbnQSEAoIcmV2aXNpb24YASABKAQSDQoFYWN0b3IYAiABKAkSEQoJb3BlcmF0aW9uGAMgASgJEg4KBmJlZm9yZRgEIAEoCRINCgVhZnRlchgFIAEoCRIMCgR0aW1lGAYgASgJEhEKCXRlbmFudF9pZBgHIAEoCSJSChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJbChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRInCgZldmVudHMYASADKAsyFy5yb2xlY2FsbC52MS5BdWRpdEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJfChNDcmVhdGVUZW5hbnRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3N5c3RlbXMYAyADKAkSFgoOb3duZXJfdXNlcl9pZHMYBCADKAkiKAoUQ3JlYXRlVGVuYW50UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiQwoWU2V0VGVuYW50T3duZXJzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSFgoOb3duZXJfdXNlcl9pZHMYAiADKAkiKwoXU2V0VGVuYW50T3duZXJzUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiTQoRQ3JlYXRlVXNlclJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJIiYKEkNyZWF0ZVVzZXJSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCJKChRTZXRVc2VyQWN0aXZlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIOCgZhY3RpdmUYAyABKAgiKQoVU2V0VXNlckFjdGl2ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEIn0KEUNyZWF0ZVJvbGVSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEh0KEGJhc2VkX29uX3JvbGVfaWQYAyABKAlIAIgBARITCgtsaWNlbnNlX2lkcxgEIAMoCUITChFfYmFzZWRfb25fcm9sZV9pZCI3ChJDcmVhdGVSb2xlUmVzcG9uc2USDwoHcm9sZV9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBCJFChFSZW5hbWVSb2xlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHcm9sZV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJIiYKElJlbmFtZVJvbGVSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCI3ChFEZWxldGVSb2xlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHcm9sZV9pZBgCIAEoCSImChJEZWxldGVSb2xlUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiUgoXR3JhbnRQZXJtaXNzaW9uc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3JvbGVfaWQYAiABKAkSEwoLcGVybWlzc2lvbnMYAyADKAkiQgoYR3JhbnRQZXJtaXNzaW9uc1Jlc3BvbnNlEhQKDGF1dG9fZ3JhbnRlZBgBIAMoCRIQCghyZXZpc2lvbhgCIAEoBCJkChhSZXZva2VQZXJtaXNzaW9uc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3JvbGVfaWQYAiABKAkSEwoLcGVybWlzc2lvbnMYAyADKAkSDwoHY2FzY2FkZRgEIAEoCCI+ChlSZXZva2VQZXJtaXNzaW9uc1Jlc3BvbnNlEg8KB3Jldm9rZWQYASADKAkSEAoIcmV2aXNpb24YAiABKAQiUQoWU2V0Um9sZUxpY2Vuc2VzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHcm9sZV9pZBgCIAEoCRITCgtsaWNlbnNlX2lkcxgDIAMoCSIrChdTZXRSb2xlTGljZW5zZXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCJOChZTZXRMaWNlbnNlU2VhdHNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRISCgpsaWNlbnNlX2lkGAIgASgJEg0KBXNlYXRzGAMgASgFIisKF1NldExpY2Vuc2VTZWF0c1Jlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEIkoKEkFzc2lnblJvbGVzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIQCghyb2xlX2lkcxgDIAMoCSInChNBc3NpZ25Sb2xlc1Jlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEIkwKFFVuYXNzaWduUm9sZXNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhAKCHJvbGVfaWRzGAMgAygJIikKFVVuYXNzaWduUm9sZXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCIvCg1TdWJqZWN0U291cmNlEgwKBGtpbmQYASABKAkSEAoIc2VsZWN0b3IYAiABKAkiMwoHQXBwUGFnZRITCgt1cmxfcGF0dGVybhgBIAEoCRITCgtzdXJmYWNlX2lkcxgCIAMoCSI4ChBTZWxlY3Rvck92ZXJyaWRlEhIKCnN1cmZhY2VfaWQYASABKAkSEAoIc2VsZWN0b3IYAiABKAkiuQEKA0FwcBIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghiYXNlX3VybBgDIAEoCRIjCgVwYWdlcxgEIAMoCzIULnJvbGVjYWxsLnYxLkFwcFBhZ2USMAoJc2VsZWN0b3JzGAUgAygLMh0ucm9sZWNhbGwudjEuU2VsZWN0b3JPdmVycmlkZRIrCgdzdWJqZWN0GAYgASgLMhoucm9sZWNhbGwudjEuU3ViamVjdFNvdXJjZSIkCg9MaXN0QXBwc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkQKEExpc3RBcHBzUmVzcG9uc2USHgoEYXBwcxgBIAMoCzIQLnJvbGVjYWxsLnYxLkFwcBIQCghyZXZpc2lvbhgCIAEoBCJBCg1QdXRBcHBSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIdCgNhcHAYAiABKAsyEC5yb2xlY2FsbC52MS5BcHAiIgoOUHV0QXBwUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiNQoQRGVsZXRlQXBwUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDgoGYXBwX2lkGAIgASgJIiUKEURlbGV0ZUFwcFJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEMv4NCgxBZG1pblNlcnZpY2USUAoLTGlzdFRlbmFudHMSHy5yb2xlY2FsbC52MS5MaXN0VGVuYW50c1JlcXVlc3QaIC5yb2xlY2FsbC52MS5MaXN0VGVuYW50c1Jlc3BvbnNlEkoKCUxpc3RVc2VycxIdLnJvbGVjYWxsLnYxLkxpc3RVc2Vyc1JlcXVlc3QaHi5yb2xlY2FsbC52MS5MaXN0VXNlcnNSZXNwb25zZRJKCglMaXN0Um9sZXMSHS5yb2xlY2FsbC52MS5MaXN0Um9sZXNSZXF1ZXN0Gh4ucm9sZWNhbGwudjEuTGlzdFJvbGVzUmVzcG9uc2USXAoPR2V0TGljZW5zZVVzYWdlEiMucm9sZWNhbGwudjEuR2V0TGljZW5zZVVzYWdlUmVxdWVzdBokLnJvbGVjYWxsLnYxLkdldExpY2Vuc2VVc2FnZVJlc3BvbnNlElwKD0xpc3RBdWRpdEV2ZW50cxIjLnJvbGVjYWxsLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaJC5yb2xlY2FsbC52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZRJTCgxDcmVhdGVUZW5hbnQSIC5yb2xlY2FsbC52MS5DcmVhdGVUZW5hbnRSZXF1ZXN0GiEucm9sZWNhbGwudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USXAoPU2V0VGVuYW50T3duZXJzEiMucm9sZWNhbGwudjEuU2V0VGVuYW50T3duZXJzUmVxdWVzdBokLnJvbGVjYWxsLnYxLlNldFRlbmFudE93bmVyc1Jlc3BvbnNlEk0KCkNyZWF0ZVVzZXISHi5yb2xlY2FsbC52MS5DcmVhdGVVc2VyUmVxdWVzdBofLnJvbGVjYWxsLnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJWCg1TZXRVc2VyQWN0aXZlEiEucm9sZWNhbGwudjEuU2V0VXNlckFjdGl2ZVJlcXVlc3QaIi5yb2xlY2FsbC52MS5TZXRVc2VyQWN0aXZlUmVzcG9uc2USTQoKQ3JlYXRlUm9sZRIeLnJvbGVjYWxsLnYxLkNyZWF0ZVJvbGVSZXF1ZXN0Gh8ucm9sZWNhbGwudjEuQ3JlYXRlUm9sZVJlc3BvbnNlEk0KClJlbmFtZVJvbGUSHi5yb2xlY2FsbC52MS5SZW5hbWVSb2xlUmVxdWVzdBofLnJvbGVjYWxsLnYxLlJlbmFtZVJvbGVSZXNwb25zZRJNCgpEZWxldGVSb2xlEh4ucm9sZWNhbGwudjEuRGVsZXRlUm9sZVJlcXVlc3QaHy5yb2xlY2FsbC52MS5EZWxldGVSb2xlUmVzcG9uc2USXwoQR3JhbnRQZXJtaXNzaW9ucxIkLnJvbGVjYWxsLnYxLkdyYW50UGVybWlzc2lvbnNSZXF1ZXN0GiUucm9sZWNhbGwudjEuR3JhbnRQZXJtaXNzaW9uc1Jlc3BvbnNlEmIKEVJldm9rZVBlcm1pc3Npb25zEiUucm9sZWNhbGwudjEuUmV2b2tlUGVybWlzc2lvbnNSZXF1ZXN0GiYucm9sZWNhbGwudjEuUmV2b2tlUGVybWlzc2lvbnNSZXNwb25zZRJcCg9TZXRSb2xlTGljZW5zZXMSIy5yb2xlY2FsbC52MS5TZXRSb2xlTGljZW5zZXNSZXF1ZXN0GiQucm9sZWNhbGwudjEuU2V0Um9sZUxpY2Vuc2VzUmVzcG9uc2USXAoPU2V0TGljZW5zZVNlYXRzEiMucm9sZWNhbGwudjEuU2V0TGljZW5zZVNlYXRzUmVxdWVzdBokLnJvbGVjYWxsLnYxLlNldExpY2Vuc2VTZWF0c1Jlc3BvbnNlElAKC0Fzc2lnblJvbGVzEh8ucm9sZWNhbGwudjEuQXNzaWduUm9sZXNSZXF1ZXN0GiAucm9sZWNhbGwudjEuQXNzaWduUm9sZXNSZXNwb25zZRJWCg1VbmFzc2lnblJvbGVzEiEucm9sZWNhbGwudjEuVW5hc3NpZ25Sb2xlc1JlcXVlc3QaIi5yb2xlY2FsbC52MS5VbmFzc2lnblJvbGVzUmVzcG9uc2USRwoITGlzdEFwcHMSHC5yb2xlY2FsbC52MS5MaXN0QXBwc1JlcXVlc3QaHS5yb2xlY2FsbC52MS5MaXN0QXBwc1Jlc3BvbnNlEkEKBlB1dEFwcBIaLnJvbGVjYWxsLnYxLlB1dEFwcFJlcXVlc3QaGy5yb2xlY2FsbC52MS5QdXRBcHBSZXNwb25zZRJKCglEZWxldGVBcHASHS5yb2xlY2FsbC52MS5EZWxldGVBcHBSZXF1ZXN0Gh4ucm9sZWNhbGwudjEuRGVsZXRlQXBwUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message rolecall.v1.Tenant
@@ -30,6 +30,13 @@ export type Tenant = Message<"rolecall.v1.Tenant"> & {
    * @generated from field: repeated string systems = 3;
    */
   systems: string[];
+
+  /**
+   * Users who may run every admin operation in the tenant (they need not exist yet).
+   *
+   * @generated from field: repeated string owner_user_ids = 4;
+   */
+  ownerUserIds: string[];
 };
 
 /**
@@ -405,6 +412,13 @@ export type CreateTenantRequest = Message<"rolecall.v1.CreateTenantRequest"> & {
    * @generated from field: repeated string systems = 3;
    */
   systems: string[];
+
+  /**
+   * Users who may run every admin operation in the tenant; they may be created later.
+   *
+   * @generated from field: repeated string owner_user_ids = 4;
+   */
+  ownerUserIds: string[];
 };
 
 /**
@@ -432,6 +446,47 @@ export const CreateTenantResponseSchema: GenMessage<CreateTenantResponse> = /*@_
   messageDesc(file_rolecall_v1_admin, 15);
 
 /**
+ * @generated from message rolecall.v1.SetTenantOwnersRequest
+ */
+export type SetTenantOwnersRequest = Message<"rolecall.v1.SetTenantOwnersRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * The complete new list (empty: no owners).
+   *
+   * @generated from field: repeated string owner_user_ids = 2;
+   */
+  ownerUserIds: string[];
+};
+
+/**
+ * Describes the message rolecall.v1.SetTenantOwnersRequest.
+ * Use `create(SetTenantOwnersRequestSchema)` to create a new message.
+ */
+export const SetTenantOwnersRequestSchema: GenMessage<SetTenantOwnersRequest> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_admin, 16);
+
+/**
+ * @generated from message rolecall.v1.SetTenantOwnersResponse
+ */
+export type SetTenantOwnersResponse = Message<"rolecall.v1.SetTenantOwnersResponse"> & {
+  /**
+   * @generated from field: uint64 revision = 1;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message rolecall.v1.SetTenantOwnersResponse.
+ * Use `create(SetTenantOwnersResponseSchema)` to create a new message.
+ */
+export const SetTenantOwnersResponseSchema: GenMessage<SetTenantOwnersResponse> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_admin, 17);
+
+/**
  * @generated from message rolecall.v1.CreateUserRequest
  */
 export type CreateUserRequest = Message<"rolecall.v1.CreateUserRequest"> & {
@@ -456,7 +511,7 @@ export type CreateUserRequest = Message<"rolecall.v1.CreateUserRequest"> & {
  * Use `create(CreateUserRequestSchema)` to create a new message.
  */
 export const CreateUserRequestSchema: GenMessage<CreateUserRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 16);
+  messageDesc(file_rolecall_v1_admin, 18);
 
 /**
  * @generated from message rolecall.v1.CreateUserResponse
@@ -473,7 +528,7 @@ export type CreateUserResponse = Message<"rolecall.v1.CreateUserResponse"> & {
  * Use `create(CreateUserResponseSchema)` to create a new message.
  */
 export const CreateUserResponseSchema: GenMessage<CreateUserResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 17);
+  messageDesc(file_rolecall_v1_admin, 19);
 
 /**
  * @generated from message rolecall.v1.SetUserActiveRequest
@@ -500,7 +555,7 @@ export type SetUserActiveRequest = Message<"rolecall.v1.SetUserActiveRequest"> &
  * Use `create(SetUserActiveRequestSchema)` to create a new message.
  */
 export const SetUserActiveRequestSchema: GenMessage<SetUserActiveRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 18);
+  messageDesc(file_rolecall_v1_admin, 20);
 
 /**
  * @generated from message rolecall.v1.SetUserActiveResponse
@@ -517,7 +572,7 @@ export type SetUserActiveResponse = Message<"rolecall.v1.SetUserActiveResponse">
  * Use `create(SetUserActiveResponseSchema)` to create a new message.
  */
 export const SetUserActiveResponseSchema: GenMessage<SetUserActiveResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 19);
+  messageDesc(file_rolecall_v1_admin, 21);
 
 /**
  * @generated from message rolecall.v1.CreateRoleRequest
@@ -549,7 +604,7 @@ export type CreateRoleRequest = Message<"rolecall.v1.CreateRoleRequest"> & {
  * Use `create(CreateRoleRequestSchema)` to create a new message.
  */
 export const CreateRoleRequestSchema: GenMessage<CreateRoleRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 20);
+  messageDesc(file_rolecall_v1_admin, 22);
 
 /**
  * @generated from message rolecall.v1.CreateRoleResponse
@@ -571,7 +626,7 @@ export type CreateRoleResponse = Message<"rolecall.v1.CreateRoleResponse"> & {
  * Use `create(CreateRoleResponseSchema)` to create a new message.
  */
 export const CreateRoleResponseSchema: GenMessage<CreateRoleResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 21);
+  messageDesc(file_rolecall_v1_admin, 23);
 
 /**
  * @generated from message rolecall.v1.RenameRoleRequest
@@ -598,7 +653,7 @@ export type RenameRoleRequest = Message<"rolecall.v1.RenameRoleRequest"> & {
  * Use `create(RenameRoleRequestSchema)` to create a new message.
  */
 export const RenameRoleRequestSchema: GenMessage<RenameRoleRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 22);
+  messageDesc(file_rolecall_v1_admin, 24);
 
 /**
  * @generated from message rolecall.v1.RenameRoleResponse
@@ -615,7 +670,7 @@ export type RenameRoleResponse = Message<"rolecall.v1.RenameRoleResponse"> & {
  * Use `create(RenameRoleResponseSchema)` to create a new message.
  */
 export const RenameRoleResponseSchema: GenMessage<RenameRoleResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 23);
+  messageDesc(file_rolecall_v1_admin, 25);
 
 /**
  * @generated from message rolecall.v1.DeleteRoleRequest
@@ -637,7 +692,7 @@ export type DeleteRoleRequest = Message<"rolecall.v1.DeleteRoleRequest"> & {
  * Use `create(DeleteRoleRequestSchema)` to create a new message.
  */
 export const DeleteRoleRequestSchema: GenMessage<DeleteRoleRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 24);
+  messageDesc(file_rolecall_v1_admin, 26);
 
 /**
  * @generated from message rolecall.v1.DeleteRoleResponse
@@ -654,7 +709,7 @@ export type DeleteRoleResponse = Message<"rolecall.v1.DeleteRoleResponse"> & {
  * Use `create(DeleteRoleResponseSchema)` to create a new message.
  */
 export const DeleteRoleResponseSchema: GenMessage<DeleteRoleResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 25);
+  messageDesc(file_rolecall_v1_admin, 27);
 
 /**
  * @generated from message rolecall.v1.GrantPermissionsRequest
@@ -681,7 +736,7 @@ export type GrantPermissionsRequest = Message<"rolecall.v1.GrantPermissionsReque
  * Use `create(GrantPermissionsRequestSchema)` to create a new message.
  */
 export const GrantPermissionsRequestSchema: GenMessage<GrantPermissionsRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 26);
+  messageDesc(file_rolecall_v1_admin, 28);
 
 /**
  * @generated from message rolecall.v1.GrantPermissionsResponse
@@ -705,7 +760,7 @@ export type GrantPermissionsResponse = Message<"rolecall.v1.GrantPermissionsResp
  * Use `create(GrantPermissionsResponseSchema)` to create a new message.
  */
 export const GrantPermissionsResponseSchema: GenMessage<GrantPermissionsResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 27);
+  messageDesc(file_rolecall_v1_admin, 29);
 
 /**
  * @generated from message rolecall.v1.RevokePermissionsRequest
@@ -739,7 +794,7 @@ export type RevokePermissionsRequest = Message<"rolecall.v1.RevokePermissionsReq
  * Use `create(RevokePermissionsRequestSchema)` to create a new message.
  */
 export const RevokePermissionsRequestSchema: GenMessage<RevokePermissionsRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 28);
+  messageDesc(file_rolecall_v1_admin, 30);
 
 /**
  * @generated from message rolecall.v1.RevokePermissionsResponse
@@ -763,7 +818,7 @@ export type RevokePermissionsResponse = Message<"rolecall.v1.RevokePermissionsRe
  * Use `create(RevokePermissionsResponseSchema)` to create a new message.
  */
 export const RevokePermissionsResponseSchema: GenMessage<RevokePermissionsResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 29);
+  messageDesc(file_rolecall_v1_admin, 31);
 
 /**
  * @generated from message rolecall.v1.SetRoleLicensesRequest
@@ -790,7 +845,7 @@ export type SetRoleLicensesRequest = Message<"rolecall.v1.SetRoleLicensesRequest
  * Use `create(SetRoleLicensesRequestSchema)` to create a new message.
  */
 export const SetRoleLicensesRequestSchema: GenMessage<SetRoleLicensesRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 30);
+  messageDesc(file_rolecall_v1_admin, 32);
 
 /**
  * @generated from message rolecall.v1.SetRoleLicensesResponse
@@ -807,7 +862,7 @@ export type SetRoleLicensesResponse = Message<"rolecall.v1.SetRoleLicensesRespon
  * Use `create(SetRoleLicensesResponseSchema)` to create a new message.
  */
 export const SetRoleLicensesResponseSchema: GenMessage<SetRoleLicensesResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 31);
+  messageDesc(file_rolecall_v1_admin, 33);
 
 /**
  * @generated from message rolecall.v1.SetLicenseSeatsRequest
@@ -834,7 +889,7 @@ export type SetLicenseSeatsRequest = Message<"rolecall.v1.SetLicenseSeatsRequest
  * Use `create(SetLicenseSeatsRequestSchema)` to create a new message.
  */
 export const SetLicenseSeatsRequestSchema: GenMessage<SetLicenseSeatsRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 32);
+  messageDesc(file_rolecall_v1_admin, 34);
 
 /**
  * @generated from message rolecall.v1.SetLicenseSeatsResponse
@@ -851,7 +906,7 @@ export type SetLicenseSeatsResponse = Message<"rolecall.v1.SetLicenseSeatsRespon
  * Use `create(SetLicenseSeatsResponseSchema)` to create a new message.
  */
 export const SetLicenseSeatsResponseSchema: GenMessage<SetLicenseSeatsResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 33);
+  messageDesc(file_rolecall_v1_admin, 35);
 
 /**
  * @generated from message rolecall.v1.AssignRolesRequest
@@ -878,7 +933,7 @@ export type AssignRolesRequest = Message<"rolecall.v1.AssignRolesRequest"> & {
  * Use `create(AssignRolesRequestSchema)` to create a new message.
  */
 export const AssignRolesRequestSchema: GenMessage<AssignRolesRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 34);
+  messageDesc(file_rolecall_v1_admin, 36);
 
 /**
  * @generated from message rolecall.v1.AssignRolesResponse
@@ -895,7 +950,7 @@ export type AssignRolesResponse = Message<"rolecall.v1.AssignRolesResponse"> & {
  * Use `create(AssignRolesResponseSchema)` to create a new message.
  */
 export const AssignRolesResponseSchema: GenMessage<AssignRolesResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 35);
+  messageDesc(file_rolecall_v1_admin, 37);
 
 /**
  * @generated from message rolecall.v1.UnassignRolesRequest
@@ -922,7 +977,7 @@ export type UnassignRolesRequest = Message<"rolecall.v1.UnassignRolesRequest"> &
  * Use `create(UnassignRolesRequestSchema)` to create a new message.
  */
 export const UnassignRolesRequestSchema: GenMessage<UnassignRolesRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 36);
+  messageDesc(file_rolecall_v1_admin, 38);
 
 /**
  * @generated from message rolecall.v1.UnassignRolesResponse
@@ -939,7 +994,7 @@ export type UnassignRolesResponse = Message<"rolecall.v1.UnassignRolesResponse">
  * Use `create(UnassignRolesResponseSchema)` to create a new message.
  */
 export const UnassignRolesResponseSchema: GenMessage<UnassignRolesResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 37);
+  messageDesc(file_rolecall_v1_admin, 39);
 
 /**
  * Where an application's page says who is signed in.
@@ -967,7 +1022,7 @@ export type SubjectSource = Message<"rolecall.v1.SubjectSource"> & {
  * Use `create(SubjectSourceSchema)` to create a new message.
  */
 export const SubjectSourceSchema: GenMessage<SubjectSource> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 38);
+  messageDesc(file_rolecall_v1_admin, 40);
 
 /**
  * A URL pattern of an application and the surfaces that appear on it.
@@ -993,7 +1048,7 @@ export type AppPage = Message<"rolecall.v1.AppPage"> & {
  * Use `create(AppPageSchema)` to create a new message.
  */
 export const AppPageSchema: GenMessage<AppPage> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 39);
+  messageDesc(file_rolecall_v1_admin, 41);
 
 /**
  * A selector to use for a surface on pages with no data-rolecall-surface attribute.
@@ -1017,7 +1072,7 @@ export type SelectorOverride = Message<"rolecall.v1.SelectorOverride"> & {
  * Use `create(SelectorOverrideSchema)` to create a new message.
  */
 export const SelectorOverrideSchema: GenMessage<SelectorOverride> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 40);
+  messageDesc(file_rolecall_v1_admin, 42);
 
 /**
  * An application registered for the browser extension.
@@ -1063,7 +1118,7 @@ export type App = Message<"rolecall.v1.App"> & {
  * Use `create(AppSchema)` to create a new message.
  */
 export const AppSchema: GenMessage<App> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 41);
+  messageDesc(file_rolecall_v1_admin, 43);
 
 /**
  * @generated from message rolecall.v1.ListAppsRequest
@@ -1080,7 +1135,7 @@ export type ListAppsRequest = Message<"rolecall.v1.ListAppsRequest"> & {
  * Use `create(ListAppsRequestSchema)` to create a new message.
  */
 export const ListAppsRequestSchema: GenMessage<ListAppsRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 42);
+  messageDesc(file_rolecall_v1_admin, 44);
 
 /**
  * @generated from message rolecall.v1.ListAppsResponse
@@ -1102,7 +1157,7 @@ export type ListAppsResponse = Message<"rolecall.v1.ListAppsResponse"> & {
  * Use `create(ListAppsResponseSchema)` to create a new message.
  */
 export const ListAppsResponseSchema: GenMessage<ListAppsResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 43);
+  messageDesc(file_rolecall_v1_admin, 45);
 
 /**
  * @generated from message rolecall.v1.PutAppRequest
@@ -1124,7 +1179,7 @@ export type PutAppRequest = Message<"rolecall.v1.PutAppRequest"> & {
  * Use `create(PutAppRequestSchema)` to create a new message.
  */
 export const PutAppRequestSchema: GenMessage<PutAppRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 44);
+  messageDesc(file_rolecall_v1_admin, 46);
 
 /**
  * @generated from message rolecall.v1.PutAppResponse
@@ -1141,7 +1196,7 @@ export type PutAppResponse = Message<"rolecall.v1.PutAppResponse"> & {
  * Use `create(PutAppResponseSchema)` to create a new message.
  */
 export const PutAppResponseSchema: GenMessage<PutAppResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 45);
+  messageDesc(file_rolecall_v1_admin, 47);
 
 /**
  * @generated from message rolecall.v1.DeleteAppRequest
@@ -1163,7 +1218,7 @@ export type DeleteAppRequest = Message<"rolecall.v1.DeleteAppRequest"> & {
  * Use `create(DeleteAppRequestSchema)` to create a new message.
  */
 export const DeleteAppRequestSchema: GenMessage<DeleteAppRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 46);
+  messageDesc(file_rolecall_v1_admin, 48);
 
 /**
  * @generated from message rolecall.v1.DeleteAppResponse
@@ -1180,7 +1235,7 @@ export type DeleteAppResponse = Message<"rolecall.v1.DeleteAppResponse"> & {
  * Use `create(DeleteAppResponseSchema)` to create a new message.
  */
 export const DeleteAppResponseSchema: GenMessage<DeleteAppResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 47);
+  messageDesc(file_rolecall_v1_admin, 49);
 
 /**
  * AdminService reads and changes the policy store. Every call needs `authorization: Bearer
@@ -1252,6 +1307,16 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof CreateTenantRequestSchema;
     output: typeof CreateTenantResponseSchema;
+  },
+  /**
+   * Replaces a tenant's owners (an owner or the bootstrap principal only).
+   *
+   * @generated from rpc rolecall.v1.AdminService.SetTenantOwners
+   */
+  setTenantOwners: {
+    methodKind: "unary";
+    input: typeof SetTenantOwnersRequestSchema;
+    output: typeof SetTenantOwnersResponseSchema;
   },
   /**
    * Creates a user.

@@ -120,6 +120,8 @@ export async function seedDemo(
       tenantId: DEMO_TENANT_ID,
       name: "Demo Contact Center",
       systems,
+      // carol administers the demo tenant as its owner (the "account owner" of Zoom, iAdvize's administrators).
+      ownerUserIds: ["carol"],
       licenseSeats: Object.fromEntries([...catalog.licenses.keys()].map((l) => [l, DEMO_SEATS])),
     });
     const roleByName = new Map<string, string>(roleIds.map((id) => [id, id]));

@@ -18,6 +18,7 @@ interface AdminOp {
 
 interface AdminFlags {
   readonly system: readonly string[];
+  readonly owner: readonly string[];
   readonly license: readonly string[];
   readonly basedOn: string | undefined;
   readonly cascade: boolean;
@@ -58,9 +59,20 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   "create-tenant": {
     args: ["TENANT", "NAME"],
-    summary: "create a tenant with --system S (repeatable) and their default roles",
+    summary: "create a tenant with --system S and --owner USER (both repeatable) and its default roles",
     run: (admin, a, f) =>
-      admin.createTenant(BOOTSTRAP, { tenantId: one(a, "TENANT"), name: one(a, "NAME"), systems: f.system }),
+      admin.createTenant(BOOTSTRAP, {
+        tenantId: one(a, "TENANT"),
+        name: one(a, "NAME"),
+        systems: f.system,
+        ownerUserIds: f.owner,
+      }),
+  },
+  "set-owners": {
+    args: ["TENANT", "USER..."],
+    summary: "replace a tenant's owners (users who may run every admin operation in it)",
+    run: (admin, a) =>
+      admin.setTenantOwners(BOOTSTRAP, { tenantId: one(a, "TENANT"), ownerUserIds: a["USER..."]! }),
   },
   "create-user": {
     args: ["TENANT", "USER", "NAME"],
@@ -250,6 +262,7 @@ export async function adminCommand(argv: readonly string[]): Promise<number> {
       db: { type: "string" },
       json: { type: "boolean" },
       system: { type: "string", multiple: true },
+      owner: { type: "string", multiple: true },
       license: { type: "string", multiple: true },
       "based-on": { type: "string" },
       cascade: { type: "boolean" },
@@ -266,6 +279,7 @@ export async function adminCommand(argv: readonly string[]): Promise<number> {
   try {
     const result = await op.run(store.admin, args, {
       system: values.system ?? [],
+      owner: values.owner ?? [],
       license: values.license ?? [],
       basedOn: values["based-on"],
       cascade: values.cascade ?? false,

@@ -1,9 +1,17 @@
 /** `rolecall serve`: runs the sidecar until SIGINT or SIGTERM. */
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
-import { DEFAULT_OPTIONS, optionsFromEnv, type SidecarOptions, validateOptions } from "../config.js";
+import {
+  checkListenAddresses,
+  DEFAULT_OPTIONS,
+  optionsFromEnv,
+  type SidecarOptions,
+  validateOptions,
+} from "../config.js";
 import { createLogger } from "../logger.js";
-import { parseListenAddress } from "../server/listen-address.js";
+import type { FlagSpec } from "../option-kinds.js";
+import { serveOptionsHelp } from "../serve-option-docs.js";
+import { SERVE_OPTION_ROWS, SERVE_OPTIONS } from "../serve-options.js";
 import { startSidecar } from "../sidecar.js";
 import { UsageError } from "./usage-error.js";
 
@@ -14,136 +22,36 @@ Runs the sidecar: gRPC for services, Connect + demo + metrics over HTTP.
 Builds the demo tenant in a new database.
 
 Options (environment variable in brackets):
-  --db PATH                SQLite policy store [ROLECALL_DB] (default ${DEFAULT_OPTIONS.db})
-  --catalog DIR            catalog data files <system>.json [ROLECALL_CATALOG] (default: the bundled catalog/data)
-  --grpc-addr ADDR         gRPC listener, HOST:PORT or unix:/PATH [ROLECALL_GRPC_ADDR] (default ${DEFAULT_OPTIONS.grpcAddress})
-  --http-addr ADDR         HTTP listener [ROLECALL_HTTP_ADDR] (default ${DEFAULT_OPTIONS.httpAddress})
-  --admin-token TOKEN      bootstrap admin token [ROLECALL_ADMIN_TOKEN] (default: generated into <db>.admin-token)
-  --poll-ms N              store poll interval (default ${DEFAULT_OPTIONS.pollIntervalMs})
-  --max-staleness-ms N     fail closed after this long without a successful poll (default ${DEFAULT_OPTIONS.maxStalenessMs})
-  --max-cached-users N     effective-set cache bound (default ${DEFAULT_OPTIONS.maxCachedUsers})
-  --max-message-bytes N    largest request (default ${DEFAULT_OPTIONS.maxMessageBytes})
-  --max-batch N            most items per CheckPermissions (default ${DEFAULT_OPTIONS.maxBatchItems})
-  --max-timeout-ms N       maximum deadline: longest a call waits for min_revision (default ${DEFAULT_OPTIONS.maxTimeoutMs})
-  --max-streams N          concurrent calls per gRPC connection (default ${DEFAULT_OPTIONS.maxConcurrentStreams})
-  --max-idle-ms N          close a gRPC connection idle this long; clients reconnect (default ${DEFAULT_OPTIONS.maxConnectionIdleMs})
-  --shutdown-grace-ms N    on SIGTERM, how long in-flight calls may finish (default ${DEFAULT_OPTIONS.shutdownGraceMs})
-  --extension-origin O     allowed chrome-extension:// origin, repeatable [ROLECALL_EXTENSION_ORIGINS, comma-separated]
-  --grpc-require-token     PolicyService/CatalogService on gRPC need a token too
-  --tls-cert F --tls-key F [--tls-client-ca F]   TLS (and mutual TLS) for gRPC
-  --no-demo                do not build the demo tenant in a new database
-  --decision-log-rate R    fraction of decisions logged, 0..1 (default 0)
-  --log-level LEVEL        trace, debug, info, warn, error [ROLECALL_LOG_LEVEL] (default info)
-  -h, --help               this help
-`;
+${serveOptionsHelp()}`;
 
-type NumericOption =
-  | "pollIntervalMs"
-  | "maxStalenessMs"
-  | "maxCachedUsers"
-  | "maxMessageBytes"
-  | "maxBatchItems"
-  | "maxTimeoutMs"
-  | "maxConcurrentStreams"
-  | "maxConnectionIdleMs"
-  | "shutdownGraceMs";
+/** `parseArgs` settings of every flag in the option table. */
+const SERVE_FLAGS: Record<string, FlagSpec> = Object.fromEntries(
+  SERVE_OPTION_ROWS.flatMap(([, row]) => Object.entries(row.flags)),
+);
 
-/** The flag of each whole-number option, so a value out of bounds is reported by the flag typed. */
-const NUMERIC_FLAGS: Readonly<Record<NumericOption, string>> = {
-  pollIntervalMs: "--poll-ms",
-  maxStalenessMs: "--max-staleness-ms",
-  maxCachedUsers: "--max-cached-users",
-  maxMessageBytes: "--max-message-bytes",
-  maxBatchItems: "--max-batch",
-  maxTimeoutMs: "--max-timeout-ms",
-  maxConcurrentStreams: "--max-streams",
-  maxConnectionIdleMs: "--max-idle-ms",
-  shutdownGraceMs: "--shutdown-grace-ms",
-};
-
-function integer(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new UsageError(`${flag} needs a whole number, got '${value}'`);
-  return n;
+/** `--http-addr [ROLECALL_HTTP_ADDR]`: where a value may have come from. */
+function flagAndVariable(key: keyof SidecarOptions): string {
+  const { flag, env } = SERVE_OPTIONS[key];
+  return env ? `${flag} [${env}]` : flag;
 }
 
 /** Parses serve's flags over the environment and defaults. */
 export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEnv): SidecarOptions {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    options: {
-      db: { type: "string" },
-      catalog: { type: "string" },
-      "grpc-addr": { type: "string" },
-      "http-addr": { type: "string" },
-      "admin-token": { type: "string" },
-      "poll-ms": { type: "string" },
-      "max-staleness-ms": { type: "string" },
-      "max-cached-users": { type: "string" },
-      "max-message-bytes": { type: "string" },
-      "max-batch": { type: "string" },
-      "max-timeout-ms": { type: "string" },
-      "max-streams": { type: "string" },
-      "max-idle-ms": { type: "string" },
-      "shutdown-grace-ms": { type: "string" },
-      "extension-origin": { type: "string", multiple: true },
-      "grpc-require-token": { type: "boolean" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-      "tls-client-ca": { type: "string" },
-      "no-demo": { type: "boolean" },
-      "decision-log-rate": { type: "string" },
-      "log-level": { type: "string" },
-    },
-  });
-  const flags: { -readonly [K in keyof SidecarOptions]?: SidecarOptions[K] } = {};
-  const set = <K extends keyof SidecarOptions>(key: K, value: SidecarOptions[K] | undefined) => {
-    if (value !== undefined) flags[key] = value;
-  };
-  set("db", values.db);
-  set("catalogDir", values.catalog);
-  set("grpcAddress", values["grpc-addr"]);
-  set("httpAddress", values["http-addr"]);
-  set("adminToken", values["admin-token"]);
-  for (const [key, flag] of Object.entries(NUMERIC_FLAGS) as [NumericOption, string][])
-    set(key, integer(values[flag.slice(2) as keyof typeof values] as string | undefined, flag));
-  set("extensionOrigins", values["extension-origin"]);
-  set("grpcRequireToken", values["grpc-require-token"]);
-  set("logLevel", values["log-level"]);
-  if (values["no-demo"]) flags.demo = false;
-  if (values["decision-log-rate"] !== undefined)
-    flags.decisionLogSampleRate = Number(values["decision-log-rate"]);
-  if (values["tls-cert"] || values["tls-key"]) {
-    if (!values["tls-cert"] || !values["tls-key"])
-      throw new UsageError("--tls-cert and --tls-key go together");
-    flags.tls = {
-      cert: values["tls-cert"],
-      key: values["tls-key"],
-      ...(values["tls-client-ca"] ? { clientCa: values["tls-client-ca"] } : {}),
-    };
-  }
-  let options: SidecarOptions;
+  const { values } = parseArgs({ args: [...argv], strict: true, options: SERVE_FLAGS });
   try {
-    options = validateOptions({ ...DEFAULT_OPTIONS, ...optionsFromEnv(env), ...flags }, (key) =>
-      key === "decisionLogSampleRate"
-        ? "--decision-log-rate"
-        : (NUMERIC_FLAGS[key as NumericOption] ?? `option ${key}`),
+    const flags: Partial<Record<keyof SidecarOptions, unknown>> = {};
+    for (const [key, row] of SERVE_OPTION_ROWS) {
+      const value = row.fromFlags(values);
+      if (value !== undefined) flags[key] = value;
+    }
+    const options = validateOptions(
+      { ...DEFAULT_OPTIONS, ...optionsFromEnv(env), ...flags } as SidecarOptions,
+      (key) => SERVE_OPTIONS[key].flag,
     );
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  // Checked here, not when binding, so a typo is a usage error (exit 2) naming the flag, found
-  // before the store is opened or the catalog imported.
-  checkAddress(options.grpcAddress, "--grpc-addr [ROLECALL_GRPC_ADDR]");
-  checkAddress(options.httpAddress, "--http-addr [ROLECALL_HTTP_ADDR]");
-  return options;
-}
-
-function checkAddress(value: string, flag: string): void {
-  try {
-    parseListenAddress(value, flag);
+    // Checked here, not when binding, so a typo is a usage error (exit 2) naming the flag, found
+    // before the store is opened or the catalog imported.
+    checkListenAddresses(options, flagAndVariable);
+    return options;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -57,6 +57,7 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
         id: t.id,
         name: t.name,
         systems: [...t.systems],
+        ownerUserIds: [...t.owners],
       })),
       revision: storeRev(),
     }),
@@ -109,6 +110,7 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
     createTenant: write((a, req: CreateTenantRequest) =>
       admin.createTenant(a, { ...req, tenantId: req.tenantId === "" ? undefined : req.tenantId }),
     ),
+    setTenantOwners: write(admin.setTenantOwners),
     createUser: write(admin.createUser),
     setUserActive: write(admin.setUserActive),
     createRole: async (req, ctx) => {

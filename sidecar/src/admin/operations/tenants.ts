@@ -14,6 +14,7 @@ export interface TenantSummary {
   readonly id: string;
   readonly name: string;
   readonly systems: readonly string[];
+  readonly owners: readonly string[];
   readonly licenseSeats: readonly { readonly licenseId: string; readonly seats: number }[];
   readonly userCount: number;
   readonly roleCount: number;
