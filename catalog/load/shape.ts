@@ -5,13 +5,12 @@
  */
 import { isTraversal, parse as parseSelector } from "css-what";
 import {
-  type CategoryEntry,
   type DefaultRoleEntry,
-  type LicenseEntry,
   PERMISSION_FIELDS,
   type PermissionEntry,
   type RequirementExpr,
   type SurfaceEntry,
+  type SystemFile,
 } from "../schema.js";
 import {
   boolean,
@@ -48,16 +47,9 @@ const SURFACE_FIELDS = ["id", "label", "kind", "location", "urlPattern", "select
 const NAMED_FIELDS = ["id", "name"];
 
 /** One system after the shape check: only well-formed entries, plus the ids of malformed ones. */
-export interface SystemDraft {
+export interface SystemDraft extends SystemFile {
+  /** The data file it was read from, as issues name it. */
   readonly file: string;
-  readonly id: string;
-  readonly name: string;
-  readonly roleAdministration: readonly string[];
-  readonly categories: readonly CategoryEntry[];
-  readonly licenses: readonly LicenseEntry[];
-  readonly defaultRoles: readonly DefaultRoleEntry[];
-  readonly permissions: readonly PermissionEntry[];
-  readonly surfaces: readonly SurfaceEntry[];
   /**
    * Ids (permission keys, license and category ids) of entries dropped for a bad shape, and whether
    * a whole list was unusable: references to them are not reported again as "unknown".
