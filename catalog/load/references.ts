@@ -10,7 +10,9 @@ import type { SystemDraft } from "./shape.js";
 
 /** Every known qualified id, for resolving references and suggesting near misses. */
 export class References {
+  /** Every well-formed permission by qualified key, with the system it came from. */
   readonly permissions = new Map<string, { readonly system: SystemDraft; readonly entry: PermissionEntry }>();
+  /** Every well-formed license's qualified id. */
   readonly licenses = new Set<string>();
   /** Qualified ids of malformed entries and ids inside broken systems: never reported as unknown. */
   private readonly droppedPermissions = new Set<string>();
