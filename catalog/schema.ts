@@ -1,7 +1,7 @@
 /**
  * The shape of the permission catalog: one data file per system (`catalog/data/<system>.json`),
  * produced by that system's importer from its documentation and merged with the hand-kept
- * overrides file (`catalog/overrides/<system>.yaml`).
+ * overrides file (`catalog/import/overrides/<system>.yaml`).
  *
  * Inside a system's data file every key (permission, license, role, surface) is *local*
  * (`view-contacts`); the loader qualifies them as `system/key` (`calabrio-one/view-contacts`).

@@ -6,7 +6,7 @@
  *
  * The parse is deterministic and pure. Everything the document leaves open (category names,
  * default roles, requirement judgments) is decided here as a named table or in
- * `catalog/overrides/calabrio-one.yaml`, so a reviewer sees every decision in one place.
+ * `catalog/import/overrides/calabrio-one.yaml`, so a reviewer sees every decision in one place.
  */
 import type {
   CategoryEntry,
@@ -25,7 +25,7 @@ export const CALABRIO_ONE_SYSTEM_ID = "calabrio-one";
 
 /**
  * Category of each table, found by the table's first permission (the headings were lost in the
- * scrape, so names are ours; `catalog/overrides/calabrio-one.yaml` restates each with its reason).
+ * scrape, so names are ours; `catalog/import/overrides/calabrio-one.yaml` restates each with its reason).
  * Keyed by the first permission rather than by position so a reordered document still imports.
  */
 const TABLE_CATEGORIES: readonly (CategoryEntry & { readonly firstPermission: string })[] = [

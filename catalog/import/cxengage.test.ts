@@ -29,33 +29,38 @@ const PANEL_PERMISSIONS = [
 describe("cxengage importer on a fixture", () => {
   it("reads each table under its heading, skipping the lead-in line", () => {
     expect(fixture.categories).toEqual([
-      { id: "contact-management", name: "Contact Management" },
-      { id: "notes", name: "Notes" },
-      { id: "contact-layouts", name: "Contact Layouts" },
-      { id: "artifacts", name: "Artifacts" },
-      { id: "reporting", name: "Reporting" },
+      { id: "contact-records", name: "Contact Records" },
+      { id: "memos", name: "Memos" },
+      { id: "record-layouts", name: "Record Layouts" },
+      { id: "attachments", name: "Attachments" },
+      { id: "dashboards", name: "Dashboards" },
     ]);
-    expect(byKey(fixture, "NOTES_READ_SELF").category).toBe("notes");
+    expect(byKey(fixture, "MEMOS_VIEW_SELF").category).toBe("memos");
+    expect(fixture.permissions).toHaveLength(8);
   });
 
   it("makes _ALL imply _SELF and scopes only the pairs", () => {
-    expect(byKey(fixture, "NOTES_READ_ALL")).toMatchObject({ implies: ["NOTES_READ_SELF"], scope: "all" });
-    expect(byKey(fixture, "NOTES_READ_SELF")).toMatchObject({ implies: [], scope: "self" });
+    expect(byKey(fixture, "MEMOS_VIEW_ALL")).toMatchObject({ implies: ["MEMOS_VIEW_SELF"], scope: "all" });
+    expect(byKey(fixture, "MEMOS_VIEW_SELF")).toMatchObject({ implies: [], scope: "self" });
     // A lone _SELF or _ALL has no twin to be scoped against; overrides decide those.
     expect(byKey(fixture, "ARTIFACTS_READ_SELF").scope).toBeNull();
-    expect(byKey(fixture, "NOTES_CREATE_ALL")).toMatchObject({ implies: [], scope: null });
+    expect(byKey(fixture, "MEMOS_WRITE_ALL")).toMatchObject({ implies: [], scope: null });
   });
 
   it("builds the Contact Management panel from the bulleted list", () => {
     const panel = fixture.surfaces.find((s) => s.id === CONTACT_MANAGEMENT_PANEL);
     expect(panel).toMatchObject({
       kind: "panel",
-      requires: { all: ["CONTACTS_READ", "CONTACTS_LAYOUTS_READ", "ARTIFACTS_CREATE_ALL"] },
+      requires: { all: ["CONTACTS_READ", "LAYOUTS_VIEW", "ARTIFACTS_WRITE_ALL"] },
       selector: '[data-rolecall-surface="cxengage/contact-management-panel"]',
     });
+    expect(fixture.surfaces.find((s) => s.id === "contact-history-tab")?.requires).toBe(
+      "ARTIFACTS_READ_SELF",
+    );
   });
 
-  it("falls back to a trimmed description for a permission it has no summary for", () => {
+  it("uses our summary where written and falls back to a trimmed description otherwise", () => {
+    expect(byKey(fixture, "CONTACTS_READ").summary).toBe("See contact records and their custom attributes");
     expect(byKey(fixture, "SOMETHING_NEW").summary).toBe("try a permission this importer has no summary for");
   });
 

@@ -3,6 +3,7 @@
  * fill the fields a document never states (licenses, status, mutual, ...) with one set of
  * defaults, and give every surface the same URL and selector conventions.
  */
+import { requirementKeys } from "../requirement.js";
 import type { PermissionEntry, RequirementExpr, SurfaceEntry, SurfaceKind } from "../schema.js";
 
 /** The fields an importer must give; the rest default to "nothing special". */
@@ -72,12 +73,6 @@ export function summarize(description: string): string {
   text = text.replace(/^(?:have )?access(?: to)? the\s+/i, "Open the ");
   text = text.trim();
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** Every permission key a requirement expression names, in order. */
-export function requirementKeys(expr: RequirementExpr): string[] {
-  if (typeof expr === "string") return [expr];
-  return ("all" in expr ? expr.all : expr.any).flatMap(requirementKeys);
 }
 
 /** The locations of the surfaces whose requirement names `key`: where that permission shows something. */

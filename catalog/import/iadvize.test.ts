@@ -20,12 +20,12 @@ describe("iadvize importer on a fixture", () => {
   it("splits each glued line into the permission name and its description", () => {
     expect(fixture.permissions.map((p) => [p.key, p.name])).toEqual([
       [
-        WEBSITE_KPIS,
-        "Access to website sales indicators (website turnover, website transactions and website AOV)",
+        "access-to-order-figures-basket-size-order-count-and-average-spend",
+        "Access to order figures (basket size, order count and average spend)",
       ],
       ["access-to-supervision-report", "Access to Supervision report"],
       ["access-to-reports", "Access to Reports"],
-      ["access-to-people", "Access to People"],
+      ["access-to-shift-planner", "Access to Shift Planner"],
     ]);
     expect(fixture.categories).toEqual([{ id: "user-permissions", name: "User permissions" }]);
   });
@@ -35,10 +35,26 @@ describe("iadvize importer on a fixture", () => {
     expect(byKey(fixture, "access-to-reports").requires).toBeNull();
   });
 
+  it("uses our summary where written and the description's first sentence otherwise", () => {
+    expect(byKey(fixture, "access-to-reports").summary).toBe("Manage everything in the reporting area");
+    expect(byKey(fixture, "access-to-shift-planner").summary).toBe(
+      "Gives users the planner where conversation shifts are drawn up",
+    );
+  });
+
   it("only emits surfaces whose permissions the text defines", () => {
     expect(surface(fixture, "automation-tab")).toBeUndefined();
+    expect(surface(fixture, "people-tab")).toBeUndefined();
     expect(surface(fixture, "production-report")).toBeUndefined();
     expect(surface(fixture, "supervision-report")?.requires).toBe("access-to-supervision-report");
+    expect(surface(fixture, "reports-tab")?.requires).toBe("access-to-reports");
+    expect(byKey(fixture, "access-to-supervision-report").pages).toEqual([
+      "Admin > Reports > Supervision report",
+    ]);
+  });
+
+  it("ends the table at the line holding only a non-breaking space", () => {
+    expect(fixture.permissions).toHaveLength(4);
   });
 
   it("rejects a requirement on an option the table does not define", () => {

@@ -2,8 +2,9 @@
  * Structural checks an imported system file must pass before the loader sees it, so each
  * importer's tests catch a dangling reference or a cycle at the file that caused it.
  */
+
+import { requirementKeys } from "../requirement.js";
 import type { RequirementExpr, SystemFile } from "../schema.js";
-import { requirementKeys } from "./entry-builders.js";
 
 /** Lists what is wrong with a system file (empty when nothing): unknown references, duplicates, cycles. */
 export function systemFileProblems(file: SystemFile): string[] {

@@ -16,56 +16,66 @@ const surface = (file: SystemFile, id: string) => file.surfaces.find((s) => s.id
 
 describe("maxcontact importer on a fixture", () => {
   it("reads categories from heading lines and skips the introduction", () => {
-    expect(fixture.categories.map((c) => c.name)).toEqual(["Page Level Admin", "Tag Group", "Web API"]);
-    expect(byKey(fixture, "assign-tags").category).toBe("tag-group");
+    expect(fixture.categories.map((c) => c.name)).toEqual(["Floor Admin", "Label Group", "Web API"]);
+    expect(byKey(fixture, "attach-labels").category).toBe("label-group");
+    expect(byKey(fixture, "upload-csv-access").category).toBe("floor-admin");
   });
 
   it("slugs names into keys and keeps the vendor's name", () => {
-    expect(byKey(fixture, "access-audit-page").name).toBe("Access Audit Page");
-    expect(byKey(fixture, "dnc-bulk-removal").name).toBe("DNC Bulk Removal");
+    expect(byKey(fixture, "open-call-log").name).toBe("Open Call Log");
+    expect(byKey(fixture, "csv-bulk-purge").name).toBe("CSV Bulk Purge");
   });
 
   it("turns written 'Requires' clauses into requirements, any-of where they say 'or'", () => {
-    expect(byKey(fixture, "dnc-bulk-removal").requires).toBe("import-dnc-access");
-    expect(byKey(fixture, "assign-tags").requires).toBe("view-assigned-tags");
-    expect(byKey(fixture, "can-update-lead").requires).toEqual({
-      any: ["can-get-lead", "lead-management-api-access"],
+    expect(byKey(fixture, "csv-bulk-purge").requires).toBe("upload-csv-access");
+    expect(byKey(fixture, "attach-labels").requires).toBe("see-own-labels");
+    expect(byKey(fixture, "can-change-record").requires).toEqual({
+      any: ["can-fetch-record", "record-api-access"],
     });
-    expect(byKey(fixture, "view-assigned-tags").requires).toBeNull();
+    expect(byKey(fixture, "see-own-labels").requires).toBeNull();
   });
 
   it("summarizes without the vendor's preamble or the requirement clause", () => {
-    expect(byKey(fixture, "access-audit-page").summary).toBe("Open the Auditing Page");
-    expect(byKey(fixture, "dnc-bulk-removal").summary).toBe("Bulk remove DNCs");
-    expect(byKey(fixture, "enable-time-zones").summary).toBe("Enable Time Zones");
+    expect(byKey(fixture, "open-call-log").summary).toBe("Open the Call Log Page");
+    expect(byKey(fixture, "csv-bulk-purge").summary).toBe("Purge uploaded records in bulk");
+    expect(byKey(fixture, "enable-quiet-hours").summary).toBe("Enable Quiet Hours");
   });
 
   it("derives page surfaces, including pages named without the word 'page', and a tab inside a page", () => {
-    expect(surface(fixture, "auditing-page")).toMatchObject({
+    expect(surface(fixture, "call-log-page")).toMatchObject({
       kind: "page",
-      requires: "access-audit-page",
-      urlPattern: "/maxcontact/auditing*",
-      selector: '[data-rolecall-surface="maxcontact/auditing-page"]',
+      requires: "open-call-log",
+      urlPattern: "/maxcontact/call-log*",
+      selector: '[data-rolecall-surface="maxcontact/call-log-page"]',
     });
-    expect(surface(fixture, "system-info-page")?.requires).toBe("can-access-system-info");
+    expect(surface(fixture, "health-check-page")?.requires).toBe("can-open-health-check");
     expect(surface(fixture, "manager-portal-page")?.requires).toBe("portal-access");
     expect(surface(fixture, "list-manager-page")?.requires).toBe("list-manager-admin-access");
-    expect(surface(fixture, "customreports-tab")).toMatchObject({
+    expect(surface(fixture, "scorecards-tab")).toMatchObject({
       kind: "tab",
-      requires: { all: ["report-viewer-access", "custom-report-viewer-access"] },
-      urlPattern: "/maxcontact/report-viewer*",
+      requires: { all: ["wallboard-designer-access", "scorecard-tab-access"] },
+      urlPattern: "/maxcontact/wallboard-designer*",
     });
-    expect(byKey(fixture, "report-viewer-access").pages).toEqual([
-      "Report Viewer page",
-      "Report Viewer page > CustomReports tab",
+    expect(byKey(fixture, "wallboard-designer-access").pages).toEqual([
+      "Wallboard Designer page",
+      "Wallboard Designer page > Scorecards tab",
     ]);
   });
 
   it("rejects a requirement naming a permission that does not exist", () => {
-    const text = "Agent\nCan Redial: Allows the user to Redial Calls (Requires Can Dial)\n";
+    const text =
+      "Dialler\nCan Call Back: Allows the user to return a missed call (Requires Can Place Calls)\n";
     expect(() => maxcontactImporter.parse(text)).toThrow(
-      /line 2: 'Can Redial' requires unknown permission 'Can Dial'/,
+      /line 2: 'Can Call Back' requires unknown permission 'Can Place Calls'/,
     );
+  });
+
+  it("rejects a permission above the first heading, and two names with one key", () => {
+    expect(() => maxcontactImporter.parse("Can Call Back: Allows the user to return a call\n")).toThrow(
+      /line 1: a permission before any category/,
+    );
+    const twice = "Dialler\nCan Call Back: Allows a call back\nCan Call-Back: Allows a call back\n";
+    expect(() => maxcontactImporter.parse(twice)).toThrow(/line 3: duplicate key 'can-call-back'/);
   });
 });
 

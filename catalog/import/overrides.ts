@@ -1,5 +1,5 @@
 /**
- * Hand corrections to an imported system, kept in `catalog/overrides/<system>.yaml` so they
+ * Hand corrections to an imported system, kept in `catalog/import/overrides/<system>.yaml` so they
  * survive re-import. Every entry says why (`reason`) and whether it is a decision the vendor's
  * documentation does not state (`assumed: true`).
  *

@@ -20,8 +20,8 @@ describe("zoom-contact-center importer on a fixture", () => {
       "RptQueueAnalyticsOverview:Read",
       "RptWallboard:Read",
       "RptWallboard:Edit",
-      "RptWallboardShare:Edit",
-      "OutboundVoiceCall",
+      "RptHeatmapShare:Edit",
+      "OutboundSmsCampaign",
       "TeamTab",
       "UserManagement:Read",
       "UserManagement:Edit",
@@ -29,7 +29,7 @@ describe("zoom-contact-center importer on a fixture", () => {
       "RoleManagement:Edit",
       "RoutingEngineManagement:Read",
       "RoutingEngineManagement:Edit",
-      "EngagementLogExport:Edit",
+      "CallbackQueueExport:Edit",
     ]);
   });
 
@@ -45,14 +45,14 @@ describe("zoom-contact-center importer on a fixture", () => {
   it("makes X:Edit require X:Read only where both exist", () => {
     expect(byKey(fixture, "RptWallboard:Edit").requires).toBe("RptWallboard:Read");
     expect(byKey(fixture, "UserManagement:Edit").requires).toBe("UserManagement:Read");
-    expect(byKey(fixture, "EngagementLogExport:Edit").requires).toBeNull();
-    expect(byKey(fixture, "RptWallboardShare:Edit").requires).toBeNull();
+    expect(byKey(fixture, "CallbackQueueExport:Edit").requires).toBeNull();
+    expect(byKey(fixture, "RptHeatmapShare:Edit").requires).toBeNull();
   });
 
   it("writes its own summaries and tells the halves of a pair apart", () => {
-    expect(byKey(fixture, "RptWallboard:Read").summary).toBe("View wallboards");
-    expect(byKey(fixture, "UserManagement:Read").summary).toBe("View users");
-    expect(byKey(fixture, "UserManagement:Edit").summary).toBe("Manage users");
+    expect(byKey(fixture, "RptWallboard:Read").summary).toBe("View wallboards on the floor screens");
+    expect(byKey(fixture, "UserManagement:Read").summary).toBe("View user accounts");
+    expect(byKey(fixture, "UserManagement:Edit").summary).toBe("Manage user accounts");
     expect(byKey(fixture, "RoutingEngineManagement:Edit").summary).not.toBe(
       byKey(fixture, "RoutingEngineManagement:Read").summary,
     );
@@ -72,11 +72,12 @@ describe("zoom-contact-center importer on a fixture", () => {
     expect(overview?.requires).toEqual({ all: ["RptQueueAnalytics:Read", "RptQueueAnalyticsOverview:Read"] });
     expect(overview?.kind).toBe("widget");
     expect(byKey(fixture, "TeamTab").pages).toEqual(["Contact Center client > Teams tab"]);
+    expect(fixture.roleAdministration).toEqual(["RoleManagement:Edit"]);
   });
 
   it("rejects a line that is not privilege ids followed by a description", () => {
     const broken =
-      "Contact Center - General settings\n\nPrivilegesDescription\nOutbound Voice Call: allowed\n";
+      "Contact Center - General settings\n\nPrivilegesDescription\nPlace Outbound Call: allowed\n";
     expect(() => zoomContactCenterImporter.parse(broken)).toThrow(/line 4/);
   });
 });

@@ -1,0 +1,94 @@
+/**
+ * Phase 4, assembly: once every check passed, the drafts become the `Catalog`, with qualified
+ * keys everywhere, normalized requirements and the systems in catalog order.
+ */
+import type {
+  Catalog,
+  CatalogDefaultRole,
+  CatalogLicense,
+  CatalogPermission,
+  CatalogSurface,
+  CatalogSystem,
+} from "../catalog.js";
+import { normalizeRequirement, qualifyKey, qualifyRequirement } from "../requirement.js";
+import { SYSTEM_IDS } from "../schema.js";
+import type { SystemDraft } from "./shape.js";
+
+/** Builds the catalog from drafts that passed every check. */
+export function assemble(drafts: readonly SystemDraft[]): Catalog {
+  // The seed systems in their documented order; any other system after them, by id.
+  const rank = (id: string) => {
+    const i = (SYSTEM_IDS as readonly string[]).indexOf(id);
+    return i < 0 ? SYSTEM_IDS.length : i;
+  };
+  const ordered = [...drafts].sort(
+    (a, b) => rank(a.id) - rank(b.id) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+
+  const systems: CatalogSystem[] = [];
+  const permissions = new Map<string, CatalogPermission>();
+  const licenses = new Map<string, CatalogLicense>();
+  const surfaces = new Map<string, CatalogSurface>();
+  for (const d of ordered) {
+    const q = (key: string) => qualifyKey(key, d.id);
+    const categoryName = new Map(d.categories.map((c) => [c.id, c.name] as const));
+    const systemLicenses = d.licenses.map(
+      (l): CatalogLicense => ({ id: q(l.id), system: d.id, name: l.name }),
+    );
+    const systemPermissions = d.permissions.map(
+      (p): CatalogPermission => ({
+        key: q(p.key),
+        system: d.id,
+        localKey: p.key,
+        name: p.name,
+        category: p.category,
+        categoryName: categoryName.get(p.category) ?? p.category,
+        summary: p.summary,
+        pages: [...p.pages],
+        licenses: p.licenses.map(q),
+        requires: p.requires === null ? null : normalizeRequirement(qualifyRequirement(p.requires, d.id)),
+        implies: p.implies.map(q),
+        status: p.status,
+        mutual: p.mutual,
+        scope: p.scope,
+      }),
+    );
+    const systemSurfaces = d.surfaces.map(
+      (s): CatalogSurface => ({
+        id: q(s.id),
+        system: d.id,
+        label: s.label,
+        kind: s.kind,
+        location: s.location,
+        urlPattern: s.urlPattern,
+        selector: s.selector,
+        requires: normalizeRequirement(qualifyRequirement(s.requires, d.id)),
+      }),
+    );
+    const defaultRoles = d.defaultRoles.map(
+      (r): CatalogDefaultRole => ({
+        id: r.id,
+        system: d.id,
+        name: r.name,
+        grants: r.grants.map(q),
+        required: r.required.map(q),
+        licenses: r.licenses.map(q),
+        template: r.template,
+      }),
+    );
+    systems.push({
+      id: d.id,
+      name: d.name,
+      roleAdministration: d.roleAdministration.map(q),
+      categories: d.categories.map((c) => ({ id: c.id, name: c.name })),
+      licenses: systemLicenses,
+      defaultRoles,
+      permissions: systemPermissions,
+      surfaces: systemSurfaces,
+    });
+    for (const p of systemPermissions) permissions.set(p.key, p);
+    for (const l of systemLicenses) licenses.set(l.id, l);
+    for (const s of systemSurfaces) surfaces.set(s.id, s);
+  }
+  return { systems, permissions, licenses, surfaces };
+}
