@@ -3,7 +3,8 @@
  * facts every consumer relies on hold across them. Per-system facts live in each importer's tests.
  */
 import { describe, expect, it } from "vitest";
-import type { Catalog, CatalogSystem } from "./catalog.js";
+import { ADMIN_ACTIONS, type AdminAction, type Catalog, type CatalogSystem } from "./catalog.js";
+import { IMPORTERS } from "./import/importers.js";
 import { CatalogError, formatCatalogIssue, loadCatalog } from "./loader.js";
 import { evaluateRequirement, formatRequirement, parseRequirement, requirementKeys } from "./requirement.js";
 import { SYSTEM_IDS } from "./schema.js";
@@ -27,6 +28,20 @@ function catalog(): Catalog {
   const result = load();
   if ("problems" in result) throw new Error(`the catalog does not load:\n${result.problems}`);
   return result.catalog;
+}
+
+/** The local keys that give `action` over a system, in the order the catalog lists them. */
+function givers(id: string, action: AdminAction): string[] {
+  return system(id)
+    .adminRights.filter((r) => r.action === action)
+    .flatMap((r) => r.permissions.map((k) => k.slice(id.length + 1)));
+}
+
+/** The admin actions a permission (local key) gives over its system. */
+function actionsOf(id: string, localKey: string): AdminAction[] {
+  return system(id)
+    .adminRights.filter((r) => r.permissions.includes(`${id}/${localKey}`))
+    .map((r) => r.action);
 }
 
 function system(id: string): CatalogSystem {
@@ -87,7 +102,9 @@ describe("the real catalog", () => {
       for (const k of keys) need(s.id, k, c.permissions);
     }
     for (const s of c.systems) {
-      for (const k of s.roleAdministration) need(`${s.id} roleAdministration`, k, c.permissions);
+      for (const r of s.adminRights) {
+        for (const k of r.permissions) need(`${s.id} adminRights ${r.action}`, k, c.permissions);
+      }
       for (const r of s.defaultRoles) {
         for (const k of [...r.grants, ...r.required]) need(`${s.id} role ${r.id}`, k, c.permissions);
         for (const l of r.licenses) need(`${s.id} role ${r.id}`, l, c.licenses);
@@ -105,8 +122,71 @@ describe("the real catalog", () => {
     for (const r of requirements) expect(parseRequirement(formatRequirement(r))).toEqual(r);
   });
 
-  it("lets every system's roles be administered by some permission", () => {
-    for (const s of catalog().systems) expect(s.roleAdministration.length, s.id).toBeGreaterThan(0);
+  it("gives editing and assigning roles only to the permissions the documents name (issue 13)", () => {
+    expect(givers("calabrio-one", "edit-roles")).toEqual(["administer-roles"]);
+    expect(givers("calabrio-one", "assign-roles")).toEqual(["assign-user-roles"]);
+    // "Assign User Roles": assigning roles to users and nothing more.
+    expect(actionsOf("calabrio-one", "assign-user-roles")).toEqual(["assign-roles"]);
+    // Zoom: the account owner (a tenant owner) or the role management privilege.
+    expect(givers("zoom-contact-center", "edit-roles")).toEqual(["RoleManagement:Edit"]);
+    expect(givers("zoom-contact-center", "assign-roles")).toEqual(["RoleManagement:Edit"]);
+    expect(actionsOf("zoom-contact-center", "UserManagement:Edit")).toEqual(["manage-users"]);
+    expect(givers("maxcontact", "edit-roles")).toEqual(["permission-admin-access"]);
+    expect(givers("maxcontact", "assign-roles")).toEqual(["permission-admin-access"]);
+    // Neither document names a permission over roles: only tenant owners administer them.
+    expect(system("cxengage").adminRights).toEqual([]);
+    expect(system("iadvize").adminRights).toEqual([]);
+  });
+
+  it("cites, for every admin right, the system's own document and a section, with a reason", async () => {
+    for (const s of catalog().systems) {
+      const seedFile = (await IMPORTERS[s.id as (typeof SYSTEM_IDS)[number]]()).seedFile;
+      for (const r of s.adminRights) {
+        const what = `${s.id} ${r.action}`;
+        expect(ADMIN_ACTIONS, what).toContain(r.action);
+        expect(r.document, what).toBe(seedFile);
+        expect(r.section.trim(), what).not.toBe("");
+        expect(r.reason.trim(), what).not.toBe("");
+        expect(r.permissions.length, what).toBeGreaterThan(0);
+        for (const k of r.permissions) expect(k.startsWith(`${s.id}/`), `${what}: ${k}`).toBe(true);
+      }
+    }
+  });
+
+  it("never gives an admin action to a permission a default non-administrator role holds", () => {
+    // An administrator role is a default role with the id `administrator` (Calabrio ONE's and
+    // CxEngage's Administrator); every other default role (Calabrio's Agent and Supervisor,
+    // CxEngage's Agent and Supervisor, iAdvize's Manager, the template of custom roles) is not.
+    // Held means granted, or implied by a grant (transitively). Otherwise every holder of that
+    // role, a supervisor for instance, could administer the tenant.
+    const c = catalog();
+    const implied = (keys: readonly string[]): Set<string> => {
+      const held = new Set<string>();
+      const queue = [...keys];
+      for (let key = queue.pop(); key !== undefined; key = queue.pop()) {
+        if (held.has(key)) continue;
+        held.add(key);
+        queue.push(...(c.permissions.get(key)?.implies ?? []));
+      }
+      return held;
+    };
+    const violations: string[] = [];
+    for (const s of c.systems) {
+      for (const role of s.defaultRoles.filter((r) => r.id !== "administrator")) {
+        const held = implied(role.grants);
+        for (const right of s.adminRights) {
+          for (const k of right.permissions) {
+            if (held.has(k))
+              violations.push(`${s.id}: default role '${role.id}' holds ${k} (${right.action})`);
+          }
+        }
+      }
+    }
+    expect(violations).toEqual([]);
+    // The rule has teeth: the systems with default non-administrator roles are checked.
+    expect(
+      c.systems.filter((s) => s.defaultRoles.some((r) => r.id !== "administrator")).map((s) => s.id),
+    ).toEqual(["calabrio-one", "cxengage", "iadvize"]);
   });
 
   it("shows the CxEngage Contact Management panel only with all ten Contact Management permissions", () => {

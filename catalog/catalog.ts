@@ -61,12 +61,50 @@ export interface CatalogSurface {
   readonly requires: RequirementExpr;
 }
 
+/**
+ * The admin actions a principal may be given. Each admin write is one of them; tenant owners
+ * (outside any catalog) may do all.
+ */
+export const ADMIN_ACTIONS = [
+  /** Create, rename and delete roles; grant and revoke their permissions; set their licenses. */
+  "edit-roles",
+  /** Assign roles to users and take them away. */
+  "assign-roles",
+  /** Create users, activate and deactivate them. */
+  "manage-users",
+  /** Set how many seats of a license the tenant has. */
+  "manage-seats",
+  /** Register, replace and remove the tenant's apps (pages → surfaces) for the extension. */
+  "manage-apps",
+  /** Read other users' decisions, explanations and effective permissions, and LookupUsers. */
+  "read-decisions",
+  /** Add, replace and remove the tenant's own systems. */
+  "manage-systems",
+] as const;
+
+/** One admin action. */
+export type AdminAction = (typeof ADMIN_ACTIONS)[number];
+
+/** Which permissions of a system give an admin action over that system, and on what authority. */
+export interface CatalogAdminRight {
+  readonly action: AdminAction;
+  /** Qualified permission keys, any one of which gives the action. */
+  readonly permissions: readonly string[];
+  /** The document the right comes from (a seed file name) and its section. */
+  readonly document: string;
+  readonly section: string;
+  /** Why, in our own words. */
+  readonly reason: string;
+  /** True when the document does not say so and we chose (the reason says why). */
+  readonly assumed: boolean;
+}
+
 /** One system of the catalog. */
 export interface CatalogSystem {
   readonly id: string;
   readonly name: string;
-  /** Qualified permission keys, any one of which lets an actor administer roles of this system. */
-  readonly roleAdministration: readonly string[];
+  /** The admin actions this system's permissions give (none: only tenant owners administer it). */
+  readonly adminRights: readonly CatalogAdminRight[];
   readonly categories: readonly { readonly id: string; readonly name: string }[];
   readonly licenses: readonly CatalogLicense[];
   readonly defaultRoles: readonly CatalogDefaultRole[];

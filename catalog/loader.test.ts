@@ -43,6 +43,20 @@ function issuesOf(fn: () => unknown): readonly CatalogIssue[] {
 }
 
 type Json = Record<string, unknown> & { permissions: Record<string, unknown>[] };
+/** A valid admin right of alpha, with `changes` applied. */
+const adminRight = (changes: Record<string, unknown> = {}): Record<string, unknown> => ({
+  action: "edit-roles",
+  permissions: ["manage-roles"],
+  document: "alpha-guide.txt",
+  section: "Roles",
+  reason: "The guide lets role managers edit roles.",
+  ...changes,
+});
+/** Moves alpha from the legacy roleAdministration to one adminRights entry with `changes`. */
+const useAdminRights = (alpha: Record<string, unknown>, changes: Record<string, unknown>): void => {
+  delete alpha.roleAdministration;
+  alpha.adminRights = [adminRight(changes)];
+};
 const permission = (alpha: Record<string, unknown>, key: string): Record<string, unknown> =>
   (alpha as Json).permissions.find((p) => p.key === key)!;
 const list = (alpha: Record<string, unknown>, field: string): Record<string, unknown>[] =>
@@ -107,7 +121,17 @@ describe("loadCatalog on valid files", () => {
       any: ["beta/view-reports", "alpha/manage-roles"],
     });
     const alpha = catalog.systems[0]!;
-    expect(alpha.roleAdministration).toEqual(["alpha/manage-roles"]);
+    // alpha still writes the legacy roleAdministration list: read as editing and assigning roles.
+    expect(alpha.adminRights).toEqual(
+      ["edit-roles", "assign-roles"].map((action) => ({
+        action,
+        permissions: ["alpha/manage-roles"],
+        document: "alpha.json",
+        section: "roleAdministration",
+        reason: "legacy roleAdministration list: read as the right to edit and assign roles",
+        assumed: true,
+      })),
+    );
     expect(alpha.defaultRoles.find((r) => r.id === "agent")).toEqual({
       id: "agent",
       system: "alpha",
@@ -121,6 +145,34 @@ describe("loadCatalog on valid files", () => {
       { id: "alpha/basic", system: "alpha", name: "Basic" },
       { id: "alpha/pro", system: "alpha", name: "Pro" },
     ]);
+  });
+
+  it("reads adminRights as written, qualified, with assumed false unless given", () => {
+    expect(catalog.systems[1]!.adminRights).toEqual([
+      {
+        action: "edit-roles",
+        permissions: ["beta/access-reports"],
+        document: "beta-guide.txt",
+        section: "Managing roles",
+        reason: "The guide lets report administrators edit roles.",
+        assumed: false,
+      },
+      {
+        action: "read-decisions",
+        permissions: ["beta/access-reports", "beta/view-reports"],
+        document: "beta-guide.txt",
+        section: "Reports",
+        reason: "Reports show who may do what.",
+        assumed: false,
+      },
+    ]);
+  });
+
+  it("gives no admin right to a system whose file names none (only tenant owners administer it)", () => {
+    const without = buildCatalog(sources((a) => delete a.roleAdministration));
+    expect(without.systems[0]!.adminRights).toEqual([]);
+    const empty = buildCatalog(sources((a) => Object.assign(a, { roleAdministration: [] })));
+    expect(empty.systems[0]!.adminRights).toEqual([]);
   });
 
   it("gives the same catalog whatever order the files come in", () => {
@@ -480,6 +532,66 @@ describe("buildCatalog validation", () => {
       undefined,
       /system: roleAdministration names unknown permission 'manage-role' \(did you mean 'manage-roles'\?\)/,
     ],
+    [
+      "an admin right with an unknown action",
+      (a) => useAdminRights(a, { action: "edit-role" }),
+      undefined,
+      /system: adminRights #1: unknown action 'edit-role' \(did you mean 'edit-roles'\?\)/,
+    ],
+    [
+      "an admin right with an action far from any",
+      (a) => useAdminRights(a, { action: "promote-self" }),
+      undefined,
+      /system: adminRights #1: unknown action 'promote-self'; expected one of edit-roles, assign-roles, /,
+    ],
+    [
+      "an admin right naming an unknown permission",
+      (a) => useAdminRights(a, { permissions: ["manage-role"] }),
+      undefined,
+      /system: adminRights #1 \(edit-roles\): permissions names unknown permission 'manage-role' \(did you mean 'manage-roles'\?\)/,
+    ],
+    [
+      "an admin right naming another system's permission",
+      (a) => useAdminRights(a, { permissions: ["beta/access-reports"] }),
+      undefined,
+      /system: adminRights #1 \(edit-roles\): permission 'beta\/access-reports' is of system 'beta'; a right over 'alpha' must be one of its own permissions/,
+    ],
+    [
+      "an admin right naming no permission",
+      (a) => useAdminRights(a, { permissions: [] }),
+      undefined,
+      /system: adminRights #1 \(edit-roles\): 'permissions' is empty/,
+    ],
+    [
+      "an admin right without a section",
+      (a) => useAdminRights(a, { section: " " }),
+      undefined,
+      /system: adminRights #1 \(edit-roles\): 'section' must be a non-empty string, got ' '/,
+    ],
+    [
+      "an admin right with a misspelt field",
+      (a) => useAdminRights(a, { reasons: "typo" }),
+      undefined,
+      /system: adminRights #1 \(edit-roles\): unknown field 'reasons' \(did you mean 'reason'\?\)/,
+    ],
+    [
+      "an admin right whose assumed is not a boolean",
+      (a) => useAdminRights(a, { assumed: "yes" }),
+      undefined,
+      /system: adminRights #1 \(edit-roles\): 'assumed' must be true or false, got 'yes'/,
+    ],
+    [
+      "adminRights that is not a list",
+      (a) => Object.assign(a, { adminRights: { action: "edit-roles" }, roleAdministration: undefined }),
+      undefined,
+      /system: 'adminRights' must be an array, got an object/,
+    ],
+    [
+      "both adminRights and the legacy roleAdministration",
+      (a) => Object.assign(a, { adminRights: [adminRight()] }),
+      undefined,
+      /^system: roleAdministration is replaced by adminRights; remove it$/,
+    ],
   ];
 
   it.each(cases)("rejects %s", (_name, edit, id, message) => {
@@ -552,6 +664,17 @@ describe("buildCatalog validation", () => {
       buildCatalog(sources((a) => Object.assign(permission(a, "manage-roles"), { mutual: 1 }))),
     );
     expect(issues.map((i) => i.message)).toEqual([
+      "permission 'manage-roles': 'mutual' must be true or false, got number 1",
+    ]);
+    const viaAdminRights = issuesOf(() =>
+      buildCatalog(
+        sources((a) => {
+          useAdminRights(a, {});
+          Object.assign(permission(a, "manage-roles"), { mutual: 1 });
+        }),
+      ),
+    );
+    expect(viaAdminRights.map((i) => i.message)).toEqual([
       "permission 'manage-roles': 'mutual' must be true or false, got number 1",
     ]);
   });

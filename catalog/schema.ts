@@ -8,6 +8,8 @@
  * Requirement and implication references may be local (same system) or qualified.
  */
 
+import type { AdminAction } from "./catalog.js";
+
 /** A requirement over permission keys: a key, all of a list, or any one of a list. */
 export type RequirementExpr =
   | string
@@ -111,12 +113,40 @@ export interface SurfaceEntry {
   readonly requires: RequirementExpr;
 }
 
+/**
+ * Which permissions of the system give one admin action over it (`ADMIN_ACTIONS` in
+ * `catalog.ts`), and on what authority. Several entries may name the same action (their
+ * permissions add up).
+ */
+export interface AdminRightEntry {
+  readonly action: AdminAction;
+  /** This system's permission keys (local, or qualified with its own id); any one gives the action. */
+  readonly permissions: readonly string[];
+  /** The vendor document it comes from: the seed file name (`calabrio-one-roles-and-permissions.txt`). */
+  readonly document: string;
+  /** The section or permission entry of that document it rests on. */
+  readonly section: string;
+  /** Why, in our own words. */
+  readonly reason: string;
+  /** True when the document does not say so and we chose; default false. */
+  readonly assumed?: boolean;
+}
+
 /** One system's data file. */
 export interface SystemFile {
   readonly id: string;
   readonly name: string;
-  /** Which permission lets an actor run admin operations for this system in a tenant (local keys, any one). */
-  readonly roleAdministration: readonly string[];
+  /**
+   * Which permissions give which admin action over this system. Absent or empty: no permission
+   * does, and only the tenant's owners (and the bootstrap principal) administer it.
+   */
+  readonly adminRights?: readonly AdminRightEntry[];
+  /**
+   * @deprecated The format before `adminRights`: permissions (local keys, any one) that gave every
+   * admin write. Still loaded when `adminRights` is absent, read as the right to edit and assign
+   * roles (`assumed`); a file with both fields is refused.
+   */
+  readonly roleAdministration?: readonly string[];
   readonly categories: readonly CategoryEntry[];
   readonly licenses: readonly LicenseEntry[];
   readonly defaultRoles: readonly DefaultRoleEntry[];

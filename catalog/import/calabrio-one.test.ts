@@ -367,7 +367,13 @@ describe("catalog/data/calabrio-one.json", () => {
     expect(data.permissions).toHaveLength(174);
     expect(perms.size).toBe(174);
     for (const p of data.permissions) expect(p.key).toBe(slugify(p.name));
-    expect(data.roleAdministration).toEqual(["administer-roles", "assign-user-roles"]);
+    expect(data.adminRights?.map((r) => [r.action, r.permissions, r.section])).toEqual([
+      ["edit-roles", ["administer-roles"], "Administer Roles"],
+      ["assign-roles", ["assign-user-roles"], "Assign User Roles"],
+      ["manage-users", ["administer-org-structure"], "Administer Org. Structure"],
+      ["manage-apps", ["administer-tenant"], "Administer Tenant"],
+      ["read-decisions", ["administer-roles"], "Administer Roles"],
+    ]);
   });
 
   it("names the two permissions that were unnamed in the scrape", () => {

@@ -624,7 +624,8 @@ export function parseCalabrioOne(text: string): SystemFile {
   return {
     id: CALABRIO_ONE_SYSTEM_ID,
     name: "Calabrio ONE",
-    roleAdministration: ["administer-roles", "assign-user-roles"],
+    // Which permissions give which admin action is a decision on the document: see the overrides.
+    adminRights: [],
     categories: [...new Map([...tableCategory.values()].map((c) => [c.id, c] as const)).values()],
     licenses: [...licenseNames].map(([id, name]): LicenseEntry => ({ id, name })),
     // Which permissions the default roles start with is not documented: decided in the overrides.

@@ -129,11 +129,11 @@ describe("cxengage data file", () => {
     expect(agent?.grants).not.toContain("CONTACTS_LAYOUTS_UPDATE");
     expect(role("supervisor")?.grants).toHaveLength(21);
     expect(role("administrator")?.grants).toHaveLength(21);
-    expect(role("administrator")?.required).toEqual(["CONTACTS_ATTRIBUTES_UPDATE"]);
+    expect(role("administrator")?.required).toEqual([]);
   });
 
-  it("administers roles with CONTACTS_ATTRIBUTES_UPDATE, needs no license", () => {
-    expect(data.roleAdministration).toEqual(["CONTACTS_ATTRIBUTES_UPDATE"]);
+  it("gives no permission an admin action (only tenant owners administer it), needs no license", () => {
+    expect(data.adminRights).toEqual([]);
     expect(data.licenses).toEqual([]);
   });
 

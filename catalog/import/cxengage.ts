@@ -101,7 +101,8 @@ export function parseCxengage(text: string): SystemFile {
   return {
     id: SYSTEM,
     name: "CxEngage",
-    roleAdministration: [],
+    // Which permissions give which admin action is a decision on the document: see the overrides.
+    adminRights: [],
     categories,
     licenses: [],
     defaultRoles: [],

@@ -93,7 +93,8 @@ describe("iadvize data file", () => {
     expect(data.defaultRoles).toHaveLength(1);
     expect(data.defaultRoles[0]).toMatchObject({ id: "manager", name: "Manager", template: true });
     expect(data.defaultRoles[0]?.grants).toHaveLength(7);
-    expect(data.roleAdministration).toEqual(["access-to-people"]);
+    // Manager holds all seven permissions, so none may give an admin action: owners only.
+    expect(data.adminRights).toEqual([]);
   });
 
   it("models the tabs, reports and custom role page the article names", () => {

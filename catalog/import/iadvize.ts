@@ -83,7 +83,8 @@ export function parseIadvize(text: string): SystemFile {
   return {
     id: SYSTEM,
     name: "iAdvize",
-    roleAdministration: [],
+    // Which permissions give which admin action is a decision on the document: see the overrides.
+    adminRights: [],
     categories: [category],
     licenses: [],
     defaultRoles: [],

@@ -3,6 +3,7 @@
  * importer's tests catch a dangling reference or a cycle at the file that caused it.
  */
 
+import { ADMIN_ACTIONS } from "../catalog.js";
 import { requirementKeys } from "../requirement.js";
 import type { RequirementExpr, SystemFile } from "../schema.js";
 
@@ -45,7 +46,14 @@ export function systemFileProblems(file: SystemFile): string[] {
     for (const k of r.required)
       if (!r.grants.includes(k)) problems.push(`role '${r.id}' requires ungranted '${k}'`);
   }
-  known("roleAdministration", file.roleAdministration);
+  known("roleAdministration", file.roleAdministration ?? []);
+  (file.adminRights ?? []).forEach((right, i) => {
+    const where = `adminRights #${i + 1} (${right.action})`;
+    if (!(ADMIN_ACTIONS as readonly string[]).includes(right.action))
+      problems.push(`${where} has unknown action`);
+    if (right.permissions.length === 0) problems.push(`${where} names no permission`);
+    known(where, right.permissions);
+  });
   problems.push(...cycles(file));
   return problems;
 }

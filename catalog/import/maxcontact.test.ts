@@ -136,8 +136,12 @@ describe("maxcontact data file", () => {
     }
   });
 
-  it("administers roles with Permission Admin Access and has no licenses or default roles", () => {
-    expect(data.roleAdministration).toEqual(["permission-admin-access"]);
+  it("edits and assigns roles with Permission Admin Access and has no licenses or default roles", () => {
+    const givers = (action: string) =>
+      data.adminRights?.filter((r) => r.action === action).flatMap((r) => r.permissions);
+    expect(givers("edit-roles")).toEqual(["permission-admin-access"]);
+    expect(givers("assign-roles")).toEqual(["permission-admin-access"]);
+    expect(givers("manage-users")).toEqual(["user-admin-access"]);
     expect(surface(data, "permissions-page")?.requires).toBe("permission-admin-access");
     expect(data.licenses).toEqual([]);
     expect(data.defaultRoles).toEqual([]);

@@ -109,7 +109,8 @@ export function parseMaxcontact(text: string): SystemFile {
   return {
     id: SYSTEM,
     name: "MaxContact",
-    roleAdministration: [],
+    // Which permissions give which admin action is a decision on the document: see the overrides.
+    adminRights: [],
     categories,
     licenses: [],
     defaultRoles: [],

@@ -4,7 +4,9 @@
  * documentation does not state (`assumed: true`).
  *
  * Shape of the YAML file:
- *   system:       { name?, roleAdministration?, reason, assumed? }   fields replace the imported ones
+ *   system:       { name?, reason, assumed? }                       fields replace the imported ones
+ *   adminRights:  [ { action, permissions, document, section, reason, assumed? } ]
+ *                 replaces the imported list (each entry carries its own reason and citation)
  *   categories:   [ { id, name, reason, assumed? } ]                  added, or replacing by id
  *   licenses:     [ { id, name, reason, assumed? } ]                  added, or replacing by id
  *   defaultRoles: [ { ...DefaultRoleEntry, reason, assumed? } ]       added, or replacing by id
@@ -14,7 +16,8 @@
  *                 every field and is added.
  */
 import { parse } from "yaml";
-import { PERMISSION_FIELDS, type PermissionEntry, type SystemFile } from "../schema.js";
+import { ADMIN_ACTIONS } from "../catalog.js";
+import { type AdminRightEntry, PERMISSION_FIELDS, type PermissionEntry, type SystemFile } from "../schema.js";
 
 /** Why an override exists. */
 interface Decision {
@@ -24,7 +27,8 @@ interface Decision {
 
 /** The parsed overrides file. */
 export interface OverridesFile {
-  readonly system?: Partial<Pick<SystemFile, "name" | "roleAdministration">> & Decision;
+  readonly system?: Partial<Pick<SystemFile, "name">> & Decision;
+  readonly adminRights?: readonly AdminRightEntry[];
   readonly categories?: readonly (SystemFile["categories"][number] & Decision)[];
   readonly licenses?: readonly (SystemFile["licenses"][number] & Decision)[];
   readonly defaultRoles?: readonly (SystemFile["defaultRoles"][number] & Decision)[];
@@ -56,6 +60,10 @@ export function parseOverrides(text: string, file: string): OverridesFile {
     }
   };
   if (overrides.system) requireReason("system", overrides.system);
+  if (overrides.system !== undefined && "roleAdministration" in overrides.system) {
+    throw new OverridesError(`${file}: system: roleAdministration is replaced by adminRights; remove it`);
+  }
+  checkAdminRights(overrides.adminRights, file);
   for (const section of ["categories", "licenses", "defaultRoles", "surfaces"] as const) {
     for (const entry of overrides[section] ?? []) requireReason(`${section} '${entry.id}'`, entry);
   }
@@ -63,6 +71,35 @@ export function parseOverrides(text: string, file: string): OverridesFile {
     requireReason(`permission '${key}'`, patch);
   }
   return overrides;
+}
+
+/** Refuses an `adminRights` section that the loader would refuse, naming the overrides file. */
+function checkAdminRights(rights: unknown, file: string): void {
+  if (rights === undefined) return;
+  if (!Array.isArray(rights)) throw new OverridesError(`${file}: adminRights must be a list`);
+  rights.forEach((right: Partial<Record<keyof AdminRightEntry, unknown>>, index) => {
+    const at = `${file}: adminRights #${index + 1}`;
+    if (!(ADMIN_ACTIONS as readonly unknown[]).includes(right.action)) {
+      throw new OverridesError(`${at}: action must be one of ${ADMIN_ACTIONS.join(", ")}`);
+    }
+    const { permissions } = right;
+    if (
+      !Array.isArray(permissions) ||
+      permissions.length === 0 ||
+      !permissions.every((p) => typeof p === "string")
+    ) {
+      throw new OverridesError(`${at} (${right.action}): permissions must list at least one permission key`);
+    }
+    for (const field of ["document", "section", "reason"] as const) {
+      const value = right[field];
+      if (typeof value !== "string" || value.trim() === "") {
+        throw new OverridesError(`${at} (${right.action}): '${field}' must be a non-empty string`);
+      }
+    }
+    if (right.assumed !== undefined && typeof right.assumed !== "boolean") {
+      throw new OverridesError(`${at} (${right.action}): 'assumed' must be true or false`);
+    }
+  });
 }
 
 function strip<T extends Decision>(entry: T): Omit<T, "reason" | "assumed"> {
@@ -98,9 +135,23 @@ export function applyOverrides(imported: SystemFile, overrides: OverridesFile, f
     permissions.set(key, { ...(fields as PermissionEntry), key });
   }
   const system = overrides.system ? strip(overrides.system) : {};
+  const adminRights =
+    overrides.adminRights === undefined
+      ? imported.adminRights
+      : overrides.adminRights.map(
+          (r): AdminRightEntry => ({
+            action: r.action,
+            permissions: [...r.permissions],
+            document: r.document,
+            section: r.section,
+            reason: r.reason,
+            assumed: r.assumed ?? false,
+          }),
+        );
   return {
     ...imported,
     ...system,
+    ...(adminRights === undefined ? {} : { adminRights }),
     categories: mergeById(imported.categories, overrides.categories),
     licenses: mergeById(imported.licenses, overrides.licenses),
     defaultRoles: mergeById(imported.defaultRoles, overrides.defaultRoles),
@@ -113,8 +164,13 @@ export function applyOverrides(imported: SystemFile, overrides: OverridesFile, f
 export function sortSystemFile(file: SystemFile): SystemFile {
   const byId = <T extends { readonly id: string }>(xs: readonly T[]) =>
     [...xs].sort((a, b) => a.id.localeCompare(b.id));
+  const actionRank = (r: AdminRightEntry) => ADMIN_ACTIONS.indexOf(r.action);
   return {
     ...file,
+    // By action, in ADMIN_ACTIONS order; entries of one action keep the overrides file's order.
+    ...(file.adminRights === undefined
+      ? {}
+      : { adminRights: [...file.adminRights].sort((a, b) => actionRank(a) - actionRank(b)) }),
     categories: byId(file.categories),
     licenses: byId(file.licenses),
     defaultRoles: byId(file.defaultRoles).map((r) => ({

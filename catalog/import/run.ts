@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SYSTEM_IDS, type SystemFile } from "../schema.js";
 import { IMPORTERS } from "./importers.js";
-import { applyOverrides, parseOverrides, sortSystemFile } from "./overrides.js";
+import { applyOverrides, OverridesError, parseOverrides, sortSystemFile } from "./overrides.js";
 
 /** A seed system's id. */
 type SystemId = (typeof SYSTEM_IDS)[number];
@@ -94,7 +94,16 @@ export async function importSystem(
   const overrides = existsSync(overridesPath)
     ? parseOverrides(readFileSync(overridesPath, "utf8"), overridesPath)
     : {};
-  return sortSystemFile(applyOverrides(importer.parse(text), overrides, overridesPath));
+  const file = applyOverrides(importer.parse(text), overrides, overridesPath);
+  // A right's citation must be checkable against the document this system is imported from.
+  for (const right of file.adminRights ?? []) {
+    if (right.document !== importer.seedFile) {
+      throw new OverridesError(
+        `${overridesPath}: adminRights (${right.action}) cites '${right.document}'; cite the document ${system} is imported from, '${importer.seedFile}'`,
+      );
+    }
+  }
+  return sortSystemFile(file);
 }
 
 /**

@@ -72,7 +72,8 @@ describe("zoom-contact-center importer on a fixture", () => {
     expect(overview?.requires).toEqual({ all: ["RptQueueAnalytics:Read", "RptQueueAnalyticsOverview:Read"] });
     expect(overview?.kind).toBe("widget");
     expect(byKey(fixture, "TeamTab").pages).toEqual(["Contact Center client > Teams tab"]);
-    expect(fixture.roleAdministration).toEqual(["RoleManagement:Edit"]);
+    // Which privileges give admin actions is decided in the overrides, not by the parser.
+    expect(fixture.adminRights).toEqual([]);
   });
 
   it("rejects a line that is not privilege ids followed by a description", () => {
@@ -108,8 +109,15 @@ describe("zoom-contact-center data file", () => {
     expect(byKey(data, "RptCustomReportsShare:Edit").requires).toBeNull();
   });
 
-  it("lets role management and user management administer roles", () => {
-    expect(data.roleAdministration).toEqual(["RoleManagement:Edit", "UserManagement:Edit"]);
+  it("lets role management edit and assign roles, and user management only manage users", () => {
+    const givers = (action: string) =>
+      data.adminRights?.filter((r) => r.action === action).flatMap((r) => r.permissions);
+    expect(givers("edit-roles")).toEqual(["RoleManagement:Edit"]);
+    expect(givers("assign-roles")).toEqual(["RoleManagement:Edit"]);
+    expect(givers("manage-users")).toEqual(["UserManagement:Edit"]);
+    expect(data.adminRights?.find((r) => r.action === "edit-roles")?.section).toBe(
+      "Privileges and Role Management for Contact Center",
+    );
   });
 
   it("has no licenses and no default roles, since the document names none", () => {

@@ -190,9 +190,8 @@ function build(categories: CategoryEntry[], described: readonly Described[]): Sy
   return {
     id: SYSTEM,
     name: "Zoom Contact Center",
-    // The document names the role management privilege as the one (besides the account owner)
-    // that may assign privileges; the overrides file widens or confirms this.
-    roleAdministration: known.has("RoleManagement:Edit") ? ["RoleManagement:Edit"] : [],
+    // Which permissions give which admin action is a decision on the document: see the overrides.
+    adminRights: [],
     categories,
     licenses: [],
     defaultRoles: [],

@@ -12,6 +12,7 @@ import type {
 } from "../catalog.js";
 import { normalizeRequirement, qualifyKey, qualifyRequirement } from "../requirement.js";
 import { SYSTEM_IDS } from "../schema.js";
+import { assembleAdminRights } from "./admin-rights.js";
 import type { SystemDraft } from "./shape.js";
 
 /** Builds the catalog from drafts that passed every check. */
@@ -79,7 +80,7 @@ export function assemble(drafts: readonly SystemDraft[]): Catalog {
     systems.push({
       id: d.id,
       name: d.name,
-      roleAdministration: d.roleAdministration.map(q),
+      adminRights: assembleAdminRights(d),
       categories: d.categories.map((c) => ({ id: c.id, name: c.name })),
       licenses: systemLicenses,
       defaultRoles,

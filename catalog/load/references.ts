@@ -5,6 +5,7 @@
 import { closestKey } from "../closest-key.js";
 import { qualifyKey, requirementKeys } from "../requirement.js";
 import type { PermissionEntry } from "../schema.js";
+import { checkAdminRightReferences } from "./admin-rights.js";
 import type { IssueList } from "./issues.js";
 import type { SystemDraft } from "./shape.js";
 
@@ -69,10 +70,7 @@ export function checkReferences(system: SystemDraft, refs: References, issues: I
   const fail = (id: string | undefined, message: string) => issues.add(system.file, id, message);
   const categories = new Set(system.categories.map((c) => c.id));
 
-  for (const ref of system.roleAdministration) {
-    const problem = refs.permissionProblem(ref, system.id);
-    if (problem !== null) fail(undefined, `system: roleAdministration names ${problem}`);
-  }
+  checkAdminRightReferences(system, refs, fail);
 
   for (const p of system.permissions) {
     const label = `permission '${p.key}'`;

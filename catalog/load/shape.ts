@@ -12,6 +12,7 @@ import {
   type SurfaceEntry,
   type SystemFile,
 } from "../schema.js";
+import { type AdminRightsDraft, checkAdminRightsShape } from "./admin-rights.js";
 import {
   boolean,
   type Fail,
@@ -35,6 +36,7 @@ const SURFACE_KINDS = ["page", "panel", "tab", "button", "menu-item", "widget"] 
 const SYSTEM_FIELDS = [
   "id",
   "name",
+  "adminRights",
   "roleAdministration",
   "categories",
   "licenses",
@@ -47,7 +49,9 @@ const SURFACE_FIELDS = ["id", "label", "kind", "location", "urlPattern", "select
 const NAMED_FIELDS = ["id", "name"];
 
 /** One system after the shape check: only well-formed entries, plus the ids of malformed ones. */
-export interface SystemDraft extends SystemFile {
+export interface SystemDraft
+  extends Omit<SystemFile, "adminRights" | "roleAdministration">,
+    AdminRightsDraft {
   /** The data file it was read from, as issues name it. */
   readonly file: string;
   /**
@@ -106,7 +110,7 @@ export function checkSystemShape(
     return [];
   };
 
-  const roleAdministration = stringList(data, "roleAdministration", "system", undefined, fail) ?? [];
+  const { adminRights, roleAdministration } = checkAdminRightsShape(data, fail);
 
   const categories = entries(list("categories"), "category", "id", fail, (e, label, eid) => {
     if (!checkNamed(e, label, eid, fail)) {
@@ -138,6 +142,7 @@ export function checkSystemShape(
     file,
     id,
     name,
+    adminRights,
     roleAdministration,
     categories,
     licenses,

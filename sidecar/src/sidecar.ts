@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import type { Catalog } from "../../catalog/catalog.js";
 import { loadCatalog } from "../../catalog/loader.js";
-import { administersAnySystem } from "./admin/authorize.js";
+import { mayActOnSnapshot } from "./admin/authorize.js";
 import { createCurrentHolds } from "./admin/current-holds.js";
 import { DEMO_TENANT_ID, seedDemo } from "./admin/demo-seed.js";
 import { createPolicyAdmin } from "./admin/policy-admin.js";
@@ -102,7 +102,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     bootstrapToken: bootstrap.token,
     tokens: { principalOf: (token) => watcher.directory.tokens.get(hashToken(token)) },
     grpcRequireToken: options.grpcRequireToken,
-    isRoleAdministrator: roleAdministratorCheck(engine, catalog, () => watcher.directory.owners),
+    isRoleAdministrator: decisionReaderCheck(engine, catalog, () => watcher.directory.owners),
     onRefused: observability.onRefusedCall,
   });
   const demo = createSidecarDemo({
@@ -181,11 +181,11 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
 }
 
 /**
- * Whether a user may read others' decisions in their tenant: an owner of it, or a holder of the
- * admin rule's permissions (authorize.ts), decided on the serving snapshot, which answers those
- * reads too.
+ * Whether a user may read others' decisions in their tenant: an owner of it, or a holder of a
+ * permission giving `read-decisions` (admin/authorize.ts), decided on the serving snapshot, which
+ * answers those reads too.
  */
-function roleAdministratorCheck(
+function decisionReaderCheck(
   engine: PolicyEngine,
   catalog: Catalog,
   owners: () => ReadonlyMap<string, ReadonlySet<string>>,
@@ -193,12 +193,9 @@ function roleAdministratorCheck(
   return (tenantId: string, userId: string): boolean => {
     const tenant = engine.snapshot?.tenants.get(tenantId);
     if (!tenant) return false;
-    if (owners().get(tenantId)?.has(userId) === true) return true;
-    return administersAnySystem(
-      catalog,
-      (key) => engine.check(tenantId, userId, { permission: key }).allowed,
-      tenant.systems,
-    );
+    const rights = { id: tenantId, systems: tenant.systems, owners: [...(owners().get(tenantId) ?? [])] };
+    const holds = (key: string) => engine.check(tenantId, userId, { permission: key }).allowed;
+    return mayActOnSnapshot(catalog, holds, rights, userId, "read-decisions");
   };
 }
 

@@ -1,7 +1,7 @@
-/** What every admin operation runs with: the store, the catalog, the clock and the rights check. */
-import type { Catalog } from "../../../catalog/catalog.js";
+/** What every admin operation runs with: the store, the catalog, the clock and the rights checks. */
+import type { AdminAction, Catalog } from "../../../catalog/catalog.js";
 import type { PolicyStore, PolicyStoreReads, TenantRow } from "../store/policy-store.js";
-import { authorizeAdmin, type HoldsFn } from "./authorize.js";
+import { type AdminNeed, authorizeSystems, authorizeTenant, type HoldsFn } from "./authorize.js";
 import type { Principal } from "./principal.js";
 
 /** The services an admin operation needs. */
@@ -16,15 +16,32 @@ export interface AdminContext {
   readonly licenseBound: ReadonlySet<string>;
 }
 
-/** The reads an operation's body may make (a write's transaction offers them too). */
-export type AdminReads = PolicyStoreReads;
+/**
+ * The first step of every operation, before its request is looked at: may `actor` take `need`
+ * in this tenant at all? A user of another tenant, or without the right, is refused here whatever
+ * else is wrong with the request. (The bootstrap principal passes; its request is then validated
+ * as before, naming an unknown tenant as NOT_FOUND.)
+ */
+export async function gate(
+  ctx: AdminContext,
+  tx: PolicyStoreReads,
+  actor: Principal,
+  tenantId: unknown,
+  need: AdminNeed,
+): Promise<void> {
+  if (actor.kind === "bootstrap") return;
+  const id = typeof tenantId === "string" ? tenantId : "";
+  const tenant = id === actor.tenantId ? await tx.tenant(id) : undefined;
+  await authorizeTenant(ctx.catalog, ctx.holds, actor, id, tenant, need);
+}
 
-/** Rejects unless `actor` may administer `tenant` for every system named (any, when none is). */
+/** Rejects unless `actor` may take `action` for every system the write touches. */
 export function authorize(
   ctx: AdminContext,
   actor: Principal,
   tenant: TenantRow,
+  action: AdminAction,
   systems: readonly string[],
 ): Promise<void> {
-  return authorizeAdmin(ctx.catalog, ctx.holds, actor, tenant, systems);
+  return authorizeSystems(ctx.catalog, ctx.holds, actor, tenant, action, systems);
 }

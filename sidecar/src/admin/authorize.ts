@@ -1,74 +1,104 @@
 /**
- * Who may run admin operations: the bootstrap principal anywhere; a user only in their own
- * tenant, as one of its owners or while holding one of the system's role-administration
- * permissions there.
- * The same rule answers, on the serving snapshot, who may read other users' decisions.
+ * Who may run which admin action (catalog.ts lists them): the bootstrap principal anywhere; a
+ * user only in their own tenant, as one of its owners (every action) or while holding, in the
+ * effective set, a permission the catalog says gives the action for each system the write
+ * touches. The same rule answers, on the serving snapshot, who may read others' decisions.
  */
-import type { Catalog } from "../../../catalog/catalog.js";
+import type { AdminAction, Catalog } from "../../../catalog/catalog.js";
 import { StoreError } from "../store/store-error.js";
 import { type Principal, principalLabel } from "./principal.js";
 
-/** Whether a user holds a permission in a tenant (the engine supplies the full effective-set answer). */
+/** Whether a user holds a permission in a tenant (its effective set, as the engine decides it). */
 export type HoldsFn = (tenantId: string, userId: string, permissionKey: string) => boolean | Promise<boolean>;
 
-/** The permissions that give role administration of a system (any one suffices). */
-export function roleAdministrationKeys(catalog: Catalog, system: string): readonly string[] {
-  return catalog.systems.find((s) => s.id === system)?.roleAdministration ?? [];
+/** What authorization needs of a tenant. */
+export interface TenantRights {
+  readonly id: string;
+  readonly systems: readonly string[];
+  readonly owners: readonly string[];
+}
+
+/** An admin read (ListUsers, ListRoles, ...) needs some admin action in the tenant, whichever. */
+export type AdminNeed = AdminAction | "any";
+
+/** The permissions that give `action` over `system` (any one suffices). */
+export function actionKeys(catalog: Catalog, system: string, need: AdminNeed): readonly string[] {
+  const rights = catalog.systems.find((s) => s.id === system)?.adminRights ?? [];
+  return rights.filter((r) => need === "any" || r.action === need).flatMap((r) => r.permissions);
 }
 
 /**
- * Whether a user administers at least one of `enabledSystems`, decided by a synchronous `holds`
- * (the serving snapshot): the right to read other users' decisions in the tenant.
+ * Whether a user may take `need` in a tenant, decided by a synchronous `holds` (the serving
+ * snapshot): how the server decides reads of others' decisions (`read-decisions`).
  */
-export function administersAnySystem(
+export function mayActOnSnapshot(
   catalog: Catalog,
   holds: (permissionKey: string) => boolean,
-  enabledSystems: readonly string[],
+  tenant: TenantRights,
+  userId: string,
+  need: AdminNeed,
 ): boolean {
-  return enabledSystems.some((system) => roleAdministrationKeys(catalog, system).some(holds));
+  if (tenant.owners.includes(userId)) return true;
+  return tenant.systems.some((system) => actionKeys(catalog, system, need).some(holds));
+}
+
+function describeNeed(need: AdminNeed): string {
+  return need === "any" ? "any admin right" : `the '${need}' right`;
 }
 
 /**
- * Rejects with PERMISSION_DENIED unless `actor` may administer `tenantId` for every system in
- * `systems`; with no systems given, holding the role-administration permission of any enabled
- * system (`enabledSystems`) suffices.
+ * Rejects with PERMISSION_DENIED unless `actor` may take `need` in the tenant at all: the gate
+ * every admin operation passes before it looks at its request, so a principal without the right
+ * learns nothing about the tenant's contents.
  */
-export async function authorizeAdmin(
+export async function authorizeTenant(
   catalog: Catalog,
   holds: HoldsFn,
   actor: Principal,
-  tenant: { readonly id: string; readonly systems: readonly string[]; readonly owners: readonly string[] },
-  systems: readonly string[],
+  tenantId: string,
+  tenant: TenantRights | undefined,
+  need: AdminNeed,
 ): Promise<void> {
   if (actor.kind === "bootstrap") return;
-  const { id: tenantId, systems: enabledSystems } = tenant;
   const who = principalLabel(actor);
-  if (actor.tenantId !== tenantId) {
+  if (actor.tenantId !== tenantId || tenant === undefined) {
     throw new StoreError(
       "PERMISSION_DENIED",
       `${who} may not administer tenant '${tenantId}' (only its own tenant)`,
     );
   }
-  if (tenant.owners.includes(actor.userId)) return; // an owner administers every system of the tenant
-  const may = async (system: string): Promise<boolean> => {
-    for (const key of roleAdministrationKeys(catalog, system)) {
-      if (await holds(tenantId, actor.userId, key)) return true;
-    }
-    return false;
-  };
-  if (systems.length === 0) {
-    for (const system of enabledSystems) if (await may(system)) return;
-    const keys = enabledSystems.flatMap((s) => roleAdministrationKeys(catalog, s));
-    throw new StoreError(
-      "PERMISSION_DENIED",
-      `${who} holds no role-administration permission in tenant '${tenantId}' (one of: ${keys.join(", ") || "none defined"})`,
-    );
+  if (tenant.owners.includes(actor.userId)) return;
+  for (const system of tenant.systems) {
+    for (const key of actionKeys(catalog, system, need)) if (await holds(tenantId, actor.userId, key)) return;
   }
+  const keys = tenant.systems.flatMap((s) => actionKeys(catalog, s, need));
+  throw new StoreError(
+    "PERMISSION_DENIED",
+    `${who} holds no role-administration permission giving ${describeNeed(need)} in tenant '${tenantId}' (one of: ${keys.join(", ") || "none; only the tenant's owners"})`,
+  );
+}
+
+/**
+ * Rejects with PERMISSION_DENIED unless `actor` may take `action` for every system in `systems`
+ * (the systems a write touches). Owners and the bootstrap principal may always.
+ */
+export async function authorizeSystems(
+  catalog: Catalog,
+  holds: HoldsFn,
+  actor: Principal,
+  tenant: TenantRights,
+  action: AdminAction,
+  systems: readonly string[],
+): Promise<void> {
+  if (actor.kind === "bootstrap" || tenant.owners.includes(actor.userId)) return;
   for (const system of systems) {
-    if (!(await may(system))) {
+    const keys = actionKeys(catalog, system, action);
+    let may = false;
+    for (const key of keys) if (!may && (await holds(tenant.id, actor.userId, key))) may = true;
+    if (!may) {
       throw new StoreError(
         "PERMISSION_DENIED",
-        `${who} may not administer ${system} in tenant '${tenantId}': needs one of ${roleAdministrationKeys(catalog, system).join(", ") || "(no role-administration permission defined)"}`,
+        `${principalLabel(actor)} may not administer ${system} in tenant '${tenant.id}' (${action}): needs one of ${keys.join(", ") || "(no permission gives it; only the tenant's owners)"}`,
       );
     }
   }

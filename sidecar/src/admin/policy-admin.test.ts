@@ -494,6 +494,22 @@ describe("authorization", () => {
   });
 
   it("lets a holder of a system's role-administration permission administer that system in their tenant", async () => {
+    // No escalation (issue 13): carol may hand out only what she holds herself.
+    await refused(
+      () =>
+        admin.grantPermissions(carol, {
+          tenantId: "acme",
+          roleId: "calabrio-one.agent",
+          permissions: [C("view-scored-contacts")],
+        }),
+      "PERMISSION_DENIED",
+      /view-scored-contacts', which carol does not hold/,
+    );
+    await admin.grantPermissions(boot, {
+      tenantId: "acme",
+      roleId: "calabrio-one.administrator",
+      permissions: [C("view-scored-contacts")],
+    });
     const out = await admin.grantPermissions(carol, {
       tenantId: "acme",
       roleId: "calabrio-one.agent",
@@ -542,7 +558,8 @@ describe("authorization", () => {
     await setUp({
       holds: (tenantId, userId, key) => {
         asked.push(`${tenantId}/${userId}/${key}`);
-        return key === "iadvize/access-to-people";
+        // erin holds the admin right and what she grants (no one may give what they do not have).
+        return key === "iadvize/access-to-people" || key === "iadvize/export-reports";
       },
     });
     await admin.createUser(boot, { tenantId: "acme", userId: "erin", displayName: "Erin" });

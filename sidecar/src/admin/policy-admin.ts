@@ -20,7 +20,7 @@ export type { WriteResult } from "./write.js";
 export interface PolicyAdminOptions {
   /** Returns the current time, recorded in audit rows and creation times. Default `() => new Date()`. */
   readonly clock?: () => Date;
-  /** Decides whether an acting user holds a role-administration permission. Default: `createCurrentHolds(store, catalog)`, the store as it is now. */
+  /** Decides whether an acting user holds a permission (its admin rights, what it may hand out). Default: `createCurrentHolds(store, catalog)`, the store as it is now. */
   readonly holds?: HoldsFn;
   /** Systems whose permissions a role may only grant while associated with one of the system's licenses. Default `["calabrio-one"]`. */
   readonly licenseBoundSystems?: readonly string[];

@@ -1,11 +1,13 @@
 /**
  * The envelope of every admin write: one transaction that holds the write lock from its first
- * read, runs the operation's checks and changes, and — unless nothing changed — bumps the
- * revision once and appends the change-log and audit rows. Any failure rolls it all back.
+ * read, runs the operation's checks and changes, refuses a change by which anyone would gain
+ * what the acting non-owner does not hold (escalation.ts), and — unless nothing changed — bumps
+ * the revision once and appends the change-log and audit rows. Any failure rolls it all back.
  */
 import { isDeepStrictEqual } from "node:util";
 import type { PolicyStoreReads, PolicyStoreTx } from "../store/policy-store.js";
 import type { AdminContext } from "./admin-context.js";
+import { watchForGains } from "./escalation.js";
 import { type Principal, principalLabel } from "./principal.js";
 
 /**
@@ -37,11 +39,13 @@ export function runWrite<T extends object>(
   body: (tx: PolicyStoreTx) => Promise<WriteBody<T>>,
 ): Promise<T & WriteResult> {
   return ctx.store.write(async (tx): Promise<T & WriteResult> => {
+    const noGainsBeyondActor = await watchForGains(ctx, tx, actor, tenantId);
     const out = await body(tx);
     // A no-op must not bump the revision: every sidecar would recompile the tenant for nothing.
     if (out.before !== null && isDeepStrictEqual(out.before, out.after)) {
       return { ...out.result, revision: await tx.revision() };
     }
+    await noGainsBeyondActor?.();
     const revision = await tx.commit({
       tenantId,
       operation,

@@ -12,7 +12,7 @@ export const TOKEN_HELP = `Usage: rolecall token create (--tenant T --user U | -
 
 Creates a token (printed once; the store keeps only its SHA-256) or revokes one.
 A user's token lets them read their own decisions; reading others or admin writes
-need a role-administration permission in their tenant.
+need the tenant's ownership or a permission giving that admin right (see the README).
 
 Options:
   --db PATH      the store [ROLECALL_DB] (default ./data/rolecall.db)

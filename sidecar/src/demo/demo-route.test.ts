@@ -31,7 +31,7 @@ function system(id: string, name: string, surfaces: CatalogSurface[]): CatalogSy
   return {
     id,
     name,
-    roleAdministration: [],
+    adminRights: [],
     categories: [],
     licenses: [],
     defaultRoles: [],

@@ -16,7 +16,7 @@ export interface TokenDirectory {
   principalOf(token: string): Principal | undefined;
 }
 
-/** Whether a user holds one of the role-administration permissions of their tenant's systems. */
+/** Whether a user may read others' decisions in their tenant (an owner, or the `read-decisions` right). */
 export type IsRoleAdministrator = (tenantId: string, userId: string) => boolean;
 
 /** Options of createAuthenticator. */
@@ -57,7 +57,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     refuse(
       ctx,
       Code.PermissionDenied,
-      `${label(principal)} may not read ${what}: that needs a role-administration permission in tenant '${tenantId}'`,
+      `${label(principal)} may not read ${what}: that needs the 'read-decisions' right in tenant '${tenantId}' (an owner, or a permission that gives it)`,
     );
   };
 

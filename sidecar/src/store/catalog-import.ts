@@ -57,7 +57,8 @@ export function importCatalog(db: Db, catalog: Catalog): CatalogImportResult {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const [si, s] of catalog.systems.entries()) {
-      system.run(s.id, s.name, JSON.stringify(s.roleAdministration), si);
+      // The column keeps its first name; it holds the system's admin rights (JSON) since schema v2.
+      system.run(s.id, s.name, JSON.stringify(s.adminRights), si);
       for (const [i, c] of s.categories.entries()) category.run(s.id, c.id, c.name, i);
       for (const [i, l] of s.licenses.entries()) license.run(l.id, s.id, l.name, i);
       for (const [i, p] of s.permissions.entries()) {

@@ -68,7 +68,7 @@ export function buildCatalog(systems: readonly SystemSpec[]): Catalog {
     return {
       id: s.id,
       name: s.id,
-      roleAdministration: [],
+      adminRights: [],
       categories: [{ id: "general", name: "General" }],
       licenses,
       defaultRoles: [],

@@ -3,13 +3,16 @@
  * (licenses and any-of requirements in Calabrio ONE, CONTACTS_* keys in CxEngage, the Manager
  * template role in iAdvize) without depending on the real data files.
  */
-import type {
-  Catalog,
-  CatalogDefaultRole,
-  CatalogLicense,
-  CatalogPermission,
-  CatalogSurface,
-  CatalogSystem,
+import {
+  ADMIN_ACTIONS,
+  type AdminAction,
+  type Catalog,
+  type CatalogAdminRight,
+  type CatalogDefaultRole,
+  type CatalogLicense,
+  type CatalogPermission,
+  type CatalogSurface,
+  type CatalogSystem,
 } from "../../../catalog/catalog.js";
 import { qualifyKey, qualifyRequirement } from "../../../catalog/requirement.js";
 import type { PermissionScope, RequirementExpr } from "../../../catalog/schema.js";
@@ -28,7 +31,13 @@ interface PermissionSpec {
 interface SystemSpec {
   readonly id: string;
   readonly name: string;
-  readonly roleAdministration: readonly string[];
+  /**
+   * Local keys that give every admin action, the way the single role-administration list of the
+   * catalog did before per-action rights, so the store's admin tests keep their meaning.
+   */
+  readonly adminAll: readonly string[];
+  /** Further rights for one action each, in local keys. */
+  readonly adminRights?: readonly { readonly action: AdminAction; readonly permissions: readonly string[] }[];
   readonly licenses?: readonly string[];
   readonly permissions: readonly PermissionSpec[];
   readonly defaultRoles?: readonly Omit<CatalogDefaultRole, "system">[];
@@ -37,6 +46,18 @@ interface SystemSpec {
     readonly label: string;
     readonly requires: RequirementExpr;
   }[];
+}
+
+/** A right of the test catalog; its citation only says where it comes from. */
+function adminRight(action: AdminAction, permissions: readonly string[]): CatalogAdminRight {
+  return {
+    action,
+    permissions,
+    document: "test-catalog.ts",
+    section: "test system",
+    reason: "chosen for the store's tests",
+    assumed: true,
+  };
 }
 
 function buildSystem(spec: SystemSpec): CatalogSystem {
@@ -75,7 +96,12 @@ function buildSystem(spec: SystemSpec): CatalogSystem {
   return {
     id: spec.id,
     name: spec.name,
-    roleAdministration: spec.roleAdministration.map(q),
+    adminRights: [
+      ...(spec.adminAll.length === 0
+        ? []
+        : ADMIN_ACTIONS.map((action) => adminRight(action, spec.adminAll.map(q)))),
+      ...(spec.adminRights ?? []).map((r) => adminRight(r.action, r.permissions.map(q))),
+    ],
     categories: [{ id: "general", name: "General" }],
     licenses,
     defaultRoles: (spec.defaultRoles ?? []).map((r) => ({
@@ -122,7 +148,7 @@ export function testCatalog(): Catalog {
   const calabrio = buildSystem({
     id: "calabrio-one",
     name: "Calabrio ONE",
-    roleAdministration: ["administer-roles", "assign-user-roles"],
+    adminAll: ["administer-roles", "assign-user-roles"],
     licenses: ["quality-management", "analytics", "data-management"],
     permissions: [
       { key: "view-contacts", licenses: ["quality-management", "analytics"] },
@@ -170,7 +196,7 @@ export function testCatalog(): Catalog {
   const zoom = buildSystem({
     id: "zoom-contact-center",
     name: "Zoom Contact Center",
-    roleAdministration: ["RoleManagement:Edit", "UserManagement:Edit"],
+    adminAll: ["RoleManagement:Edit", "UserManagement:Edit"],
     permissions: [
       { key: "RptWallboard:Read" },
       { key: "RptWallboard:Edit", implies: ["RptWallboard:Read"] },
@@ -182,7 +208,7 @@ export function testCatalog(): Catalog {
   const cxengage = buildSystem({
     id: "cxengage",
     name: "CxEngage",
-    roleAdministration: ["PLATFORM_ROLES_UPDATE"],
+    adminAll: ["PLATFORM_ROLES_UPDATE"],
     permissions: [
       ...CONTACT_PANEL_KEYS.map((key) => ({ key })),
       { key: "NOTES_READ_ALL", scope: "all", implies: ["NOTES_READ_SELF"] },
@@ -196,7 +222,7 @@ export function testCatalog(): Catalog {
   const maxcontact = buildSystem({
     id: "maxcontact",
     name: "MaxContact",
-    roleAdministration: ["manage-users"],
+    adminAll: ["manage-users"],
     permissions: [
       { key: "manage-users" },
       ...Array.from({ length: PLAIN_PERMISSION_COUNT }, (_, i) => ({ key: `campaign-${i}` })),
@@ -205,7 +231,7 @@ export function testCatalog(): Catalog {
   const iadvize = buildSystem({
     id: "iadvize",
     name: "iAdvize",
-    roleAdministration: ["access-to-people"],
+    adminAll: ["access-to-people"],
     permissions: [
       { key: "access-to-reports" },
       { key: "access-to-people" },

@@ -1,7 +1,7 @@
 /** Registered applications (URL patterns → surfaces) the browser extension resolves pages with. */
 import type { AppRegistration } from "../../apps/app-registry.js";
 import { StoreError } from "../../store/store-error.js";
-import { type AdminContext, authorize } from "../admin-context.js";
+import { type AdminContext, gate } from "../admin-context.js";
 import { checkAppRegistration } from "../app-validation.js";
 import { requireTenant } from "../lookups.js";
 import type { Principal } from "../principal.js";
@@ -14,10 +14,10 @@ export function putApp(
   actor: Principal,
   req: { readonly tenantId: string; readonly app: AppRegistration },
 ): Promise<WriteResult> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  return runWrite(ctx, actor, "PutApp", tenantId, async (tx) => {
+  return runWrite(ctx, actor, "PutApp", req.tenantId, async (tx) => {
+    await gate(ctx, tx, actor, req.tenantId, "manage-apps");
+    const tenantId = checkId("tenant_id", req.tenantId);
     const tenant = await requireTenant(tx, tenantId);
-    await authorize(ctx, actor, tenant, []);
     const app = checkAppRegistration(ctx.catalog, tenant.systems, req.app);
     const before = (await tx.apps(tenantId)).find((a) => a.appId === app.appId) ?? null;
     await tx.putApp(tenantId, app, ctx.clock().toISOString());
@@ -31,10 +31,11 @@ export function deleteApp(
   actor: Principal,
   req: { readonly tenantId: string; readonly appId: string },
 ): Promise<WriteResult> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const appId = checkId("app_id", req.appId);
-  return runWrite(ctx, actor, "DeleteApp", tenantId, async (tx) => {
-    await authorize(ctx, actor, await requireTenant(tx, tenantId), []);
+  return runWrite(ctx, actor, "DeleteApp", req.tenantId, async (tx) => {
+    await gate(ctx, tx, actor, req.tenantId, "manage-apps");
+    const tenantId = checkId("tenant_id", req.tenantId);
+    const appId = checkId("app_id", req.appId);
+    await requireTenant(tx, tenantId);
     const before = (await tx.apps(tenantId)).find((a) => a.appId === appId);
     if (!before) {
       throw new StoreError("NOT_FOUND", `unknown app '${appId}' in tenant '${tenantId}'`, {
@@ -53,7 +54,8 @@ export function listApps(
   req: { readonly tenantId: string },
 ): Promise<AppRegistration[]> {
   return runRead(ctx, async (tx) => {
-    await authorize(ctx, actor, await requireTenant(tx, req.tenantId), []);
+    await gate(ctx, tx, actor, req.tenantId, "any");
+    await requireTenant(tx, req.tenantId);
     return tx.apps(req.tenantId);
   });
 }

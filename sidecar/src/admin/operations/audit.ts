@@ -1,6 +1,6 @@
 /** The audit log: every committed admin write, newest first, a page at a time. */
 import { StoreError } from "../../store/store-error.js";
-import { type AdminContext, authorize } from "../admin-context.js";
+import { type AdminContext, gate } from "../admin-context.js";
 import { requireTenant } from "../lookups.js";
 import { type Principal, principalLabel } from "../principal.js";
 import { runRead } from "../write.js";
@@ -45,7 +45,8 @@ export async function listAuditEvents(
         );
       }
     } else {
-      await authorize(ctx, actor, await requireTenant(tx, req.tenantId), []);
+      await gate(ctx, tx, actor, req.tenantId, "any");
+      await requireTenant(tx, req.tenantId);
     }
     const rows = await tx.auditPage(req.tenantId ?? null, before, pageSize + 1);
     const page = rows.slice(0, pageSize);

@@ -3,9 +3,10 @@
  * it; revoking what other grants require fails unless `cascade`; default roles keep theirs.
  */
 import { StoreError } from "../../store/store-error.js";
-import { type AdminContext, authorize } from "../admin-context.js";
+import { type AdminContext, authorize, gate } from "../admin-context.js";
 import { checkPermission, systemsOf } from "../catalog-refs.js";
 import { checkDefaultRoleKeeps } from "../default-roles.js";
+import { checkGrantable } from "../escalation.js";
 import { cascadeRevoke, closeGrants, findDependents } from "../grant-closure.js";
 import { checkLicenseBound } from "../license-rules.js";
 import { requireTenant, roleState } from "../lookups.js";
@@ -19,15 +20,17 @@ export function grantPermissions(
   actor: Principal,
   req: { readonly tenantId: string; readonly roleId: string; readonly permissions: readonly string[] },
 ): Promise<WriteResult & { readonly granted: readonly string[]; readonly autoGranted: readonly string[] }> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const roleId = checkId("role_id", req.roleId);
-  const keys = checkIdList("permissions", req.permissions, false);
-  return runWrite(ctx, actor, "GrantPermissions", tenantId, async (tx) => {
+  return runWrite(ctx, actor, "GrantPermissions", req.tenantId, async (tx) => {
+    await gate(ctx, tx, actor, req.tenantId, "edit-roles");
+    const tenantId = checkId("tenant_id", req.tenantId);
+    const roleId = checkId("role_id", req.roleId);
+    const keys = checkIdList("permissions", req.permissions, false);
     const tenant = await requireTenant(tx, tenantId);
     for (const [i, k] of keys.entries()) checkPermission(ctx.catalog, `permissions[${i}]`, k, tenant.systems);
     const before = await roleState(tx, tenantId, roleId);
     const added = closeGrants(ctx.catalog, new Set(before.grants), keys);
-    await authorize(ctx, actor, tenant, systemsOf(ctx.catalog, [...keys, ...added], []));
+    await authorize(ctx, actor, tenant, "edit-roles", systemsOf(ctx.catalog, [...keys, ...added], []));
+    await checkGrantable(ctx, actor, tenant, [...keys, ...added], `grant to role '${roleId}'`);
     await tx.addGrants(tenantId, roleId, added);
     await checkLicenseBound(tx, ctx.catalog, ctx.licenseBound, tenantId, roleId);
     const requested = new Set(keys);
@@ -51,10 +54,11 @@ export function revokePermissions(
     readonly cascade?: boolean;
   },
 ): Promise<WriteResult & { readonly revoked: readonly string[] }> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const roleId = checkId("role_id", req.roleId);
-  const keys = checkIdList("permissions", req.permissions, false);
-  return runWrite(ctx, actor, "RevokePermissions", tenantId, async (tx) => {
+  return runWrite(ctx, actor, "RevokePermissions", req.tenantId, async (tx) => {
+    await gate(ctx, tx, actor, req.tenantId, "edit-roles");
+    const tenantId = checkId("tenant_id", req.tenantId);
+    const roleId = checkId("role_id", req.roleId);
+    const keys = checkIdList("permissions", req.permissions, false);
     const tenant = await requireTenant(tx, tenantId);
     const before = await roleState(tx, tenantId, roleId);
     const held = new Set(before.grants);
@@ -77,7 +81,7 @@ export function revokePermissions(
       }
       removing = requested;
     }
-    await authorize(ctx, actor, tenant, systemsOf(ctx.catalog, [...removing], []));
+    await authorize(ctx, actor, tenant, "edit-roles", systemsOf(ctx.catalog, [...removing], []));
     checkDefaultRoleKeeps(ctx.catalog, before, removing);
     const revoked = before.grants.filter((k) => removing.has(k));
     await tx.removeGrants(tenantId, roleId, revoked);

@@ -1,7 +1,8 @@
 /** Licenses: which a role is associated with, how many seats a tenant has, and how many are used. */
 import { isDeepStrictEqual } from "node:util";
-import { type AdminContext, authorize } from "../admin-context.js";
+import { type AdminContext, authorize, gate } from "../admin-context.js";
 import { checkLicense, systemsOf } from "../catalog-refs.js";
+import { checkAssociable } from "../escalation.js";
 import { checkLicenseBound, checkSeatsCoverUse, checkSeatsNotExceeded, seatUsage } from "../license-rules.js";
 import { requireTenant, roleState } from "../lookups.js";
 import type { Principal } from "../principal.js";
@@ -14,10 +15,11 @@ export function setRoleLicenses(
   actor: Principal,
   req: { readonly tenantId: string; readonly roleId: string; readonly licenseIds: readonly string[] },
 ): Promise<WriteResult> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const roleId = checkId("role_id", req.roleId);
-  const licenseIds = checkIdList("license_ids", req.licenseIds, true);
-  return runWrite(ctx, actor, "SetRoleLicenses", tenantId, async (tx) => {
+  return runWrite(ctx, actor, "SetRoleLicenses", req.tenantId, async (tx) => {
+    await gate(ctx, tx, actor, req.tenantId, "edit-roles");
+    const tenantId = checkId("tenant_id", req.tenantId);
+    const roleId = checkId("role_id", req.roleId);
+    const licenseIds = checkIdList("license_ids", req.licenseIds, true);
     const tenant = await requireTenant(tx, tenantId);
     for (const [i, l] of licenseIds.entries())
       checkLicense(ctx.catalog, `license_ids[${i}]`, l, tenant.systems);
@@ -26,7 +28,9 @@ export function setRoleLicenses(
       ...licenseIds.filter((l) => !before.licenseIds.includes(l)),
       ...before.licenseIds.filter((l) => !licenseIds.includes(l)),
     ];
-    await authorize(ctx, actor, tenant, systemsOf(ctx.catalog, [], changed));
+    await authorize(ctx, actor, tenant, "edit-roles", systemsOf(ctx.catalog, [], changed));
+    const added = licenseIds.filter((l) => !before.licenseIds.includes(l));
+    await checkAssociable(ctx, tx, actor, tenant, added, `associate role '${roleId}' with licenses`);
     // The same list in the same order: rewriting the rows would change the file for nothing.
     if (isDeepStrictEqual(licenseIds, before.licenseIds))
       return { users: [], result: {}, before, after: before };
@@ -44,13 +48,14 @@ export function setLicenseSeats(
   actor: Principal,
   req: { readonly tenantId: string; readonly licenseId: string; readonly seats: number },
 ): Promise<WriteResult> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const licenseId = checkId("license_id", req.licenseId);
-  const seats = checkSeats("seats", req.seats);
-  return runWrite(ctx, actor, "SetLicenseSeats", tenantId, async (tx) => {
+  return runWrite(ctx, actor, "SetLicenseSeats", req.tenantId, async (tx) => {
+    await gate(ctx, tx, actor, req.tenantId, "manage-seats");
+    const tenantId = checkId("tenant_id", req.tenantId);
+    const licenseId = checkId("license_id", req.licenseId);
+    const seats = checkSeats("seats", req.seats);
     const tenant = await requireTenant(tx, tenantId);
     checkLicense(ctx.catalog, "license_id", licenseId, tenant.systems);
-    await authorize(ctx, actor, tenant, systemsOf(ctx.catalog, [], [licenseId]));
+    await authorize(ctx, actor, tenant, "manage-seats", systemsOf(ctx.catalog, [], [licenseId]));
     // Not in the pool (null) differs from 0 seats: a tenant with 0 seats "has" the license.
     const before = (await tx.poolSeats(tenantId, licenseId)) ?? null;
     await checkSeatsCoverUse(tx, tenantId, licenseId, seats);
@@ -66,9 +71,9 @@ export function getLicenseUsage(
   req: { readonly tenantId: string; readonly licenseId: string },
 ): Promise<{ readonly licenseId: string; readonly used: number; readonly seats: number }> {
   return runRead(ctx, async (tx) => {
-    const tenant = await requireTenant(tx, req.tenantId);
+    await gate(ctx, tx, actor, req.tenantId, "any");
+    await requireTenant(tx, req.tenantId);
     checkLicense(ctx.catalog, "license_id", req.licenseId, null);
-    await authorize(ctx, actor, tenant, []);
     return {
       licenseId: req.licenseId,
       used: await tx.licenseUsed(req.tenantId, req.licenseId),

@@ -1,8 +1,9 @@
 /** Roles: create (optionally as a copy of another), rename, delete, list. */
 import { slugify } from "../../../../catalog/schema.js";
 import type { RoleState } from "../../store/policy-store.js";
-import { type AdminContext, authorize } from "../admin-context.js";
+import { type AdminContext, authorize, gate } from "../admin-context.js";
 import { checkLicense, systemsOf } from "../catalog-refs.js";
+import { checkAssociable, checkGrantable } from "../escalation.js";
 import { checkLicenseBound } from "../license-rules.js";
 import { requireTenant, roleState } from "../lookups.js";
 import type { Principal } from "../principal.js";
@@ -26,19 +27,28 @@ export function createRole(
     readonly licenseIds?: readonly string[];
   },
 ): Promise<WriteResult & { readonly roleId: string }> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const name = checkName("name", req.name);
-  const basedOnId =
-    req.basedOnRoleId === undefined ? undefined : checkId("based_on_role_id", req.basedOnRoleId);
-  const licenseIds =
-    req.licenseIds === undefined ? undefined : checkIdList("license_ids", req.licenseIds, true);
-  return runWrite(ctx, actor, "CreateRole", tenantId, async (tx) => {
+  return runWrite(ctx, actor, "CreateRole", req.tenantId, async (tx) => {
+    await gate(ctx, tx, actor, req.tenantId, "edit-roles");
+    const tenantId = checkId("tenant_id", req.tenantId);
+    const name = checkName("name", req.name);
+    const basedOnId =
+      req.basedOnRoleId === undefined ? undefined : checkId("based_on_role_id", req.basedOnRoleId);
+    const licenseIds =
+      req.licenseIds === undefined ? undefined : checkIdList("license_ids", req.licenseIds, true);
     const tenant = await requireTenant(tx, tenantId);
     const basedOn = basedOnId === undefined ? undefined : await roleState(tx, tenantId, basedOnId);
     const licenses = licenseIds ?? basedOn?.licenseIds ?? [];
     for (const [i, l] of licenses.entries())
       checkLicense(ctx.catalog, `license_ids[${i}]`, l, tenant.systems);
-    await authorize(ctx, actor, tenant, systemsOf(ctx.catalog, basedOn?.grants ?? [], licenses));
+    await authorize(
+      ctx,
+      actor,
+      tenant,
+      "edit-roles",
+      systemsOf(ctx.catalog, basedOn?.grants ?? [], licenses),
+    );
+    await checkGrantable(ctx, actor, tenant, basedOn?.grants ?? [], `copy role '${basedOnId}'`);
+    await checkAssociable(ctx, tx, actor, tenant, licenses, "associate a new role with licenses");
     await checkRoleNameFree(tx, tenantId, name, null);
     const roleId = await freeRoleId(tx, tenantId, slugify(name) || "role");
     await tx.insertRole(
@@ -66,13 +76,20 @@ export function renameRole(
   actor: Principal,
   req: { readonly tenantId: string; readonly roleId: string; readonly name: string },
 ): Promise<WriteResult> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const roleId = checkId("role_id", req.roleId);
-  const name = checkName("name", req.name);
-  return runWrite(ctx, actor, "RenameRole", tenantId, async (tx) => {
+  return runWrite(ctx, actor, "RenameRole", req.tenantId, async (tx) => {
+    await gate(ctx, tx, actor, req.tenantId, "edit-roles");
+    const tenantId = checkId("tenant_id", req.tenantId);
+    const roleId = checkId("role_id", req.roleId);
+    const name = checkName("name", req.name);
     const tenant = await requireTenant(tx, tenantId);
     const before = await roleState(tx, tenantId, roleId);
-    await authorize(ctx, actor, tenant, systemsOf(ctx.catalog, before.grants, before.licenseIds));
+    await authorize(
+      ctx,
+      actor,
+      tenant,
+      "edit-roles",
+      systemsOf(ctx.catalog, before.grants, before.licenseIds),
+    );
     await checkRoleNameFree(tx, tenantId, name, roleId);
     await tx.renameRole(tenantId, roleId, name);
     return { users: [], result: {}, before, after: await roleState(tx, tenantId, roleId) };
@@ -85,12 +102,19 @@ export function deleteRole(
   actor: Principal,
   req: { readonly tenantId: string; readonly roleId: string },
 ): Promise<WriteResult> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const roleId = checkId("role_id", req.roleId);
-  return runWrite(ctx, actor, "DeleteRole", tenantId, async (tx) => {
+  return runWrite(ctx, actor, "DeleteRole", req.tenantId, async (tx) => {
+    await gate(ctx, tx, actor, req.tenantId, "edit-roles");
+    const tenantId = checkId("tenant_id", req.tenantId);
+    const roleId = checkId("role_id", req.roleId);
     const tenant = await requireTenant(tx, tenantId);
     const before = await roleState(tx, tenantId, roleId);
-    await authorize(ctx, actor, tenant, systemsOf(ctx.catalog, before.grants, before.licenseIds));
+    await authorize(
+      ctx,
+      actor,
+      tenant,
+      "edit-roles",
+      systemsOf(ctx.catalog, before.grants, before.licenseIds),
+    );
     await checkRoleDeletable(tx, tenantId, before);
     await tx.deleteRole(tenantId, roleId);
     return { users: [], result: {}, before, after: null };
@@ -104,7 +128,8 @@ export function listRoles(
   req: { readonly tenantId: string },
 ): Promise<RoleSummary[]> {
   return runRead(ctx, async (tx) => {
-    await authorize(ctx, actor, await requireTenant(tx, req.tenantId), []);
+    await gate(ctx, tx, actor, req.tenantId, "any");
+    await requireTenant(tx, req.tenantId);
     const out: RoleSummary[] = [];
     for (const r of await tx.roles(req.tenantId)) {
       out.push({

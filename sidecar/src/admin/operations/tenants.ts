@@ -1,7 +1,7 @@
 /** Tenants: create one (bootstrap only) with the default roles of its systems; list those visible. */
 import { slugify } from "../../../../catalog/schema.js";
 import { StoreError } from "../../store/store-error.js";
-import { type AdminContext, authorize } from "../admin-context.js";
+import { type AdminContext, gate } from "../admin-context.js";
 import { checkLicense, checkSystem } from "../catalog-refs.js";
 import { createDefaultRoles } from "../default-roles.js";
 import { requireTenant } from "../lookups.js";
@@ -108,9 +108,9 @@ export function listTenants(ctx: AdminContext, actor: Principal): Promise<Tenant
     const visible = actor.kind === "bootstrap" ? ids : ids.filter((id) => id === actor.tenantId);
     const out: TenantSummary[] = [];
     for (const id of visible) {
-      const tenant = await requireTenant(tx, id);
       // A user who may not administer their own tenant is refused, not shown an empty list.
-      await authorize(ctx, actor, tenant, []);
+      await gate(ctx, tx, actor, id, "any");
+      const tenant = await requireTenant(tx, id);
       out.push({
         ...tenant,
         licenseSeats: await tx.licensePools(id),

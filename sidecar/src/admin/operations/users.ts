@@ -1,10 +1,17 @@
 /** Users: create, activate or deactivate, list, and give or take roles. */
-import type { PolicyStoreReads, PolicyStoreTx, UserState } from "../../store/policy-store.js";
+import type {
+  PolicyStoreReads,
+  PolicyStoreTx,
+  RoleState,
+  TenantRow,
+  UserState,
+} from "../../store/policy-store.js";
 import { StoreError } from "../../store/store-error.js";
-import { type AdminContext, authorize } from "../admin-context.js";
+import { type AdminContext, authorize, gate } from "../admin-context.js";
 import { systemsOf } from "../catalog-refs.js";
+import { checkAssignable } from "../escalation.js";
 import { checkSeatsNotExceeded, licensesOfRoles, seatUsage } from "../license-rules.js";
-import { requireRole, requireTenant, roleState, userState } from "../lookups.js";
+import { requireTenant, roleState, userState } from "../lookups.js";
 import type { Principal } from "../principal.js";
 import { checkId, checkIdList, checkName } from "../validate.js";
 import { runRead, runWrite, type WriteResult } from "../write.js";
@@ -20,11 +27,12 @@ export function createUser(
     readonly active?: boolean;
   },
 ): Promise<WriteResult> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const userId = checkId("user_id", req.userId);
-  const displayName = checkName("display_name", req.displayName);
-  return runWrite(ctx, actor, "CreateUser", tenantId, async (tx) => {
-    await authorize(ctx, actor, await requireTenant(tx, tenantId), []);
+  return runWrite(ctx, actor, "CreateUser", req.tenantId, async (tx) => {
+    await gate(ctx, tx, actor, req.tenantId, "manage-users");
+    const tenantId = checkId("tenant_id", req.tenantId);
+    const userId = checkId("user_id", req.userId);
+    const displayName = checkName("display_name", req.displayName);
+    await requireTenant(tx, tenantId);
     if ((await tx.user(tenantId, userId)) !== undefined) {
       throw new StoreError("ALREADY_EXISTS", `user '${userId}' already exists in tenant '${tenantId}'`, {
         field: "user_id",
@@ -42,13 +50,14 @@ export function setUserActive(
   actor: Principal,
   req: { readonly tenantId: string; readonly userId: string; readonly active: boolean },
 ): Promise<WriteResult> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const userId = checkId("user_id", req.userId);
-  if (typeof req.active !== "boolean") {
-    throw new StoreError("INVALID_ARGUMENT", "active must be true or false", { field: "active" });
-  }
-  return runWrite(ctx, actor, "SetUserActive", tenantId, async (tx) => {
-    await authorize(ctx, actor, await requireTenant(tx, tenantId), []);
+  return runWrite(ctx, actor, "SetUserActive", req.tenantId, async (tx) => {
+    await gate(ctx, tx, actor, req.tenantId, "manage-users");
+    const tenantId = checkId("tenant_id", req.tenantId);
+    const userId = checkId("user_id", req.userId);
+    if (typeof req.active !== "boolean") {
+      throw new StoreError("INVALID_ARGUMENT", "active must be true or false", { field: "active" });
+    }
+    await requireTenant(tx, tenantId);
     const before = await userState(tx, tenantId, userId);
     const usage = await seatUsage(tx, tenantId, await licensesOfRoles(tx, tenantId, before.roleIds));
     await tx.setUserActive(tenantId, userId, req.active);
@@ -64,29 +73,23 @@ export function listUsers(
   req: { readonly tenantId: string },
 ): Promise<UserState[]> {
   return runRead(ctx, async (tx) => {
-    await authorize(ctx, actor, await requireTenant(tx, req.tenantId), []);
+    await gate(ctx, tx, actor, req.tenantId, "any");
+    await requireTenant(tx, req.tenantId);
     const users: UserState[] = [];
     for (const id of await tx.userIds(req.tenantId)) users.push(await userState(tx, req.tenantId, id));
     return users;
   });
 }
 
-/** Giving or taking roles needs the right to administer every system those roles touch. */
-async function authorizeRoleChange(
-  ctx: AdminContext,
+/** The roles named, each with its grants and licenses (NOT_FOUND naming `role_ids[i]`). */
+async function rolesNamed(
   tx: PolicyStoreReads,
-  actor: Principal,
   tenantId: string,
   roleIds: readonly string[],
-): Promise<void> {
-  const grants: string[] = [];
-  const licenses: string[] = [];
-  for (const [i, r] of roleIds.entries()) {
-    const role = await roleState(tx, tenantId, (await requireRole(tx, tenantId, r, `role_ids[${i}]`)).id);
-    grants.push(...role.grants);
-    licenses.push(...role.licenseIds);
-  }
-  await authorize(ctx, actor, await requireTenant(tx, tenantId), systemsOf(ctx.catalog, grants, licenses));
+): Promise<RoleState[]> {
+  const roles: RoleState[] = [];
+  for (const [i, r] of roleIds.entries()) roles.push(await roleState(tx, tenantId, r, `role_ids[${i}]`));
+  return roles;
 }
 
 /** Request of AssignRoles and UnassignRoles. */
@@ -105,16 +108,24 @@ function changeUserRoles(
   actor: Principal,
   req: UserRolesRequest,
   operation: string,
-  change: (tx: PolicyStoreTx, tenantId: string, userId: string, roleIds: string[]) => Promise<void>,
+  change: (tx: PolicyStoreTx, tenant: TenantRow, userId: string, roles: RoleState[]) => Promise<void>,
 ): Promise<WriteResult> {
-  const tenantId = checkId("tenant_id", req.tenantId);
-  const userId = checkId("user_id", req.userId);
-  const roleIds = checkIdList("role_ids", req.roleIds, false);
-  return runWrite(ctx, actor, operation, tenantId, async (tx) => {
-    await requireTenant(tx, tenantId);
+  return runWrite(ctx, actor, operation, req.tenantId, async (tx) => {
+    await gate(ctx, tx, actor, req.tenantId, "assign-roles");
+    const tenantId = checkId("tenant_id", req.tenantId);
+    const userId = checkId("user_id", req.userId);
+    const roleIds = checkIdList("role_ids", req.roleIds, false);
+    const tenant = await requireTenant(tx, tenantId); // an unknown tenant is named before an unknown user
     const before = await userState(tx, tenantId, userId);
-    await authorizeRoleChange(ctx, tx, actor, tenantId, roleIds);
-    await change(tx, tenantId, userId, roleIds);
+    const roles = await rolesNamed(tx, tenantId, roleIds);
+    // Giving or taking roles needs the right over every system those roles touch.
+    const systems = systemsOf(
+      ctx.catalog,
+      roles.flatMap((r) => r.grants),
+      roles.flatMap((r) => r.licenseIds),
+    );
+    await authorize(ctx, actor, tenant, "assign-roles", systems);
+    await change(tx, tenant, userId, roles);
     return { users: [userId], result: {}, before, after: await userState(tx, tenantId, userId) };
   });
 }
@@ -125,10 +136,12 @@ export function assignRoles(
   actor: Principal,
   req: UserRolesRequest,
 ): Promise<WriteResult> {
-  return changeUserRoles(ctx, actor, req, "AssignRoles", async (tx, tenantId, userId, roleIds) => {
-    const usage = await seatUsage(tx, tenantId, await licensesOfRoles(tx, tenantId, roleIds));
-    await tx.addUserRoles(tenantId, userId, roleIds);
-    await checkSeatsNotExceeded(tx, tenantId, usage, `assigning user '${userId}'`, "role_ids");
+  return changeUserRoles(ctx, actor, req, "AssignRoles", async (tx, tenant, userId, roles) => {
+    await checkAssignable(ctx, actor, tenant, roles);
+    const roleIds = roles.map((r) => r.id);
+    const usage = await seatUsage(tx, tenant.id, await licensesOfRoles(tx, tenant.id, roleIds));
+    await tx.addUserRoles(tenant.id, userId, roleIds);
+    await checkSeatsNotExceeded(tx, tenant.id, usage, `assigning user '${userId}'`, "role_ids");
   });
 }
 
@@ -138,7 +151,11 @@ export function unassignRoles(
   actor: Principal,
   req: UserRolesRequest,
 ): Promise<WriteResult> {
-  return changeUserRoles(ctx, actor, req, "UnassignRoles", (tx, tenantId, userId, roleIds) =>
-    Promise.resolve(tx.removeUserRoles(tenantId, userId, roleIds)),
-  );
+  return changeUserRoles(ctx, actor, req, "UnassignRoles", async (tx, tenant, userId, roles) => {
+    await tx.removeUserRoles(
+      tenant.id,
+      userId,
+      roles.map((r) => r.id),
+    );
+  });
 }
