@@ -400,6 +400,67 @@ describe("auth and browser isolation, audited", () => {
     }
   });
 
+  it("keeps an ordinary supervisor from promoting himself over Connect; the tenant's owner may (issue 13)", async () => {
+    const bobToken = cli("token", "create", "--tenant", "demo", "--user", "bob").token;
+    presentedSecrets.push(bobToken);
+    await waitFor(() => false, 200); // let the sync watcher read the new token
+    const admin = "/rolecall.v1.AdminService";
+    await expectAuditedRefusal(
+      connectRefused(
+        `${admin}/CreateRole`,
+        { tenantId: "demo", name: "Bob's own" },
+        "permission_denied",
+        bobToken,
+      ),
+      {
+        listener: "http",
+        method: "rolecall.v1.AdminService/CreateRole",
+        code: grpc.status.PERMISSION_DENIED,
+      },
+    );
+    await expectAuditedRefusal(
+      connectRefused(
+        `${admin}/AssignRoles`,
+        { tenantId: "demo", userId: "bob", roleIds: ["cxengage.administrator"] },
+        "permission_denied",
+        bobToken,
+      ),
+      {
+        listener: "http",
+        method: "rolecall.v1.AdminService/AssignRoles",
+        code: grpc.status.PERMISSION_DENIED,
+      },
+    );
+    await expectAuditedRefusal(
+      connectRefused(
+        `${admin}/GrantPermissions`,
+        { tenantId: "demo", roleId: "cxengage.supervisor", permissions: ["cxengage/CONTACTS_DELETE"] },
+        "permission_denied",
+        bobToken,
+      ),
+      {
+        listener: "http",
+        method: "rolecall.v1.AdminService/GrantPermissions",
+        code: grpc.status.PERMISSION_DENIED,
+      },
+    );
+    // carol owns the demo tenant: she administers CxEngage, which no permission administers.
+    const created = await rawConnectUnary(
+      sidecar.httpUrl,
+      `${admin}/CreateRole`,
+      JSON.stringify({ tenantId: "demo", name: "Escalations" }),
+      { token: carolToken },
+    );
+    expect(created.status).toBe(200);
+    const assigned = await rawConnectUnary(
+      sidecar.httpUrl,
+      `${admin}/AssignRoles`,
+      JSON.stringify({ tenantId: "demo", userId: "bob", roleIds: ["cxengage.administrator"] }),
+      { token: carolToken },
+    );
+    expect(assigned.status).toBe(200);
+  });
+
   it("recorded exactly one refusal per refused call, and no presented secret", () => {
     expect(refusals().length).toBe(refusedCalls);
     const log = sidecar.output();
