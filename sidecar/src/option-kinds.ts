@@ -120,6 +120,31 @@ export function optionalText(spec: Valued & { readonly unset: string }): ServeOp
   });
 }
 
+/** An optional PostgreSQL connection URL (`postgresql://user@host:port/db`). */
+export function postgresUrl(spec: Valued & { readonly unset: string }): ServeOption<string | undefined> {
+  return row<string | undefined>("text", spec, {
+    usage: `${spec.flag} ${spec.value}`,
+    default: undefined,
+    unset: spec.unset,
+    accepts: spec.accepts ?? "postgresql://… URL",
+    flags: { [spec.flag.slice(2)]: { type: "string" } },
+    fromFlags: (values) => stringFlag(values, spec.flag),
+    fromEnv: asIs,
+    check: (value, name) => {
+      if (value === undefined) return;
+      let protocol = "";
+      try {
+        protocol = new URL(value).protocol;
+      } catch {
+        // reported below
+      }
+      if (protocol !== "postgresql:" && protocol !== "postgres:") {
+        throw new TypeError(`${name} must be a postgresql://user@host:port/database URL`);
+      }
+    },
+  });
+}
+
 /** A listener's address: `host:port`, `[v6]:port` or `unix:/path`. */
 export function listenAddress(spec: WithEnv & { readonly default: string }): ServeOption<string> {
   return row("address", spec, {

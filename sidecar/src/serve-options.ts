@@ -9,6 +9,7 @@ import {
   fraction,
   listenAddress,
   optionalText,
+  postgresUrl,
   type ServeOption,
   text,
   tlsFiles,
@@ -61,6 +62,22 @@ export const SERVE_OPTIONS = {
     help: "bootstrap admin token",
     details:
       "when unset, one is generated on first start into <db>.admin-token (mode 0600) and its path printed",
+  }),
+  primary: postgresUrl({
+    flag: "--primary",
+    value: "URL",
+    env: "ROLECALL_PRIMARY",
+    unset: "none: the SQLite file is the store",
+    accepts: "postgresql://… URL",
+    help: "PostgreSQL store of record for a fleet; --db is then this host's copy",
+    details:
+      "admin writes commit there; the sidecar follows it (LISTEN, and a poll) into --db and serves the copy when it is down",
+  }),
+  primaryPollMs: wholeNumber({
+    flag: "--primary-poll-ms",
+    default: 1_000,
+    help: "with --primary: how often to read it without a notification, ms",
+    details: "the safety net for lost notifications; a follower of a read replica converges by it alone",
   }),
   pollIntervalMs: wholeNumber({
     flag: "--poll-ms",

@@ -8,7 +8,7 @@ import type { Catalog } from "../../catalog/catalog.js";
 import { loadCatalog } from "../../catalog/loader.js";
 import { mayActOnSnapshot } from "./admin/authorize.js";
 import { createCurrentHolds } from "./admin/current-holds.js";
-import { DEMO_TENANT_ID, seedDemo } from "./admin/demo-seed.js";
+import { DEMO_TENANT_ID } from "./admin/demo-seed.js";
 import { createPolicyAdmin } from "./admin/policy-admin.js";
 import { loadBootstrapToken } from "./bootstrap-token.js";
 import type { SidecarOptions } from "./config.js";
@@ -17,6 +17,7 @@ import { createHealth } from "./health.js";
 import type { Logger } from "./logger.js";
 import { createObservability } from "./observability.js";
 import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js";
+import { prepareStore } from "./prepare-store.js";
 import { adminService } from "./server/admin-service.js";
 import { createAuthenticator } from "./server/auth.js";
 import { catalogService } from "./server/catalog-service.js";
@@ -72,7 +73,8 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
   const catalog = loadCatalog(options.catalogDir);
   const observability = createObservability(logger, options);
   const engine = createPolicyEngine({ maxCachedUsers: options.maxCachedUsers });
-  const { db, admin, created } = await prepareStore(options, catalog, engine, logger);
+  const store = await prepareStore(options, catalog, engine, logger);
+  const { admin, created } = store;
   const bootstrap = loadBootstrapToken(options.db, options.adminToken);
   const health = createHealth(logger);
 
@@ -86,6 +88,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     feed,
     pollIntervalMs: options.pollIntervalMs,
     maxStalenessMs: options.maxStalenessMs,
+    ...(store.upstreamLastSuccess === undefined ? {} : { upstreamLastSuccess: store.upstreamLastSuccess }),
     worker: true,
     onReload: observability.onReload,
     onFailure: observability.onSyncFailure,
@@ -94,7 +97,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
   try {
     await watcher.start();
   } catch (err) {
-    db.close();
+    await store.close();
     throw err;
   }
 
@@ -125,7 +128,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       onDecision: observability.onDecision,
     }),
     catalogService(catalog),
-    adminService({ admin, auth, storeRevision: () => readRevision(db) }),
+    adminService({ admin, auth, storeRevision: store.revision }),
   ];
 
   let grpc: GrpcListener | undefined;
@@ -156,7 +159,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
   } catch (err) {
     await grpc?.close(0);
     watcher.stop();
-    db.close();
+    await store.close();
     throw err;
   }
   demo.listening(http.url);
@@ -175,7 +178,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
         listeners.http.close(options.shutdownGraceMs),
       ]);
       watcher.stop();
-      db.close();
+      await store.close();
     },
   };
 }
@@ -197,27 +200,4 @@ function decisionReaderCheck(
     const holds = (key: string) => engine.check(tenantId, userId, { permission: key }).allowed;
     return mayActOnSnapshot(catalog, holds, rights, userId, "read-decisions");
   };
-}
-
-/** Opens the store, brings its catalog up to date and, for a new file, builds the demo tenant. */
-async function prepareStore(options: SidecarOptions, catalog: Catalog, engine: PolicyEngine, logger: Logger) {
-  const created = !existsSync(options.db);
-  // A short busy timeout: admin writes run on the event loop that answers checks.
-  const db: Db = openStore(options.db, { busyTimeoutMs: 1_000 });
-  try {
-    const imported = importCatalog(db, catalog);
-    if (imported.changed) logger.info({ revision: imported.revision }, "catalog imported into the store");
-    const store = sqliteStore(db);
-    const admin = createPolicyAdmin(store, catalog, {
-      holds: createCurrentHolds(store, catalog, () => engine.snapshot),
-    });
-    if (created && options.demo) {
-      const demo = await seedDemo(admin, catalog);
-      logger.info({ revision: demo.revision, skipped: demo.skipped }, "demo tenant created");
-    }
-    return { db, admin, created };
-  } catch (err) {
-    db.close();
-    throw err;
-  }
 }

@@ -226,6 +226,13 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (tenant_id, user_id)
       )`),
   },
+  {
+    version: 3,
+    description: "copy marker",
+    // Set on a sidecar's local copy of a PostgreSQL primary (its host:port): such a file is not
+    // written by local tools, only by the follower that keeps it in step with the primary.
+    up: (db) => db.exec("ALTER TABLE meta ADD COLUMN primary_address TEXT"),
+  },
 ];
 
 /** The schema version this code reads and writes. */

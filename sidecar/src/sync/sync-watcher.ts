@@ -47,6 +47,11 @@ export interface SyncWatcherOptions {
    * `pollNow()` (tests, tools). The worker is dist/store-reader-worker.js (built by `npm run build`). Default false.
    */
   readonly worker?: boolean;
+  /**
+   * With a primary the local file copies: when the primary was last read (undefined: not in
+   * this process). Staleness then counts from whichever of the two is older. Default: none.
+   */
+  readonly upstreamLastSuccess?: () => number | undefined;
   /** Clock, injectable for tests. Default `Date.now`. */
   readonly now?: () => number;
   readonly onReload?: (event: ReloadEvent) => void;
@@ -79,6 +84,8 @@ export class SyncWatcher {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #lastSuccess: number;
+  /** When this watcher was made: the age of a primary not read since. */
+  readonly #started: number;
   #failures = 0;
   #lastError: string | undefined;
   /** Nothing is served before the first snapshot. */
@@ -92,6 +99,7 @@ export class SyncWatcher {
   constructor(options: SyncWatcherOptions) {
     this.#o = { pollIntervalMs: 20, maxStalenessMs: 5 * 60_000, now: Date.now, ...options };
     this.#lastSuccess = this.#o.now();
+    this.#started = this.#lastSuccess;
   }
 
   /** Tokens and apps as of the last successful read. */
@@ -104,9 +112,12 @@ export class SyncWatcher {
     return this.#lastError;
   }
 
-  /** Milliseconds since the last successful poll. */
+  /** Milliseconds since the last successful poll (of the primary too, with one). */
   get ageMs(): number {
-    return this.#o.now() - this.#lastSuccess;
+    const upstream =
+      this.#o.upstreamLastSuccess?.() ?? (this.#o.upstreamLastSuccess ? this.#started : undefined);
+    const since = upstream === undefined ? this.#lastSuccess : Math.min(this.#lastSuccess, upstream);
+    return this.#o.now() - since;
   }
 
   /** Why checks must fail closed, or undefined while the sync is fresh enough. */

@@ -245,6 +245,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       )`);
     },
   },
+  {
+    version: 3,
+    description: "copy marker",
+    // Meaningful on a SQLite copy only (whose primary it follows); kept so both schemas number alike.
+    up: async (client) => {
+      await client.query("ALTER TABLE meta ADD COLUMN primary_address TEXT");
+    },
+  },
 ];
 
 /** The schema version this code reads and writes on PostgreSQL. */

@@ -1,0 +1,184 @@
+/**
+ * The store a sidecar serves and writes: the SQLite file itself (the embedded default), or a
+ * PostgreSQL primary — the store of record for a fleet — with `--db` as this host's copy, kept in
+ * step by a follower and served when the primary is down.
+ */
+import { existsSync } from "node:fs";
+import type { Catalog } from "../../catalog/catalog.js";
+import { createCurrentHolds } from "./admin/current-holds.js";
+import { seedDemo } from "./admin/demo-seed.js";
+import { createPolicyAdmin, type PolicyAdmin } from "./admin/policy-admin.js";
+import type { SidecarOptions } from "./config.js";
+import { PrimaryFollower } from "./fleet/follower.js";
+import type { Logger } from "./logger.js";
+import type { PolicyEngine } from "./policy/policy-engine.js";
+import { importCatalog } from "./store/catalog-import.js";
+import type { Db } from "./store/database.js";
+import { openStore } from "./store/open-store.js";
+import { importCatalogPg } from "./store/pg/pg-catalog-import.js";
+import { createPgPool, openPgStore, PgPolicyStore, pgAddress } from "./store/pg/pg-policy-store.js";
+import type { PolicyStore } from "./store/policy-store.js";
+import { readRevision } from "./store/revision.js";
+import { sqliteStore } from "./store/sqlite-policy-store.js";
+import { StoreError } from "./store/store-error.js";
+
+/** An opened store, ready to serve. */
+export interface PreparedStore {
+  /** The local SQLite file: the store itself, or this host's copy of the primary. */
+  readonly db: Db;
+  readonly admin: PolicyAdmin;
+  /** Whether this start created the local file. */
+  readonly created: boolean;
+  /** With a primary: when it was last read successfully (staleness counts from then). */
+  readonly upstreamLastSuccess: (() => number | undefined) | undefined;
+  /** The revision of the store of record, for read responses. */
+  readonly revision: () => number;
+  close(): Promise<void>;
+}
+
+/** Opens the store the options name; for a new store, builds the demo tenant (once per primary). */
+export function prepareStore(
+  options: SidecarOptions,
+  catalog: Catalog,
+  engine: PolicyEngine,
+  logger: Logger,
+): Promise<PreparedStore> {
+  return options.primary === undefined
+    ? prepareFile(options, catalog, engine, logger)
+    : preparePrimary(options.primary, options, catalog, engine, logger);
+}
+
+function adminOver(store: PolicyStore, catalog: Catalog, engine: PolicyEngine): PolicyAdmin {
+  // Rights are decided on the store of record as it is now; the serving snapshot when it is that.
+  return createPolicyAdmin(store, catalog, {
+    holds: createCurrentHolds(store, catalog, () => engine.snapshot),
+  });
+}
+
+async function seedOnce(admin: PolicyAdmin, catalog: Catalog, logger: Logger): Promise<void> {
+  const demo = await seedDemo(admin, catalog);
+  if (demo.created) logger.info({ revision: demo.revision, skipped: demo.skipped }, "demo tenant created");
+}
+
+/** The SQLite file is the store: the catalog is imported into it, and a new file gets the demo. */
+async function prepareFile(
+  options: SidecarOptions,
+  catalog: Catalog,
+  engine: PolicyEngine,
+  logger: Logger,
+): Promise<PreparedStore> {
+  const created = !existsSync(options.db);
+  // A short busy timeout: admin writes run on the event loop that answers checks.
+  const db = openStore(options.db, { busyTimeoutMs: 1_000 });
+  try {
+    const imported = importCatalog(db, catalog);
+    if (imported.changed) logger.info({ revision: imported.revision }, "catalog imported into the store");
+    const admin = adminOver(sqliteStore(db), catalog, engine);
+    if (created && options.demo) await seedOnce(admin, catalog, logger);
+    return {
+      db,
+      admin,
+      created,
+      upstreamLastSuccess: undefined,
+      revision: () => readRevision(db),
+      close: async () => {
+        db.close();
+      },
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** The demo tenant is built by whichever sidecar of the fleet gets this lock first. */
+const DEMO_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('rolecall:demo-seed', 0))";
+
+/**
+ * A PostgreSQL primary with a local copy. The primary is migrated and given the catalog by the
+ * first sidecar to start; the copy is brought up to date before serving — or, when the primary
+ * cannot be reached, served as it is (and a start with no copy at all is refused).
+ */
+async function preparePrimary(
+  url: string,
+  options: SidecarOptions,
+  catalog: Catalog,
+  engine: PolicyEngine,
+  logger: Logger,
+): Promise<PreparedStore> {
+  const address = pgAddress(url);
+  const created = !existsSync(options.db);
+  const db = openStore(options.db, { busyTimeoutMs: 1_000 });
+  let primary: PgPolicyStore | undefined;
+  let follower: PrimaryFollower | undefined;
+  try {
+    db.prepare("UPDATE meta SET primary_address = ? WHERE id = 1").run(address);
+    let reachable = true;
+    try {
+      primary = await openPgStore(url, { maxConnections: 4 });
+    } catch (err) {
+      if (!(err instanceof StoreError) || err.code !== "UNAVAILABLE") throw err;
+      reachable = false;
+      logger.warn(
+        { primary: address, err: err.message },
+        "primary unreachable at start; serving this host's copy",
+      );
+      primary = new PgPolicyStore(createPgPool(url, { maxConnections: 4 }), { address });
+    }
+    const admin = adminOver(primary, catalog, engine);
+    if (reachable) {
+      const imported = await importCatalogPg(primary, catalog);
+      if (imported.changed) logger.info({ revision: imported.revision }, "catalog imported into the primary");
+      if (options.demo) {
+        const store = primary;
+        // Only into a primary holding no tenant yet: never into a fleet's real data.
+        await store.writeSql(async (query) => {
+          await query(DEMO_LOCK_SQL);
+          const tenants = await query<{ n: number }>("SELECT count(*)::int AS n FROM tenants");
+          if (tenants.rows[0]?.n === 0) await seedOnce(admin, catalog, logger);
+        });
+      }
+    }
+    follower = new PrimaryFollower({
+      primary,
+      primaryUrl: url,
+      copy: db,
+      pollIntervalMs: options.primaryPollMs,
+      onSynced: (e) => {
+        if (e.applied) logger.debug({ revision: e.revision, full: e.full }, "copied from the primary");
+      },
+      onError: (err) =>
+        logger.warn(
+          { primary: address, err: (err as Error).message },
+          "primary read failed; serving the copy",
+        ),
+    });
+    if (reachable) await follower.syncOnce();
+    else if (readRevision(db) === 0) {
+      throw new StoreError(
+        "UNAVAILABLE",
+        `the PostgreSQL primary at ${address} is unreachable and '${options.db}' holds no copy of it yet; start once with the primary up`,
+      );
+    }
+    follower.follow();
+    const running = follower;
+    const store = primary;
+    return {
+      db,
+      admin,
+      created,
+      upstreamLastSuccess: () => running.lastSuccessAt,
+      revision: () => readRevision(db),
+      close: async () => {
+        await running.stop();
+        await store.close();
+        db.close();
+      },
+    };
+  } catch (err) {
+    await follower?.stop();
+    await primary?.close().catch(() => undefined);
+    db.close();
+    throw err;
+  }
+}
