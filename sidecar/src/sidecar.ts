@@ -10,6 +10,7 @@ import { mayActOnSnapshot } from "./admin/authorize.js";
 import { createCurrentHolds } from "./admin/current-holds.js";
 import { DEMO_TENANT_ID } from "./admin/demo-seed.js";
 import { createPolicyAdmin } from "./admin/policy-admin.js";
+import { simulateChanges } from "./admin/simulate.js";
 import { loadBootstrapToken } from "./bootstrap-token.js";
 import type { SidecarOptions } from "./config.js";
 import { createSidecarDemo } from "./demo/index.js";
@@ -125,6 +126,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       apps: demo.apps,
       failClosedReason: () => watcher.failClosedReason(),
       maxBatchItems: options.maxBatchItems,
+      simulate: (actor, req) => simulateChanges(admin.context, actor, req),
       onDecision: observability.onDecision,
     }),
     catalogService(catalog),

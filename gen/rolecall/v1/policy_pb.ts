@@ -4,13 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { AssignRolesRequest, CreateRoleRequest, DeleteRoleRequest, GrantPermissionsRequest, RevokePermissionsRequest, SetLicenseSeatsRequest, SetRoleLicensesRequest, SetUserActiveRequest, UnassignRolesRequest } from "./admin_pb.js";
+import { file_rolecall_v1_admin } from "./admin_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file rolecall/v1/policy.proto.
  */
 export const file_rolecall_v1_policy: GenFile = /*@__PURE__*/
-  fileDesc("Chhyb2xlY2FsbC92MS9wb2xpY3kucHJvdG8SC3JvbGVjYWxsLnYxIj8KCFJlc291cmNlEhUKDW93bmVyX3VzZXJfaWQYASABKAkSHAoUcGFydGljaXBhbnRfdXNlcl9pZHMYAiADKAkipwEKFkNoZWNrUGVybWlzc2lvblJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKcGVybWlzc2lvbhgDIAEoCRIWCg50YXJnZXRfdXNlcl9pZBgEIAEoCRInCghyZXNvdXJjZRgFIAEoCzIVLnJvbGVjYWxsLnYxLlJlc291cmNlEhQKDG1pbl9yZXZpc2lvbhgGIAEoBCJyChdDaGVja1Blcm1pc3Npb25SZXNwb25zZRIPCgdhbGxvd2VkGAEgASgIEiMKBnJlYXNvbhgCIAEoDjITLnJvbGVjYWxsLnYxLlJlYXNvbhIPCgdtaXNzaW5nGAMgAygJEhAKCHJldmlzaW9uGAQgASgEImAKCUNoZWNrSXRlbRISCgpwZXJtaXNzaW9uGAEgASgJEhYKDnRhcmdldF91c2VyX2lkGAIgASgJEicKCHJlc291cmNlGAMgASgLMhUucm9sZWNhbGwudjEuUmVzb3VyY2UiegoXQ2hlY2tQZXJtaXNzaW9uc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSJQoFaXRlbXMYAyADKAsyFi5yb2xlY2FsbC52MS5DaGVja0l0ZW0SFAoMbWluX3JldmlzaW9uGAQgASgEImMKGENoZWNrUGVybWlzc2lvbnNSZXNwb25zZRI1CgdyZXN1bHRzGAEgAygLMiQucm9sZWNhbGwudjEuQ2hlY2tQZXJtaXNzaW9uUmVzcG9uc2USEAoIcmV2aXNpb24YAiABKAQiqQEKGEV4cGxhaW5QZXJtaXNzaW9uUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgpwZXJtaXNzaW9uGAMgASgJEhYKDnRhcmdldF91c2VyX2lkGAQgASgJEicKCHJlc291cmNlGAUgASgLMhUucm9sZWNhbGwudjEuUmVzb3VyY2USFAoMbWluX3JldmlzaW9uGAYgASgEIm4KCVRyYWNlU3RlcBIMCgRraW5kGAEgASgJEg0KBWxhYmVsGAIgASgJEgoKAm9rGAMgASgIEg4KBmRldGFpbBgEIAEoCRIoCghjaGlsZHJlbhgFIAMoCzIWLnJvbGVjYWxsLnYxLlRyYWNlU3RlcCKsAQoZRXhwbGFpblBlcm1pc3Npb25SZXNwb25zZRIPCgdhbGxvd2VkGAEgASgIEiMKBnJlYXNvbhgCIAEoDjITLnJvbGVjYWxsLnYxLlJlYXNvbhIPCgdtaXNzaW5nGAMgAygJEhAKCHJldmlzaW9uGAQgASgEEg8KB3N1bW1hcnkYBSABKAkSJQoFdHJhY2UYBiADKAsyFi5yb2xlY2FsbC52MS5UcmFjZVN0ZXAiewofTGlzdEVmZmVjdGl2ZVBlcm1pc3Npb25zUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRITCgZzeXN0ZW0YAyABKAlIAIgBARIUCgxtaW5fcmV2aXNpb24YBCABKARCCQoHX3N5c3RlbSK9AQoTRWZmZWN0aXZlUGVybWlzc2lvbhISCgpwZXJtaXNzaW9uGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIY2F0ZWdvcnkYAyABKAkSDwoHYWxsb3dlZBgEIAEoCBIjCgZyZWFzb24YBSABKA4yEy5yb2xlY2FsbC52MS5SZWFzb24SDwoHbWlzc2luZxgGIAMoCRIbChNncmFudGVkX2J5X3JvbGVfaWRzGAcgAygJEg4KBnN5c3RlbRgIIAEoCSKSAQogTGlzdEVmZmVjdGl2ZVBlcm1pc3Npb25zUmVzcG9uc2USNQoLcGVybWlzc2lvbnMYASADKAsyIC5yb2xlY2FsbC52MS5FZmZlY3RpdmVQZXJtaXNzaW9uEhAKCHJvbGVfaWRzGAIgAygJEhMKC2xpY2Vuc2VfaWRzGAMgAygJEhAKCHJldmlzaW9uGAQgASgEIngKEkxvb2t1cFVzZXJzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSEgoKcGVybWlzc2lvbhgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRIUCgxtaW5fcmV2aXNpb24YBSABKAQiUgoTTG9va3VwVXNlcnNSZXNwb25zZRIQCgh1c2VyX2lkcxgBIAMoCRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEAoIcmV2aXNpb24YAyABKAQiXwoWUmVzb2x2ZVN1cmZhY2VzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRILCgN1cmwYAyABKAkSFAoMbWluX3JldmlzaW9uGAQgASgEItEBCg9SZXNvbHZlZFN1cmZhY2USEgoKc3VyZmFjZV9pZBgBIAEoCRIOCgZzeXN0ZW0YAiABKAkSDQoFbGFiZWwYAyABKAkSEAoIc2VsZWN0b3IYBCABKAkSEwoLcmVxdWlyZW1lbnQYBSABKAkSDwoHYWxsb3dlZBgGIAEoCBIjCgZyZWFzb24YByABKA4yEy5yb2xlY2FsbC52MS5SZWFzb24SDwoHbWlzc2luZxgIIAMoCRIPCgdzdW1tYXJ5GAkgASgJEgwKBGtpbmQYCiABKAkiawoXUmVzb2x2ZVN1cmZhY2VzUmVzcG9uc2USLgoIc3VyZmFjZXMYASADKAsyHC5yb2xlY2FsbC52MS5SZXNvbHZlZFN1cmZhY2USEAoIcmV2aXNpb24YAiABKAQSDgoGYXBwX2lkGAMgASgJIicKEldhdGNoUG9saWN5UmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiOwoTV2F0Y2hQb2xpY3lSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBBISCgp0ZW5hbnRfaWRzGAIgAygJKvgBCgZSZWFzb24SFgoSUkVBU09OX1VOU1BFQ0lGSUVEEAASEgoOUkVBU09OX0dSQU5URUQQARIWChJSRUFTT05fTk9UX0dSQU5URUQQAhIaChZSRUFTT05fTElDRU5TRV9NSVNTSU5HEAMSHgoaUkVBU09OX1JFUVVJUkVNRU5UX01JU1NJTkcQBBIYChRSRUFTT05fVVNFUl9JTkFDVElWRRAFEhcKE1JFQVNPTl9VU0VSX1VOS05PV04QBhIiCh5SRUFTT05fVEFSR0VUX0xBQ0tTX1BFUk1JU1NJT04QBxIXChNSRUFTT05fT1VUX09GX1NDT1BFEAgyrwUKDVBvbGljeVNlcnZpY2USXAoPQ2hlY2tQZXJtaXNzaW9uEiMucm9sZWNhbGwudjEuQ2hlY2tQZXJtaXNzaW9uUmVxdWVzdBokLnJvbGVjYWxsLnYxLkNoZWNrUGVybWlzc2lvblJlc3BvbnNlEl8KEENoZWNrUGVybWlzc2lvbnMSJC5yb2xlY2FsbC52MS5DaGVja1Blcm1pc3Npb25zUmVxdWVzdBolLnJvbGVjYWxsLnYxLkNoZWNrUGVybWlzc2lvbnNSZXNwb25zZRJiChFFeHBsYWluUGVybWlzc2lvbhIlLnJvbGVjYWxsLnYxLkV4cGxhaW5QZXJtaXNzaW9uUmVxdWVzdBomLnJvbGVjYWxsLnYxLkV4cGxhaW5QZXJtaXNzaW9uUmVzcG9uc2USdwoYTGlzdEVmZmVjdGl2ZVBlcm1pc3Npb25zEiwucm9sZWNhbGwudjEuTGlzdEVmZmVjdGl2ZVBlcm1pc3Npb25zUmVxdWVzdBotLnJvbGVjYWxsLnYxLkxpc3RFZmZlY3RpdmVQZXJtaXNzaW9uc1Jlc3BvbnNlElAKC0xvb2t1cFVzZXJzEh8ucm9sZWNhbGwudjEuTG9va3VwVXNlcnNSZXF1ZXN0GiAucm9sZWNhbGwudjEuTG9va3VwVXNlcnNSZXNwb25zZRJcCg9SZXNvbHZlU3VyZmFjZXMSIy5yb2xlY2FsbC52MS5SZXNvbHZlU3VyZmFjZXNSZXF1ZXN0GiQucm9sZWNhbGwudjEuUmVzb2x2ZVN1cmZhY2VzUmVzcG9uc2USUgoLV2F0Y2hQb2xpY3kSHy5yb2xlY2FsbC52MS5XYXRjaFBvbGljeVJlcXVlc3QaIC5yb2xlY2FsbC52MS5XYXRjaFBvbGljeVJlc3BvbnNlMAFiBnByb3RvMw");
+  fileDesc("Chhyb2xlY2FsbC92MS9wb2xpY3kucHJvdG8SC3JvbGVjYWxsLnYxIj8KCFJlc291cmNlEhUKDW93bmVyX3VzZXJfaWQYASABKAkSHAoUcGFydGljaXBhbnRfdXNlcl9pZHMYAiADKAkipwEKFkNoZWNrUGVybWlzc2lvblJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKcGVybWlzc2lvbhgDIAEoCRIWCg50YXJnZXRfdXNlcl9pZBgEIAEoCRInCghyZXNvdXJjZRgFIAEoCzIVLnJvbGVjYWxsLnYxLlJlc291cmNlEhQKDG1pbl9yZXZpc2lvbhgGIAEoBCJyChdDaGVja1Blcm1pc3Npb25SZXNwb25zZRIPCgdhbGxvd2VkGAEgASgIEiMKBnJlYXNvbhgCIAEoDjITLnJvbGVjYWxsLnYxLlJlYXNvbhIPCgdtaXNzaW5nGAMgAygJEhAKCHJldmlzaW9uGAQgASgEImAKCUNoZWNrSXRlbRISCgpwZXJtaXNzaW9uGAEgASgJEhYKDnRhcmdldF91c2VyX2lkGAIgASgJEicKCHJlc291cmNlGAMgASgLMhUucm9sZWNhbGwudjEuUmVzb3VyY2UiegoXQ2hlY2tQZXJtaXNzaW9uc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSJQoFaXRlbXMYAyADKAsyFi5yb2xlY2FsbC52MS5DaGVja0l0ZW0SFAoMbWluX3JldmlzaW9uGAQgASgEImMKGENoZWNrUGVybWlzc2lvbnNSZXNwb25zZRI1CgdyZXN1bHRzGAEgAygLMiQucm9sZWNhbGwudjEuQ2hlY2tQZXJtaXNzaW9uUmVzcG9uc2USEAoIcmV2aXNpb24YAiABKAQiqQEKGEV4cGxhaW5QZXJtaXNzaW9uUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgpwZXJtaXNzaW9uGAMgASgJEhYKDnRhcmdldF91c2VyX2lkGAQgASgJEicKCHJlc291cmNlGAUgASgLMhUucm9sZWNhbGwudjEuUmVzb3VyY2USFAoMbWluX3JldmlzaW9uGAYgASgEIm4KCVRyYWNlU3RlcBIMCgRraW5kGAEgASgJEg0KBWxhYmVsGAIgASgJEgoKAm9rGAMgASgIEg4KBmRldGFpbBgEIAEoCRIoCghjaGlsZHJlbhgFIAMoCzIWLnJvbGVjYWxsLnYxLlRyYWNlU3RlcCKsAQoZRXhwbGFpblBlcm1pc3Npb25SZXNwb25zZRIPCgdhbGxvd2VkGAEgASgIEiMKBnJlYXNvbhgCIAEoDjITLnJvbGVjYWxsLnYxLlJlYXNvbhIPCgdtaXNzaW5nGAMgAygJEhAKCHJldmlzaW9uGAQgASgEEg8KB3N1bW1hcnkYBSABKAkSJQoFdHJhY2UYBiADKAsyFi5yb2xlY2FsbC52MS5UcmFjZVN0ZXAiewofTGlzdEVmZmVjdGl2ZVBlcm1pc3Npb25zUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRITCgZzeXN0ZW0YAyABKAlIAIgBARIUCgxtaW5fcmV2aXNpb24YBCABKARCCQoHX3N5c3RlbSK9AQoTRWZmZWN0aXZlUGVybWlzc2lvbhISCgpwZXJtaXNzaW9uGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIY2F0ZWdvcnkYAyABKAkSDwoHYWxsb3dlZBgEIAEoCBIjCgZyZWFzb24YBSABKA4yEy5yb2xlY2FsbC52MS5SZWFzb24SDwoHbWlzc2luZxgGIAMoCRIbChNncmFudGVkX2J5X3JvbGVfaWRzGAcgAygJEg4KBnN5c3RlbRgIIAEoCSKSAQogTGlzdEVmZmVjdGl2ZVBlcm1pc3Npb25zUmVzcG9uc2USNQoLcGVybWlzc2lvbnMYASADKAsyIC5yb2xlY2FsbC52MS5FZmZlY3RpdmVQZXJtaXNzaW9uEhAKCHJvbGVfaWRzGAIgAygJEhMKC2xpY2Vuc2VfaWRzGAMgAygJEhAKCHJldmlzaW9uGAQgASgEIngKEkxvb2t1cFVzZXJzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSEgoKcGVybWlzc2lvbhgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRIUCgxtaW5fcmV2aXNpb24YBSABKAQiUgoTTG9va3VwVXNlcnNSZXNwb25zZRIQCgh1c2VyX2lkcxgBIAMoCRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEAoIcmV2aXNpb24YAyABKAQiXwoWUmVzb2x2ZVN1cmZhY2VzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRILCgN1cmwYAyABKAkSFAoMbWluX3JldmlzaW9uGAQgASgEItEBCg9SZXNvbHZlZFN1cmZhY2USEgoKc3VyZmFjZV9pZBgBIAEoCRIOCgZzeXN0ZW0YAiABKAkSDQoFbGFiZWwYAyABKAkSEAoIc2VsZWN0b3IYBCABKAkSEwoLcmVxdWlyZW1lbnQYBSABKAkSDwoHYWxsb3dlZBgGIAEoCBIjCgZyZWFzb24YByABKA4yEy5yb2xlY2FsbC52MS5SZWFzb24SDwoHbWlzc2luZxgIIAMoCRIPCgdzdW1tYXJ5GAkgASgJEgwKBGtpbmQYCiABKAkiawoXUmVzb2x2ZVN1cmZhY2VzUmVzcG9uc2USLgoIc3VyZmFjZXMYASADKAsyHC5yb2xlY2FsbC52MS5SZXNvbHZlZFN1cmZhY2USEAoIcmV2aXNpb24YAiABKAQSDgoGYXBwX2lkGAMgASgJIicKEldhdGNoUG9saWN5UmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiOwoTV2F0Y2hQb2xpY3lSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBBISCgp0ZW5hbnRfaWRzGAIgAygJIpwBChNDb21wYXJlVXNlcnNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDW90aGVyX3VzZXJfaWQYAyABKAkSEwoGc3lzdGVtGAQgASgJSACIAQESFAoMaW5jbHVkZV9zYW1lGAUgASgIEhQKDG1pbl9yZXZpc2lvbhgGIAEoBEIJCgdfc3lzdGVtInIKDFVzZXJEZWNpc2lvbhIPCgdhbGxvd2VkGAEgASgIEiMKBnJlYXNvbhgCIAEoDjITLnJvbGVjYWxsLnYxLlJlYXNvbhIPCgdtaXNzaW5nGAMgAygJEhsKE2dyYW50ZWRfYnlfcm9sZV9pZHMYBCADKAkiqgEKEkNvbXBhcmVkUGVybWlzc2lvbhISCgpwZXJtaXNzaW9uGAEgASgJEgwKBG5hbWUYAiABKAkSDgoGc3lzdGVtGAMgASgJEicKBHVzZXIYBCABKAsyGS5yb2xlY2FsbC52MS5Vc2VyRGVjaXNpb24SKAoFb3RoZXIYBSABKAsyGS5yb2xlY2FsbC52MS5Vc2VyRGVjaXNpb24SDwoHZGlmZmVycxgGIAEoCCKoAQoPQ29tcGFyZWRTdXJmYWNlEhIKCnN1cmZhY2VfaWQYASABKAkSDQoFbGFiZWwYAiABKAkSDgoGc3lzdGVtGAMgASgJEicKBHVzZXIYBCABKAsyGS5yb2xlY2FsbC52MS5Vc2VyRGVjaXNpb24SKAoFb3RoZXIYBSABKAsyGS5yb2xlY2FsbC52MS5Vc2VyRGVjaXNpb24SDwoHZGlmZmVycxgGIAEoCCLLAQoUQ29tcGFyZVVzZXJzUmVzcG9uc2USNAoLcGVybWlzc2lvbnMYASADKAsyHy5yb2xlY2FsbC52MS5Db21wYXJlZFBlcm1pc3Npb24SLgoIc3VyZmFjZXMYAiADKAsyHC5yb2xlY2FsbC52MS5Db21wYXJlZFN1cmZhY2USHgoWcGVybWlzc2lvbl9kaWZmZXJlbmNlcxgDIAEoBRIbChNzdXJmYWNlX2RpZmZlcmVuY2VzGAQgASgFEhAKCHJldmlzaW9uGAUgASgEIsUECgtBZG1pbkNoYW5nZRJBChFncmFudF9wZXJtaXNzaW9ucxgBIAEoCzIkLnJvbGVjYWxsLnYxLkdyYW50UGVybWlzc2lvbnNSZXF1ZXN0SAASQwoScmV2b2tlX3Blcm1pc3Npb25zGAIgASgLMiUucm9sZWNhbGwudjEuUmV2b2tlUGVybWlzc2lvbnNSZXF1ZXN0SAASNwoMYXNzaWduX3JvbGVzGAMgASgLMh8ucm9sZWNhbGwudjEuQXNzaWduUm9sZXNSZXF1ZXN0SAASOwoOdW5hc3NpZ25fcm9sZXMYBCABKAsyIS5yb2xlY2FsbC52MS5VbmFzc2lnblJvbGVzUmVxdWVzdEgAEkAKEXNldF9yb2xlX2xpY2Vuc2VzGAUgASgLMiMucm9sZWNhbGwudjEuU2V0Um9sZUxpY2Vuc2VzUmVxdWVzdEgAEkAKEXNldF9saWNlbnNlX3NlYXRzGAYgASgLMiMucm9sZWNhbGwudjEuU2V0TGljZW5zZVNlYXRzUmVxdWVzdEgAEjwKD3NldF91c2VyX2FjdGl2ZRgHIAEoCzIhLnJvbGVjYWxsLnYxLlNldFVzZXJBY3RpdmVSZXF1ZXN0SAASNQoLY3JlYXRlX3JvbGUYCCABKAsyHi5yb2xlY2FsbC52MS5DcmVhdGVSb2xlUmVxdWVzdEgAEjUKC2RlbGV0ZV9yb2xlGAkgASgLMh4ucm9sZWNhbGwudjEuRGVsZXRlUm9sZVJlcXVlc3RIAEIICgZjaGFuZ2UibAoWU2ltdWxhdGVDaGFuZ2VzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSKQoHY2hhbmdlcxgCIAMoCzIYLnJvbGVjYWxsLnYxLkFkbWluQ2hhbmdlEhQKDG1pbl9yZXZpc2lvbhgDIAEoBCKJAQoPU2ltdWxhdGVkQ2hhbmdlEhEKCW9wZXJhdGlvbhgBIAEoCRIPCgdhcHBsaWVkGAIgASgIEhQKDHJlZnVzYWxfY29kZRgDIAEoCRIPCgdyZWZ1c2FsGAQgASgJEhUKDXVzZXJzX2dhaW5pbmcYBSABKAUSFAoMdXNlcnNfbG9zaW5nGAYgASgFIokBChBVc2VyQWNjZXNzQ2hhbmdlEg8KB3VzZXJfaWQYASABKAkSGgoScGVybWlzc2lvbnNfZ2FpbmVkGAIgAygJEhgKEHBlcm1pc3Npb25zX2xvc3QYAyADKAkSFwoPc3VyZmFjZXNfZ2FpbmVkGAQgAygJEhUKDXN1cmZhY2VzX2xvc3QYBSADKAkiPwoMTGljZW5zZVNlYXRzEhIKCmxpY2Vuc2VfaWQYASABKAkSDAoEdXNlZBgCIAEoBRINCgVzZWF0cxgDIAEoBSKyAQoXU2ltdWxhdGVDaGFuZ2VzUmVzcG9uc2USLQoHY2hhbmdlcxgBIAMoCzIcLnJvbGVjYWxsLnYxLlNpbXVsYXRlZENoYW5nZRIsCgV1c2VycxgCIAMoCzIdLnJvbGVjYWxsLnYxLlVzZXJBY2Nlc3NDaGFuZ2USKAoFc2VhdHMYAyADKAsyGS5yb2xlY2FsbC52MS5MaWNlbnNlU2VhdHMSEAoIcmV2aXNpb24YBCABKAQq+AEKBlJlYXNvbhIWChJSRUFTT05fVU5TUEVDSUZJRUQQABISCg5SRUFTT05fR1JBTlRFRBABEhYKElJFQVNPTl9OT1RfR1JBTlRFRBACEhoKFlJFQVNPTl9MSUNFTlNFX01JU1NJTkcQAxIeChpSRUFTT05fUkVRVUlSRU1FTlRfTUlTU0lORxAEEhgKFFJFQVNPTl9VU0VSX0lOQUNUSVZFEAUSFwoTUkVBU09OX1VTRVJfVU5LTk9XThAGEiIKHlJFQVNPTl9UQVJHRVRfTEFDS1NfUEVSTUlTU0lPThAHEhcKE1JFQVNPTl9PVVRfT0ZfU0NPUEUQCDLiBgoNUG9saWN5U2VydmljZRJcCg9DaGVja1Blcm1pc3Npb24SIy5yb2xlY2FsbC52MS5DaGVja1Blcm1pc3Npb25SZXF1ZXN0GiQucm9sZWNhbGwudjEuQ2hlY2tQZXJtaXNzaW9uUmVzcG9uc2USXwoQQ2hlY2tQZXJtaXNzaW9ucxIkLnJvbGVjYWxsLnYxLkNoZWNrUGVybWlzc2lvbnNSZXF1ZXN0GiUucm9sZWNhbGwudjEuQ2hlY2tQZXJtaXNzaW9uc1Jlc3BvbnNlEmIKEUV4cGxhaW5QZXJtaXNzaW9uEiUucm9sZWNhbGwudjEuRXhwbGFpblBlcm1pc3Npb25SZXF1ZXN0GiYucm9sZWNhbGwudjEuRXhwbGFpblBlcm1pc3Npb25SZXNwb25zZRJ3ChhMaXN0RWZmZWN0aXZlUGVybWlzc2lvbnMSLC5yb2xlY2FsbC52MS5MaXN0RWZmZWN0aXZlUGVybWlzc2lvbnNSZXF1ZXN0Gi0ucm9sZWNhbGwudjEuTGlzdEVmZmVjdGl2ZVBlcm1pc3Npb25zUmVzcG9uc2USUAoLTG9va3VwVXNlcnMSHy5yb2xlY2FsbC52MS5Mb29rdXBVc2Vyc1JlcXVlc3QaIC5yb2xlY2FsbC52MS5Mb29rdXBVc2Vyc1Jlc3BvbnNlElwKD1Jlc29sdmVTdXJmYWNlcxIjLnJvbGVjYWxsLnYxLlJlc29sdmVTdXJmYWNlc1JlcXVlc3QaJC5yb2xlY2FsbC52MS5SZXNvbHZlU3VyZmFjZXNSZXNwb25zZRJSCgtXYXRjaFBvbGljeRIfLnJvbGVjYWxsLnYxLldhdGNoUG9saWN5UmVxdWVzdBogLnJvbGVjYWxsLnYxLldhdGNoUG9saWN5UmVzcG9uc2UwARJTCgxDb21wYXJlVXNlcnMSIC5yb2xlY2FsbC52MS5Db21wYXJlVXNlcnNSZXF1ZXN0GiEucm9sZWNhbGwudjEuQ29tcGFyZVVzZXJzUmVzcG9uc2USXAoPU2ltdWxhdGVDaGFuZ2VzEiMucm9sZWNhbGwudjEuU2ltdWxhdGVDaGFuZ2VzUmVxdWVzdBokLnJvbGVjYWxsLnYxLlNpbXVsYXRlQ2hhbmdlc1Jlc3BvbnNlYgZwcm90bzM", [file_rolecall_v1_admin]);
 
 /**
  * A resource a scoped permission is checked against (an interaction, a note).
@@ -703,6 +705,471 @@ export const WatchPolicyResponseSchema: GenMessage<WatchPolicyResponse> = /*@__P
   messageDesc(file_rolecall_v1_policy, 18);
 
 /**
+ * @generated from message rolecall.v1.CompareUsersRequest
+ */
+export type CompareUsersRequest = Message<"rolecall.v1.CompareUsersRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string other_user_id = 3;
+   */
+  otherUserId: string;
+
+  /**
+   * Only this system's permissions and surfaces, when set.
+   *
+   * @generated from field: optional string system = 4;
+   */
+  system?: string | undefined;
+
+  /**
+   * Also return the rows where both users' decisions are the same.
+   *
+   * @generated from field: bool include_same = 5;
+   */
+  includeSame: boolean;
+
+  /**
+   * @generated from field: uint64 min_revision = 6;
+   */
+  minRevision: bigint;
+};
+
+/**
+ * Describes the message rolecall.v1.CompareUsersRequest.
+ * Use `create(CompareUsersRequestSchema)` to create a new message.
+ */
+export const CompareUsersRequestSchema: GenMessage<CompareUsersRequest> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 19);
+
+/**
+ * One user's side of a compared row.
+ *
+ * @generated from message rolecall.v1.UserDecision
+ */
+export type UserDecision = Message<"rolecall.v1.UserDecision"> & {
+  /**
+   * @generated from field: bool allowed = 1;
+   */
+  allowed: boolean;
+
+  /**
+   * @generated from field: rolecall.v1.Reason reason = 2;
+   */
+  reason: Reason;
+
+  /**
+   * @generated from field: repeated string missing = 3;
+   */
+  missing: string[];
+
+  /**
+   * The user's roles that grant the permission (for a surface: empty).
+   *
+   * @generated from field: repeated string granted_by_role_ids = 4;
+   */
+  grantedByRoleIds: string[];
+};
+
+/**
+ * Describes the message rolecall.v1.UserDecision.
+ * Use `create(UserDecisionSchema)` to create a new message.
+ */
+export const UserDecisionSchema: GenMessage<UserDecision> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 20);
+
+/**
+ * @generated from message rolecall.v1.ComparedPermission
+ */
+export type ComparedPermission = Message<"rolecall.v1.ComparedPermission"> & {
+  /**
+   * @generated from field: string permission = 1;
+   */
+  permission: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string system = 3;
+   */
+  system: string;
+
+  /**
+   * @generated from field: rolecall.v1.UserDecision user = 4;
+   */
+  user?: UserDecision | undefined;
+
+  /**
+   * @generated from field: rolecall.v1.UserDecision other = 5;
+   */
+  other?: UserDecision | undefined;
+
+  /**
+   * Whether the two decisions differ (allowed, or the reason).
+   *
+   * @generated from field: bool differs = 6;
+   */
+  differs: boolean;
+};
+
+/**
+ * Describes the message rolecall.v1.ComparedPermission.
+ * Use `create(ComparedPermissionSchema)` to create a new message.
+ */
+export const ComparedPermissionSchema: GenMessage<ComparedPermission> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 21);
+
+/**
+ * @generated from message rolecall.v1.ComparedSurface
+ */
+export type ComparedSurface = Message<"rolecall.v1.ComparedSurface"> & {
+  /**
+   * @generated from field: string surface_id = 1;
+   */
+  surfaceId: string;
+
+  /**
+   * @generated from field: string label = 2;
+   */
+  label: string;
+
+  /**
+   * @generated from field: string system = 3;
+   */
+  system: string;
+
+  /**
+   * @generated from field: rolecall.v1.UserDecision user = 4;
+   */
+  user?: UserDecision | undefined;
+
+  /**
+   * @generated from field: rolecall.v1.UserDecision other = 5;
+   */
+  other?: UserDecision | undefined;
+
+  /**
+   * @generated from field: bool differs = 6;
+   */
+  differs: boolean;
+};
+
+/**
+ * Describes the message rolecall.v1.ComparedSurface.
+ * Use `create(ComparedSurfaceSchema)` to create a new message.
+ */
+export const ComparedSurfaceSchema: GenMessage<ComparedSurface> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 22);
+
+/**
+ * @generated from message rolecall.v1.CompareUsersResponse
+ */
+export type CompareUsersResponse = Message<"rolecall.v1.CompareUsersResponse"> & {
+  /**
+   * Differences first, then (with include_same) the rest; each in catalog order.
+   *
+   * @generated from field: repeated rolecall.v1.ComparedPermission permissions = 1;
+   */
+  permissions: ComparedPermission[];
+
+  /**
+   * @generated from field: repeated rolecall.v1.ComparedSurface surfaces = 2;
+   */
+  surfaces: ComparedSurface[];
+
+  /**
+   * How many permissions differ (whatever include_same says).
+   *
+   * @generated from field: int32 permission_differences = 3;
+   */
+  permissionDifferences: number;
+
+  /**
+   * @generated from field: int32 surface_differences = 4;
+   */
+  surfaceDifferences: number;
+
+  /**
+   * @generated from field: uint64 revision = 5;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message rolecall.v1.CompareUsersResponse.
+ * Use `create(CompareUsersResponseSchema)` to create a new message.
+ */
+export const CompareUsersResponseSchema: GenMessage<CompareUsersResponse> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 23);
+
+/**
+ * One proposed admin write, named after the write it would be.
+ *
+ * @generated from message rolecall.v1.AdminChange
+ */
+export type AdminChange = Message<"rolecall.v1.AdminChange"> & {
+  /**
+   * @generated from oneof rolecall.v1.AdminChange.change
+   */
+  change: {
+    /**
+     * @generated from field: rolecall.v1.GrantPermissionsRequest grant_permissions = 1;
+     */
+    value: GrantPermissionsRequest;
+    case: "grantPermissions";
+  } | {
+    /**
+     * @generated from field: rolecall.v1.RevokePermissionsRequest revoke_permissions = 2;
+     */
+    value: RevokePermissionsRequest;
+    case: "revokePermissions";
+  } | {
+    /**
+     * @generated from field: rolecall.v1.AssignRolesRequest assign_roles = 3;
+     */
+    value: AssignRolesRequest;
+    case: "assignRoles";
+  } | {
+    /**
+     * @generated from field: rolecall.v1.UnassignRolesRequest unassign_roles = 4;
+     */
+    value: UnassignRolesRequest;
+    case: "unassignRoles";
+  } | {
+    /**
+     * @generated from field: rolecall.v1.SetRoleLicensesRequest set_role_licenses = 5;
+     */
+    value: SetRoleLicensesRequest;
+    case: "setRoleLicenses";
+  } | {
+    /**
+     * @generated from field: rolecall.v1.SetLicenseSeatsRequest set_license_seats = 6;
+     */
+    value: SetLicenseSeatsRequest;
+    case: "setLicenseSeats";
+  } | {
+    /**
+     * @generated from field: rolecall.v1.SetUserActiveRequest set_user_active = 7;
+     */
+    value: SetUserActiveRequest;
+    case: "setUserActive";
+  } | {
+    /**
+     * @generated from field: rolecall.v1.CreateRoleRequest create_role = 8;
+     */
+    value: CreateRoleRequest;
+    case: "createRole";
+  } | {
+    /**
+     * @generated from field: rolecall.v1.DeleteRoleRequest delete_role = 9;
+     */
+    value: DeleteRoleRequest;
+    case: "deleteRole";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message rolecall.v1.AdminChange.
+ * Use `create(AdminChangeSchema)` to create a new message.
+ */
+export const AdminChangeSchema: GenMessage<AdminChange> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 24);
+
+/**
+ * @generated from message rolecall.v1.SimulateChangesRequest
+ */
+export type SimulateChangesRequest = Message<"rolecall.v1.SimulateChangesRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * Applied in order, each on what the ones before it left; at most 100.
+   *
+   * @generated from field: repeated rolecall.v1.AdminChange changes = 2;
+   */
+  changes: AdminChange[];
+
+  /**
+   * @generated from field: uint64 min_revision = 3;
+   */
+  minRevision: bigint;
+};
+
+/**
+ * Describes the message rolecall.v1.SimulateChangesRequest.
+ * Use `create(SimulateChangesRequestSchema)` to create a new message.
+ */
+export const SimulateChangesRequestSchema: GenMessage<SimulateChangesRequest> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 25);
+
+/**
+ * What one proposed write would do.
+ *
+ * @generated from message rolecall.v1.SimulatedChange
+ */
+export type SimulatedChange = Message<"rolecall.v1.SimulatedChange"> & {
+  /**
+   * The write's name, e.g. "GrantPermissions".
+   *
+   * @generated from field: string operation = 1;
+   */
+  operation: string;
+
+  /**
+   * False when an admin rule refuses it; later changes then run without it.
+   *
+   * @generated from field: bool applied = 2;
+   */
+  applied: boolean;
+
+  /**
+   * The refusal, as the real write would answer it (code name and message).
+   *
+   * @generated from field: string refusal_code = 3;
+   */
+  refusalCode: string;
+
+  /**
+   * @generated from field: string refusal = 4;
+   */
+  refusal: string;
+
+  /**
+   * Users gaining or losing at least one permission through this change.
+   *
+   * @generated from field: int32 users_gaining = 5;
+   */
+  usersGaining: number;
+
+  /**
+   * @generated from field: int32 users_losing = 6;
+   */
+  usersLosing: number;
+};
+
+/**
+ * Describes the message rolecall.v1.SimulatedChange.
+ * Use `create(SimulatedChangeSchema)` to create a new message.
+ */
+export const SimulatedChangeSchema: GenMessage<SimulatedChange> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 26);
+
+/**
+ * One user whose access the changes would alter.
+ *
+ * @generated from message rolecall.v1.UserAccessChange
+ */
+export type UserAccessChange = Message<"rolecall.v1.UserAccessChange"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: repeated string permissions_gained = 2;
+   */
+  permissionsGained: string[];
+
+  /**
+   * @generated from field: repeated string permissions_lost = 3;
+   */
+  permissionsLost: string[];
+
+  /**
+   * @generated from field: repeated string surfaces_gained = 4;
+   */
+  surfacesGained: string[];
+
+  /**
+   * @generated from field: repeated string surfaces_lost = 5;
+   */
+  surfacesLost: string[];
+};
+
+/**
+ * Describes the message rolecall.v1.UserAccessChange.
+ * Use `create(UserAccessChangeSchema)` to create a new message.
+ */
+export const UserAccessChangeSchema: GenMessage<UserAccessChange> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 27);
+
+/**
+ * A license's seats after the changes.
+ *
+ * @generated from message rolecall.v1.LicenseSeats
+ */
+export type LicenseSeats = Message<"rolecall.v1.LicenseSeats"> & {
+  /**
+   * @generated from field: string license_id = 1;
+   */
+  licenseId: string;
+
+  /**
+   * @generated from field: int32 used = 2;
+   */
+  used: number;
+
+  /**
+   * @generated from field: int32 seats = 3;
+   */
+  seats: number;
+};
+
+/**
+ * Describes the message rolecall.v1.LicenseSeats.
+ * Use `create(LicenseSeatsSchema)` to create a new message.
+ */
+export const LicenseSeatsSchema: GenMessage<LicenseSeats> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 28);
+
+/**
+ * @generated from message rolecall.v1.SimulateChangesResponse
+ */
+export type SimulateChangesResponse = Message<"rolecall.v1.SimulateChangesResponse"> & {
+  /**
+   * @generated from field: repeated rolecall.v1.SimulatedChange changes = 1;
+   */
+  changes: SimulatedChange[];
+
+  /**
+   * @generated from field: repeated rolecall.v1.UserAccessChange users = 2;
+   */
+  users: UserAccessChange[];
+
+  /**
+   * @generated from field: repeated rolecall.v1.LicenseSeats seats = 3;
+   */
+  seats: LicenseSeats[];
+
+  /**
+   * The revision the simulation started from (nothing was committed).
+   *
+   * @generated from field: uint64 revision = 4;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message rolecall.v1.SimulateChangesResponse.
+ * Use `create(SimulateChangesResponseSchema)` to create a new message.
+ */
+export const SimulateChangesResponseSchema: GenMessage<SimulateChangesResponse> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 29);
+
+/**
  * Why a decision came out as it did.
  *
  * @generated from enum rolecall.v1.Reason
@@ -853,6 +1320,27 @@ export const PolicyService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchPolicyRequestSchema;
     output: typeof WatchPolicyResponseSchema;
+  },
+  /**
+   * Sets two users side by side: the permissions and surfaces where their decisions differ.
+   *
+   * @generated from rpc rolecall.v1.PolicyService.CompareUsers
+   */
+  compareUsers: {
+    methodKind: "unary";
+    input: typeof CompareUsersRequestSchema;
+    output: typeof CompareUsersResponseSchema;
+  },
+  /**
+   * Applies proposed admin writes to a copy of the policy and says who would gain or lose
+   * what; commits nothing (the revision does not move). Needs the same rights as the writes.
+   *
+   * @generated from rpc rolecall.v1.PolicyService.SimulateChanges
+   */
+  simulateChanges: {
+    methodKind: "unary";
+    input: typeof SimulateChangesRequestSchema;
+    output: typeof SimulateChangesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_rolecall_v1_policy, 0);

@@ -71,7 +71,7 @@ export async function authorizeTenant(
   for (const system of tenant.systems) {
     for (const key of actionKeys(catalog, system, need)) if (await holds(tenantId, actor.userId, key)) return;
   }
-  const keys = tenant.systems.flatMap((s) => actionKeys(catalog, s, need));
+  const keys = [...new Set(tenant.systems.flatMap((s) => actionKeys(catalog, s, need)))];
   throw new StoreError(
     "PERMISSION_DENIED",
     `${who} holds no role-administration permission giving ${describeNeed(need)} in tenant '${tenantId}' (one of: ${keys.join(", ") || "none; only the tenant's owners"})`,

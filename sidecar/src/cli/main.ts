@@ -1,6 +1,8 @@
 /** The `rolecall` command line: a table of subcommands. */
 import { ADMIN_HELP, adminCommand } from "./admin.js";
+import { COMPARE_HELP, compareCommand, WHAT_IF_HELP, whatIfCommand } from "./analyzer.js";
 import { CHECK_HELP, checkCommand, EFFECTIVE_HELP, effectiveCommand } from "./check.js";
+import { COPY_STORE_HELP, copyStoreCommand } from "./copy-store.js";
 import { SERVE_HELP, serve } from "./serve.js";
 import {
   EXPORT_HELP,
@@ -25,6 +27,16 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   serve: { summary: "run the sidecar (what `npm start` runs)", help: SERVE_HELP, run: serve },
   check: { summary: "decide one permission for one user", help: CHECK_HELP, run: checkCommand },
   effective: { summary: "list a user's effective permissions", help: EFFECTIVE_HELP, run: effectiveCommand },
+  compare: {
+    summary: "two users side by side: where their access differs",
+    help: COMPARE_HELP,
+    run: compareCommand,
+  },
+  "what-if": {
+    summary: "who would gain or lose what by proposed admin writes",
+    help: WHAT_IF_HELP,
+    run: whatIfCommand,
+  },
   admin: { summary: "tenants, users, roles, grants, licenses, apps", help: ADMIN_HELP, run: adminCommand },
   token: { summary: "create or revoke API tokens", help: TOKEN_HELP, run: tokenCommand },
   "import-catalog": {
@@ -34,6 +46,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
   export: { summary: "online backup of the store", help: EXPORT_HELP, run: exportCommand },
   restore: { summary: "restore the store from a backup", help: RESTORE_HELP, run: restoreCommand },
+  "copy-store": {
+    summary: "copy a whole store into an empty one (SQLite ↔ PostgreSQL)",
+    help: COPY_STORE_HELP,
+    run: copyStoreCommand,
+  },
 };
 
 function mainHelp(): string {
@@ -46,7 +63,8 @@ rolecall answers "may this user do this, and if not, why not?" for contact-cente
 Commands:
 ${rows.join("\n")}
 
-Run 'rolecall <command> --help' for a command's options.
+Commands that use the store take --db PATH (the SQLite file) or --primary URL (a fleet's
+PostgreSQL primary). Run 'rolecall <command> --help' for a command's options.
 `;
 }
 

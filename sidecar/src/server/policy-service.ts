@@ -12,7 +12,9 @@ import {
   type Resource,
 } from "../../../gen/rolecall/v1/policy_pb.js";
 import type { Principal } from "../admin/principal.js";
+import type { ProposedChange, Simulation } from "../admin/simulate.js";
 import type { AppRegistry } from "../apps/app-registry.js";
+import { compareUsers, type Side } from "../policy/compare-users.js";
 import type { CheckRequest, Decision } from "../policy/decision.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import { userProfile } from "../policy/user-profile.js";
@@ -44,6 +46,11 @@ export interface PolicyServiceDeps {
   readonly failClosedReason: () => string | undefined;
   /** Most items in one CheckPermissions call. */
   readonly maxBatchItems: number;
+  /** Runs proposed admin writes on a copy of the policy as `actor` would (SimulateChanges). */
+  readonly simulate: (
+    actor: Principal,
+    req: { readonly tenantId: string; readonly changes: readonly ProposedChange[] },
+  ) => Promise<Simulation>;
   /** Sees each decision (metrics, the decision log); must be cheap. */
   readonly onDecision?: (tenantId: string, userId: string, permission: string, decision: Decision) => void;
 }
@@ -265,6 +272,80 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
           }),
         };
       });
+    },
+
+    compareUsers(req, ctx) {
+      const principal = auth.principal(ctx, "policy");
+      const tenantId = requireField(req.tenantId, "tenant_id");
+      const userId = requireField(req.userId, "user_id");
+      const otherUserId = requireField(req.otherUserId, "other_user_id");
+      if (req.system !== undefined) systemOf(deps.catalog, req.system);
+      auth.authorizeRead(ctx, principal, tenantId, userId);
+      auth.authorizeRead(ctx, principal, tenantId, otherUserId);
+      return then(admit(ctx, req.minRevision), () => {
+        const out = compareUsers(engine.currentSnapshot(), deps.catalog, tenantId, userId, otherUserId, {
+          system: req.system,
+          includeSame: req.includeSame,
+        });
+        const side = (d: Side) => ({
+          allowed: d.allowed,
+          reason: toWireReason(d.reason),
+          missing: [...d.missing],
+          grantedByRoleIds: [...d.grantedByRoleIds],
+        });
+        return {
+          permissions: out.permissions.map((r) => ({
+            permission: r.id,
+            name: deps.catalog.permissions.get(r.id)!.name,
+            system: r.system,
+            user: side(r.user),
+            other: side(r.other),
+            differs: r.differs,
+          })),
+          surfaces: out.surfaces.map((r) => ({
+            surfaceId: r.id,
+            label: deps.catalog.surfaces.get(r.id)!.label,
+            system: r.system,
+            user: side(r.user),
+            other: side(r.other),
+            differs: r.differs,
+          })),
+          permissionDifferences: out.permissionDifferences,
+          surfaceDifferences: out.surfaceDifferences,
+          revision: BigInt(out.revision),
+        };
+      });
+    },
+
+    async simulateChanges(req, ctx) {
+      const principal = auth.principal(ctx, "admin");
+      if (principal === undefined) {
+        throw new RpcError(
+          Code.Unauthenticated,
+          "SimulateChanges needs a token: it takes the rights of the writes it simulates",
+        );
+      }
+      const tenantId = requireField(req.tenantId, "tenant_id");
+      const changes = req.changes.map((c, i): ProposedChange => {
+        if (c.change.case === undefined) {
+          throw new RpcError(Code.InvalidArgument, `changes[${i}] names no write (set one of its fields)`);
+        }
+        return { operation: c.change.case, request: c.change.value };
+      });
+      await admit(ctx, req.minRevision);
+      const out = await deps.simulate(principal, { tenantId, changes });
+      return {
+        changes: out.changes.map((c) => ({ ...c })),
+        users: out.users.map((u) => ({
+          userId: u.userId,
+          permissionsGained: [...u.permissionsGained],
+          permissionsLost: [...u.permissionsLost],
+          surfacesGained: [...u.surfacesGained],
+          surfacesLost: [...u.surfacesLost],
+        })),
+        seats: out.seats.map((l) => ({ ...l })),
+        revision: BigInt(out.revision),
+      };
     },
 
     async *watchPolicy(req, ctx) {

@@ -1,0 +1,134 @@
+/**
+ * What-if (issue 15): proposed writes run through the real admin rules on a copy of the policy,
+ * commit nothing, and report exactly what committing them would do.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadCatalog } from "../../../catalog/loader.js";
+import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
+import { compileSnapshot } from "../policy/compiler.js";
+import { effectiveKeysByUser } from "../policy/effective-keys.js";
+import { readPolicySource } from "../store/read-policy.js";
+import { readRevision } from "../store/revision.js";
+import { sqliteStore } from "../store/sqlite-policy-store.js";
+import { StoreError } from "../store/store-error.js";
+import { DEMO_TENANT_ID, seedDemo } from "./demo-seed.js";
+import { createPolicyAdmin, type PolicyAdmin } from "./policy-admin.js";
+import type { Principal } from "./principal.js";
+import { type ProposedChange, simulateChanges } from "./simulate.js";
+
+const catalog = loadCatalog();
+const tenantId = DEMO_TENANT_ID;
+const carol: Principal = { kind: "user", tenantId, userId: "carol" };
+const bob: Principal = { kind: "user", tenantId, userId: "bob" };
+
+let temp: TempDatabase;
+let admin: PolicyAdmin;
+beforeEach(async () => {
+  temp = createTempDatabase(catalog);
+  admin = createPolicyAdmin(sqliteStore(temp.db), catalog);
+  await seedDemo(admin, catalog);
+});
+afterEach(() => temp.cleanup());
+
+const access = () => effectiveKeysByUser(compileSnapshot(readPolicySource(temp.db, catalog)), tenantId);
+
+const GIVE_DAVE_UPDATE: ProposedChange = {
+  operation: "grantPermissions",
+  request: {
+    tenantId,
+    roleId: "custom-agent",
+    permissions: ["cxengage/CONTACTS_UPDATE"],
+  } as ProposedChange["request"],
+};
+
+describe("SimulateChanges", () => {
+  it("answers 'what if we give dave's role CONTACTS_UPDATE?' without committing anything", async () => {
+    const revision = readRevision(temp.db);
+    const out = await simulateChanges(admin.context, carol, { tenantId, changes: [GIVE_DAVE_UPDATE] });
+    expect(out.revision).toBe(revision);
+    expect(readRevision(temp.db)).toBe(revision);
+    expect(out.changes).toEqual([
+      {
+        operation: "GrantPermissions",
+        applied: true,
+        refusalCode: "",
+        refusal: "",
+        usersGaining: 1,
+        usersLosing: 0,
+      },
+    ]);
+    expect(out.users).toEqual([
+      {
+        userId: "dave",
+        permissionsGained: ["cxengage/CONTACTS_UPDATE"],
+        permissionsLost: [],
+        surfacesGained: ["cxengage/contact-management-panel"],
+        surfacesLost: [],
+      },
+    ]);
+    expect(access().get("dave")!.has("cxengage/CONTACTS_UPDATE")).toBe(false);
+  });
+
+  it("equals what committing the same writes does", async () => {
+    const changes: ProposedChange[] = [
+      GIVE_DAVE_UPDATE,
+      {
+        operation: "unassignRoles",
+        request: { tenantId, userId: "alice", roleIds: ["cxengage.agent"] } as ProposedChange["request"],
+      },
+      {
+        operation: "setUserActive",
+        request: { tenantId, userId: "bob", active: false } as ProposedChange["request"],
+      },
+    ];
+    const simulated = await simulateChanges(admin.context, carol, { tenantId, changes });
+    const before = access();
+    await admin.grantPermissions(carol, {
+      tenantId,
+      roleId: "custom-agent",
+      permissions: ["cxengage/CONTACTS_UPDATE"],
+    });
+    await admin.unassignRoles(carol, { tenantId, userId: "alice", roleIds: ["cxengage.agent"] });
+    await admin.setUserActive(carol, { tenantId, userId: "bob", active: false });
+    const after = access();
+    const committed = [...after.keys()]
+      .map((userId) => ({
+        userId,
+        permissionsGained: [...after.get(userId)!].filter((k) => !before.get(userId)!.has(k)).sort(),
+        permissionsLost: [...before.get(userId)!].filter((k) => !after.get(userId)!.has(k)).sort(),
+      }))
+      .filter((u) => u.permissionsGained.length + u.permissionsLost.length > 0)
+      .sort((a, b) => a.userId.localeCompare(b.userId));
+    expect(
+      simulated.users.map(({ userId, permissionsGained, permissionsLost }) => ({
+        userId,
+        permissionsGained,
+        permissionsLost,
+      })),
+    ).toEqual(committed);
+    expect(simulated.changes.map((c) => c.applied)).toEqual([true, true, true]);
+  });
+
+  it("reports the refusals the writes would meet, and carries on without them", async () => {
+    const out = await simulateChanges(admin.context, carol, {
+      tenantId,
+      changes: [
+        {
+          operation: "deleteRole",
+          request: { tenantId, roleId: "cxengage.agent" } as ProposedChange["request"],
+        },
+        GIVE_DAVE_UPDATE,
+      ],
+    });
+    expect(out.changes[0]).toMatchObject({ applied: false, refusalCode: "FAILED_PRECONDITION" });
+    expect(out.changes[1]).toMatchObject({ applied: true, usersGaining: 1 });
+  });
+
+  it("takes the rights of the writes: bob, a supervisor, may simulate nothing", async () => {
+    const err = await simulateChanges(admin.context, bob, { tenantId, changes: [GIVE_DAVE_UPDATE] }).catch(
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe("PERMISSION_DENIED");
+  });
+});
