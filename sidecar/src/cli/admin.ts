@@ -1,10 +1,14 @@
-/** `rolecall admin ...`: every admin operation on the store file, as the bootstrap principal (local file access). */
+/**
+ * `rolecall admin ...`: every admin operation, as the bootstrap principal (access to the store
+ * is the credential): on the SQLite file, or with `--primary` on a fleet's PostgreSQL primary.
+ */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { PolicyAdmin } from "../admin/policy-admin.js";
 import type { Principal } from "../admin/principal.js";
 import type { AppRegistration } from "../apps/app-registry.js";
-import { dbPathOf, openLocalStore, print } from "./local-store.js";
+import { openCliStore, STORE_FLAGS, STORE_FLAGS_HELP, storeTargetOf } from "./cli-store.js";
+import { print, type StoreAccess } from "./local-store.js";
 import { UsageError } from "./usage-error.js";
 
 const BOOTSTRAP: Principal = { kind: "bootstrap" };
@@ -12,6 +16,8 @@ const BOOTSTRAP: Principal = { kind: "bootstrap" };
 /** One admin subcommand: its argument names (a trailing `...` takes the rest) and what it does. */
 interface AdminOp {
   readonly args: readonly string[];
+  /** Whether it writes (refused on a follower's copy) or only reads. */
+  readonly access: StoreAccess;
   readonly summary: string;
   readonly run: (admin: PolicyAdmin, a: Readonly<Record<string, string[]>>, flags: AdminFlags) => unknown;
 }
@@ -30,25 +36,34 @@ interface AdminFlags {
 const one = (a: Readonly<Record<string, string[]>>, name: string): string => a[name]![0]!;
 
 const OPS: Readonly<Record<string, AdminOp>> = {
-  tenants: { args: [], summary: "list tenants", run: (admin) => admin.listTenants(BOOTSTRAP) },
+  tenants: {
+    args: [],
+    access: "read",
+    summary: "list tenants",
+    run: (admin) => admin.listTenants(BOOTSTRAP),
+  },
   users: {
     args: ["TENANT"],
+    access: "read",
     summary: "list a tenant's users",
     run: (admin, a) => admin.listUsers(BOOTSTRAP, { tenantId: one(a, "TENANT") }),
   },
   roles: {
     args: ["TENANT"],
+    access: "read",
     summary: "list roles with grants, licenses and holders",
     run: (admin, a) => admin.listRoles(BOOTSTRAP, { tenantId: one(a, "TENANT") }),
   },
   "license-usage": {
     args: ["TENANT", "LICENSE"],
+    access: "read",
     summary: "seats used and available",
     run: (admin, a) =>
       admin.getLicenseUsage(BOOTSTRAP, { tenantId: one(a, "TENANT"), licenseId: one(a, "LICENSE") }),
   },
   audit: {
     args: [],
+    access: "read",
     summary: "admin writes, newest first (--tenant, --page-size, --page-token)",
     run: (admin, _a, f) =>
       admin.listAuditEvents(BOOTSTRAP, {
@@ -59,6 +74,7 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   "create-tenant": {
     args: ["TENANT", "NAME"],
+    access: "write",
     summary: "create a tenant with --system S and --owner USER (both repeatable) and its default roles",
     run: (admin, a, f) =>
       admin.createTenant(BOOTSTRAP, {
@@ -70,12 +86,14 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   "set-owners": {
     args: ["TENANT", "USER..."],
+    access: "write",
     summary: "replace a tenant's owners (users who may run every admin operation in it)",
     run: (admin, a) =>
       admin.setTenantOwners(BOOTSTRAP, { tenantId: one(a, "TENANT"), ownerUserIds: a["USER..."]! }),
   },
   "create-user": {
     args: ["TENANT", "USER", "NAME"],
+    access: "write",
     summary: "create a user",
     run: (admin, a) =>
       admin.createUser(BOOTSTRAP, {
@@ -86,6 +104,7 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   "set-active": {
     args: ["TENANT", "USER", "true|false"],
+    access: "write",
     summary: "activate or deactivate a user",
     run: (admin, a) => {
       const value = one(a, "true|false");
@@ -100,6 +119,7 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   "create-role": {
     args: ["TENANT", "NAME"],
+    access: "write",
     summary: "create a custom role (--based-on ROLE, --license L repeatable)",
     run: (admin, a, f) =>
       admin.createRole(BOOTSTRAP, {
@@ -111,6 +131,7 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   "rename-role": {
     args: ["TENANT", "ROLE", "NAME"],
+    access: "write",
     summary: "rename a role",
     run: (admin, a) =>
       admin.renameRole(BOOTSTRAP, {
@@ -121,11 +142,13 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   "delete-role": {
     args: ["TENANT", "ROLE"],
+    access: "write",
     summary: "delete a custom role nobody holds",
     run: (admin, a) => admin.deleteRole(BOOTSTRAP, { tenantId: one(a, "TENANT"), roleId: one(a, "ROLE") }),
   },
   grant: {
     args: ["TENANT", "ROLE", "PERMISSION..."],
+    access: "write",
     summary: "grant permissions (with what they require and imply)",
     run: (admin, a) =>
       admin.grantPermissions(BOOTSTRAP, {
@@ -136,6 +159,7 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   revoke: {
     args: ["TENANT", "ROLE", "PERMISSION..."],
+    access: "write",
     summary: "revoke permissions (--cascade to revoke their dependents too)",
     run: (admin, a, f) =>
       admin.revokePermissions(BOOTSTRAP, {
@@ -147,6 +171,7 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   "set-role-licenses": {
     args: ["TENANT", "ROLE", "LICENSE..."],
+    access: "write",
     summary: "replace the license types a role is associated with",
     run: (admin, a) =>
       admin.setRoleLicenses(BOOTSTRAP, {
@@ -157,6 +182,7 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   "set-seats": {
     args: ["TENANT", "LICENSE", "SEATS"],
+    access: "write",
     summary: "set a tenant's seats for a license",
     run: (admin, a) => {
       const seats = Number(one(a, "SEATS"));
@@ -171,6 +197,7 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   assign: {
     args: ["TENANT", "USER", "ROLE..."],
+    access: "write",
     summary: "give roles to a user",
     run: (admin, a) =>
       admin.assignRoles(BOOTSTRAP, {
@@ -181,6 +208,7 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   unassign: {
     args: ["TENANT", "USER", "ROLE..."],
+    access: "write",
     summary: "take roles from a user",
     run: (admin, a) =>
       admin.unassignRoles(BOOTSTRAP, {
@@ -191,11 +219,13 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   apps: {
     args: ["TENANT"],
+    access: "read",
     summary: "list registered apps",
     run: (admin, a) => admin.listApps(BOOTSTRAP, { tenantId: one(a, "TENANT") }),
   },
   "put-app": {
     args: ["TENANT", "FILE"],
+    access: "write",
     summary: "register or replace an app from a JSON file (shape of rolecall.v1.App, camelCase)",
     run: (admin, a) => {
       let app: Partial<AppRegistration>;
@@ -219,6 +249,7 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   },
   "delete-app": {
     args: ["TENANT", "APP"],
+    access: "write",
     summary: "remove a registered app",
     run: (admin, a) => admin.deleteApp(BOOTSTRAP, { tenantId: one(a, "TENANT"), appId: one(a, "APP") }),
   },
@@ -227,8 +258,11 @@ const OPS: Readonly<Record<string, AdminOp>> = {
 /** Help of `rolecall admin`. */
 export const ADMIN_HELP = `Usage: rolecall admin OPERATION ARGS... [options]
 
-Runs an admin operation on the store file as the bootstrap principal. A running sidecar
-picks the change up within its poll interval. Each write prints the new revision.
+Runs an admin operation as the bootstrap principal, with the same rules and audit as the
+AdminService. On the SQLite file, a running sidecar picks the change up within its poll interval;
+with --primary, the write commits on the fleet's PostgreSQL primary and every sidecar following
+it picks it up. Each write prints the new revision. A follower's copy (--db of a sidecar started
+with --primary) can be read but not written: pass --primary.
 
 Operations:
 ${Object.entries(OPS)
@@ -236,8 +270,8 @@ ${Object.entries(OPS)
   .join("\n")}
 
 Options:
-  --db PATH      the store [ROLECALL_DB] (default ./data/rolecall.db)
-  --json         machine-readable output
+${STORE_FLAGS_HELP}
+  --json            machine-readable output
 `;
 
 function bindArgs(op: AdminOp, name: string, positionals: readonly string[]): Record<string, string[]> {
@@ -259,7 +293,7 @@ export async function adminCommand(argv: readonly string[]): Promise<number> {
     args: [...argv],
     allowPositionals: true,
     options: {
-      db: { type: "string" },
+      ...STORE_FLAGS,
       json: { type: "boolean" },
       system: { type: "string", multiple: true },
       owner: { type: "string", multiple: true },
@@ -275,7 +309,7 @@ export async function adminCommand(argv: readonly string[]): Promise<number> {
   const op = name === undefined ? undefined : OPS[name];
   if (!op) throw new UsageError(name === undefined ? "name an operation" : `unknown operation '${name}'`);
   const args = bindArgs(op, name!, rest);
-  const store = openLocalStore(dbPathOf(values.db));
+  const store = await openCliStore(storeTargetOf(values), op.access);
   try {
     const result = await op.run(store.admin, args, {
       system: values.system ?? [],
@@ -290,6 +324,6 @@ export async function adminCommand(argv: readonly string[]): Promise<number> {
     print(values.json ?? false, result, () => JSON.stringify(result, null, 2));
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

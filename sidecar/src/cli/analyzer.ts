@@ -1,14 +1,13 @@
 /**
- * `rolecall compare` and `rolecall what-if`: the access analyzer on the store file, by the same
- * engine and admin rules the sidecar runs.
+ * `rolecall compare` and `rolecall what-if`: the access analyzer on the store (the file, or with
+ * `--primary` a fleet's primary), by the same engine and admin rules the sidecar runs.
  */
 import { parseArgs } from "node:util";
 import type { Principal } from "../admin/principal.js";
 import { type ProposedChange, SIMULATED_OPERATIONS, simulateChanges } from "../admin/simulate.js";
 import { compareUsers, type Side } from "../policy/compare-users.js";
-import { compileSnapshot } from "../policy/compiler.js";
-import { readPolicySource } from "../store/read-policy.js";
-import { dbPathOf, openLocalStore, print } from "./local-store.js";
+import { openCliStore, STORE_FLAGS, STORE_FLAGS_HELP, snapshotOf, storeTargetOf } from "./cli-store.js";
+import { print } from "./local-store.js";
 import { UsageError } from "./usage-error.js";
 
 /** Help of `rolecall compare`. */
@@ -20,7 +19,7 @@ each side with its reason and the roles that grant it.
 Options:
   --system ID       only this system
   --all             also the rows where both are the same (differences first)
-  --db PATH         the store [ROLECALL_DB] (default ./data/rolecall.db)
+${STORE_FLAGS_HELP}
   --json            machine-readable output
 `;
 
@@ -35,7 +34,7 @@ gain or lose which permissions and surfaces. Nothing is committed. Each CHANGE i
 
 Options:
   --as USER         simulate with this user's rights (default: the bootstrap principal)
-  --db PATH         the store [ROLECALL_DB] (default ./data/rolecall.db)
+${STORE_FLAGS_HELP}
   --json            machine-readable output
 `;
 
@@ -53,15 +52,15 @@ export async function compareCommand(argv: readonly string[]): Promise<number> {
     options: {
       system: { type: "string" },
       all: { type: "boolean" },
-      db: { type: "string" },
+      ...STORE_FLAGS,
       json: { type: "boolean" },
     },
   });
   const [tenant, user, other, ...extra] = positionals;
   if (!tenant || !user || !other || extra.length > 0) throw new UsageError("expected TENANT USER OTHER_USER");
-  const store = openLocalStore(dbPathOf(values.db));
+  const store = await openCliStore(storeTargetOf(values), "read");
   try {
-    const snapshot = compileSnapshot(readPolicySource(store.db, store.catalog));
+    const snapshot = await snapshotOf(store, tenant);
     const out = compareUsers(snapshot, store.catalog, tenant, user, other, {
       system: values.system,
       includeSame: values.all ?? false,
@@ -84,7 +83,7 @@ export async function compareCommand(argv: readonly string[]): Promise<number> {
     });
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -137,13 +136,14 @@ export async function whatIfCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { as: { type: "string" }, db: { type: "string" }, json: { type: "boolean" } },
+    options: { as: { type: "string" }, ...STORE_FLAGS, json: { type: "boolean" } },
   });
   const [tenantId, ...words] = positionals;
   if (!tenantId) throw new UsageError("expected TENANT CHANGE...");
   const changes = parseChanges(tenantId, words);
   const actor: Principal = values.as ? { kind: "user", tenantId, userId: values.as } : { kind: "bootstrap" };
-  const store = openLocalStore(dbPathOf(values.db));
+  // Nothing is committed (the transaction is rolled back): a read, also of a follower's copy.
+  const store = await openCliStore(storeTargetOf(values), "read");
   try {
     const out = await simulateChanges(store.admin.context, actor, { tenantId, changes });
     print(values.json ?? false, out, () => {
@@ -169,6 +169,6 @@ export async function whatIfCommand(argv: readonly string[]): Promise<number> {
     });
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -1,18 +1,23 @@
-/** `rolecall check` and `rolecall effective`: decisions straight from the store file, by the same engine the sidecar runs. */
+/**
+ * `rolecall check` and `rolecall effective`: decisions straight from the store (the file, or with
+ * `--primary` the fleet's primary as it is now), by the same engine the sidecar runs.
+ */
 import { parseArgs } from "node:util";
-import { compiledEngine, dbPathOf, EXIT_DENIED, openLocalStore, print } from "./local-store.js";
+import { engineOf, openCliStore, STORE_FLAGS, STORE_FLAGS_HELP, storeTargetOf } from "./cli-store.js";
+import { EXIT_DENIED, print } from "./local-store.js";
 import { UsageError } from "./usage-error.js";
 
 /** Help of `rolecall check`. */
 export const CHECK_HELP = `Usage: rolecall check TENANT USER PERMISSION [options]
 
-Decides one permission for one user from the store as it is now.
+Decides one permission for one user from the store as it is now (with --primary, from the
+primary's current policy; a follower's copy is read with a note saying so).
 Exit code: 0 allowed, 3 denied, 1 error, 2 misuse.
 
 Options:
   --explain         print the steps and a one-line summary for a ticket
   --target USER     the other user, for a mutual permission
-  --db PATH         the store [ROLECALL_DB] (default ./data/rolecall.db)
+${STORE_FLAGS_HELP}
   --json            machine-readable output
 `;
 
@@ -24,7 +29,7 @@ Lists every permission of the tenant's systems with the user's decision.
 Options:
   --system ID       only this system's permissions
   --denied          only the permissions the user does not have
-  --db PATH         the store [ROLECALL_DB] (default ./data/rolecall.db)
+${STORE_FLAGS_HELP}
   --json            machine-readable output
 `;
 
@@ -36,16 +41,16 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
     options: {
       explain: { type: "boolean" },
       target: { type: "string" },
-      db: { type: "string" },
+      ...STORE_FLAGS,
       json: { type: "boolean" },
     },
   });
   const [tenant, user, permission, ...extra] = positionals;
   if (!tenant || !user || !permission || extra.length > 0)
     throw new UsageError("expected TENANT USER PERMISSION");
-  const store = openLocalStore(dbPathOf(values.db));
+  const store = await openCliStore(storeTargetOf(values), "read");
   try {
-    const engine = compiledEngine(store.db, store.catalog);
+    const engine = await engineOf(store, tenant);
     const request = { permission, ...(values.target ? { targetUserId: values.target } : {}) };
     if (values.explain) {
       const e = engine.explain(tenant, user, request);
@@ -64,7 +69,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
     });
     return d.allowed ? 0 : EXIT_DENIED;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -76,15 +81,15 @@ export async function effectiveCommand(argv: readonly string[]): Promise<number>
     options: {
       system: { type: "string" },
       denied: { type: "boolean" },
-      db: { type: "string" },
+      ...STORE_FLAGS,
       json: { type: "boolean" },
     },
   });
   const [tenant, user, ...extra] = positionals;
   if (!tenant || !user || extra.length > 0) throw new UsageError("expected TENANT USER");
-  const store = openLocalStore(dbPathOf(values.db));
+  const store = await openCliStore(storeTargetOf(values), "read");
   try {
-    const engine = compiledEngine(store.db, store.catalog);
+    const engine = await engineOf(store, tenant);
     const rows = engine
       .listEffective(tenant, user, values.system)
       .filter((row) => !values.denied || !row.allowed);
@@ -100,6 +105,6 @@ export async function effectiveCommand(argv: readonly string[]): Promise<number>
     );
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -1,0 +1,66 @@
+/**
+ * API tokens on a PostgreSQL primary, with tokens.ts's semantics: the plaintext is handed out
+ * once, the primary keeps only its SHA-256, and every follower copies the table into its local
+ * copy, where its sidecar verifies tokens without a round trip. Tokens do not move the revision,
+ * but each change notifies the followers, so a revocation reaches the fleet at once rather than
+ * at the next poll.
+ */
+import { randomBytes } from "node:crypto";
+import type { Principal } from "../../admin/principal.js";
+import { StoreError } from "../store-error.js";
+import { type CreateTokenOptions, hashToken, TOKEN_PREFIX } from "../tokens.js";
+import { CHANGES_CHANNEL, type PgPolicyStore, type PgQuery } from "./pg-policy-store.js";
+
+/** Wakes the followers (delivered after commit); the payload is the unchanged revision. */
+async function notifyFollowers(query: PgQuery): Promise<void> {
+  await query(`SELECT pg_notify('${CHANGES_CHANNEL}', revision::text) FROM meta WHERE id = 1`);
+}
+
+/** Creates a token for `principal` on the primary; returns the plaintext (shown once) and its id (the hash). */
+export function createTokenPg(
+  store: PgPolicyStore,
+  principal: Principal,
+  options: CreateTokenOptions = {},
+): Promise<{ readonly token: string; readonly id: string }> {
+  const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
+  const id = hashToken(token);
+  const created = (options.clock ?? (() => new Date()))().toISOString();
+  const [tenantId, userId] =
+    principal.kind === "user" ? [principal.tenantId, principal.userId] : [null, null];
+  // In a write transaction: the user checked is the user the token is committed beside.
+  return store.writeSql(async (query) => {
+    if (principal.kind === "user") {
+      const user = await query("SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2", [tenantId, userId]);
+      if (user.rowCount === 0) {
+        throw new StoreError("NOT_FOUND", `unknown user '${userId}' in tenant '${tenantId}'`, {
+          field: "user_id",
+        });
+      }
+    }
+    await query(
+      "INSERT INTO admin_tokens (hash, principal_kind, tenant_id, user_id, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+      [id, principal.kind, tenantId, userId, options.label ?? "", created],
+    );
+    await notifyFollowers(query);
+    return { token, id };
+  });
+}
+
+/** Revokes a token on the primary given its plaintext or its id; resolves with whether a live token was revoked. */
+export function revokeTokenPg(
+  store: PgPolicyStore,
+  tokenOrId: string,
+  options: { readonly clock?: () => Date } = {},
+): Promise<boolean> {
+  const id = tokenOrId.startsWith(TOKEN_PREFIX) ? hashToken(tokenOrId) : tokenOrId;
+  const now = (options.clock ?? (() => new Date()))().toISOString();
+  return store.writeSql(async (query) => {
+    const result = await query(
+      "UPDATE admin_tokens SET revoked_at = $1 WHERE hash = $2 AND revoked_at IS NULL",
+      [now, id],
+    );
+    const revoked = (result.rowCount ?? 0) > 0;
+    if (revoked) await notifyFollowers(query);
+    return revoked;
+  });
+}
