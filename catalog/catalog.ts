@@ -2,7 +2,14 @@
  * The loaded, validated catalog: every key qualified as `system/key`. Produced by the loader
  * (`catalog/loader.ts`) from the data files; consumed by the store, the engine and CatalogService.
  */
-import type { PermissionScope, PermissionStatus, RequirementExpr, SurfaceKind } from "./schema.js";
+import type {
+  Assumption,
+  LicenseHolder,
+  PermissionScope,
+  PermissionStatus,
+  RequirementExpr,
+  SurfaceKind,
+} from "./schema.js";
 
 /** A permission with every reference qualified (`calabrio-one/view-contacts`). */
 export interface CatalogPermission {
@@ -27,6 +34,12 @@ export interface CatalogPermission {
   readonly status: PermissionStatus;
   readonly mutual: boolean;
   readonly scope: PermissionScope | null;
+  /** Requirement over qualified keys that only the acting user must meet (never a mutual target). Absent: none. */
+  readonly actorRequires?: RequirementExpr;
+  /** Qualified license ids the tenant's pool must hold, every one. Absent: none. */
+  readonly tenantLicenses?: readonly string[];
+  /** What we derived rather than read in the document. Absent: none. */
+  readonly assumptions?: readonly Assumption[];
 }
 
 /** A license type, qualified (`calabrio-one/quality-management`). */
@@ -34,6 +47,14 @@ export interface CatalogLicense {
   readonly id: string;
   readonly system: string;
   readonly name: string;
+  /** `tenant`: every user of a tenant with it in its pool holds it, no role needed. Absent: `role`. */
+  readonly heldBy?: LicenseHolder;
+  /** `false`: no seats can be added. Absent: purchasable. */
+  readonly purchasable?: boolean;
+  /** Qualified keys a role is granted when it becomes associated with the license. Absent: none. */
+  readonly defaultGrants?: readonly string[];
+  /** Absent: none. */
+  readonly assumptions?: readonly Assumption[];
 }
 
 /** A default role of a system, with qualified permission and license references. */
@@ -46,6 +67,8 @@ export interface CatalogDefaultRole {
   readonly required: readonly string[];
   readonly licenses: readonly string[];
   readonly template: boolean;
+  /** Absent: none. */
+  readonly assumptions?: readonly Assumption[];
 }
 
 /** A UI surface with its qualified id and requirement. */
@@ -59,6 +82,8 @@ export interface CatalogSurface {
   readonly urlPattern: string;
   readonly selector: string;
   readonly requires: RequirementExpr;
+  /** Absent: none. */
+  readonly assumptions?: readonly Assumption[];
 }
 
 /**
@@ -105,7 +130,11 @@ export interface CatalogSystem {
   readonly name: string;
   /** The admin actions this system's permissions give (none: only tenant owners administer it). */
   readonly adminRights: readonly CatalogAdminRight[];
-  readonly categories: readonly { readonly id: string; readonly name: string }[];
+  readonly categories: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly assumptions?: readonly Assumption[];
+  }[];
   readonly licenses: readonly CatalogLicense[];
   readonly defaultRoles: readonly CatalogDefaultRole[];
   readonly permissions: readonly CatalogPermission[];

@@ -175,6 +175,59 @@ describe("loadCatalog on valid files", () => {
     expect(empty.systems[0]!.adminRights).toEqual([]);
   });
 
+  it("loads files without the optional fields as before: none of them appears", () => {
+    for (const p of catalog.permissions.values()) {
+      expect(p.actorRequires, p.key).toBeUndefined();
+      expect(p.tenantLicenses, p.key).toBeUndefined();
+      expect(p.assumptions, p.key).toBeUndefined();
+    }
+    for (const l of catalog.licenses.values())
+      expect(Object.keys(l).sort(), l.id).toEqual(["id", "name", "system"]);
+  });
+
+  // The Calabrio document's rules the model gained: a requirement of the acting user only (live
+  // monitoring), a license the tenant itself must have (View [Product] Data), licenses held by the
+  // tenant (Interaction Summary), not for sale and granting by default (Performance Coaching).
+  it("reads the optional fields, qualified, and the assumptions as written", () => {
+    const files = sources((a) => {
+      Object.assign(permission(a, "monitor"), {
+        actorRequires: { any: ["manage-roles", "beta/view-reports"] },
+        tenantLicenses: ["pro"],
+        assumptions: [{ field: "actorRequires", reason: "ours" }, { reason: "all of it" }],
+      });
+      Object.assign(list(a, "licenses")[0]!, {
+        heldBy: "tenant",
+        purchasable: false,
+        defaultGrants: ["monitor"],
+      });
+      Object.assign(list(a, "defaultRoles")[0]!, { assumptions: [{ field: "grants", reason: "invented" }] });
+    });
+    const built = buildCatalog(files);
+    const monitor = built.permissions.get("alpha/monitor")!;
+    expect(monitor.actorRequires).toEqual({ any: ["alpha/manage-roles", "beta/view-reports"] });
+    expect(monitor.tenantLicenses).toEqual(["alpha/pro"]);
+    expect(monitor.assumptions).toEqual([
+      { field: "actorRequires", reason: "ours" },
+      { reason: "all of it" },
+    ]);
+    expect(built.licenses.get("alpha/basic")).toEqual({
+      id: "alpha/basic",
+      system: "alpha",
+      name: "Basic",
+      heldBy: "tenant",
+      purchasable: false,
+      defaultGrants: ["alpha/monitor"],
+    });
+    expect(built.systems[0]!.defaultRoles[0]!.assumptions).toEqual([{ field: "grants", reason: "invented" }]);
+    // The explicit defaults read like absent fields.
+    const plain = buildCatalog(
+      sources((a) =>
+        Object.assign(list(a, "licenses")[0]!, { heldBy: "role", purchasable: true, defaultGrants: [] }),
+      ),
+    );
+    expect(plain.licenses.get("alpha/basic")).toEqual({ id: "alpha/basic", system: "alpha", name: "Basic" });
+  });
+
   it("gives the same catalog whatever order the files come in", () => {
     const forward = buildCatalog(sources());
     const backward = buildCatalog([...sources()].reverse());
@@ -193,9 +246,9 @@ describe("loadCatalog on corrupt files names the file and the entry", () => {
     ]);
   });
 
-  it("a requirement cycle, with its path", () => {
+  it("an implication cycle, with its path", () => {
     expect(shown("cycle")).toEqual([
-      "catalog/fixtures/bad/cycle/calabrio-one.json: permission 'create-content': requirement cycle: create-content → edit-content → create-content",
+      "catalog/fixtures/bad/cycle/calabrio-one.json: permission 'create-content': implication cycle (it ends up implying itself): create-content → edit-content → create-content",
     ]);
   });
 
@@ -437,10 +490,64 @@ describe("buildCatalog validation", () => {
       /permission 'monitor': implies unknown permission 'notes-read-selfs' \(did you mean 'notes-read-self'\?\)/,
     ],
     [
-      "a permission requiring itself",
-      (a) => Object.assign(permission(a, "monitor"), { requires: { any: ["monitor", "view-contacts"] } }),
+      "an acting-user requirement on a permission that is not mutual",
+      (a) => Object.assign(permission(a, "legacy-export"), { actorRequires: "view-contacts" }),
+      "legacy-export",
+      /permission 'legacy-export': 'actorRequires' is for the acting side of a mutual permission, and this one is not mutual; use 'requires'/,
+    ],
+    [
+      "an acting-user requirement naming an unknown permission",
+      (a) => Object.assign(permission(a, "monitor"), { actorRequires: { any: ["view-contact"] } }),
       "monitor",
-      /permission 'monitor': requirement cycle: monitor → monitor/,
+      /permission 'monitor': actorRequires unknown permission 'view-contact' \(did you mean 'view-contacts'\?\)/,
+    ],
+    [
+      "a tenant license that is not a license",
+      (a) => Object.assign(permission(a, "monitor"), { tenantLicenses: ["prof"] }),
+      "monitor",
+      /permission 'monitor': tenantLicenses names unknown license 'prof' \(did you mean 'pro'\?\)/,
+    ],
+    [
+      "tenant licenses that are not a list",
+      (a) => Object.assign(permission(a, "monitor"), { tenantLicenses: "pro" }),
+      "monitor",
+      /permission 'monitor': 'tenantLicenses' must be an array of strings/,
+    ],
+    [
+      "a license held by neither a role nor the tenant",
+      (a) => Object.assign(list(a, "licenses")[0]!, { heldBy: "user" }),
+      "basic",
+      /license 'basic': 'heldBy' must be one of 'role', 'tenant', got 'user'/,
+    ],
+    [
+      "a license whose purchasable is not a boolean",
+      (a) => Object.assign(list(a, "licenses")[0]!, { purchasable: "no" }),
+      "basic",
+      /license 'basic': 'purchasable' must be true or false, got 'no'/,
+    ],
+    [
+      "a default grant naming an unknown permission",
+      (a) => Object.assign(list(a, "licenses")[0]!, { defaultGrants: ["monitr"] }),
+      "basic",
+      /license 'basic': defaultGrants names unknown permission 'monitr' \(did you mean 'monitor'\?\)/,
+    ],
+    [
+      "an assumption about a field the entry does not have",
+      (a) => Object.assign(permission(a, "monitor"), { assumptions: [{ field: "require", reason: "ours" }] }),
+      "monitor",
+      /permission 'monitor': assumptions #1: 'field' must name a field of the entry .* \(did you mean 'requires'\?\)/,
+    ],
+    [
+      "an assumption without a reason",
+      (a) => Object.assign(list(a, "defaultRoles")[0]!, { assumptions: [{ field: "grants" }] }),
+      "administrator",
+      /default role 'administrator': assumptions #1: 'reason' must be a non-empty string/,
+    ],
+    [
+      "assumptions that are not a list",
+      (a) => Object.assign(list(a, "surfaces")[0]!, { assumptions: { reason: "ours" } }),
+      "contacts-panel",
+      /surface 'contacts-panel': 'assumptions' must be an array, got an object/,
     ],
     [
       "a permission implying itself through another",
@@ -606,13 +713,28 @@ describe("buildCatalog validation", () => {
     expect(hit!.id).toBe(id);
   });
 
-  it("reports a requirement cycle across systems with qualified keys", () => {
-    const files = sources();
-    (files[1]!.data as Json).permissions[0]!.requires = "alpha/manage-roles";
+  it("reports an implication cycle across systems with qualified keys", () => {
+    const files = sources((a) =>
+      Object.assign(permission(a, "manage-roles"), { implies: ["beta/access-reports"] }),
+    );
+    (files[1]!.data as Json).permissions[0]!.implies = ["alpha/manage-roles"];
     const issues = issuesOf(() => buildCatalog(files));
     expect(issues.map(formatCatalogIssue)).toEqual([
-      "data/alpha.json: permission 'manage-roles': requirement cycle: alpha/manage-roles → beta/access-reports → alpha/manage-roles",
+      "data/alpha.json: permission 'manage-roles': implication cycle (it ends up implying itself): alpha/manage-roles → beta/access-reports → alpha/manage-roles",
     ]);
+  });
+
+  // Calabrio document: Capture Desktop Events and Capture Desktop Analytics require each other.
+  it("accepts requirement cycles, across systems and onto a permission itself", () => {
+    const files = sources((a) => {
+      Object.assign(permission(a, "monitor"), { requires: { any: ["monitor", "view-contacts"] } });
+    });
+    (files[1]!.data as Json).permissions[0]!.requires = "alpha/manage-roles";
+    const catalog = buildCatalog(files);
+    expect(catalog.permissions.get("beta/access-reports")?.requires).toBe("alpha/manage-roles");
+    expect(catalog.permissions.get("alpha/manage-roles")?.requires).toEqual({
+      all: ["alpha/view-contacts", "beta/access-reports"],
+    });
   });
 
   it("reports a file that is not a system object", () => {

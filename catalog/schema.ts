@@ -25,6 +25,21 @@ export type PermissionScope = "all" | "self";
 /** What kind of UI element a surface is. */
 export type SurfaceKind = "page" | "panel" | "tab" | "button" | "menu-item" | "widget";
 
+/** Who holds a license: a user through a role associated with it (the default), or the tenant itself. */
+export type LicenseHolder = "role" | "tenant";
+
+/**
+ * A rule of an entry that an importer or an override derived and the vendor's document does not
+ * state: we chose it, and say why. Every data file carries its own assumptions, so the catalog
+ * never presents a guess as a vendor rule.
+ */
+export interface Assumption {
+  /** The field of the entry the assumption is about (`requires`, `grants`); absent: the entry as a whole. */
+  readonly field?: string;
+  /** Why, in our own words. */
+  readonly reason: string;
+}
+
 /** One permission as written in a system's data file. */
 export interface PermissionEntry {
   /** Local key: the documented identifier (Zoom, CxEngage) or a slug of the name (the others). */
@@ -49,9 +64,23 @@ export interface PermissionEntry {
   readonly mutual: boolean;
   /** `all` / `self` where the system has both variants of a permission; `null` otherwise. */
   readonly scope: PermissionScope | null;
+  /**
+   * What the *acting* user must also hold to use it, on top of `requires` (Calabrio: "monitors
+   * also need Agent Monitoring"). Only meaningful on a mutual permission's monitoring side: the
+   * target of a mutual check need not meet it, and holding the permission (for requirements,
+   * surfaces, admin rights) does not depend on it. Absent or `null`: nothing more.
+   */
+  readonly actorRequires?: RequirementExpr | null;
+  /**
+   * License ids the tenant itself must have in its pool, every one of them, whatever the user's
+   * roles carry (Calabrio: "your organization must have a ... license"). Absent: none.
+   */
+  readonly tenantLicenses?: readonly string[];
+  /** The rules of this entry we derived rather than read in the document. Absent: none. */
+  readonly assumptions?: readonly Assumption[];
 }
 
-/** Every field of a permission entry, in file order (the loader and the overrides both check them). */
+/** Every required field of a permission entry, in file order (the loader and the overrides both check them). */
 export const PERMISSION_FIELDS: readonly (keyof PermissionEntry)[] = [
   "key",
   "name",
@@ -66,10 +95,19 @@ export const PERMISSION_FIELDS: readonly (keyof PermissionEntry)[] = [
   "scope",
 ];
 
+/** The optional fields of a permission entry, after the required ones in file order. */
+export const OPTIONAL_PERMISSION_FIELDS: readonly (keyof PermissionEntry)[] = [
+  "actorRequires",
+  "tenantLicenses",
+  "assumptions",
+];
+
 /** A category heading of a system's permission table. */
 export interface CategoryEntry {
   readonly id: string;
   readonly name: string;
+  /** Absent: none. */
+  readonly assumptions?: readonly Assumption[];
 }
 
 /** A license type a role can be associated with. */
@@ -77,6 +115,21 @@ export interface LicenseEntry {
   /** Local id: slug of the name (`quality-management`). */
   readonly id: string;
   readonly name: string;
+  /**
+   * `tenant`: held by the organisation, so every user of a tenant that has it in its pool holds
+   * it without any role (Calabrio's Interaction Summary). Absent: `role`.
+   */
+  readonly heldBy?: LicenseHolder;
+  /** `false` when the vendor sells no more of it: no seats can be added. Absent: `true`. */
+  readonly purchasable?: boolean;
+  /**
+   * Permissions (local or qualified keys) a role is given when it becomes associated with this
+   * license, as the product ticks them by default; like any grant they can be revoked later.
+   * Absent: none.
+   */
+  readonly defaultGrants?: readonly string[];
+  /** Absent: none. */
+  readonly assumptions?: readonly Assumption[];
 }
 
 /** A role every tenant that enables the system starts with. */
@@ -92,6 +145,8 @@ export interface DefaultRoleEntry {
   readonly licenses: readonly string[];
   /** Whether custom roles are based on it (iAdvize's Manager). */
   readonly template: boolean;
+  /** Absent: none. */
+  readonly assumptions?: readonly Assumption[];
 }
 
 /** A UI element whose visibility depends on permissions. */
@@ -111,6 +166,8 @@ export interface SurfaceEntry {
   readonly selector: string;
   /** What a user needs for the element to be shown. */
   readonly requires: RequirementExpr;
+  /** Absent: none. */
+  readonly assumptions?: readonly Assumption[];
 }
 
 /**

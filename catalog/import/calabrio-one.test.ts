@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { PermissionEntry, RequirementExpr, SurfaceEntry, SystemFile } from "../schema.js";
 import { slugify } from "../schema.js";
 import {
+  BARE_RELATED_CELL,
   CALABRIO_ONE_SUMMARIES,
   calabrioOneImporter,
   parseCalabrioOne,
@@ -200,8 +201,25 @@ describe("parseCalabrioOne on the administration fixture", () => {
     });
     expect(perm(file, "flag-for-hr").requires).toBe("view-contacts");
     expect(perm(file, "split-and-discard-keep-buttons").requires).toBe("send-split-and-discard-keep-command");
-    expect(perm(file, "live-screen-watch").requires).toBe("watch-agents");
     expect(perm(file, "capture-desktop-analytics").requires).toBe("capture-screen-events");
+  });
+
+  // Calabrio document, Live Screen / Live Audio Monitoring notes: monitors also need Agent
+  // Monitoring, a need of the monitoring side only (the monitored agent holds the permission alone).
+  it("reads what monitors also need as a requirement of the acting user only", () => {
+    expect(perm(file, "live-screen-watch").actorRequires).toBe("watch-agents");
+    expect(perm(file, "live-screen-watch").requires).toBeNull();
+    expect(perm(file, "live-screen-watch").mutual).toBe(true);
+    expect(file.permissions.filter((p) => p.actorRequires !== undefined).map((p) => p.key)).toEqual([
+      "live-screen-watch",
+    ]);
+  });
+
+  // Calabrio document, "Associate a role to a license type" note: a license the organisation has
+  // that no role needs to carry.
+  it("reads a license the organisation holds without any role from the page's prose", () => {
+    expect(file.licenses).toContainEqual({ id: "meeting-digest", name: "Meeting Digest", heldBy: "tenant" });
+    expect(file.licenses.filter((l) => l.heldBy === "tenant")).toHaveLength(1);
   });
 
   it("does not turn conditional or optional notes into requirements or implications", () => {
@@ -259,8 +277,31 @@ describe("parseCalabrioOne on the analytics and insights fixture", () => {
     expect(perm(file, "share-content").requires).toEqual({
       all: ["create-content", { any: ["view-billing-data", "view-roster-data"] }],
     });
-    // "Your tenant must hold a billing license" is about the organisation, not a permission.
+    // "Your organization must have ... license" is about the tenant's pool, not a permission.
     expect(perm(file, "view-billing-data").requires).toBe("view-content");
+  });
+
+  // Calabrio document, Insights table, View [Product] Data notes: the organisation must have the
+  // product's license, whatever the user's roles carry.
+  it("reads the license the organisation must have as a tenant license, abbreviations assumed", () => {
+    expect(perm(file, "view-billing-data").tenantLicenses).toEqual(["billing"]);
+    expect(perm(file, "view-billing-data").assumptions).toBeUndefined();
+    expect(perm(file, "view-roster-data").tenantLicenses).toEqual(["workforce-management"]);
+    expect(perm(file, "view-roster-data").assumptions).toEqual([
+      {
+        field: "tenantLicenses",
+        reason: expect.stringMatching(/abbreviation \('WFM'\).*Workforce Management/),
+      },
+    ]);
+    expect(file.licenses).toContainEqual({ id: "billing", name: "Billing" });
+    expect(perm(file, "view-content").tenantLicenses).toBeUndefined();
+  });
+
+  // Calabrio document, Insights table: View Content needs one View [Product] Data permission and
+  // each of those needs View Content, a requirement cycle the catalog keeps as written.
+  it("keeps requirements that form a cycle", () => {
+    expect(perm(file, "view-content").requires).toEqual({ any: ["view-billing-data", "view-roster-data"] });
+    expect(perm(file, "view-roster-data").requires).toBe("view-content");
   });
 
   it("reads 'automatically gets' and 'adding X also adds Y' as implications", () => {
@@ -275,12 +316,14 @@ describe("parseCalabrioOne on the analytics and insights fixture", () => {
     expect(perm(file, "edit-topic-scores").name).toBe("Edit Topic Scores");
   });
 
-  it("keeps 'you must also have X or Y' as a requirement and 'to access a page' as a page condition", () => {
+  // Calabrio document, Trending Topics notes: to reach the page one needs View and Edit
+  // Performance by Topics, and also View Contacts or View Scored Contacts.
+  it("keeps 'you must also have X or Y' as a requirement and, after 'to access a page', as a page condition too", () => {
     expect(perm(file, "view-topic-trends").requires).toEqual({
       any: ["view-contacts", "view-scored-contacts"],
     });
     expect(surface(file, "analytics-topic-trends").requires).toEqual({
-      all: ["edit-topic-scores", "view-topic-scores"],
+      all: ["edit-topic-scores", "view-topic-scores", { any: ["view-contacts", "view-scored-contacts"] }],
     });
     expect(perm(file, "configure-analytics").requires).toBeNull();
     expect(surface(file, "application-management-analytics-analytics-setup").requires).toEqual({
@@ -292,8 +335,10 @@ describe("parseCalabrioOne on the analytics and insights fixture", () => {
 describe("parseCalabrioOne on the bot analytics, data management and coaching fixture", () => {
   const file = parseCalabrioOne(fixture("bot-data-coaching"));
 
-  it("reads bare related lists as a dependency of the edit/configure side only", () => {
+  it("reads bare related lists as a dependency of the edit/configure side only, marked assumed", () => {
     expect(perm(file, "set-experience-targets").requires).toBe("view-experience-automation");
+    expect(perm(file, "set-experience-targets").assumptions).toEqual([BARE_RELATED_CELL]);
+    expect(perm(file, "view-experience-automation").assumptions).toBeUndefined();
     expect(perm(file, "view-experience-automation").requires).toBeNull();
     expect(perm(file, "view-topic-board-transcripts").requires).toBe("view-topic-board");
     // Neither side is a view: the importer leaves the direction to the overrides.
@@ -323,6 +368,20 @@ describe("parseCalabrioOne on the bot analytics, data management and coaching fi
     });
     expect(perm(file, "coachable-performance-user").category).toBe("performance-coaching");
   });
+
+  // Calabrio document, Performance Coaching: the license is not for sale, and Coachable
+  // Performance User goes by default to every role that has the license.
+  it("reads a license no longer for sale and the permission it grants by default", () => {
+    expect(file.licenses).toContainEqual({
+      id: "performance-coaching",
+      name: "Performance Coaching",
+      purchasable: false,
+      defaultGrants: ["coachable-performance-user"],
+    });
+    // A "by default" note is about the license, not a requirement or implication of the permission.
+    expect(perm(file, "coachable-performance-user").requires).toBeNull();
+    expect(perm(file, "coachable-performance-user").implies).toEqual([]);
+  });
 });
 
 describe("parseCalabrioOne on a changed document", () => {
@@ -344,6 +403,20 @@ describe("parseCalabrioOne on a changed document", () => {
   it("fails on an unnamed permission it has no name for", () => {
     const text = `${header + entry("Administer QM", "—")}Description |\nDoes a new thing. |\n|\nLicenses |\n— |\n|\n`;
     expect(() => parseCalabrioOne(text)).toThrow(/no name/);
+  });
+
+  it("fails on a license note naming a license no permission works under", () => {
+    const text = `IMPORTANT Crystal Ball cannot be bought any more.\n${header}${entry("Administer QM", "—")}`;
+    expect(() => parseCalabrioOne(text)).toThrow(/purchase note names unknown license 'crystal-ball'/);
+    const byDefault =
+      header +
+      entry(
+        "Administer QM",
+        "By default, the product gives this permission to every role with the Crystal Ball license.",
+      );
+    expect(() => parseCalabrioOne(byDefault)).toThrow(
+      /'by default' note names unknown license 'crystal-ball'/,
+    );
   });
 
   it("fails when there is no permission table", () => {
@@ -404,11 +477,13 @@ describe("catalog/data/calabrio-one.json", () => {
       "bot-analytics",
       "calabrio-one-access",
       "call-recording",
+      "classic-wfm",
       "compliance-recording",
       "data-management",
       "desktop-analytics",
       "insights-author",
       "insights-reader",
+      "interaction-summary",
       "monitoring",
       "performance-coaching",
       "quality-management",
@@ -499,43 +574,113 @@ describe("catalog/data/calabrio-one.json", () => {
     expect(perms.get("view-conversation-topics-intents")?.requires).toBe("view-conversation-topics");
   });
 
-  it("carries the hand decisions of the overrides", () => {
+  it("carries the hand decisions of the overrides, each assumed one marked with its reason", () => {
     expect(perms.get("agent-monitoring")?.requires).toBeNull();
-    expect(perms.get("live-audio-monitoring")?.requires).toBeNull();
-    expect(perms.get("live-screen-monitoring")?.requires).toBeNull();
-    expect(perms.get("capture-desktop-analytics")?.requires).toBe("capture-desktop-events");
-    expect(perms.get("capture-desktop-events")?.requires).toBeNull();
-    expect(perms.get("capture-desktop-events")?.implies).toEqual(["capture-desktop-analytics"]);
-    expect(perms.get("view-content")?.requires).toBeNull();
+    expect(perms.get("agent-monitoring")?.assumptions).toEqual([
+      { field: "requires", reason: expect.stringContaining("and/or") },
+    ]);
     expect(perms.get("view-qm-reports")?.requires).toBeNull();
+    expect(perms.get("view-qm-reports")?.assumptions?.map((a) => a.field)).toEqual(["requires"]);
     expect(perms.get("edit-vaa-unclassified-messages")?.requires).toBe("view-vaa-unclassified-messages");
     expect(perms.get("deploy-infospace")?.requires).toBe("manage-infospace");
+    // Not assumed: the override corrects the import from the document's own words, so the
+    // import's assumption on the field is dropped.
+    expect(perms.get("deploy-infospace")?.assumptions).toBeUndefined();
     expect(perms.get("manage-infospace")?.requires).toBeNull();
     expect(perms.get("assign-user-roles")?.requires).toBeNull();
   });
 
-  it("grants View Content along with Create Content", () => {
+  // Calabrio document, Create Content note: adding it to a role adds View Content as well.
+  it("grants View Content along with Create Content, and nothing else implies", () => {
     expect(perms.get("create-content")?.implies).toEqual(["view-content"]);
     const implying = data.permissions.filter((p) => p.implies.length > 0).map((p) => p.key);
-    expect(implying.sort()).toEqual(["capture-desktop-events", "create-content"]);
+    expect(implying.sort()).toEqual(["create-content"]);
   });
 
-  it("references only known permissions and has no requirement cycle", () => {
+  it("references only known permissions; its only requirement cycles are the documented ones", () => {
     const edges = new Map<string, string[]>();
     for (const p of data.permissions) {
       const refs = keysOf(p.requires);
-      for (const ref of [...refs, ...p.implies]) expect(perms.has(ref), `${p.key} → ${ref}`).toBe(true);
+      for (const ref of [...refs, ...keysOf(p.actorRequires ?? null), ...p.implies])
+        expect(perms.has(ref), `${p.key} → ${ref}`).toBe(true);
       edges.set(p.key, refs);
     }
-    const state = new Map<string, "visiting" | "done">();
-    const visit = (key: string, path: string[]): void => {
-      if (state.get(key) === "done") return;
-      if (state.get(key) === "visiting") throw new Error(`requirement cycle: ${[...path, key].join(" → ")}`);
-      state.set(key, "visiting");
-      for (const next of edges.get(key) ?? []) visit(next, [...path, key]);
-      state.set(key, "done");
+    const reach = (from: string): Set<string> => {
+      const seen = new Set<string>();
+      const stack = [...(edges.get(from) ?? [])];
+      while (stack.length > 0) {
+        const k = stack.pop()!;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        stack.push(...(edges.get(k) ?? []));
+      }
+      return seen;
     };
-    for (const key of edges.keys()) visit(key, []);
+    const onCycle = [...edges.keys()].filter((k) => reach(k).has(k)).sort();
+    expect(onCycle).toEqual([
+      "capture-desktop-analytics",
+      "capture-desktop-events",
+      "view-analytics-data",
+      "view-classic-wfm-data",
+      "view-content",
+      "view-qm-data",
+      "view-wfm-data",
+    ]);
+  });
+
+  // Calabrio document, Recording table: Capture Desktop Analytics and Capture Desktop Events each
+  // require the other; Insights table: View Content needs at least one View [Product] Data
+  // permission, each of which needs View Content.
+  it("keeps the mutual requirements as written", () => {
+    expect(perms.get("capture-desktop-analytics")?.requires).toBe("capture-desktop-events");
+    expect(perms.get("capture-desktop-events")?.requires).toBe("capture-desktop-analytics");
+    expect(perms.get("view-content")?.requires).toEqual({
+      any: ["view-analytics-data", "view-classic-wfm-data", "view-qm-data", "view-wfm-data"],
+    });
+    for (const key of ["view-analytics-data", "view-classic-wfm-data", "view-qm-data", "view-wfm-data"])
+      expect(perms.get(key)?.requires, key).toBe("view-content");
+  });
+
+  // Calabrio document, Live Screen / Live Audio Monitoring notes: both sides hold the permission,
+  // and monitors also need Agent Monitoring.
+  it("gives live monitoring an acting-user requirement on Agent Monitoring, and no requirement", () => {
+    for (const key of ["live-screen-monitoring", "live-audio-monitoring"]) {
+      expect(perms.get(key)?.mutual, key).toBe(true);
+      expect(perms.get(key)?.actorRequires, key).toBe("agent-monitoring");
+      expect(perms.get(key)?.requires, key).toBeNull();
+    }
+    expect(data.permissions.filter((p) => p.actorRequires !== undefined)).toHaveLength(2);
+  });
+
+  // Calabrio document, Insights table, View [Product] Data notes: the organisation must have the
+  // Analytics, Classic WFM, QM or WFM license.
+  it("requires the organisation's license of each View [Product] Data permission", () => {
+    expect(perms.get("view-analytics-data")?.tenantLicenses).toEqual(["analytics"]);
+    expect(perms.get("view-classic-wfm-data")?.tenantLicenses).toEqual(["classic-wfm"]);
+    expect(perms.get("view-qm-data")?.tenantLicenses).toEqual(["quality-management"]);
+    expect(perms.get("view-wfm-data")?.tenantLicenses).toEqual(["workforce-management"]);
+    expect(perms.get("view-qm-data")?.assumptions?.map((a) => a.field)).toEqual(["tenantLicenses"]);
+    expect(data.permissions.filter((p) => p.tenantLicenses !== undefined)).toHaveLength(4);
+  });
+
+  // Calabrio document: Performance Coaching is not for sale; Coachable Performance User goes by
+  // default to roles with its license; Interaction Summary, when the organisation has it, needs
+  // no role.
+  it("models the licenses beyond role association", () => {
+    const license = (id: string) => data.licenses.find((l) => l.id === id);
+    expect(license("performance-coaching")).toEqual({
+      id: "performance-coaching",
+      name: "Performance Coaching",
+      purchasable: false,
+      defaultGrants: ["coachable-performance-user"],
+    });
+    expect(license("interaction-summary")).toEqual({
+      id: "interaction-summary",
+      name: "Interaction Summary",
+      heldBy: "tenant",
+    });
+    const special = data.licenses.filter((l) => Object.keys(l).length > 2).map((l) => l.id);
+    expect(special.sort()).toEqual(["interaction-summary", "performance-coaching"]);
   });
 
   it("marks the four permissions documented as not currently used", () => {
@@ -613,15 +758,26 @@ describe("catalog/data/calabrio-one.json", () => {
     }
   });
 
+  // Calabrio document, Page Access and Related Permissions of the Trending Topics permissions:
+  // the page needs View and Edit Performance by Topics and View Contacts or View Scored Contacts.
   it("models the pages the notes say need a set of permissions", () => {
     expect(surface(data, "analytics-trending-topics")).toMatchObject({
       label: "Trending Topics",
       location: "Analytics > Trending Topics",
-      requires: { all: ["edit-performance-by-topics", "view-performance-by-topics"] },
+      requires: {
+        all: [
+          "edit-performance-by-topics",
+          "view-performance-by-topics",
+          { any: ["view-contacts", "view-scored-contacts"] },
+        ],
+      },
     });
     const trending = surface(data, "analytics-trending-topics").requires;
+    const topics = ["view-performance-by-topics", "edit-performance-by-topics"];
     expect(holds(trending, new Set(["view-trending-topics", "view-contacts"]))).toBe(false);
-    expect(holds(trending, new Set(["view-performance-by-topics", "edit-performance-by-topics"]))).toBe(true);
+    expect(holds(trending, new Set(topics))).toBe(false);
+    expect(holds(trending, new Set([...topics, "view-contacts"]))).toBe(true);
+    expect(holds(trending, new Set([...topics, "view-scored-contacts"]))).toBe(true);
     expect(surface(data, "application-management-analytics-analytics-configuration").requires).toEqual({
       all: ["administer-analytics", "administer-tenant"],
     });

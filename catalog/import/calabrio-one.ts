@@ -9,6 +9,7 @@
  * `catalog/import/overrides/calabrio-one.yaml`, so a reviewer sees every decision in one place.
  */
 import type {
+  Assumption,
   CategoryEntry,
   LicenseEntry,
   PermissionEntry,
@@ -503,30 +504,73 @@ function allOf(items: readonly RequirementExpr[]): RequirementExpr | null {
 /** What the notes of one permission say, read sentence by sentence. */
 interface ReadNotes {
   readonly requires: RequirementExpr[];
+  /** "Monitors also need ...": what only the monitoring (acting) side of a mutual permission needs. */
+  readonly actorRequires: RequirementExpr[];
   readonly implies: string[];
   /** "To access <page>, you also need ...": conditions of a page, not of holding the permission. */
   readonly pageNeeds: { readonly page: string; readonly needs: RequirementExpr[] }[];
+  /** "Your organization must have a Calabrio X license": license names the tenant must hold. */
+  readonly organizationLicenses: string[];
+  /** "By default, ... assigns this permission to all roles that have the X license": license names. */
+  readonly defaultFor: string[];
 }
 
-const HARD_CLAUSE =
-  /^(?:You|Agents|The agent|Monitors)\b.*?\b(?:must also have|must have|also needs?) the (.+?)\.?$/;
+const HARD_CLAUSE = /^(?:You|Agents|The agent)\b.*?\b(?:must also have|must have|also needs?) the (.+?)\.?$/;
+const ACTOR_CLAUSE = /^Monitors\b.*?\b(?:must also have|must have|also needs?) the (.+?)\.?$/;
 const PAGE_CLAUSE =
   /^To access (?:the )?(.+?)(?: page)?, you (?:also need|must have|must also have) the (.+?)\.?$/;
+/** "You must also have ..." right after a page sentence: one more condition of the same page. */
+const PAGE_CONTINUATION = /^You must also have the /;
 const IMPLIES_CLAUSE =
   /automatically gets the (.+?) permission|adding .+? also adds (?:the )?(.+?)(?: permission)?\.?$/i;
+const ORGANIZATION_LICENSE_CLAUSE = /^Your organi[sz]ation must have an? (?:Calabrio )?(.+?) license\.?$/i;
+const DEFAULT_GRANT_CLAUSE =
+  /^By default\b.*?\b(?:assigns|gives) this permission to (?:all|every) roles? (?:that (?:has|have)|with) the (.+?) license\.?$/i;
 
 function readNotes(notes: string, resolver: NameResolver, context: string): ReadNotes {
-  const out: ReadNotes = { requires: [], implies: [], pageNeeds: [] };
+  const out: ReadNotes = {
+    requires: [],
+    actorRequires: [],
+    implies: [],
+    pageNeeds: [],
+    organizationLicenses: [],
+    defaultFor: [],
+  };
+  let lastPage: { readonly page: string; readonly needs: RequirementExpr[] } | null = null;
   for (const sentence of sentences(notes)) {
     const page = PAGE_CLAUSE.exec(sentence);
     if (page) {
-      out.pageNeeds.push({ page: page[1]!, needs: resolver.list(page[2]!, context) });
+      lastPage = { page: page[1]!, needs: resolver.list(page[2]!, context) };
+      out.pageNeeds.push(lastPage);
+      continue;
+    }
+    const afterPage = lastPage;
+    lastPage = null;
+    const defaultGrant = DEFAULT_GRANT_CLAUSE.exec(sentence);
+    if (defaultGrant) {
+      out.defaultFor.push(defaultGrant[1]!);
+      continue;
+    }
+    const organization = ORGANIZATION_LICENSE_CLAUSE.exec(sentence);
+    if (organization) {
+      out.organizationLicenses.push(organization[1]!);
       continue;
     }
     // Other "To <do something>, you also need ..." sentences are conditions of an action, not of holding it.
     if (/^(?:To|If|With|By default)\b/.test(sentence)) continue;
+    const actor = ACTOR_CLAUSE.exec(sentence);
+    if (actor) {
+      out.actorRequires.push(...resolver.list(actor[1]!, context));
+      continue;
+    }
     const hard = HARD_CLAUSE.exec(sentence);
-    if (hard) out.requires.push(...resolver.list(hard[1]!, context));
+    if (hard) {
+      const needs = resolver.list(hard[1]!, context);
+      out.requires.push(...needs);
+      // "To access Trending Topics, you also need A and B. You must also have C or D." names
+      // four conditions of the page; C or D stays a requirement of the permission as well.
+      if (afterPage !== null && PAGE_CONTINUATION.test(sentence)) afterPage.needs.push(...needs);
+    }
     const implied = IMPLIES_CLAUSE.exec(sentence);
     const impliedName = implied?.[1] ?? implied?.[2];
     if (impliedName !== undefined) {
@@ -535,6 +579,39 @@ function readNotes(notes: string, resolver: NameResolver, context: string): Read
     }
   }
   return out;
+}
+
+/**
+ * Organisation licenses named by product abbreviation ("a Calabrio QM license"), mapped to the
+ * license the Licenses cells name in full. Names not listed are license names as they stand.
+ */
+const ORGANIZATION_LICENSE_NAMES: Readonly<Record<string, string>> = {
+  QM: "Quality Management",
+  WFM: "Workforce Management",
+};
+
+/** What the page's prose (before the tables) says about licenses. */
+interface LicenseProse {
+  /** Licenses the vendor no longer sells ("... is not currently available for purchase"). */
+  readonly notForSale: readonly string[];
+  /** Licenses the organisation holds without any role ("you do not need to assign this license to any roles"). */
+  readonly heldByTenant: readonly string[];
+}
+
+/** Reads the license notes of the whole document (they sit in its prose, outside the tables). */
+export function readLicenseProse(text: string): LicenseProse {
+  const flat = text.replace(/\s+/g, " ");
+  const notForSale = [
+    ...flat.matchAll(
+      /\bIMPORTANT ([A-Z][A-Za-z ]*?) (?:is not (?:currently )?available for purchase|cannot be (?:bought|purchased))\b/g,
+    ),
+  ].map((m) => m[1]!);
+  const heldByTenant = [
+    ...flat.matchAll(
+      /\bIf your organi[sz]ation has the ([A-Z][A-Za-z ]*?) license\b[^.]*\.[^.]*?\bdo not need to assign this license to any roles\b/g,
+    ),
+  ].map((m) => m[1]!);
+  return { notForSale: [...new Set(notForSale)], heldByTenant: [...new Set(heldByTenant)] };
 }
 
 /** A summary for permissions nobody has written one for yet: plain, and clearly generated. */
@@ -589,6 +666,7 @@ export function parseCalabrioOne(text: string): SystemFile {
   const licenseNames = new Map<string, string>();
   const surfaceKinds = new Map<string, SurfaceKind>();
   const pageNeeds = new Map<string, RequirementExpr[]>();
+  const defaultGrants = new Map<string, string[]>();
   const permissions: PermissionEntry[] = named.map((raw) => {
     const key = slugify(raw.name);
     const category = categoryOf(raw);
@@ -604,6 +682,25 @@ export function parseCalabrioOne(text: string): SystemFile {
       const id = page.toLowerCase();
       pageNeeds.set(id, [...(pageNeeds.get(id) ?? []), ...needs]);
     }
+    for (const name of notes.defaultFor) {
+      const id = slugify(name);
+      defaultGrants.set(id, [...(defaultGrants.get(id) ?? []), key]);
+    }
+    const bare = bareRequires(key);
+    const assumptions: Assumption[] = [];
+    if (bare.length > 0) assumptions.push(BARE_RELATED_CELL);
+    const tenantLicenses = notes.organizationLicenses.map((name) => {
+      const full = ORGANIZATION_LICENSE_NAMES[name] ?? name;
+      if (full !== name) {
+        assumptions.push({
+          field: "tenantLicenses",
+          reason: `The note names the organisation's license by product abbreviation ('${name}'); we take it to be the ${full} license the Licenses cells name in full`,
+        });
+      }
+      if (!licenseNames.has(slugify(full))) licenseNames.set(slugify(full), full);
+      return slugify(full);
+    });
+    const actorRequires = allOf(notes.actorRequires);
     return {
       key,
       name: raw.name,
@@ -611,15 +708,41 @@ export function parseCalabrioOne(text: string): SystemFile {
       summary: CALABRIO_ONE_SUMMARIES[key] ?? fallbackSummary(raw.name, category.name, unused),
       pages,
       licenses: [...new Set(licenses)],
-      requires: allOf([...notes.requires, ...bareRequires(key)]),
+      requires: allOf([...notes.requires, ...bare]),
       implies: notes.implies,
       status: unused ? "unused" : "active",
       mutual: /both the agent and the monitor must have this permission/i.test(
         `${raw.description} ${raw.related}`,
       ),
       scope: null,
+      ...(actorRequires === null ? {} : { actorRequires }),
+      ...(tenantLicenses.length === 0 ? {} : { tenantLicenses: [...new Set(tenantLicenses)] }),
+      ...(assumptions.length === 0 ? {} : { assumptions }),
     };
   });
+
+  const prose = readLicenseProse(text);
+  for (const name of prose.heldByTenant) licenseNames.set(slugify(name), name);
+  const licenseIds = new Set(licenseNames.keys());
+  const knownLicenses = (what: string, names: Iterable<string>): Set<string> => {
+    const ids = new Set([...names].map(slugify));
+    for (const id of ids) {
+      if (!licenseIds.has(id)) throw new Error(`calabrio-one: ${what} names unknown license '${id}'`);
+    }
+    return ids;
+  };
+  const notForSale = knownLicenses("a purchase note", prose.notForSale);
+  const heldByTenant = knownLicenses("a license note", prose.heldByTenant);
+  knownLicenses("a 'by default' note", defaultGrants.keys());
+  const licenses = [...licenseNames].map(
+    ([id, name]): LicenseEntry => ({
+      id,
+      name,
+      ...(heldByTenant.has(id) ? { heldBy: "tenant" } : {}),
+      ...(notForSale.has(id) ? { purchasable: false } : {}),
+      ...(defaultGrants.has(id) ? { defaultGrants: defaultGrants.get(id)! } : {}),
+    }),
+  );
 
   return {
     id: CALABRIO_ONE_SYSTEM_ID,
@@ -627,13 +750,20 @@ export function parseCalabrioOne(text: string): SystemFile {
     // Which permissions give which admin action is a decision on the document: see the overrides.
     adminRights: [],
     categories: [...new Map([...tableCategory.values()].map((c) => [c.id, c] as const)).values()],
-    licenses: [...licenseNames].map(([id, name]): LicenseEntry => ({ id, name })),
+    licenses,
     // Which permissions the default roles start with is not documented: decided in the overrides.
     defaultRoles: [],
     permissions,
     surfaces: buildSurfaces(permissions, surfaceKinds, pageNeeds),
   };
 }
+
+/** Why a bare "Related Permissions" cell (names, no sentence) is read as a requirement. */
+export const BARE_RELATED_CELL: Assumption = {
+  field: "requires",
+  reason:
+    "The Related Permissions cell only lists names, without saying how they relate; we read it as a requirement of the edit or configure side on the view side, and a one-way mention as a requirement",
+};
 
 /**
  * One surface per distinct page location: shown to anyone holding a permission that opens it, and

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { PermissionEntry, SystemFile } from "../schema.js";
-import { CONTACT_MANAGEMENT_PANEL, cxengageImporter } from "./cxengage.js";
+import { ALL_IMPLIES_SELF, CONTACT_MANAGEMENT_PANEL, cxengageImporter } from "./cxengage.js";
 import { systemFileProblems } from "./invariants.js";
 
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), "utf8");
@@ -103,8 +103,17 @@ describe("cxengage data file", () => {
     expect(panel?.requires).toEqual({ all: PANEL_PERMISSIONS });
   });
 
-  it("scopes tenant-wide and own-interaction reads, with _ALL implying _SELF", () => {
+  // CxEngage document, Notes and Artifacts tables: the _ALL and _SELF variants are described
+  // apart; that _ALL includes _SELF is ours, and the data says so.
+  it("scopes tenant-wide and own-interaction reads, with _ALL implying _SELF, marked assumed", () => {
     expect(byKey(data, "NOTES_READ_ALL")).toMatchObject({ scope: "all", implies: ["NOTES_READ_SELF"] });
+    for (const key of ["NOTES_READ_ALL", "ARTIFACTS_READ_ALL"])
+      expect(byKey(data, key).assumptions, key).toEqual([ALL_IMPLIES_SELF]);
+    // The lone tenant-wide create permissions get their scope from an assumed override.
+    expect(byKey(data, "NOTES_CREATE_ALL").assumptions?.map((a) => a.field)).toEqual(["scope"]);
+    // The default roles' contents are invented: the whole entry is marked.
+    for (const role of data.defaultRoles)
+      expect(role.assumptions, role.id).toEqual([{ reason: expect.any(String) }]);
     expect(byKey(data, "ARTIFACTS_READ_ALL")).toMatchObject({
       scope: "all",
       implies: ["ARTIFACTS_READ_SELF"],

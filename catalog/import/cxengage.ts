@@ -4,6 +4,7 @@
  * under a heading line.
  */
 import {
+  type Assumption,
   type CategoryEntry,
   type PermissionEntry,
   type PermissionScope,
@@ -91,6 +92,7 @@ export function parseCxengage(text: string): SystemFile {
       implies: hasTwin && twin.scope === "all" ? [twin.other] : [],
       // Scope only means something where both variants exist; lone `_ALL`s are decided in overrides.
       scope: hasTwin ? twin.scope : null,
+      ...(hasTwin && twin.scope === "all" ? { assumptions: [ALL_IMPLIES_SELF] } : {}),
     });
   });
   for (const key of panelKeys) {
@@ -110,6 +112,13 @@ export function parseCxengage(text: string): SystemFile {
     surfaces: found,
   };
 }
+
+/** Why `X_ALL` implies `X_SELF`: our reading, which the document does not state. */
+export const ALL_IMPLIES_SELF: Assumption = {
+  field: "implies",
+  reason:
+    "The document describes the tenant-wide and the own-interactions variant separately and never says that one includes the other; we let the tenant-wide one grant the other, since all of the tenant's items include those the user took part in",
+};
 
 /** The heading of a table: the nearest line above it that is not a "These permissions ..." lead-in. */
 function headingBefore(all: readonly string[], index: number): string {

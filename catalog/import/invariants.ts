@@ -7,7 +7,10 @@ import { ADMIN_ACTIONS } from "../catalog.js";
 import { requirementKeys } from "../requirement.js";
 import type { RequirementExpr, SystemFile } from "../schema.js";
 
-/** Lists what is wrong with a system file (empty when nothing): unknown references, duplicates, cycles. */
+/**
+ * Lists what is wrong with a system file (empty when nothing): unknown references, duplicates,
+ * implication cycles. Requirement cycles are allowed (the loader's `cycles.ts` says why).
+ */
 export function systemFileProblems(file: SystemFile): string[] {
   const problems: string[] = [];
   const keys = new Set<string>();
@@ -27,9 +30,13 @@ export function systemFileProblems(file: SystemFile): string[] {
     for (const l of p.licenses)
       if (!licenses.has(l)) problems.push(`permission '${p.key}' has unknown license '${l}'`);
     known(`permission '${p.key}' requires`, refs(p.requires));
+    known(`permission '${p.key}' actorRequires`, refs(p.actorRequires ?? null));
     known(`permission '${p.key}' implies`, p.implies);
+    for (const l of p.tenantLicenses ?? [])
+      if (!licenses.has(l)) problems.push(`permission '${p.key}' has unknown tenant license '${l}'`);
     if (p.summary.trim() === "") problems.push(`permission '${p.key}' has no summary`);
   }
+  for (const l of file.licenses) known(`license '${l.id}' defaultGrants`, l.defaultGrants ?? []);
   const surfaceIds = new Set<string>();
   for (const s of file.surfaces) {
     if (surfaceIds.has(s.id)) problems.push(`duplicate surface '${s.id}'`);
@@ -58,14 +65,9 @@ export function systemFileProblems(file: SystemFile): string[] {
   return problems;
 }
 
-/** Requirement and implication cycles, each reported once by the key where it was found. */
+/** Implication cycles, each reported once by the key where it was found. */
 function cycles(file: SystemFile): string[] {
-  const edges = new Map(
-    file.permissions.map((p) => [
-      p.key,
-      [...(p.requires === null ? [] : requirementKeys(p.requires)), ...p.implies],
-    ]),
-  );
+  const edges = new Map(file.permissions.map((p) => [p.key, p.implies]));
   const state = new Map<string, "open" | "done">();
   const found: string[] = [];
   const visit = (key: string, path: string[]) => {

@@ -80,3 +80,70 @@ describe("adminRights in an overrides file", () => {
     expect(() => parseOverrides(text, "alpha.yaml")).toThrow(message);
   });
 });
+
+describe("assumed overrides in the data", () => {
+  const withPermission: SystemFile = {
+    ...imported,
+    licenses: [{ id: "pro", name: "Pro" }],
+    permissions: [
+      {
+        key: "edit-users",
+        name: "Edit users",
+        category: "admin",
+        summary: "Edit users.",
+        pages: [],
+        licenses: [],
+        requires: "view-users",
+        implies: [],
+        status: "active",
+        mutual: false,
+        scope: null,
+        assumptions: [{ field: "requires", reason: "the importer's reading" }],
+      },
+    ],
+  };
+  const apply = (yaml: string) =>
+    applyOverrides(withPermission, parseOverrides(yaml, "alpha.yaml"), "alpha.yaml");
+
+  it("marks each field an assumed permission patch sets, replacing the import's assumption on it", () => {
+    const file = apply(`
+permissions:
+  edit-users:
+    requires: null
+    implies: [view-users]
+    reason: our choice
+    assumed: true
+`);
+    expect(file.permissions[0]!.assumptions).toEqual([
+      { field: "requires", reason: "our choice" },
+      { field: "implies", reason: "our choice" },
+    ]);
+  });
+
+  it("drops the import's assumption on a field a documented patch sets", () => {
+    const file = apply(`
+permissions:
+  edit-users:
+    requires: view-users
+    reason: the document says so
+`);
+    expect(file.permissions[0]!.assumptions).toBeUndefined();
+    expect(Object.keys(file.permissions[0]!)).not.toContain("assumptions");
+  });
+
+  it("marks a whole assumed category, license, default role or surface, and nothing when not assumed", () => {
+    const file = apply(`
+categories:
+  - { id: admin, name: Administration, reason: heading lost, assumed: true }
+licenses:
+  - { id: pro, name: Pro, reason: as written }
+defaultRoles:
+  - { id: boss, name: Boss, grants: [edit-users], required: [], licenses: [], template: false, reason: invented, assumed: true }
+`);
+    expect(file.categories).toEqual([
+      { id: "admin", name: "Administration", assumptions: [{ reason: "heading lost" }] },
+    ]);
+    expect(file.licenses).toEqual([{ id: "pro", name: "Pro" }]);
+    expect(file.defaultRoles[0]!.assumptions).toEqual([{ reason: "invented" }]);
+  });
+});

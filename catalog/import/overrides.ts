@@ -1,7 +1,10 @@
 /**
  * Hand corrections to an imported system, kept in `catalog/import/overrides/<system>.yaml` so they
  * survive re-import. Every entry says why (`reason`) and whether it is a decision the vendor's
- * documentation does not state (`assumed: true`).
+ * documentation does not state (`assumed: true`). An assumed decision is carried into the data
+ * file as an `assumptions` entry with its reason: on each field a permission patch sets, or on the
+ * whole entry for a category, license, default role or surface; a patch that is not assumed
+ * clears the import's assumptions on the fields it sets (the document does say so).
  *
  * Shape of the YAML file:
  *   system:       { name?, reason, assumed? }                       fields replace the imported ones
@@ -17,7 +20,13 @@
  */
 import { parse } from "yaml";
 import { ADMIN_ACTIONS } from "../catalog.js";
-import { type AdminRightEntry, PERMISSION_FIELDS, type PermissionEntry, type SystemFile } from "../schema.js";
+import {
+  type AdminRightEntry,
+  type Assumption,
+  PERMISSION_FIELDS,
+  type PermissionEntry,
+  type SystemFile,
+} from "../schema.js";
 
 /** Why an override exists. */
 interface Decision {
@@ -107,13 +116,44 @@ function strip<T extends Decision>(entry: T): Omit<T, "reason" | "assumed"> {
   return rest;
 }
 
-function mergeById<T extends { readonly id: string }>(
+/** The entry's own assumptions plus `added`; the field is left out when the list is empty. */
+function withAssumptions<T extends { readonly assumptions?: readonly Assumption[] }>(
+  entry: T,
+  added: readonly Assumption[],
+): T {
+  const { assumptions: own, ...rest } = entry;
+  const all = [...(own ?? []), ...added];
+  return (all.length === 0 ? rest : { ...rest, assumptions: all }) as T;
+}
+
+function mergeById<T extends { readonly id: string; readonly assumptions?: readonly Assumption[] }>(
   base: readonly T[],
   extra: readonly (T & Decision)[] | undefined,
 ): T[] {
   const out = new Map(base.map((e) => [e.id, e] as const));
-  for (const entry of extra ?? []) out.set(entry.id, strip(entry) as unknown as T);
+  for (const entry of extra ?? []) {
+    const decided = strip(entry) as unknown as T;
+    out.set(entry.id, withAssumptions(decided, entry.assumed === true ? [{ reason: entry.reason }] : []));
+  }
   return [...out.values()];
+}
+
+/** A permission with `patch` applied; the assumptions follow the fields it sets (see the file comment). */
+function patchPermission(
+  existing: PermissionEntry,
+  patch: Partial<PermissionEntry> & Decision,
+  key: string,
+): PermissionEntry {
+  const fields = strip(patch);
+  const set = Object.keys(fields).filter((f) => f !== "assumptions");
+  const kept = [
+    ...(existing.assumptions ?? []).filter((a) => a.field === undefined || !set.includes(a.field)),
+    ...(fields.assumptions ?? []),
+  ];
+  const added =
+    patch.assumed === true ? set.map((field): Assumption => ({ field, reason: patch.reason })) : [];
+  const { assumptions: _old, ...rest } = existing;
+  return withAssumptions({ ...rest, ...fields, key, assumptions: kept }, added);
 }
 
 /** Applies overrides to an imported system; `file` names the overrides file in errors. */
@@ -123,7 +163,7 @@ export function applyOverrides(imported: SystemFile, overrides: OverridesFile, f
     const fields = strip(patch);
     const existing = permissions.get(key);
     if (existing) {
-      permissions.set(key, { ...existing, ...fields, key });
+      permissions.set(key, patchPermission(existing, patch, key));
       continue;
     }
     const missing = PERMISSION_FIELDS.filter((f) => f !== "key" && !(f in fields));
@@ -132,7 +172,8 @@ export function applyOverrides(imported: SystemFile, overrides: OverridesFile, f
         `${file}: permission '${key}' is not in the import, so the override must give every field; missing: ${missing.join(", ")}`,
       );
     }
-    permissions.set(key, { ...(fields as PermissionEntry), key });
+    const added = patch.assumed === true ? [{ reason: patch.reason }] : [];
+    permissions.set(key, withAssumptions({ ...(fields as PermissionEntry), key }, added));
   }
   const system = overrides.system ? strip(overrides.system) : {};
   const adminRights =

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { PermissionEntry, SystemFile } from "../schema.js";
 import { systemFileProblems } from "./invariants.js";
-import { zoomContactCenterImporter } from "./zoom-contact-center.js";
+import { EDIT_NEEDS_READ, zoomContactCenterImporter } from "./zoom-contact-center.js";
 
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), "utf8");
 const fixture = zoomContactCenterImporter.parse(read("./fixtures/zoom-contact-center-privileges.txt"));
@@ -101,10 +101,14 @@ describe("zoom-contact-center data file", () => {
     expect(systemFileProblems(data)).toEqual([]);
   });
 
-  it("makes every Edit of a Read/Edit pair require its Read, and nothing else", () => {
+  // Zoom document, the settings tables: Read and Edit of a resource are listed as a pair, and
+  // nothing says Edit needs Read. The requirement is ours, and the data says so.
+  it("makes every Edit of a Read/Edit pair require its Read, and nothing else, marked assumed", () => {
     const edits = data.permissions.filter((p) => p.requires !== null);
     expect(edits).toHaveLength(20); // 3 analytics pairs + 17 administration pairs
     for (const p of edits) expect(p.requires).toBe(p.key.replace(/:Edit$/, ":Read"));
+    for (const p of edits) expect(p.assumptions, p.key).toEqual([EDIT_NEEDS_READ]);
+    expect(data.permissions.filter((p) => p.assumptions !== undefined)).toHaveLength(20);
     expect(byKey(data, "RptDashboards:Edit").requires).toBe("RptDashboards:Read");
     expect(byKey(data, "RptCustomReportsShare:Edit").requires).toBeNull();
   });

@@ -4,6 +4,7 @@
  * description ("RptWallboard:ReadAllow user to view wallboards.").
  */
 import {
+  type Assumption,
   type CategoryEntry,
   type PermissionEntry,
   type SurfaceEntry,
@@ -142,6 +143,13 @@ interface Described {
   readonly pairedWith: readonly string[];
 }
 
+/** Why `X:Edit` requires `X:Read`: our reading, which the document does not state. */
+export const EDIT_NEEDS_READ: Assumption = {
+  field: "requires",
+  reason:
+    "The document lists the Read and Edit privileges of a resource side by side without saying that one needs the other; we require Read for Edit because editing what one cannot see is meaningless",
+};
+
 function build(categories: CategoryEntry[], described: readonly Described[]): SystemFile {
   const known = new Set(described.map((d) => d.id));
   const surfaces: SurfaceEntry[] = [];
@@ -185,6 +193,7 @@ function build(categories: CategoryEntry[], described: readonly Described[]): Sy
       summary: pairedSummary(summarize(description), access, pairedWith.length > 0),
       pages: page === undefined ? [] : [page],
       requires,
+      ...(requires === null ? {} : { assumptions: [EDIT_NEEDS_READ] }),
     });
   });
   return {

@@ -11,7 +11,7 @@ import type {
   CatalogSystem,
 } from "../catalog.js";
 import { normalizeRequirement, qualifyKey, qualifyRequirement } from "../requirement.js";
-import { SYSTEM_IDS } from "../schema.js";
+import { type Assumption, SYSTEM_IDS } from "../schema.js";
 import { assembleAdminRights } from "./admin-rights.js";
 import type { SystemDraft } from "./shape.js";
 
@@ -34,7 +34,17 @@ export function assemble(drafts: readonly SystemDraft[]): Catalog {
     const q = (key: string) => qualifyKey(key, d.id);
     const categoryName = new Map(d.categories.map((c) => [c.id, c.name] as const));
     const systemLicenses = d.licenses.map(
-      (l): CatalogLicense => ({ id: q(l.id), system: d.id, name: l.name }),
+      (l): CatalogLicense => ({
+        id: q(l.id),
+        system: d.id,
+        name: l.name,
+        ...(l.heldBy === undefined || l.heldBy === "role" ? {} : { heldBy: l.heldBy }),
+        ...(l.purchasable === false ? { purchasable: false } : {}),
+        ...(l.defaultGrants === undefined || l.defaultGrants.length === 0
+          ? {}
+          : { defaultGrants: l.defaultGrants.map(q) }),
+        ...assumptionsOf(l),
+      }),
     );
     const systemPermissions = d.permissions.map(
       (p): CatalogPermission => ({
@@ -52,6 +62,13 @@ export function assemble(drafts: readonly SystemDraft[]): Catalog {
         status: p.status,
         mutual: p.mutual,
         scope: p.scope,
+        ...(p.actorRequires === undefined || p.actorRequires === null
+          ? {}
+          : { actorRequires: normalizeRequirement(qualifyRequirement(p.actorRequires, d.id)) }),
+        ...(p.tenantLicenses === undefined || p.tenantLicenses.length === 0
+          ? {}
+          : { tenantLicenses: p.tenantLicenses.map(q) }),
+        ...assumptionsOf(p),
       }),
     );
     const systemSurfaces = d.surfaces.map(
@@ -64,6 +81,7 @@ export function assemble(drafts: readonly SystemDraft[]): Catalog {
         urlPattern: s.urlPattern,
         selector: s.selector,
         requires: normalizeRequirement(qualifyRequirement(s.requires, d.id)),
+        ...assumptionsOf(s),
       }),
     );
     const defaultRoles = d.defaultRoles.map(
@@ -75,13 +93,14 @@ export function assemble(drafts: readonly SystemDraft[]): Catalog {
         required: r.required.map(q),
         licenses: r.licenses.map(q),
         template: r.template,
+        ...assumptionsOf(r),
       }),
     );
     systems.push({
       id: d.id,
       name: d.name,
       adminRights: assembleAdminRights(d),
-      categories: d.categories.map((c) => ({ id: c.id, name: c.name })),
+      categories: d.categories.map((c) => ({ id: c.id, name: c.name, ...assumptionsOf(c) })),
       licenses: systemLicenses,
       defaultRoles,
       permissions: systemPermissions,
@@ -92,4 +111,13 @@ export function assemble(drafts: readonly SystemDraft[]): Catalog {
     for (const s of systemSurfaces) surfaces.set(s.id, s);
   }
   return { systems, permissions, licenses, surfaces };
+}
+
+/** `{ assumptions }` when the entry has any, `{}` otherwise (absent means none). */
+function assumptionsOf(entry: { readonly assumptions?: readonly Assumption[] }): {
+  assumptions?: readonly Assumption[];
+} {
+  return entry.assumptions === undefined || entry.assumptions.length === 0
+    ? {}
+    : { assumptions: entry.assumptions.map((a) => ({ ...a })) };
 }

@@ -1,39 +1,35 @@
 /**
- * Phase 3, cycles: over "requires" edges, and separately over "implies" edges, across systems.
- * Each cycle is reported once, at its alphabetically first permission.
+ * Phase 3, cycles: over "implies" edges, across systems. Each cycle is reported once, at its
+ * alphabetically first permission.
+ *
+ * Requirement cycles are allowed: the documents have them (Calabrio's Capture Desktop Events and
+ * Capture Desktop Analytics each require the other), and the effective set is the greatest
+ * fixpoint, so the members of a cycle count exactly when all of them are granted and licensed.
+ * An implication cycle would make its members one permission under several names: refused.
  */
-import { qualifyKey, requirementKeys } from "../requirement.js";
+import { qualifyKey } from "../requirement.js";
 import type { IssueList } from "./issues.js";
 import { type References, systemOf } from "./references.js";
 import type { SystemDraft } from "./shape.js";
 
-/** Reports every requirement cycle and every implication cycle among resolved references. */
+/** Reports every implication cycle among resolved references. */
 export function checkCycles(drafts: readonly SystemDraft[], refs: References, issues: IssueList): void {
-  const requires = new Map<string, string[]>();
   const implies = new Map<string, string[]>();
   for (const system of drafts) {
     for (const p of system.permissions) {
-      const key = `${system.id}/${p.key}`;
-      const resolved = (refs_: readonly string[]) =>
-        refs_.map((r) => qualifyKey(r, system.id)).filter((r) => refs.permissions.has(r));
-      requires.set(key, resolved(p.requires === null ? [] : requirementKeys(p.requires)));
-      implies.set(key, resolved(p.implies));
+      const resolved = p.implies.map((r) => qualifyKey(r, system.id)).filter((r) => refs.permissions.has(r));
+      implies.set(`${system.id}/${p.key}`, resolved);
     }
   }
-  for (const [graph, what] of [
-    [requires, "requirement cycle"],
-    [implies, "implication cycle (it ends up implying itself)"],
-  ] as const) {
-    for (const cycle of findCycles(graph)) {
-      const start = refs.permissions.get(cycle[0]!)!;
-      const sameSystem = cycle.every((k) => systemOf(k) === start.system.id);
-      const shown = [...cycle, cycle[0]!].map((k) => (sameSystem ? k.slice(start.system.id.length + 1) : k));
-      issues.add(
-        start.system.file,
-        start.entry.key,
-        `permission '${start.entry.key}': ${what}: ${shown.join(" → ")}`,
-      );
-    }
+  for (const cycle of findCycles(implies)) {
+    const start = refs.permissions.get(cycle[0]!)!;
+    const sameSystem = cycle.every((k) => systemOf(k) === start.system.id);
+    const shown = [...cycle, cycle[0]!].map((k) => (sameSystem ? k.slice(start.system.id.length + 1) : k));
+    issues.add(
+      start.system.file,
+      start.entry.key,
+      `permission '${start.entry.key}': implication cycle (it ends up implying itself): ${shown.join(" → ")}`,
+    );
   }
 }
 

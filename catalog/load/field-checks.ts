@@ -5,7 +5,7 @@
  */
 import { closestKey } from "../closest-key.js";
 import { REQUIREMENT_KEY_PATTERN, REQUIREMENT_KEYWORDS } from "../requirement.js";
-import type { RequirementExpr } from "../schema.js";
+import type { Assumption, RequirementExpr } from "../schema.js";
 import { describeValue } from "./issues.js";
 
 /** Reports one problem of the entry being checked (its local id, when it has one). */
@@ -215,4 +215,50 @@ export function requirement(
     return null;
   };
   return walk(value, field);
+}
+
+/**
+ * The optional `assumptions` list of an entry: objects with a non-empty `reason` and, optionally,
+ * the `field` of the entry they are about (one of `fields`). Absent: an empty list.
+ */
+export function assumptionList(
+  e: Record<string, unknown>,
+  fields: readonly string[],
+  label: string,
+  id: string | undefined,
+  fail: Fail,
+): Assumption[] | null {
+  const value = e.assumptions;
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    fail(id, `${label}: 'assumptions' must be an array, got ${describeValue(value)}`);
+    return null;
+  }
+  const out: Assumption[] = [];
+  let ok = true;
+  value.forEach((item: unknown, index) => {
+    const at = `${label}: assumptions #${index + 1}`;
+    if (!isRecord(item)) {
+      fail(id, `${at}: expected an object with a 'reason', got ${describeValue(item)}`);
+      ok = false;
+      return;
+    }
+    const f = failures(fail);
+    unknownFields(item, ["field", "reason"], at, id, f.fail);
+    const reason = requiredString(item, "reason", at, id, f.fail);
+    const field = item.field;
+    if (field !== undefined && (typeof field !== "string" || !fields.includes(field))) {
+      const near = typeof field === "string" ? closestKey(field, fields) : null;
+      f.fail(
+        id,
+        `${at}: 'field' must name a field of the entry (${fields.join(", ")}), got ${describeValue(field)}${near === null ? "" : ` (did you mean '${near}'?)`}`,
+      );
+    }
+    if (f.count() > 0 || reason === null) {
+      ok = false;
+      return;
+    }
+    out.push(field === undefined ? { reason } : { field: field as string, reason });
+  });
+  return ok ? out : null;
 }

@@ -95,6 +95,23 @@ export function checkReferences(system: SystemDraft, refs: References, issues: I
       const problem = refs.permissionProblem(ref, system.id);
       if (problem !== null) fail(p.key, `${label}: implies ${problem}`);
     }
+    if (p.actorRequires !== undefined && p.actorRequires !== null) {
+      for (const ref of requirementKeys(p.actorRequires)) {
+        const problem = refs.permissionProblem(ref, system.id);
+        if (problem !== null) fail(p.key, `${label}: actorRequires ${problem}`);
+      }
+    }
+    for (const ref of p.tenantLicenses ?? []) {
+      const problem = refs.licenseProblem(ref, system.id);
+      if (problem !== null) fail(p.key, `${label}: tenantLicenses names ${problem}`);
+    }
+  }
+
+  for (const l of system.licenses) {
+    for (const ref of l.defaultGrants ?? []) {
+      const problem = refs.permissionProblem(ref, system.id);
+      if (problem !== null) fail(l.id, `license '${l.id}': defaultGrants names ${problem}`);
+    }
   }
 
   for (const s of system.surfaces) {

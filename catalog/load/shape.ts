@@ -5,7 +5,11 @@
  */
 import { isTraversal, parse as parseSelector } from "css-what";
 import {
+  type Assumption,
+  type CategoryEntry,
   type DefaultRoleEntry,
+  type LicenseEntry,
+  OPTIONAL_PERMISSION_FIELDS,
   PERMISSION_FIELDS,
   type PermissionEntry,
   type RequirementExpr,
@@ -14,6 +18,7 @@ import {
 } from "../schema.js";
 import { type AdminRightsDraft, checkAdminRightsShape } from "./admin-rights.js";
 import {
+  assumptionList,
   boolean,
   type Fail,
   failures,
@@ -32,6 +37,7 @@ const SYSTEM_ID_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const STATUSES = ["active", "unused"] as const;
 const SCOPES = ["all", "self"] as const;
 const SURFACE_KINDS = ["page", "panel", "tab", "button", "menu-item", "widget"] as const;
+const LICENSE_HOLDERS = ["role", "tenant"] as const;
 
 const SYSTEM_FIELDS = [
   "id",
@@ -44,9 +50,24 @@ const SYSTEM_FIELDS = [
   "permissions",
   "surfaces",
 ];
-const ROLE_FIELDS = ["id", "name", "grants", "required", "licenses", "template"];
-const SURFACE_FIELDS = ["id", "label", "kind", "location", "urlPattern", "selector", "requires"];
-const NAMED_FIELDS = ["id", "name"];
+const ROLE_FIELDS = ["id", "name", "grants", "required", "licenses", "template", "assumptions"];
+const SURFACE_FIELDS = [
+  "id",
+  "label",
+  "kind",
+  "location",
+  "urlPattern",
+  "selector",
+  "requires",
+  "assumptions",
+];
+const CATEGORY_FIELDS = ["id", "name", "assumptions"];
+const LICENSE_FIELDS = ["id", "name", "heldBy", "purchasable", "defaultGrants", "assumptions"];
+const PERMISSION_ENTRY_FIELDS: readonly string[] = [...PERMISSION_FIELDS, ...OPTIONAL_PERMISSION_FIELDS];
+
+/** The fields an assumption may name: every field of the entry but its id and the list itself. */
+const assumable = (fields: readonly string[], idField: string): string[] =>
+  fields.filter((f) => f !== idField && f !== "assumptions");
 
 /** One system after the shape check: only well-formed entries, plus the ids of malformed ones. */
 export interface SystemDraft
@@ -113,18 +134,14 @@ export function checkSystemShape(
   const { adminRights, roleAdministration } = checkAdminRightsShape(data, fail);
 
   const categories = entries(list("categories"), "category", "id", fail, (e, label, eid) => {
-    if (!checkNamed(e, label, eid, fail)) {
-      if (eid !== undefined) dropped.categories.add(eid);
-      return null;
-    }
-    return { id: e.id as string, name: e.name as string };
+    const category = checkCategory(e, label, eid, fail);
+    if (category === null && eid !== undefined) dropped.categories.add(eid);
+    return category;
   });
   const licenses = entries(list("licenses"), "license", "id", fail, (e, label, eid) => {
-    if (!checkNamed(e, label, eid, fail)) {
-      if (eid !== undefined) dropped.licenses.add(eid);
-      return null;
-    }
-    return { id: e.id as string, name: e.name as string };
+    const license = checkLicense(e, label, eid, fail);
+    if (license === null && eid !== undefined) dropped.licenses.add(eid);
+    return license;
   });
   const defaultRoles = entries(list("defaultRoles"), "default role", "id", fail, (e, label, eid) =>
     checkRole(e, label, eid, fail),
@@ -188,12 +205,54 @@ function entries<T>(
   return out;
 }
 
-function checkNamed(e: Record<string, unknown>, label: string, id: string | undefined, fail: Fail): boolean {
-  const before = failures(fail);
-  unknownFields(e, NAMED_FIELDS, label, id, before.fail);
-  localId(e, "id", label, id, before.fail);
-  requiredString(e, "name", label, id, before.fail);
-  return before.count() === 0;
+/** `{...entry, assumptions}` when there are any, the entry alone otherwise (absent means none). */
+function withAssumptions<T extends object>(entry: T, assumptions: readonly Assumption[]): T {
+  return assumptions.length === 0 ? entry : { ...entry, assumptions };
+}
+
+function checkCategory(
+  e: Record<string, unknown>,
+  label: string,
+  id: string | undefined,
+  fail: Fail,
+): CategoryEntry | null {
+  const f = failures(fail);
+  unknownFields(e, CATEGORY_FIELDS, label, id, f.fail);
+  const categoryId = localId(e, "id", label, id, f.fail);
+  const name = requiredString(e, "name", label, id, f.fail);
+  const assumptions = assumptionList(e, assumable(CATEGORY_FIELDS, "id"), label, id, f.fail);
+  if (f.count() > 0 || categoryId === null || name === null || assumptions === null) return null;
+  return withAssumptions({ id: categoryId, name }, assumptions);
+}
+
+function checkLicense(
+  e: Record<string, unknown>,
+  label: string,
+  id: string | undefined,
+  fail: Fail,
+): LicenseEntry | null {
+  const f = failures(fail);
+  unknownFields(e, LICENSE_FIELDS, label, id, f.fail);
+  const licenseId = localId(e, "id", label, id, f.fail);
+  const name = requiredString(e, "name", label, id, f.fail);
+  const heldBy =
+    e.heldBy === undefined ? "role" : oneOf(e, "heldBy", LICENSE_HOLDERS, false, label, id, f.fail);
+  const purchasable = e.purchasable === undefined ? true : boolean(e, "purchasable", label, id, f.fail);
+  const defaultGrants =
+    e.defaultGrants === undefined ? [] : stringList(e, "defaultGrants", label, id, f.fail);
+  const assumptions = assumptionList(e, assumable(LICENSE_FIELDS, "id"), label, id, f.fail);
+  if (f.count() > 0 || licenseId === null || name === null || heldBy === null) return null;
+  if (purchasable === null || defaultGrants === null || assumptions === null) return null;
+  return withAssumptions(
+    {
+      id: licenseId,
+      name,
+      ...(heldBy === "role" ? {} : { heldBy }),
+      ...(purchasable ? {} : { purchasable }),
+      ...(defaultGrants.length === 0 ? {} : { defaultGrants }),
+    },
+    assumptions,
+  );
 }
 
 function checkRole(
@@ -210,9 +269,10 @@ function checkRole(
   const required = stringList(e, "required", label, id, f.fail);
   const licenses = stringList(e, "licenses", label, id, f.fail);
   const template = boolean(e, "template", label, id, f.fail);
+  const assumptions = assumptionList(e, assumable(ROLE_FIELDS, "id"), label, id, f.fail);
   if (f.count() > 0 || roleId === null || name === null || grants === null) return null;
-  if (required === null || licenses === null || template === null) return null;
-  return { id: roleId, name, grants, required, licenses, template };
+  if (required === null || licenses === null || template === null || assumptions === null) return null;
+  return withAssumptions({ id: roleId, name, grants, required, licenses, template }, assumptions);
 }
 
 function checkPermission(
@@ -222,7 +282,7 @@ function checkPermission(
   fail: Fail,
 ): PermissionEntry | null {
   const f = failures(fail);
-  unknownFields(e, PERMISSION_FIELDS, label, id, f.fail);
+  unknownFields(e, PERMISSION_ENTRY_FIELDS, label, id, f.fail);
   const key = permissionKey(e.key, "key", label, id, f.fail);
   const name = requiredString(e, "name", label, id, f.fail);
   const category = requiredString(e, "category", label, id, f.fail);
@@ -236,11 +296,41 @@ function checkPermission(
   const status = oneOf(e, "status", STATUSES, false, label, id, f.fail);
   const mutual = boolean(e, "mutual", label, id, f.fail);
   const scope = oneOf(e, "scope", SCOPES, true, label, id, f.fail);
+  const actorRequires =
+    e.actorRequires === undefined || e.actorRequires === null
+      ? null
+      : requirement(e.actorRequires, "actorRequires", label, id, f.fail);
+  if (actorRequires !== null && mutual === false) {
+    f.fail(
+      id,
+      `${label}: 'actorRequires' is for the acting side of a mutual permission, and this one is not mutual; use 'requires'`,
+    );
+  }
+  const tenantLicenses =
+    e.tenantLicenses === undefined ? [] : stringList(e, "tenantLicenses", label, id, f.fail);
+  const assumptions = assumptionList(e, assumable(PERMISSION_ENTRY_FIELDS, "key"), label, id, f.fail);
   if (f.count() > 0 || key === null || name === null || category === null || summary === null) return null;
   if (pages === null || licenses === null || implies === null || status === null || mutual === null)
     return null;
-  if (scope === undefined) return null;
-  return { key, name, category, summary, pages, licenses, requires, implies, status, mutual, scope };
+  if (scope === undefined || tenantLicenses === null || assumptions === null) return null;
+  return withAssumptions(
+    {
+      key,
+      name,
+      category,
+      summary,
+      pages,
+      licenses,
+      requires,
+      implies,
+      status,
+      mutual,
+      scope,
+      ...(actorRequires === null ? {} : { actorRequires }),
+      ...(tenantLicenses.length === 0 ? {} : { tenantLicenses }),
+    },
+    assumptions,
+  );
 }
 
 function checkSurface(
@@ -270,9 +360,14 @@ function checkSurface(
   } else {
     requires = requirement(e.requires, "requires", label, id, f.fail);
   }
+  const assumptions = assumptionList(e, assumable(SURFACE_FIELDS, "id"), label, id, f.fail);
   if (f.count() > 0 || surfaceId === null || surfaceLabel === null || kind === null) return null;
   if (location === null || urlPattern === null || selector === null || requires === null) return null;
-  return { id: surfaceId, label: surfaceLabel, kind, location, urlPattern, selector, requires };
+  if (assumptions === null) return null;
+  return withAssumptions(
+    { id: surfaceId, label: surfaceLabel, kind, location, urlPattern, selector, requires },
+    assumptions,
+  );
 }
 
 /** Why a CSS selector would not work in `querySelectorAll`, or `null` when it parses. */

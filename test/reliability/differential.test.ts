@@ -2,7 +2,11 @@
  * Differential (issue 8, item 2): random checks against the real sidecar (a child process, stock
  * grpc-js client) while this test changes the policy under it through PolicyAdmin on the same
  * database file — random grants, cascading revokes, role assignments and removals, user
- * (de)activations. Right after each write commits, the whole policy is read at that revision
+ * (de)activations, role license changes (Calabrio's Performance Coaching grants Coachable
+ * Performance User on association). On the real catalog the checks meet Calabrio's requirement
+ * cycles, the live monitoring permissions whose Agent Monitoring need binds only the acting user
+ * (checked with and without targets), and the View [Product] Data permissions that need a license
+ * in the tenant's own pool. Right after each write commits, the whole policy is read at that revision
  * through a separate read-only connection and kept; every answer, at whatever revision it
  * carries, must equal the reference evaluator (test/support/policy/reference-evaluator.ts) on the
  * store as of that revision: allowed, reason and missing. Zero mismatches.
@@ -61,6 +65,7 @@ describe("differential: the sidecar against the reference evaluator while the po
     const keysOf = (t: TenantPolicy) =>
       [...catalog().permissions.values()].filter((p) => t.systems.includes(p.system)).map((p) => p.key);
     const allKeys = keysOf(tenantAt(latest));
+    const licenseIds = [...catalog().licenses.keys()];
 
     // ---- the writer: one random admin write every WRITE_EVERY_MS ----
     let writes = 0;
@@ -85,7 +90,15 @@ describe("differential: the sidecar against the reference evaluator while the po
               cascade: true,
             });
           }
-          if (op < 0.78)
+          if (op < 0.66) {
+            const licenses = [pick(licenseIds), ...(random() < 0.5 ? [pick(licenseIds)] : [])];
+            return admin.setRoleLicenses(BOOTSTRAP, {
+              tenantId: TENANT,
+              roleId: role.id,
+              licenseIds: [...new Set(licenses)],
+            });
+          }
+          if (op < 0.8)
             return admin.assignRoles(BOOTSTRAP, { tenantId: TENANT, userId: user.id, roleIds: [role.id] });
           if (op < 0.93 && user.roleIds.length > 0) {
             return admin.unassignRoles(BOOTSTRAP, {
@@ -116,7 +129,7 @@ describe("differential: the sidecar against the reference evaluator while the po
       const permission = granted.length > 0 && random() < 0.6 ? pick(granted) : pick(allKeys);
       const r = random();
       const request: CheckRequest =
-        r < 0.1
+        r < 0.1 || (r < 0.25 && catalog().permissions.get(permission)?.mutual === true)
           ? { permission, targetUserId: pick(users) }
           : r < 0.2
             ? { permission, resource: { ownerUserId: pick(users), participantUserIds: [pick(users)] } }

@@ -7,6 +7,7 @@ import type { Catalog } from "../../../catalog/catalog.js";
 import type { PolicyStoreTx, RoleRow } from "../store/policy-store.js";
 import { StoreError } from "../store/store-error.js";
 import { closeGrants } from "./grant-closure.js";
+import { defaultGrantsOf } from "./license-rules.js";
 
 /** Creates the default roles of `systems` in a new tenant; returns their ids (`<system>.<role>`). */
 export async function createDefaultRoles(
@@ -33,8 +34,10 @@ export async function createDefaultRoles(
       { id: roleId, name, kind: "default", basedOn: null, defaultSystem: system.id, defaultRole: role.id },
       now,
     );
-    // Closed under requirements and implications, like any role the admin writes produce.
-    await tx.addGrants(tenantId, roleId, closeGrants(catalog, new Set(), role.grants));
+    // Closed under requirements and implications, like any role the admin writes produce, and
+    // with what its licenses grant by default, as when any role is associated with them.
+    const grants = closeGrants(catalog, new Set(), role.grants);
+    await tx.addGrants(tenantId, roleId, [...grants, ...defaultGrantsOf(catalog, grants, role.licenses)]);
     await tx.setRoleLicenses(tenantId, roleId, role.licenses);
     roleIds.push(roleId);
   }

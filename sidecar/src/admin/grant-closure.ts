@@ -1,6 +1,9 @@
 /**
  * The grant rules over a role's stored grants, as pure functions of the catalog: what granting
  * adds (requirements and implications, transitively) and what revoking would leave broken.
+ * Requirement cycles need nothing special: granting one member adds the rest as its requirements,
+ * and revoking one leaves the others as its dependants. Acting-user requirements (`actorRequires`)
+ * are never added: a role granting a mutual permission may be meant for those on the other side.
  */
 import type { Catalog } from "../../../catalog/catalog.js";
 import { evaluateRequirement, requirementKeys } from "../../../catalog/requirement.js";
@@ -63,6 +66,30 @@ export function findDependents(
     if (needs.size > 0) dependents.set(key, [...needs]);
   }
   return dependents;
+}
+
+/**
+ * The held keys that share a requirement cycle with `key` (each needs the other, directly or
+ * through other held keys), sorted; empty when `key` is on no cycle. Revoking one member alone
+ * would leave the others unmet, so they are revoked together.
+ */
+export function requirementCycleOf(catalog: Catalog, held: ReadonlySet<string>, key: string): string[] {
+  const next = (k: string): string[] => {
+    const expr = catalog.permissions.get(k)?.requires ?? null;
+    return expr === null ? [] : requirementKeys(expr).filter((x) => held.has(x));
+  };
+  const reach = (from: string): Set<string> => {
+    const seen = new Set<string>();
+    const stack = next(from);
+    while (stack.length > 0) {
+      const k = stack.pop()!;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      stack.push(...next(k));
+    }
+    return seen;
+  };
+  return [...reach(key)].filter((k) => k !== key && reach(k).has(key)).sort();
 }
 
 /** `removing` plus every held key that transitively depends on it (what a cascading revoke removes). */

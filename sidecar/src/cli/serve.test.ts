@@ -26,6 +26,8 @@ describe("rolecall serve options", () => {
       grpcAddress: "127.0.0.1:50051",
       httpAddress: "127.0.0.1:8080",
       adminToken: undefined,
+      primary: undefined,
+      primaryPollMs: 1_000,
       pollIntervalMs: 20,
       maxStalenessMs: 300_000,
       maxCachedUsers: 100_000,

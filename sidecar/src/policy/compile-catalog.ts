@@ -1,6 +1,7 @@
 /**
  * Compiles the catalog once: interns permission keys and license ids, closes implications
- * transitively, builds license masks and the requirement program. Every tenant of every snapshot
+ * transitively, builds license masks and the requirement program (requirements, acting-user
+ * requirements and surfaces). Every tenant of every snapshot
  * built from the same catalog shares the result.
  */
 import type { Catalog } from "../../../catalog/catalog.js";
@@ -9,11 +10,13 @@ import { orInto, setBit, wordsFor } from "./bitset.js";
 import { ProgramBuilder } from "./requirement-program.js";
 import {
   type CompiledCatalog,
+  FLAG_ACTOR_REQUIRES,
   FLAG_ALL,
   FLAG_LICENSED,
   FLAG_MUTUAL,
   FLAG_REQUIRES,
   FLAG_SELF,
+  FLAG_TENANT_LICENSED,
 } from "./snapshot.js";
 
 /** A string that changes whenever anything the compiled form depends on changes. */
@@ -22,7 +25,17 @@ export function catalogFingerprint(catalog: Catalog): string {
     catalog.systems.map((s) => [
       s.id,
       s.licenses.map((l) => l.id),
-      s.permissions.map((p) => [p.key, p.licenses, p.requires, p.implies, p.mutual, p.scope]),
+      s.licenses.map((l) => l.heldBy ?? "role"),
+      s.permissions.map((p) => [
+        p.key,
+        p.licenses,
+        p.requires,
+        p.implies,
+        p.mutual,
+        p.scope,
+        p.actorRequires ?? null,
+        p.tenantLicenses ?? [],
+      ]),
       s.surfaces.map((x) => [x.id, x.requires]),
     ]),
   );
@@ -50,8 +63,10 @@ export function compileCatalog(catalog: Catalog): CompiledCatalog {
   };
   const program = new ProgramBuilder();
   const requirementStart = new Int32Array(permissionCount).fill(-1);
+  const actorRequirementStart = new Int32Array(permissionCount).fill(-1);
   for (const [i, p] of permissions.entries()) {
     if (p.requires !== null) requirementStart[i] = program.add(p.requires, indexOf);
+    if (p.actorRequires !== undefined) actorRequirementStart[i] = program.add(p.actorRequires, indexOf);
   }
   const surfaceStart = new Map<string, number>();
   for (const system of catalog.systems) {
@@ -65,7 +80,7 @@ export function compileCatalog(catalog: Catalog): CompiledCatalog {
   const licenseIndex = new Map<string, number>();
   for (const [i, id] of licenseIds.entries()) licenseIndex.set(id, i);
   for (const p of permissions) {
-    for (const id of p.licenses) {
+    for (const id of [...p.licenses, ...(p.tenantLicenses ?? [])]) {
       if (!licenseIndex.has(id)) {
         licenseIndex.set(id, licenseIds.length);
         licenseIds.push(id);
@@ -73,18 +88,31 @@ export function compileCatalog(catalog: Catalog): CompiledCatalog {
     }
   }
   const licenseWords = wordsFor(licenseIds.length);
+  const tenantHeldLicenses = new Uint32Array(licenseWords);
+  for (const system of catalog.systems) {
+    for (const l of system.licenses)
+      if (l.heldBy === "tenant") setBit(tenantHeldLicenses, licenseIndex.get(l.id)!);
+  }
 
   const flags = new Uint8Array(permissionKeys.length);
   const licensePermissions = new Uint32Array(licenseIds.length * words);
   const licenseFree = new Uint32Array(words);
   const permissionLicenseStart = new Int32Array(permissionCount + 1);
   const permissionLicenses: number[] = [];
+  const permissionTenantLicenseStart = new Int32Array(permissionCount + 1);
+  const permissionTenantLicenses: number[] = [];
   for (const [i, p] of permissions.entries()) {
     let f = 0;
     if (p.mutual) f |= FLAG_MUTUAL;
     if (p.scope === "self") f |= FLAG_SELF;
     if (p.scope === "all") f |= FLAG_ALL;
     if (p.requires !== null) f |= FLAG_REQUIRES;
+    if (p.actorRequires !== undefined) f |= FLAG_ACTOR_REQUIRES;
+    permissionTenantLicenseStart[i] = permissionTenantLicenses.length;
+    for (const id of new Set(p.tenantLicenses ?? [])) {
+      f |= FLAG_TENANT_LICENSED;
+      permissionTenantLicenses.push(licenseIndex.get(id)!);
+    }
     permissionLicenseStart[i] = permissionLicenses.length;
     for (const id of p.licenses) {
       const l = licenseIndex.get(id)!;
@@ -97,6 +125,7 @@ export function compileCatalog(catalog: Catalog): CompiledCatalog {
     flags[i] = f;
   }
   permissionLicenseStart[permissionCount] = permissionLicenses.length;
+  permissionTenantLicenseStart[permissionCount] = permissionTenantLicenses.length;
 
   const closure = closeImplications(permissions, permissionIndex, permissionKeys.length, words);
   const { selfTwinStart, selfTwins } = findSelfTwins(flags, closure, permissionCount, words);
@@ -120,8 +149,12 @@ export function compileCatalog(catalog: Catalog): CompiledCatalog {
     permissionLicenses: Int32Array.from(permissionLicenses),
     licensePermissions,
     licenseFree,
+    tenantHeldLicenses,
+    permissionTenantLicenseStart,
+    permissionTenantLicenses: Int32Array.from(permissionTenantLicenses),
     program: program.build(),
     requirementStart,
+    actorRequirementStart,
     requirementOrder: requirements.order,
     requirementsAcyclic: requirements.acyclic,
     surfaceStart,

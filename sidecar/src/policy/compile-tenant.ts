@@ -1,9 +1,10 @@
 /**
  * Compiles one tenant against a compiled catalog: roles to closed grant bitsets and license
- * bitsets, users to role lists, the license pool to a bitset. A tenant compiles alone, so an
+ * bitsets, users to role lists, the license pool to a bitset (with the tenant-held licenses every
+ * user holds, and the permissions whose tenant licenses the pool lacks). A tenant compiles alone, so an
  * incremental recompile redoes only the tenants that changed.
  */
-import { orInto, setBit } from "./bitset.js";
+import { hasBit, orInto, setBit } from "./bitset.js";
 import type { TenantPolicy } from "./policy-source.js";
 import type { CompiledCatalog, CompiledTenant } from "./snapshot.js";
 
@@ -15,6 +16,18 @@ export function compileTenant(catalog: CompiledCatalog, tenant: TenantPolicy): C
   for (const id of tenant.licenseSeats.keys()) {
     const l = catalog.licenseIndex.get(id);
     if (l !== undefined) setBit(pool, l);
+  }
+  const poolHeld = new Uint32Array(licenseWords);
+  for (let w = 0; w < licenseWords; w++) poolHeld[w] = pool[w]! & catalog.tenantHeldLicenses[w]!;
+  const tenantBlocked = new Uint32Array(words);
+  const { permissionTenantLicenseStart: start, permissionTenantLicenses: needed } = catalog;
+  for (let p = 0; p < catalog.permissionCount; p++) {
+    for (let i = start[p]!; i < start[p + 1]!; i++) {
+      if (!hasBit(pool, needed[i]!)) {
+        setBit(tenantBlocked, p);
+        break;
+      }
+    }
   }
 
   const roleCount = tenant.roles.length;
@@ -78,6 +91,8 @@ export function compileTenant(catalog: CompiledCatalog, tenant: TenantPolicy): C
     name: tenant.name,
     systems: tenant.systems,
     pool,
+    poolHeld,
+    tenantBlocked,
     roleIds,
     roleNames,
     roleIndex,

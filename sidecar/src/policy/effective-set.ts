@@ -1,7 +1,9 @@
 /**
  * A user's effective set per the decision semantics: granted (union of the roles' implication
- * closures), filtered to what is licensed, then shrunk to the greatest fixpoint on which every
- * remaining permission's requirement holds.
+ * closures), filtered to what is licensed (a license held through a role or by the tenant, and
+ * the tenant licenses in the pool), then shrunk to the greatest fixpoint on which every remaining
+ * permission's requirement holds. Acting-user requirements are not part of it: they decide whether
+ * the user may act with a permission, not whether the user holds it (evaluator.ts).
  */
 import { holds, LEAF } from "./requirement-program.js";
 import type { CompiledCatalog, CompiledTenant, Snapshot } from "./snapshot.js";
@@ -43,10 +45,11 @@ export function computeEffective(catalog: CompiledCatalog, tenant: CompiledTenan
     for (let w = 0, o = r * LW; w < LW; w++) bits[L + w]! |= roleLicenses[o + w]!;
   }
   const { licensePermissions, licenseFree } = catalog;
-  const { pool } = tenant;
+  const { pool, poolHeld, tenantBlocked } = tenant;
   for (let w = 0; w < W; w++) bits[w] = licenseFree[w]!;
   for (let w = 0; w < LW; w++) {
-    bits[L + w]! &= pool[w]!;
+    // Role licenses count only while the tenant has them; tenant-held ones need no role.
+    bits[L + w] = (bits[L + w]! & pool[w]!) | poolHeld[w]!;
     let word = bits[L + w]!;
     while (word !== 0) {
       const low = word & -word;
@@ -55,7 +58,7 @@ export function computeEffective(catalog: CompiledCatalog, tenant: CompiledTenan
       for (let x = 0, o = l * W; x < W; x++) bits[x]! |= licensePermissions[o + x]!;
     }
   }
-  for (let w = 0; w < W; w++) bits[w]! &= bits[W + w]!;
+  for (let w = 0; w < W; w++) bits[w]! &= bits[W + w]! & ~tenantBlocked[w]!;
 
   // Greatest fixpoint: requirements are monotone (all/any over held permissions), so removing what
   // fails until nothing changes yields the largest self-consistent set. `requirementOrder` puts

@@ -17,13 +17,22 @@ import {
 } from "./decision.js";
 import { computeFresh, type EffectiveBits, type EffectiveLookup } from "./effective-set.js";
 import { collectMissing, holds } from "./requirement-program.js";
-import { type CompiledTenant, FLAG_LICENSED, FLAG_MUTUAL, FLAG_SELF, type Snapshot } from "./snapshot.js";
+import {
+  type CompiledTenant,
+  FLAG_ACTOR_REQUIRES,
+  FLAG_LICENSED,
+  FLAG_MUTUAL,
+  FLAG_SELF,
+  FLAG_TENANT_LICENSED,
+  type Snapshot,
+} from "./snapshot.js";
 
 // Module-local copies of what the hot path reads: some loaders (tsx, vitest) compile imported
 // bindings to getter calls, which every check would otherwise pay for.
 const MUTUAL = FLAG_MUTUAL;
 const SELF = FLAG_SELF;
-const MUTUAL_OR_SELF = FLAG_MUTUAL | FLAG_SELF;
+const ACTOR = FLAG_ACTOR_REQUIRES;
+const MORE_THAN_HOLDING = FLAG_MUTUAL | FLAG_SELF | FLAG_ACTOR_REQUIRES;
 
 /** One row of a user's effective permission listing. */
 export interface EffectivePermission {
@@ -110,7 +119,10 @@ export function checkIndexed(
   const bits = lookup(snapshot, tenant, u);
   if (((bits[p >>> 5]! >>> (p & 31)) & 1) === 0) return denial(snapshot, tenant, p, bits);
   const flags = snapshot.catalog.flags[p]!;
-  if ((flags & MUTUAL_OR_SELF) === 0) return snapshot.decisions.granted;
+  if ((flags & MORE_THAN_HOLDING) === 0) return snapshot.decisions.granted;
+  if ((flags & ACTOR) !== 0 && !actorRequirementHolds(snapshot, p, bits)) {
+    return actorDenial(snapshot, p, bits);
+  }
   const target = request.targetUserId;
   if ((flags & MUTUAL) !== 0 && target !== undefined && !allowedFor(snapshot, tenant, target, p, lookup)) {
     return decision(false, "TARGET_LACKS_PERMISSION", [target], snapshot.revision);
@@ -133,7 +145,10 @@ export function checkIndexed(
   return snapshot.decisions.granted;
 }
 
-/** Whether permission `p` is in the effective set of user `userId` (rules 1–4). */
+/**
+ * Whether permission `p` is in the effective set of user `userId` (rules 1–4): the target of a
+ * mutual check must hold it, and need not meet what only the acting user must (rule 4b).
+ */
 function allowedFor(
   snapshot: Snapshot,
   tenant: CompiledTenant,
@@ -151,10 +166,60 @@ export function denial(snapshot: Snapshot, tenant: CompiledTenant, p: number, bi
   const catalog = snapshot.catalog;
   const W = catalog.words;
   if (!hasBit(bits, p, W)) return snapshot.decisions.notGranted;
+  if ((catalog.flags[p]! & FLAG_TENANT_LICENSED) !== 0 && hasBit(tenant.tenantBlocked, p)) {
+    return decision(false, "LICENSE_MISSING", tenantLicensesMissing(snapshot, tenant, p), snapshot.revision);
+  }
   if ((catalog.flags[p]! & FLAG_LICENSED) !== 0 && !holdsLicenseFor(snapshot, p, bits)) {
     return decision(false, "LICENSE_MISSING", licensesThatWouldDo(snapshot, tenant, p), snapshot.revision);
   }
   return decision(false, "REQUIREMENT_MISSING", missingRequirement(snapshot, p, bits), snapshot.revision);
+}
+
+/**
+ * The decision for `p` by rules 2–4b: `granted` when it is in the effective set `bits` and its
+ * acting-user requirement (if any) holds on it, else the denial.
+ */
+export function decideHeld(
+  snapshot: Snapshot,
+  tenant: CompiledTenant,
+  p: number,
+  bits: EffectiveBits,
+): Decision {
+  if (!hasBit(bits, p)) return denial(snapshot, tenant, p, bits);
+  if ((snapshot.catalog.flags[p]! & ACTOR) !== 0 && !actorRequirementHolds(snapshot, p, bits)) {
+    return actorDenial(snapshot, p, bits);
+  }
+  return snapshot.decisions.granted;
+}
+
+/** Whether `p`'s acting-user requirement holds on the effective set `bits` (true when it has none). */
+export function actorRequirementHolds(snapshot: Snapshot, p: number, bits: EffectiveBits): boolean {
+  const start = snapshot.catalog.actorRequirementStart[p]!;
+  return start < 0 || holds(snapshot.catalog.program, start, bits);
+}
+
+/** Rule 4b's denial: `REQUIREMENT_MISSING`, naming what the acting user lacks. */
+function actorDenial(snapshot: Snapshot, p: number, bits: EffectiveBits): Decision {
+  const { program, actorRequirementStart, permissionKeys } = snapshot.catalog;
+  const out = new Set<number>();
+  collectMissing(program, actorRequirementStart[p]!, bits, out);
+  return decision(
+    false,
+    "REQUIREMENT_MISSING",
+    Array.from(out, (i) => permissionKeys[i]!),
+    snapshot.revision,
+  );
+}
+
+/** The licenses `p` needs in the tenant's pool that the pool lacks. */
+export function tenantLicensesMissing(snapshot: Snapshot, tenant: CompiledTenant, p: number): string[] {
+  const { permissionTenantLicenseStart: start, permissionTenantLicenses, licenseIds } = snapshot.catalog;
+  const out: string[] = [];
+  for (let i = start[p]!; i < start[p + 1]!; i++) {
+    const l = permissionTenantLicenses[i]!;
+    if (!hasBit(tenant.pool, l)) out.push(licenseIds[l]!);
+  }
+  return out;
 }
 
 /** Whether the user (licenses at `2 * words` of `bits`) holds one of the licenses `p` lists. */
@@ -207,9 +272,7 @@ export function listEffective(
           ? snapshot.decisions.userUnknown
           : bits === undefined
             ? snapshot.decisions.userInactive
-            : hasBit(bits, p)
-              ? snapshot.decisions.granted
-              : denial(snapshot, tenant, p, bits);
+            : decideHeld(snapshot, tenant, p, bits);
       rows.push({
         permission: catalog.permissionKeys[p]!,
         allowed: d.allowed,
@@ -242,7 +305,7 @@ function anyRoleGrants(snapshot: Snapshot, tenant: CompiledTenant, u: number, p:
   return false;
 }
 
-/** Ids of the tenant's users for whom `permission` is allowed (rules 1–4), sorted by id, paged. */
+/** Ids of the tenant's users for whom `permission` is allowed (rules 1–4b), sorted by id, paged. */
 export function lookupUsers(
   snapshot: Snapshot,
   tenantId: string,
@@ -270,7 +333,8 @@ export function lookupUsers(
     if (tenant.userActive[u] === 0) continue;
     // Most users lack most permissions: skip those no role grants before computing their set.
     if (!anyRoleGrants(snapshot, tenant, u, p)) continue;
-    if (hasBit(lookup(snapshot, tenant, u), p)) out.push(userIds[u]!);
+    const bits = lookup(snapshot, tenant, u);
+    if (hasBit(bits, p) && actorRequirementHolds(snapshot, p, bits)) out.push(userIds[u]!);
   }
   return out;
 }

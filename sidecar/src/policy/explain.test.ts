@@ -43,7 +43,13 @@ describe("explain", () => {
     expect(e.summary).toBe(
       "nora may not use view-scored (c1): it needs license c1/qm, which none of their roles carries; role Supervisor does.",
     );
-    expect(e.trace.licenses).toEqual({ wanted: ["c1/qm", "c1/analytics"], held: [], tenantHas: ["c1/qm"] });
+    expect(e.trace.licenses).toEqual({
+      wanted: ["c1/qm", "c1/analytics"],
+      held: [],
+      tenantHas: ["c1/qm"],
+      tenantMustHave: [],
+      tenantLacks: [],
+    });
     expect(e.trace.wouldFix.licenses).toEqual(["c1/qm"]);
     const g = explain(snap, "globex", "dave", { permission: "c1/view-scored" });
     expect(g.summary).toContain("tenant globex has none of them");

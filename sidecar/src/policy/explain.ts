@@ -6,7 +6,7 @@
 import { hasBit } from "./bitset.js";
 import { type CheckRequest, type Decision, decision, type Reason, UnknownSurfaceError } from "./decision.js";
 import { computeFresh, type EffectiveBits, type EffectiveLookup } from "./effective-set.js";
-import { checkIndexed, permissionOf, tenantOf } from "./evaluator.js";
+import { checkIndexed, denial, permissionOf, tenantOf } from "./evaluator.js";
 import { collectMissing, holds, type RequirementTrace, traceProgram } from "./requirement-program.js";
 import { type CompiledTenant, FLAG_MUTUAL, FLAG_SELF, type Snapshot } from "./snapshot.js";
 
@@ -42,14 +42,22 @@ export interface ExplainTrace {
   readonly subject: { readonly kind: "permission" | "surface"; readonly id: string; readonly label: string };
   /** The user's roles, each saying whether it grants the permission (for a surface: its first missing permission). */
   readonly roles: readonly RoleStep[];
-  /** Licenses: what the permission wants, what the user holds (through roles, within the pool), what the tenant has. */
+  /**
+   * Licenses: what the permission wants (any one), what the user holds (through roles within the
+   * pool, and tenant-held ones), which of the wanted ones the tenant has; and the licenses the
+   * tenant's own pool must hold (every one) and which of those it lacks.
+   */
   readonly licenses: {
     readonly wanted: readonly string[];
     readonly held: readonly string[];
     readonly tenantHas: readonly string[];
+    readonly tenantMustHave: readonly string[];
+    readonly tenantLacks: readonly string[];
   } | null;
   /** The requirement tree evaluated on the user's effective set, or `null` when there is none. */
   readonly requirement: RequirementStep | null;
+  /** The acting-user requirement tree (rule 4b) on the user's effective set, or `null` when there is none. */
+  readonly actorRequirement: RequirementStep | null;
   /** For a mutual check against a target: whether the target holds it and why not. */
   readonly target: { readonly userId: string; readonly allowed: boolean; readonly reason: Reason } | null;
   /** For a `self`-scoped check on a resource: whether the user took part and which `_ALL` twins they hold. */
@@ -143,6 +151,13 @@ class Context {
         break;
       }
       default: {
+        if (d.reason === "REQUIREMENT_MISSING" && this.bits !== undefined && hasBit(this.bits, p)) {
+          // Held, but the acting side needs more (rule 4b): a target would not need it.
+          const why = this.whyMissing(this.indexOfKey(d.missing[0]!));
+          wouldFix = why.wouldFix;
+          summary = `${this.who} holds ${label} but may not act with it: the acting user also needs ${d.missing.map((k) => this.labelOf(k)).join(", ")}; ${why.text}.`;
+          break;
+        }
         // For a failed requirement, explain the first missing permission rather than `p` itself.
         const requirementFailed = d.reason === "REQUIREMENT_MISSING";
         const why = this.whyMissing(requirementFailed ? this.indexOfKey(d.missing[0]!) : p);
@@ -167,7 +182,7 @@ class Context {
     const base = this.baseTrace({ kind: "surface", id: surfaceId, label }, first);
     const requirement =
       this.bits === undefined ? null : this.requirementStep(traceProgram(program, start, this.bits));
-    const trace = { ...base, requirement, target: null, scope: null };
+    const trace = { ...base, requirement, actorRequirement: null, target: null, scope: null };
     if (this.u === undefined || this.bits === undefined) {
       const reason = this.u === undefined ? "USER_UNKNOWN" : "USER_INACTIVE";
       return {
@@ -215,19 +230,25 @@ class Context {
     }
     const real = p !== undefined && p < catalog.permissionCount;
     const wanted = real ? this.wantedLicenses(p) : [];
+    const tenantWanted = real ? this.tenantWantedLicenses(p) : [];
     const licenses =
-      wanted.length === 0
+      wanted.length === 0 && tenantWanted.length === 0
         ? null
         : {
             wanted: wanted.map((l) => catalog.licenseIds[l]!),
             held: this.bits === undefined ? [] : this.heldLicenses(),
             tenantHas: wanted.filter((l) => hasBit(tenant.pool, l)).map((l) => catalog.licenseIds[l]!),
+            tenantMustHave: tenantWanted.map((l) => catalog.licenseIds[l]!),
+            tenantLacks: tenantWanted
+              .filter((l) => !hasBit(tenant.pool, l))
+              .map((l) => catalog.licenseIds[l]!),
           };
-    const start = real ? catalog.requirementStart[p]! : -1;
-    const requirement =
+    const step = (start: number): RequirementStep | null =>
       start >= 0 && this.bits !== undefined
         ? this.requirementStep(traceProgram(catalog.program, start, this.bits))
         : null;
+    const requirement = step(real ? catalog.requirementStart[p]! : -1);
+    const actorRequirement = step(real ? catalog.actorRequirementStart[p]! : -1);
     return {
       tenant: tenant.id,
       user: {
@@ -240,6 +261,7 @@ class Context {
       roles,
       licenses,
       requirement,
+      actorRequirement,
       wouldFix: { roles: [], licenses: [] },
     };
   }
@@ -261,6 +283,14 @@ class Context {
       return {
         text: `none of their roles (${mine.length > 0 ? mine.join(", ") : "they have none"}) grants it${this.rolesDo(roles)}`,
         wouldFix: { roles, licenses: [] },
+      };
+    }
+    const lacking = this.tenantWantedLicenses(p).filter((l) => !hasBit(tenant.pool, l));
+    if (lacking.length > 0) {
+      const names = lacking.map((l) => catalog.licenseIds[l]!);
+      return {
+        text: `tenant ${tenant.id} itself must have license ${names.join(" and ")}, and it has not`,
+        wouldFix: { roles: [], licenses: names },
       };
     }
     const wanted = this.wantedLicenses(p);
@@ -299,11 +329,14 @@ class Context {
     return this.snapshot.catalog.permissionKeys.indexOf(key);
   }
 
+  /** Whether the target holds `p` (rules 1–4; what only the acting user needs does not apply to it). */
   private targetStep(targetId: string, p: number): ExplainTrace["target"] {
     const t = this.tenant.userIndex.get(targetId);
     if (t === undefined) return { userId: targetId, allowed: false, reason: "USER_UNKNOWN" };
-    const d = checkIndexed(this.snapshot, this.tenant, t, p, { permission: "" }, this.lookup);
-    return { userId: targetId, allowed: d.allowed, reason: d.reason };
+    if (this.tenant.userActive[t] === 0) return { userId: targetId, allowed: false, reason: "USER_INACTIVE" };
+    const bits = this.lookup(this.snapshot, this.tenant, t);
+    if (hasBit(bits, p)) return { userId: targetId, allowed: true, reason: "GRANTED" };
+    return { userId: targetId, allowed: false, reason: denial(this.snapshot, this.tenant, p, bits).reason };
   }
 
   private scopeStep(p: number, request: CheckRequest): ExplainTrace["scope"] {
@@ -380,6 +413,16 @@ class Context {
     const { permissionLicenseStart, permissionLicenses } = this.snapshot.catalog;
     return Array.from(
       permissionLicenses.subarray(permissionLicenseStart[p]!, permissionLicenseStart[p + 1]!),
+    );
+  }
+
+  private tenantWantedLicenses(p: number): number[] {
+    const { permissionTenantLicenseStart, permissionTenantLicenses } = this.snapshot.catalog;
+    return Array.from(
+      permissionTenantLicenses.subarray(
+        permissionTenantLicenseStart[p]!,
+        permissionTenantLicenseStart[p + 1]!,
+      ),
     );
   }
 

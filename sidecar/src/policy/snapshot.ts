@@ -16,6 +16,10 @@ export const FLAG_ALL = 4;
 export const FLAG_LICENSED = 8;
 /** Per-permission flag: has a requirement expression. */
 export const FLAG_REQUIRES = 16;
+/** Per-permission flag: has a requirement only the acting user must meet (never a mutual target). */
+export const FLAG_ACTOR_REQUIRES = 32;
+/** Per-permission flag: lists licenses the tenant's pool must hold. */
+export const FLAG_TENANT_LICENSED = 64;
 
 /** The catalog compiled once and shared by every tenant of every snapshot built from it. */
 export interface CompiledCatalog {
@@ -56,10 +60,18 @@ export interface CompiledCatalog {
   readonly licensePermissions: Uint32Array;
   /** Permissions that list no license (licensed for everyone granted them). */
   readonly licenseFree: Uint32Array;
+  /** Licenses held by the tenant itself (`heldBy: tenant`): every user holds them while the pool has them. */
+  readonly tenantHeldLicenses: Uint32Array;
+  /** CSR offsets into `permissionTenantLicenses`: the licenses a permission needs in the tenant's pool. */
+  readonly permissionTenantLicenseStart: Int32Array;
+  /** See `permissionTenantLicenseStart`. */
+  readonly permissionTenantLicenses: Int32Array;
   /** All requirement programs (permissions and surfaces). */
   readonly program: Int32Array;
   /** Per permission, the offset of its requirement in `program`, or -1. */
   readonly requirementStart: Int32Array;
+  /** Per permission, the offset of its acting-user requirement in `program`, or -1. */
+  readonly actorRequirementStart: Int32Array;
   /** Permissions with a requirement, dependencies before dependants, so one fixpoint pass usually settles. */
   readonly requirementOrder: Int32Array;
   /** No requirement cycle: one pass over `requirementOrder` reaches the fixpoint. */
@@ -80,6 +92,10 @@ export interface CompiledTenant {
   readonly systems: readonly string[];
   /** The tenant's license pool as a license bitset. */
   readonly pool: Uint32Array;
+  /** Licenses every user of the tenant holds without a role: tenant-held licenses in the pool. */
+  readonly poolHeld: Uint32Array;
+  /** Permissions (a permission bitset) needing a tenant license the pool lacks: licensed for nobody here. */
+  readonly tenantBlocked: Uint32Array;
   /** Index → role id. */
   readonly roleIds: readonly string[];
   /** Index → role name. */

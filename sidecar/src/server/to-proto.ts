@@ -74,16 +74,36 @@ export function toExplainResponse(e: Explanation): MessageInitShape<typeof Expla
         : `does not grant ${t.subject.label}`,
     });
   }
-  if (t.licenses) {
-    const ok = t.licenses.wanted.length === 0 || t.licenses.wanted.some((l) => t.licenses!.held.includes(l));
+  if (t.licenses && t.licenses.tenantMustHave.length > 0) {
     steps.push({
       kind: "license",
-      label: `works under ${t.licenses.wanted.join(" or ") || "no license"}`,
+      label: `tenant must have ${t.licenses.tenantMustHave.join(" and ")}`,
+      ok: t.licenses.tenantLacks.length === 0,
+      detail:
+        t.licenses.tenantLacks.length === 0
+          ? "the tenant has them"
+          : `the tenant lacks ${t.licenses.tenantLacks.join(", ")}`,
+    });
+  }
+  if (t.licenses && t.licenses.wanted.length > 0) {
+    const ok = t.licenses.wanted.some((l) => t.licenses!.held.includes(l));
+    steps.push({
+      kind: "license",
+      label: `works under ${t.licenses.wanted.join(" or ")}`,
       ok,
       detail: `user holds ${t.licenses.held.join(", ") || "none"}; tenant has ${t.licenses.tenantHas.join(", ") || "none"}`,
     });
   }
   if (t.requirement) steps.push(requirementStep(t.requirement));
+  if (t.actorRequirement) {
+    steps.push({
+      kind: "requirement",
+      label: "as the acting user",
+      ok: t.actorRequirement.holds,
+      detail: "only the acting user needs this, never the target",
+      children: [requirementStep(t.actorRequirement)],
+    });
+  }
   if (t.target) {
     steps.push({
       kind: "target",

@@ -9,7 +9,7 @@ import type {
   CatalogSurface,
   CatalogSystem,
 } from "../../../catalog/catalog.js";
-import type { PermissionScope, RequirementExpr } from "../../../catalog/schema.js";
+import type { LicenseHolder, PermissionScope, RequirementExpr } from "../../../catalog/schema.js";
 import type { RoleRecord, TenantPolicy, UserRecord } from "../../../sidecar/src/policy/policy-source.js";
 
 /** A permission in shorthand: only `key` (qualified) is required. */
@@ -21,13 +21,27 @@ export interface PermissionSpec {
   readonly implies?: readonly string[];
   readonly mutual?: boolean;
   readonly scope?: PermissionScope | null;
+  /** What only the acting user must also hold. */
+  readonly actorRequires?: RequirementExpr | null;
+  /** Qualified licenses the tenant's pool must hold. */
+  readonly tenantLicenses?: readonly string[];
 }
+
+/** A license in shorthand: its qualified id, or the id with how it is held and what it grants by default. */
+export type LicenseSpec =
+  | string
+  | {
+      readonly id: string;
+      readonly heldBy?: LicenseHolder;
+      readonly purchasable?: boolean;
+      readonly defaultGrants?: readonly string[];
+    };
 
 /** A system in shorthand: qualified permission keys, license ids and surface ids. */
 export interface SystemSpec {
   readonly id: string;
   readonly permissions: readonly PermissionSpec[];
-  readonly licenses?: readonly string[];
+  readonly licenses?: readonly LicenseSpec[];
   readonly surfaces?: readonly {
     readonly id: string;
     readonly label?: string;
@@ -53,8 +67,26 @@ export function buildCatalog(systems: readonly SystemSpec[]): Catalog {
       status: "active",
       mutual: p.mutual ?? false,
       scope: p.scope ?? null,
+      ...(p.actorRequires === undefined || p.actorRequires === null
+        ? {}
+        : { actorRequires: p.actorRequires }),
+      ...(p.tenantLicenses === undefined || p.tenantLicenses.length === 0
+        ? {}
+        : { tenantLicenses: p.tenantLicenses }),
     }));
-    const licenses: CatalogLicense[] = (s.licenses ?? []).map((id) => ({ id, system: s.id, name: id }));
+    const licenses: CatalogLicense[] = (s.licenses ?? []).map((spec) => {
+      const l = typeof spec === "string" ? { id: spec } : spec;
+      return {
+        id: l.id,
+        system: s.id,
+        name: l.id,
+        ...(l.heldBy === undefined || l.heldBy === "role" ? {} : { heldBy: l.heldBy }),
+        ...(l.purchasable === false ? { purchasable: false } : {}),
+        ...(l.defaultGrants === undefined || l.defaultGrants.length === 0
+          ? {}
+          : { defaultGrants: l.defaultGrants }),
+      };
+    });
     const surfaces: CatalogSurface[] = (s.surfaces ?? []).map((x) => ({
       id: x.id,
       system: s.id,

@@ -76,26 +76,41 @@ export function referenceGranted(source: PolicySource, tenant: TenantPolicy, u: 
   return granted;
 }
 
-/** Licenses the user holds through a role associated with them that the tenant has. */
-function heldLicenses(tenant: TenantPolicy, u: UserRecord): Set<string> {
+/**
+ * Licenses the user holds: those of a role of theirs that the tenant has, and those the catalog
+ * says the tenant itself holds (`heldBy: tenant`) when the tenant has them.
+ */
+function heldLicenses(source: PolicySource, tenant: TenantPolicy, u: UserRecord): Set<string> {
   const held = new Set<string>();
   for (const r of tenant.roles) {
     if (!u.roleIds.includes(r.id)) continue;
     for (const l of r.licenseIds) if (tenant.licenseSeats.has(l)) held.add(l);
   }
+  for (const l of source.catalog.licenses.values()) {
+    if (l.heldBy === "tenant" && tenant.licenseSeats.has(l.id)) held.add(l.id);
+  }
   return held;
 }
 
-function licensed(p: CatalogPermission, held: ReadonlySet<string>): boolean {
+/** The licenses P needs in the tenant's own pool that the pool lacks, each once. */
+function tenantLacks(p: CatalogPermission, tenant: TenantPolicy): string[] {
+  return [...new Set(p.tenantLicenses ?? [])].filter((l) => !tenant.licenseSeats.has(l));
+}
+
+function licensed(p: CatalogPermission, held: ReadonlySet<string>, tenant: TenantPolicy): boolean {
+  if (tenantLacks(p, tenant).length > 0) return false;
   return p.licenses.length === 0 || p.licenses.some((l) => held.has(l));
 }
 
-/** The user's effective set: granted, licensed, then the greatest set on which all requirements hold. */
+/**
+ * The user's effective set: granted, licensed, then the greatest set on which all requirements
+ * hold. Acting-user requirements play no part: they are about acting, not holding.
+ */
 export function referenceEffective(source: PolicySource, tenant: TenantPolicy, u: UserRecord): Set<string> {
-  const held = heldLicenses(tenant, u);
+  const held = heldLicenses(source, tenant, u);
   const set = new Set(
     [...referenceGranted(source, tenant, u)].filter((k) =>
-      licensed(source.catalog.permissions.get(k)!, held),
+      licensed(source.catalog.permissions.get(k)!, held, tenant),
     ),
   );
   for (let changed = true; changed; ) {
@@ -111,21 +126,37 @@ export function referenceEffective(source: PolicySource, tenant: TenantPolicy, u
   return set;
 }
 
-/** Rules 1–4 for one user and permission. */
+/**
+ * Rules 1–4 for one user and permission, and with `acting` rule 4b too: what only the acting
+ * user of P must hold, checked on the same effective set. A mutual check's target is decided
+ * without it.
+ */
 function referenceDecide(
   source: PolicySource,
   tenant: TenantPolicy,
   userId: string,
   p: CatalogPermission,
+  acting: boolean,
 ): ReferenceDecision {
   const u = tenant.users.find((x) => x.id === userId);
   if (u === undefined) return { allowed: false, reason: "USER_UNKNOWN", missing: [] };
   if (!u.active) return { allowed: false, reason: "USER_INACTIVE", missing: [] };
   const effective = referenceEffective(source, tenant, u);
-  if (effective.has(p.key)) return { allowed: true, reason: "GRANTED", missing: [] };
+  if (effective.has(p.key)) {
+    if (acting && p.actorRequires !== undefined && !requirementHolds(p.actorRequires, effective)) {
+      return {
+        allowed: false,
+        reason: "REQUIREMENT_MISSING",
+        missing: requirementMissing(p.actorRequires, effective),
+      };
+    }
+    return { allowed: true, reason: "GRANTED", missing: [] };
+  }
   if (!referenceGranted(source, tenant, u).has(p.key))
     return { allowed: false, reason: "NOT_GRANTED", missing: [] };
-  if (!licensed(p, heldLicenses(tenant, u))) {
+  const lacking = tenantLacks(p, tenant);
+  if (lacking.length > 0) return { allowed: false, reason: "LICENSE_MISSING", missing: lacking };
+  if (!licensed(p, heldLicenses(source, tenant, u), tenant)) {
     const listed = [...new Set(p.licenses)];
     const inPool = listed.filter((l) => tenant.licenseSeats.has(l));
     return { allowed: false, reason: "LICENSE_MISSING", missing: inPool.length > 0 ? inPool : listed };
@@ -137,7 +168,7 @@ function referenceDecide(
   };
 }
 
-/** A check per the semantics, rules 1–5. */
+/** A check per the semantics, rules 1–5 (4b included). */
 export function referenceCheck(
   source: PolicySource,
   tenantId: string,
@@ -146,10 +177,10 @@ export function referenceCheck(
 ): ReferenceDecision {
   const tenant = findTenant(source, tenantId);
   const p = findPermission(source, request.permission);
-  const d = referenceDecide(source, tenant, userId, p);
+  const d = referenceDecide(source, tenant, userId, p, true);
   if (!d.allowed) return d;
   if (p.mutual && request.targetUserId !== undefined) {
-    if (!referenceDecide(source, tenant, request.targetUserId, p).allowed) {
+    if (!referenceDecide(source, tenant, request.targetUserId, p, false).allowed) {
       return { allowed: false, reason: "TARGET_LACKS_PERMISSION", missing: [request.targetUserId] };
     }
   }
@@ -169,7 +200,7 @@ export function referenceCheck(
   return d;
 }
 
-/** Every permission of the tenant's enabled systems (optionally one system) with rules 1–4 and the granting roles. */
+/** Every permission of the tenant's enabled systems (optionally one system) with rules 1–4b and the granting roles. */
 export function referenceListEffective(
   source: PolicySource,
   tenantId: string,
@@ -183,7 +214,7 @@ export function referenceListEffective(
     .flatMap((s) => s.permissions)
     .map((p) => ({
       permission: p.key,
-      ...referenceDecide(source, tenant, userId, p),
+      ...referenceDecide(source, tenant, userId, p, true),
       grantedByRoleIds:
         u === undefined
           ? []
@@ -203,7 +234,7 @@ export function referenceLookupUsers(source: PolicySource, tenantId: string, per
   const tenant = findTenant(source, tenantId);
   const p = findPermission(source, permission);
   return tenant.users
-    .filter((u) => referenceDecide(source, tenant, u.id, p).allowed)
+    .filter((u) => referenceDecide(source, tenant, u.id, p, true).allowed)
     .map((u) => u.id)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -7,7 +7,7 @@ import { type AdminContext, authorize, gate } from "../admin-context.js";
 import { checkPermission, systemsOf } from "../catalog-refs.js";
 import { checkDefaultRoleKeeps } from "../default-roles.js";
 import { checkGrantable } from "../escalation.js";
-import { cascadeRevoke, closeGrants, findDependents } from "../grant-closure.js";
+import { cascadeRevoke, closeGrants, findDependents, requirementCycleOf } from "../grant-closure.js";
 import { checkLicenseBound } from "../license-rules.js";
 import { requireTenant, roleState } from "../lookups.js";
 import type { Principal } from "../principal.js";
@@ -73,9 +73,13 @@ export function revokePermissions(
       const dependents = findDependents(ctx.catalog, held, requested);
       if (dependents.size > 0) {
         const list = [...dependents].map(([k, needs]) => `${k} (needs ${needs.join(", ")})`).join("; ");
+        const cycles = [...requested]
+          .map((k) => [k, ...requirementCycleOf(ctx.catalog, held, k)])
+          .filter((members) => members.length > 1)
+          .map((members) => `${members.join(" and ")} require each other`);
         throw new StoreError(
           "FAILED_PRECONDITION",
-          `cannot revoke from role '${roleId}': still required by ${list}; revoke those too or set cascade`,
+          `cannot revoke from role '${roleId}': still required by ${list}; ${cycles.length > 0 ? `${[...new Set(cycles)].join("; ")}, so revoke them together or set cascade` : "revoke those too or set cascade"}`,
           { field: "permissions" },
         );
       }

@@ -2,19 +2,29 @@
 import { isDeepStrictEqual } from "node:util";
 import { type AdminContext, authorize, gate } from "../admin-context.js";
 import { checkLicense, systemsOf } from "../catalog-refs.js";
-import { checkAssociable } from "../escalation.js";
-import { checkLicenseBound, checkSeatsCoverUse, checkSeatsNotExceeded, seatUsage } from "../license-rules.js";
+import { checkAssociable, checkGrantable } from "../escalation.js";
+import {
+  checkLicenseBound,
+  checkSeatsCoverUse,
+  checkSeatsNotExceeded,
+  checkSeatsPurchasable,
+  defaultGrantsOf,
+  seatUsage,
+} from "../license-rules.js";
 import { requireTenant, roleState } from "../lookups.js";
 import type { Principal } from "../principal.js";
 import { checkId, checkIdList, checkSeats } from "../validate.js";
 import { runRead, runWrite, type WriteResult } from "../write.js";
 
-/** Replaces the licenses a role is associated with. */
+/**
+ * Replaces the licenses a role is associated with; a license newly associated gives the role the
+ * permissions it grants by default, reported as `autoGranted`.
+ */
 export function setRoleLicenses(
   ctx: AdminContext,
   actor: Principal,
   req: { readonly tenantId: string; readonly roleId: string; readonly licenseIds: readonly string[] },
-): Promise<WriteResult> {
+): Promise<WriteResult & { readonly autoGranted?: readonly string[] }> {
   return runWrite(ctx, actor, "SetRoleLicenses", req.tenantId, async (tx) => {
     await gate(ctx, tx, actor, req.tenantId, "edit-roles");
     const tenantId = checkId("tenant_id", req.tenantId);
@@ -28,21 +38,35 @@ export function setRoleLicenses(
       ...licenseIds.filter((l) => !before.licenseIds.includes(l)),
       ...before.licenseIds.filter((l) => !licenseIds.includes(l)),
     ];
-    await authorize(ctx, actor, tenant, "edit-roles", systemsOf(ctx.catalog, [], changed));
     const added = licenseIds.filter((l) => !before.licenseIds.includes(l));
+    const autoGranted = defaultGrantsOf(ctx.catalog, before.grants, added);
+    await authorize(ctx, actor, tenant, "edit-roles", systemsOf(ctx.catalog, autoGranted, changed));
     await checkAssociable(ctx, tx, actor, tenant, added, `associate role '${roleId}' with licenses`);
+    await checkGrantable(
+      ctx,
+      actor,
+      tenant,
+      autoGranted,
+      `associate role '${roleId}' with licenses that grant permissions by default`,
+    );
     // The same list in the same order: rewriting the rows would change the file for nothing.
     if (isDeepStrictEqual(licenseIds, before.licenseIds))
       return { users: [], result: {}, before, after: before };
     const usage = await seatUsage(tx, tenantId, licenseIds);
     await tx.setRoleLicenses(tenantId, roleId, licenseIds);
+    await tx.addGrants(tenantId, roleId, autoGranted);
     await checkSeatsNotExceeded(tx, tenantId, usage, `associating role '${roleId}' with it`, "license_ids");
     await checkLicenseBound(tx, ctx.catalog, ctx.licenseBound, tenantId, roleId);
-    return { users: [], result: {}, before, after: await roleState(tx, tenantId, roleId) };
+    return {
+      users: [],
+      result: autoGranted.length === 0 ? {} : { autoGranted },
+      before,
+      after: await roleState(tx, tenantId, roleId),
+    };
   });
 }
 
-/** Sets how many seats of a license the tenant has; never below the seats in use. */
+/** Sets how many seats of a license the tenant has; never below the seats in use, never more of one no longer sold. */
 export function setLicenseSeats(
   ctx: AdminContext,
   actor: Principal,
@@ -58,6 +82,7 @@ export function setLicenseSeats(
     await authorize(ctx, actor, tenant, "manage-seats", systemsOf(ctx.catalog, [], [licenseId]));
     // Not in the pool (null) differs from 0 seats: a tenant with 0 seats "has" the license.
     const before = (await tx.poolSeats(tenantId, licenseId)) ?? null;
+    checkSeatsPurchasable(ctx.catalog, licenseId, before, seats);
     await checkSeatsCoverUse(tx, tenantId, licenseId, seats);
     await tx.setSeats(tenantId, licenseId, seats);
     return { users: [], result: {}, before: { licenseId, seats: before }, after: { licenseId, seats } };

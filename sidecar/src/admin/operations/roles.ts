@@ -4,7 +4,7 @@ import type { RoleState } from "../../store/policy-store.js";
 import { type AdminContext, authorize, gate } from "../admin-context.js";
 import { checkLicense, systemsOf } from "../catalog-refs.js";
 import { checkAssociable, checkGrantable } from "../escalation.js";
-import { checkLicenseBound } from "../license-rules.js";
+import { checkLicenseBound, defaultGrantsOf } from "../license-rules.js";
 import { requireTenant, roleState } from "../lookups.js";
 import type { Principal } from "../principal.js";
 import { checkRoleDeletable, checkRoleNameFree, freeRoleId } from "../role-rules.js";
@@ -16,7 +16,10 @@ export interface RoleSummary extends RoleState {
   readonly holderCount: number;
 }
 
-/** Creates a custom role, optionally as a copy of another role's grants and licenses. */
+/**
+ * Creates a custom role, optionally as a copy of another role's grants and licenses; its licenses
+ * give it what they grant by default (reported as `autoGranted`).
+ */
 export function createRole(
   ctx: AdminContext,
   actor: Principal,
@@ -26,7 +29,7 @@ export function createRole(
     readonly basedOnRoleId?: string | undefined;
     readonly licenseIds?: readonly string[];
   },
-): Promise<WriteResult & { readonly roleId: string }> {
+): Promise<WriteResult & { readonly roleId: string; readonly autoGranted?: readonly string[] }> {
   return runWrite(ctx, actor, "CreateRole", req.tenantId, async (tx) => {
     await gate(ctx, tx, actor, req.tenantId, "edit-roles");
     const tenantId = checkId("tenant_id", req.tenantId);
@@ -40,14 +43,28 @@ export function createRole(
     const licenses = licenseIds ?? basedOn?.licenseIds ?? [];
     for (const [i, l] of licenses.entries())
       checkLicense(ctx.catalog, `license_ids[${i}]`, l, tenant.systems);
+    const copied = basedOn?.grants ?? [];
+    // A copy keeps what its base holds; only licenses new to it tick their default grants.
+    const autoGranted = defaultGrantsOf(
+      ctx.catalog,
+      copied,
+      licenses.filter((l) => !(basedOn?.licenseIds ?? []).includes(l)),
+    );
     await authorize(
       ctx,
       actor,
       tenant,
       "edit-roles",
-      systemsOf(ctx.catalog, basedOn?.grants ?? [], licenses),
+      systemsOf(ctx.catalog, [...copied, ...autoGranted], licenses),
     );
-    await checkGrantable(ctx, actor, tenant, basedOn?.grants ?? [], `copy role '${basedOnId}'`);
+    await checkGrantable(ctx, actor, tenant, copied, `copy role '${basedOnId}'`);
+    await checkGrantable(
+      ctx,
+      actor,
+      tenant,
+      autoGranted,
+      "create a role with licenses that grant permissions by default",
+    );
     await checkAssociable(ctx, tx, actor, tenant, licenses, "associate a new role with licenses");
     await checkRoleNameFree(tx, tenantId, name, null);
     const roleId = await freeRoleId(tx, tenantId, slugify(name) || "role");
@@ -63,10 +80,15 @@ export function createRole(
       },
       ctx.clock().toISOString(),
     );
-    await tx.addGrants(tenantId, roleId, basedOn?.grants ?? []);
+    await tx.addGrants(tenantId, roleId, [...copied, ...autoGranted]);
     await tx.setRoleLicenses(tenantId, roleId, licenses);
     await checkLicenseBound(tx, ctx.catalog, ctx.licenseBound, tenantId, roleId);
-    return { users: [], result: { roleId }, before: null, after: await roleState(tx, tenantId, roleId) };
+    return {
+      users: [],
+      result: autoGranted.length === 0 ? { roleId } : { roleId, autoGranted },
+      before: null,
+      after: await roleState(tx, tenantId, roleId),
+    };
   });
 }
 
