@@ -3,9 +3,16 @@
  * so it is exactly one revision, and the change log that says which tenants a new revision touched.
  */
 import type { Catalog } from "../../../catalog/catalog.js";
-import type { PolicySource, RoleRecord, TenantPolicy, UserRecord } from "../policy/policy-source.js";
+import type { PolicySource, TenantPolicy } from "../policy/policy-source.js";
 import type { Db } from "./database.js";
 import { readDatabaseId, readRevision } from "./revision.js";
+import {
+  assembleTenants,
+  createPairCollector,
+  groupByTenant,
+  type StoredRole,
+  type StoredUser,
+} from "./tenant-rows.js";
 
 export { readRevision } from "./revision.js";
 
@@ -50,120 +57,50 @@ function readTenants(
   const tenants = db
     .prepare(`SELECT id, name FROM tenants ${tenantFilter} ORDER BY id`)
     .all(...args) as TenantRowRaw[];
-  const group = <T>(rows: T[], tenantOf: (row: T) => string): Map<string, T[]> => {
-    const map = new Map<string, T[]>();
-    for (const row of rows) {
-      const key = tenantOf(row);
-      const list = map.get(key);
-      if (list === undefined) map.set(key, [row]);
-      else list.push(row);
-    }
-    return map;
-  };
-  const systems = group(
-    db.prepare(`SELECT tenant_id, system_id FROM tenant_systems ${filter} ORDER BY rowid`).all(...args) as {
-      tenant_id: string;
-      system_id: string;
-    }[],
-    (r) => r.tenant_id,
-  );
-  const pools = group(
-    db.prepare(`SELECT tenant_id, license_id, seats FROM license_pools ${filter}`).all(...args) as {
-      tenant_id: string;
-      license_id: string;
-      seats: number;
-    }[],
-    (r) => r.tenant_id,
-  );
-  const pairKey = (tenant: string, id: string): string => `${tenant}\u0000${id}`;
-  // Role ids, permission keys and license ids repeat across thousands of rows: one string each
-  // (a 100,000-user read shrinks by a third, and the sync worker keeps its last read).
-  const interned = new Map<string, string>();
-  const intern = (value: string): string => {
-    const known = interned.get(value);
-    if (known !== undefined) return known;
-    interned.set(value, value);
-    return value;
-  };
-  const pairs = (sql: string, sqlArgs = args): Map<string, string[]> => {
-    const map = new Map<string, string[]>();
-    for (const row of db
+  const all = <T>(sql: string, sqlArgs: readonly unknown[] = args): T[] =>
+    db.prepare(sql).all(...sqlArgs) as T[];
+  const triples = (sql: string, sqlArgs: readonly unknown[] = args) =>
+    db
       .prepare(sql)
       .raw()
-      .iterate(...sqlArgs) as IterableIterator<[string, string, string]>) {
-      const key = pairKey(row[0], row[1]);
-      const value = intern(row[2]);
-      const list = map.get(key);
-      if (list === undefined) map.set(key, [value]);
-      else list.push(value);
-    }
-    return map;
-  };
-  const userRoles = pairs(
-    `SELECT tenant_id, user_id, role_id FROM user_roles ${filter} ${usersOnly("user_id")} ORDER BY rowid`,
-    userArgs,
-  );
-  const grants = pairs(`SELECT tenant_id, role_id, permission_key FROM role_grants ${filter} ORDER BY rowid`);
-  const roleLicenses = pairs(
-    `SELECT tenant_id, role_id, license_id FROM role_licenses ${filter} ORDER BY rowid`,
-  );
-  const users = group(
-    db
-      .prepare(
+      .iterate(...sqlArgs) as IterableIterator<[string, string, string]>;
+  const pairs = createPairCollector();
+  return assembleTenants({
+    tenants,
+    systems: groupByTenant(
+      all<{ tenant_id: string; system_id: string }>(
+        `SELECT tenant_id, system_id FROM tenant_systems ${filter} ORDER BY rowid`,
+      ),
+    ),
+    pools: groupByTenant(
+      all<{ tenant_id: string; license_id: string; seats: number }>(
+        `SELECT tenant_id, license_id, seats FROM license_pools ${filter}`,
+      ),
+    ),
+    userRoles: pairs(
+      triples(
+        `SELECT tenant_id, user_id, role_id FROM user_roles ${filter} ${usersOnly("user_id")} ORDER BY rowid`,
+        userArgs,
+      ),
+    ),
+    grants: pairs(
+      triples(`SELECT tenant_id, role_id, permission_key FROM role_grants ${filter} ORDER BY rowid`),
+    ),
+    roleLicenses: pairs(
+      triples(`SELECT tenant_id, role_id, license_id FROM role_licenses ${filter} ORDER BY rowid`),
+    ),
+    users: groupByTenant(
+      all<StoredUser>(
         `SELECT tenant_id, id, display_name, active FROM users ${filter} ${usersOnly("id")} ORDER BY tenant_id, id`,
-      )
-      .all(...userArgs) as {
-      tenant_id: string;
-      id: string;
-      display_name: string;
-      active: number;
-    }[],
-    (r) => r.tenant_id,
-  );
-  const roles = group(
-    db
-      .prepare(
+        userArgs,
+      ),
+    ),
+    roles: groupByTenant(
+      all<StoredRole>(
         `SELECT tenant_id, id, name, kind, based_on, default_system, default_role FROM roles ${filter} ORDER BY rowid`,
-      )
-      .all(...args) as {
-      tenant_id: string;
-      id: string;
-      name: string;
-      kind: "default" | "custom";
-      based_on: string | null;
-      default_system: string | null;
-      default_role: string | null;
-    }[],
-    (r) => r.tenant_id,
-  );
-  return tenants.map((t) => ({
-    id: t.id,
-    name: t.name,
-    systems: (systems.get(t.id) ?? []).map((r) => r.system_id),
-    licenseSeats: new Map((pools.get(t.id) ?? []).map((r) => [r.license_id, r.seats])),
-    users: (users.get(t.id) ?? []).map(
-      (u): UserRecord => ({
-        id: u.id,
-        displayName: u.display_name,
-        active: u.active === 1,
-        roleIds: userRoles.get(pairKey(t.id, u.id)) ?? [],
-      }),
+      ),
     ),
-    roles: (roles.get(t.id) ?? []).map(
-      (r): RoleRecord => ({
-        id: r.id,
-        name: r.name,
-        kind: r.kind,
-        basedOn: r.based_on,
-        defaultOf:
-          r.default_system === null || r.default_role === null
-            ? null
-            : { system: r.default_system, roleId: r.default_role },
-        grants: grants.get(pairKey(t.id, r.id)) ?? [],
-        licenseIds: roleLicenses.get(pairKey(t.id, r.id)) ?? [],
-      }),
-    ),
-  }));
+  });
 }
 
 /** The whole policy at one revision, read in one read transaction. */

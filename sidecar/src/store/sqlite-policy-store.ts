@@ -22,26 +22,7 @@ import { readAppRegistrations } from "./read-directory.js";
 import { readPolicySourceForTenants } from "./read-policy.js";
 import { appendChange, bumpRevision, readDatabaseId, readRevision } from "./revision.js";
 import { StoreError } from "./store-error.js";
-
-interface RawRole {
-  id: string;
-  name: string;
-  kind: "default" | "custom";
-  based_on: string | null;
-  default_system: string | null;
-  default_role: string | null;
-}
-
-const toRoleRow = (r: RawRole): RoleRow => ({
-  id: r.id,
-  name: r.name,
-  kind: r.kind,
-  basedOn: r.based_on,
-  defaultSystem: r.default_system,
-  defaultRole: r.default_role,
-});
-
-const ROLE_COLUMNS = "id, name, kind, based_on, default_system, default_role";
+import { ROLE_COLUMNS, type StoredRole, toRoleRow } from "./tenant-rows.js";
 
 /** Rows in and out of one connection (statements are cached by better-sqlite3). */
 class SqliteTx implements PolicyStoreTx {
@@ -131,14 +112,14 @@ class SqliteTx implements PolicyStoreTx {
   role(tenantId: string, roleId: string): RoleRow | undefined {
     const row = this.db
       .prepare(`SELECT ${ROLE_COLUMNS} FROM roles WHERE tenant_id = ? AND id = ?`)
-      .get(tenantId, roleId) as RawRole | undefined;
+      .get(tenantId, roleId) as Omit<StoredRole, "tenant_id"> | undefined;
     return row === undefined ? undefined : toRoleRow(row);
   }
 
   roles(tenantId: string): RoleRow[] {
     const rows = this.db
       .prepare(`SELECT ${ROLE_COLUMNS} FROM roles WHERE tenant_id = ? ORDER BY rowid`)
-      .all(tenantId) as RawRole[];
+      .all(tenantId) as Omit<StoredRole, "tenant_id">[];
     return rows.map(toRoleRow);
   }
 

@@ -22,7 +22,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 import type { Catalog } from "../../../../catalog/catalog.js";
 import type { AppRegistration, SubjectSource } from "../../apps/app-registry.js";
-import type { PolicySource, RoleRecord, TenantPolicy, UserRecord } from "../../policy/policy-source.js";
+import type { PolicySource } from "../../policy/policy-source.js";
 import type {
   AuditRow,
   CommitRecord,
@@ -34,6 +34,15 @@ import type {
   UserRow,
 } from "../policy-store.js";
 import { StoreError } from "../store-error.js";
+import {
+  assembleTenants,
+  createPairCollector,
+  groupByTenant,
+  ROLE_COLUMNS,
+  type StoredRole,
+  type StoredUser,
+  toRoleRow,
+} from "../tenant-rows.js";
 import { migratePg, type PgMigrateOptions } from "./pg-schema.js";
 import { isPgConnectionError, isPgServerError, PgTimeoutError, storeErrorFromPg } from "./pg-store-error.js";
 
@@ -156,26 +165,6 @@ class Session {
     }
   }
 }
-
-interface RawRole {
-  id: string;
-  name: string;
-  kind: "default" | "custom";
-  based_on: string | null;
-  default_system: string | null;
-  default_role: string | null;
-}
-
-const toRoleRow = (r: RawRole): RoleRow => ({
-  id: r.id,
-  name: r.name,
-  kind: r.kind,
-  basedOn: r.based_on,
-  defaultSystem: r.default_system,
-  defaultRole: r.default_role,
-});
-
-const ROLE_COLUMNS = "id, name, kind, based_on, default_system, default_role";
 
 /** Stored shape of an app's pages (JSON in `app_registrations.url_patterns`), as read-directory.ts reads it. */
 interface StoredPage {
@@ -311,16 +300,16 @@ class PgTx implements PolicyStoreTx {
 
   async role(tenantId: string, roleId: string): Promise<RoleRow | undefined> {
     const row = (
-      await this.rows<RawRole>(`SELECT ${ROLE_COLUMNS} FROM roles WHERE tenant_id = $1 AND id = $2`, [
-        tenantId,
-        roleId,
-      ])
+      await this.rows<Omit<StoredRole, "tenant_id">>(
+        `SELECT ${ROLE_COLUMNS} FROM roles WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, roleId],
+      )
     )[0];
     return row === undefined ? undefined : toRoleRow(row);
   }
 
   async roles(tenantId: string): Promise<RoleRow[]> {
-    const rows = await this.rows<RawRole>(
+    const rows = await this.rows<Omit<StoredRole, "tenant_id">>(
       `SELECT ${ROLE_COLUMNS} FROM roles WHERE tenant_id = $1 ORDER BY seq`,
       [tenantId],
     );
@@ -403,87 +392,41 @@ class PgTx implements PolicyStoreTx {
       'SELECT id, name FROM tenants WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C"',
       [ids],
     );
-    const byTenant = async <R extends { tenant_id: string }>(sql: string): Promise<Map<string, R[]>> => {
-      const map = new Map<string, R[]>();
-      for (const row of await this.rows<R>(sql, [ids])) {
-        const list = map.get(row.tenant_id);
-        if (list === undefined) map.set(row.tenant_id, [row]);
-        else list.push(row);
-      }
-      return map;
-    };
     const where = "WHERE tenant_id = ANY($1::text[])";
-    const pairKey = (tenant: string, id: string): string => `${tenant}\u0000${id}`;
-    // Role ids, permission keys and license ids repeat across thousands of rows: one string each.
-    const interned = new Map<string, string>();
-    const intern = (value: string): string => {
-      const known = interned.get(value);
-      if (known !== undefined) return known;
-      interned.set(value, value);
-      return value;
-    };
-    const pairs = async (sql: string): Promise<Map<string, string[]>> => {
-      const map = new Map<string, string[]>();
-      for (const row of await this.rows<{ t: string; k: string; v: string }>(sql, [ids])) {
-        const key = pairKey(row.t, row.k);
-        const value = intern(row.v);
-        const list = map.get(key);
-        if (list === undefined) map.set(key, [value]);
-        else list.push(value);
-      }
-      return map;
-    };
-    const systems = await byTenant<{ tenant_id: string; system_id: string }>(
-      `SELECT tenant_id, system_id FROM tenant_systems ${where} ORDER BY seq`,
-    );
-    const pools = await byTenant<{ tenant_id: string; license_id: string; seats: number }>(
-      `SELECT tenant_id, license_id, seats FROM license_pools ${where} ORDER BY tenant_id COLLATE "C", license_id COLLATE "C"`,
-    );
-    const userRoles = await pairs(
-      `SELECT tenant_id AS t, user_id AS k, role_id AS v FROM user_roles ${where} ORDER BY seq`,
-    );
-    const grants = await pairs(
-      `SELECT tenant_id AS t, role_id AS k, permission_key AS v FROM role_grants ${where} ORDER BY seq`,
-    );
-    const roleLicenses = await pairs(
-      `SELECT tenant_id AS t, role_id AS k, license_id AS v FROM role_licenses ${where} ORDER BY seq`,
-    );
-    const users = await byTenant<{ tenant_id: string; id: string; display_name: string; active: number }>(
-      `SELECT tenant_id, id, display_name, active FROM users ${where} ORDER BY tenant_id COLLATE "C", id COLLATE "C"`,
-    );
-    const roles = await byTenant<RawRole & { tenant_id: string }>(
-      `SELECT tenant_id, ${ROLE_COLUMNS} FROM roles ${where} ORDER BY seq`,
-    );
-    const policies = tenants.map(
-      (t): TenantPolicy => ({
-        id: t.id,
-        name: t.name,
-        systems: (systems.get(t.id) ?? []).map((r) => r.system_id),
-        licenseSeats: new Map((pools.get(t.id) ?? []).map((r) => [r.license_id, r.seats])),
-        users: (users.get(t.id) ?? []).map(
-          (u): UserRecord => ({
-            id: u.id,
-            displayName: u.display_name,
-            active: u.active === 1,
-            roleIds: userRoles.get(pairKey(t.id, u.id)) ?? [],
-          }),
+    const all = <R extends pg.QueryResultRow>(sql: string) => this.rows<R>(sql, [ids]);
+    const collect = createPairCollector();
+    const pairs = async (sql: string) =>
+      collect((await all<{ t: string; k: string; v: string }>(sql)).map((r) => [r.t, r.k, r.v] as const));
+    const policies = assembleTenants({
+      tenants,
+      systems: groupByTenant(
+        await all<{ tenant_id: string; system_id: string }>(
+          `SELECT tenant_id, system_id FROM tenant_systems ${where} ORDER BY seq`,
         ),
-        roles: (roles.get(t.id) ?? []).map(
-          (r): RoleRecord => ({
-            id: r.id,
-            name: r.name,
-            kind: r.kind,
-            basedOn: r.based_on,
-            defaultOf:
-              r.default_system === null || r.default_role === null
-                ? null
-                : { system: r.default_system, roleId: r.default_role },
-            grants: grants.get(pairKey(t.id, r.id)) ?? [],
-            licenseIds: roleLicenses.get(pairKey(t.id, r.id)) ?? [],
-          }),
+      ),
+      pools: groupByTenant(
+        await all<{ tenant_id: string; license_id: string; seats: number }>(
+          `SELECT tenant_id, license_id, seats FROM license_pools ${where} ORDER BY tenant_id COLLATE "C", license_id COLLATE "C"`,
         ),
-      }),
-    );
+      ),
+      userRoles: await pairs(
+        `SELECT tenant_id AS t, user_id AS k, role_id AS v FROM user_roles ${where} ORDER BY seq`,
+      ),
+      grants: await pairs(
+        `SELECT tenant_id AS t, role_id AS k, permission_key AS v FROM role_grants ${where} ORDER BY seq`,
+      ),
+      roleLicenses: await pairs(
+        `SELECT tenant_id AS t, role_id AS k, license_id AS v FROM role_licenses ${where} ORDER BY seq`,
+      ),
+      users: groupByTenant(
+        await all<StoredUser>(
+          `SELECT tenant_id, id, display_name, active FROM users ${where} ORDER BY tenant_id COLLATE "C", id COLLATE "C"`,
+        ),
+      ),
+      roles: groupByTenant(
+        await all<StoredRole>(`SELECT tenant_id, ${ROLE_COLUMNS} FROM roles ${where} ORDER BY seq`),
+      ),
+    });
     const found = new Set(policies.map((t) => t.id));
     return {
       databaseId: meta.database_id,
