@@ -1,6 +1,6 @@
 /** Roles: create (optionally as a copy of another), rename, delete, list. */
 import { slugify } from "../../../../catalog/schema.js";
-import type { RoleState } from "../../store/policy-store.js";
+import type { PolicyStoreReads, RoleState } from "../../store/policy-store.js";
 import { type AdminContext, authorize, gate } from "../admin-context.js";
 import { checkLicense, systemsOf } from "../catalog-refs.js";
 import { checkAssociable, checkGrantable } from "../escalation.js";
@@ -92,6 +92,27 @@ export function createRole(
   });
 }
 
+/**
+ * What renaming and deleting share: the right first, then the ids (and `validate`, for the rest
+ * of the request), the role as it is, and the right over every system it touches.
+ */
+async function roleToEdit(
+  ctx: AdminContext,
+  tx: PolicyStoreReads,
+  actor: Principal,
+  req: { readonly tenantId: string; readonly roleId: string },
+  validate: () => void = () => {},
+): Promise<{ readonly tenantId: string; readonly before: RoleState }> {
+  await gate(ctx, tx, actor, req.tenantId, "edit-roles");
+  const tenantId = checkId("tenant_id", req.tenantId);
+  const roleId = checkId("role_id", req.roleId);
+  validate();
+  const tenant = await requireTenant(tx, tenantId);
+  const before = await roleState(tx, tenantId, roleId);
+  await authorize(ctx, actor, tenant, "edit-roles", systemsOf(ctx.catalog, before.grants, before.licenseIds));
+  return { tenantId, before };
+}
+
 /** Renames a role (default roles too). */
 export function renameRole(
   ctx: AdminContext,
@@ -99,22 +120,13 @@ export function renameRole(
   req: { readonly tenantId: string; readonly roleId: string; readonly name: string },
 ): Promise<WriteResult> {
   return runWrite(ctx, actor, "RenameRole", req.tenantId, async (tx) => {
-    await gate(ctx, tx, actor, req.tenantId, "edit-roles");
-    const tenantId = checkId("tenant_id", req.tenantId);
-    const roleId = checkId("role_id", req.roleId);
-    const name = checkName("name", req.name);
-    const tenant = await requireTenant(tx, tenantId);
-    const before = await roleState(tx, tenantId, roleId);
-    await authorize(
-      ctx,
-      actor,
-      tenant,
-      "edit-roles",
-      systemsOf(ctx.catalog, before.grants, before.licenseIds),
-    );
-    await checkRoleNameFree(tx, tenantId, name, roleId);
-    await tx.renameRole(tenantId, roleId, name);
-    return { users: [], result: {}, before, after: await roleState(tx, tenantId, roleId) };
+    let name = "";
+    const { tenantId, before } = await roleToEdit(ctx, tx, actor, req, () => {
+      name = checkName("name", req.name);
+    });
+    await checkRoleNameFree(tx, tenantId, name, before.id);
+    await tx.renameRole(tenantId, before.id, name);
+    return { users: [], result: {}, before, after: await roleState(tx, tenantId, before.id) };
   });
 }
 
@@ -125,20 +137,9 @@ export function deleteRole(
   req: { readonly tenantId: string; readonly roleId: string },
 ): Promise<WriteResult> {
   return runWrite(ctx, actor, "DeleteRole", req.tenantId, async (tx) => {
-    await gate(ctx, tx, actor, req.tenantId, "edit-roles");
-    const tenantId = checkId("tenant_id", req.tenantId);
-    const roleId = checkId("role_id", req.roleId);
-    const tenant = await requireTenant(tx, tenantId);
-    const before = await roleState(tx, tenantId, roleId);
-    await authorize(
-      ctx,
-      actor,
-      tenant,
-      "edit-roles",
-      systemsOf(ctx.catalog, before.grants, before.licenseIds),
-    );
+    const { tenantId, before } = await roleToEdit(ctx, tx, actor, req);
     await checkRoleDeletable(tx, tenantId, before);
-    await tx.deleteRole(tenantId, roleId);
+    await tx.deleteRole(tenantId, before.id);
     return { users: [], result: {}, before, after: null };
   });
 }
