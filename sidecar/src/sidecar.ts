@@ -1,15 +1,7 @@
-/**
- * Composes a running sidecar: catalog, store, engine, sync watcher, gRPC and HTTP listeners,
- * health, observability and the demo. `rolecall serve` and the integration tests start it the
- * same way.
- */
-import { existsSync } from "node:fs";
 import type { Catalog } from "../../catalog/catalog.js";
 import { loadCatalog } from "../../catalog/loader.js";
 import { mayActOnSnapshot } from "./admin/authorize.js";
-import { createCurrentHolds } from "./admin/current-holds.js";
 import { DEMO_TENANT_ID } from "./admin/demo-seed.js";
-import { createPolicyAdmin } from "./admin/policy-admin.js";
 import { simulateChanges } from "./admin/simulate.js";
 import { loadBootstrapToken } from "./bootstrap-token.js";
 import type { SidecarOptions } from "./config.js";
@@ -25,11 +17,6 @@ import { catalogService } from "./server/catalog-service.js";
 import { type GrpcListener, startGrpcListener } from "./server/grpc-server.js";
 import { type HttpListener, startHttpListener } from "./server/http-server.js";
 import { policyService } from "./server/policy-service.js";
-import { importCatalog } from "./store/catalog-import.js";
-import type { Db } from "./store/database.js";
-import { openStore } from "./store/open-store.js";
-import { readRevision } from "./store/revision.js";
-import { sqliteStore } from "./store/sqlite-policy-store.js";
 import { hashToken } from "./store/tokens.js";
 import { RevisionFeed } from "./sync/revision-feed.js";
 import { RevisionGate } from "./sync/revision-gate.js";

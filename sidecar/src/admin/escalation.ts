@@ -49,7 +49,6 @@ export async function checkAssignable(
 
 /** PERMISSION_DENIED naming the first license the actor does not hold through its own roles. */
 export async function checkAssociable(
-  ctx: AdminContext,
   tx: PolicyStoreReads,
   actor: Principal,
   tenant: TenantRow,

@@ -284,9 +284,9 @@ export class PrimaryFollower {
       const { plan } = copy;
       if (copy.catalog !== undefined) {
         db.prepare("DELETE FROM catalog_systems").run();
-        CATALOG_TABLES.forEach((t, i) =>
-          insertSqliteRows(db, t.name, sqliteColumns(db, t.name), copy.catalog![i]!),
-        );
+        for (const [i, t] of CATALOG_TABLES.entries()) {
+          insertSqliteRows(db, t.name, sqliteColumns(db, t.name), copy.catalog[i]!);
+        }
       }
       if (plan.full) {
         db.prepare("DELETE FROM tenants").run();
@@ -358,7 +358,8 @@ function writeTenant(db: Db, tenantId: string, rows: Row[][], users: ReadonlySet
   if (users === null || !exists) {
     db.prepare("DELETE FROM tenants WHERE id = ?").run(tenantId);
     if (!exists) return; // gone on the primary (a restore)
-    TENANT_TABLES.forEach((t, i) => insertSqliteRows(db, t.name, sqliteColumns(db, t.name), rows[i]!));
+    for (const [i, t] of TENANT_TABLES.entries())
+      insertSqliteRows(db, t.name, sqliteColumns(db, t.name), rows[i]!);
     return;
   }
   const named = [...users];

@@ -41,7 +41,7 @@ export function setRoleLicenses(
     const added = licenseIds.filter((l) => !before.licenseIds.includes(l));
     const autoGranted = defaultGrantsOf(ctx.catalog, before.grants, added);
     await authorize(ctx, actor, tenant, "edit-roles", systemsOf(ctx.catalog, autoGranted, changed));
-    await checkAssociable(ctx, tx, actor, tenant, added, `associate role '${roleId}' with licenses`);
+    await checkAssociable(tx, actor, tenant, added, `associate role '${roleId}' with licenses`);
     await checkGrantable(
       ctx,
       actor,

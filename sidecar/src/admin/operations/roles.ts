@@ -65,7 +65,7 @@ export function createRole(
       autoGranted,
       "create a role with licenses that grant permissions by default",
     );
-    await checkAssociable(ctx, tx, actor, tenant, licenses, "associate a new role with licenses");
+    await checkAssociable(tx, actor, tenant, licenses, "associate a new role with licenses");
     await checkRoleNameFree(tx, tenantId, name, null);
     const roleId = await freeRoleId(tx, tenantId, slugify(name) || "role");
     await tx.insertRole(
