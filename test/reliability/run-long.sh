@@ -13,11 +13,14 @@ while [ $# -gt 0 ]; do
 done
 node scripts/build.js --sidecar
 # Long variants: differential 120 s at ~1,000 checks/s; freshness 2,000 checks/s x 1,000 writes;
-# 200 writer kills; broken store with 10 s faults, 3 rounds.
+# 200 writer kills (these three over SQLite and again over a PostgreSQL primary the sidecar
+# follows, which the suites start themselves); broken store with 10 s faults, 3 rounds; fleet
+# faults: a 30 s primary outage, 50 writer kills, 40 replica writes, a 20 s partition.
 ROLECALL_LONG=1 npx vitest run \
   test/reliability/differential.test.ts \
   test/reliability/freshness.test.ts \
   test/reliability/writer-crash.test.ts \
   test/reliability/broken-store.test.ts \
+  test/reliability/fleet-faults.test.ts \
   --testTimeout 1200000 --hookTimeout 120000
 npx tsx test/reliability/soak.ts --seconds "$SECONDS_SOAK" --rate 2000 --json "soak-$(date +%s).json"

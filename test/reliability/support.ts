@@ -1,8 +1,10 @@
 /**
  * Shared pieces of the reliability suites: a paced load generator over a stock grpc-js client,
- * a PolicyAdmin writer on the sidecar's database file with per-revision snapshots read through a
- * separate read-only connection, health and metrics probes, and the duration switches
- * (`ROLECALL_LONG=1` selects the long variants; `ROLECALL_SOAK_SECONDS` sizes the soak).
+ * the sidecar under test over either store backend (its own SQLite file, or a PostgreSQL primary
+ * it follows into a local copy) with the store of record open beside it, a PolicyAdmin writer on
+ * that store with per-revision snapshots read right after each commit, health and metrics
+ * probes, and the duration switches (`ROLECALL_LONG=1` selects the long variants;
+ * `ROLECALL_SOAK_SECONDS` sizes the soak).
  */
 import { readFileSync, statSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
@@ -13,10 +15,14 @@ import { loadCatalog } from "../../catalog/loader.js";
 import { createPolicyAdmin, type PolicyAdmin } from "../../sidecar/src/admin/policy-admin.js";
 import type { Principal } from "../../sidecar/src/admin/principal.js";
 import type { PolicySource } from "../../sidecar/src/policy/policy-source.js";
-import { type Db, openDatabase } from "../../sidecar/src/store/database.js";
+import { openDatabase } from "../../sidecar/src/store/database.js";
 import { openStore } from "../../sidecar/src/store/open-store.js";
-import { readPolicySource } from "../../sidecar/src/store/read-policy.js";
+import { openPgStore } from "../../sidecar/src/store/pg/pg-policy-store.js";
+import type { PolicyStore } from "../../sidecar/src/store/policy-store.js";
 import { sqliteStore } from "../../sidecar/src/store/sqlite-policy-store.js";
+import type { PostgresServer } from "../support/postgres.js";
+import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
+import type { StoreBackendKind } from "../support/store/backends.js";
 
 /** Whether the long variants were asked for. */
 export const LONG = process.env.ROLECALL_LONG === "1";
@@ -52,28 +58,144 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
   return cond();
 }
 
+// ---- the sidecar under test and its store of record ---------------------------------------
+
+/** Options of `startSidecarOver`. */
+export interface SidecarOverOptions {
+  /** Extra `serve` flags. Default none. */
+  readonly args?: readonly string[];
+  /** Extra environment of the sidecar. Default none. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The test file's PostgreSQL server (`usePostgres()`); required for `postgres`. */
+  readonly postgres?: () => PostgresServer;
+  /** With `postgres`: the follower's `--primary-poll-ms`. Default `200`. */
+  readonly primaryPollMs?: number;
+}
+
 /**
- * Writes through PolicyAdmin on the sidecar's file (its own read-write connection, as a second
- * admin process would) and, right after each commit, reads the whole policy at that revision
- * through a separate read-only connection, so any answer can be compared with the store as of
- * its revision.
+ * A sidecar child process and the store it serves, opened beside it as a second admin process
+ * would: with `sqlite` the sidecar's own file (a read-write connection of its own, and a separate
+ * read-only one for reads); with `postgres` a fresh database on the file's server, the primary
+ * the sidecar follows (`--primary URL`, its `--db` a fresh copy).
+ */
+export interface SidecarOver {
+  readonly kind: StoreBackendKind;
+  readonly sidecar: SidecarProcess;
+  /** The store of record, for writes. */
+  readonly store: PolicyStore;
+  /** Reads of what has committed in the store of record (another connection than `store`'s with SQLite). */
+  readonly reader: PolicyStore;
+  /** PolicyAdmin over `store`, on the real catalog. */
+  readonly admin: PolicyAdmin;
+  /** Where a writer child process opens the store of record: the file's path or the primary's URL. */
+  readonly location: string;
+  /** The revisions committed above `revision`, with the kind of each (the store's change log), in order. */
+  changesAbove(revision: number): Promise<{ revision: number; kind: string }[]>;
+  /** Stops the sidecar and closes the store (dropping the primary's database). */
+  close(): Promise<void>;
+}
+
+let primaries = 0;
+
+/**
+ * Starts the sidecar over a `backend` store and opens that store beside it. With `postgres` the
+ * sidecar has migrated the new primary, imported the catalog and built the demo tenant before
+ * it serves, so the caller's writes come after all of that.
+ */
+export async function startSidecarOver(
+  backend: StoreBackendKind,
+  options: SidecarOverOptions = {},
+): Promise<SidecarOver> {
+  if (backend === "sqlite") {
+    const sidecar = await startSidecarProcess({
+      args: options.args ?? [],
+      ...(options.env === undefined ? {} : { env: options.env }),
+    });
+    const db = openStore(sidecar.dbPath);
+    const readDb = openDatabase(sidecar.dbPath, { readonly: true });
+    const store = sqliteStore(db);
+    return {
+      kind: backend,
+      sidecar,
+      store,
+      reader: sqliteStore(readDb),
+      admin: createPolicyAdmin(store, catalog()),
+      location: sidecar.dbPath,
+      changesAbove: async (revision) =>
+        readDb
+          .prepare("SELECT revision, kind FROM change_log WHERE revision > ? ORDER BY revision, rowid")
+          .all(revision) as { revision: number; kind: string }[],
+      async close() {
+        readDb.close();
+        db.close();
+        await sidecar.stop();
+      },
+    };
+  }
+  if (options.postgres === undefined)
+    throw new TypeError("startSidecarOver('postgres') needs options.postgres");
+  const server = options.postgres();
+  const name = `reliability_${++primaries}`;
+  const url = await server.createDatabase(name);
+  const sidecar = await startSidecarProcess({
+    args: [
+      "--primary",
+      url,
+      "--primary-poll-ms",
+      String(options.primaryPollMs ?? 200),
+      ...(options.args ?? []),
+    ],
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
+  const store = await openPgStore(url, { maxConnections: 2 });
+  return {
+    kind: backend,
+    sidecar,
+    store,
+    // REPEATABLE READ, READ ONLY: one snapshot of what has committed.
+    reader: store,
+    admin: createPolicyAdmin(store, catalog()),
+    location: url,
+    changesAbove: (revision) =>
+      store.readSql(
+        async (query) =>
+          (
+            await query<{ revision: number; kind: string }>(
+              "SELECT revision, kind FROM change_log WHERE revision > $1 ORDER BY revision, seq",
+              [revision],
+            )
+          ).rows,
+      ),
+    async close() {
+      await sidecar.stop();
+      await store.close();
+      await server.dropDatabase(name);
+    },
+  };
+}
+
+/**
+ * Writes through PolicyAdmin on the store of record and, right after each commit, reads the
+ * whole policy at that revision in one consistent read (SQLite: through a separate read-only
+ * connection), so any answer can be compared with the store as of its revision.
  */
 export class RecordingWriter {
-  readonly db: Db;
-  readonly admin: PolicyAdmin;
-  readonly reader: Db;
   readonly sources = new Map<number, PolicySource>();
 
-  constructor(readonly dbPath: string) {
-    this.db = openStore(dbPath);
-    this.admin = createPolicyAdmin(sqliteStore(this.db), catalog());
-    this.reader = openDatabase(dbPath, { readonly: true });
-    this.record();
+  private constructor(private readonly target: SidecarOver) {}
+
+  /** A writer on `target`'s store, with the policy as it stands recorded. */
+  static async start(target: SidecarOver): Promise<RecordingWriter> {
+    const writer = new RecordingWriter(target);
+    await writer.record();
+    return writer;
   }
 
   /** Reads the current policy in one read transaction and keeps it under its revision. */
-  record(): PolicySource {
-    const source = this.reader.transaction(() => readPolicySource(this.reader, catalog())).deferred();
+  async record(): Promise<PolicySource> {
+    const source = await this.target.reader.read(async (tx) =>
+      tx.policySource(catalog(), await tx.tenantIds()),
+    );
     this.sources.set(source.revision, source);
     return source;
   }
@@ -82,21 +204,16 @@ export class RecordingWriter {
   async write(fn: (admin: PolicyAdmin) => Promise<{ revision: number }>): Promise<number | undefined> {
     let revision: number;
     try {
-      revision = (await fn(this.admin)).revision;
+      revision = (await fn(this.target.admin)).revision;
     } catch (err) {
       if ((err as { name?: string }).name === "StoreError") return undefined; // a refused write commits nothing
       throw err;
     }
-    const source = this.record();
+    const source = await this.record();
     if (source.revision !== revision) {
       throw new Error(`read revision ${source.revision} right after committing ${revision}: another writer?`);
     }
     return revision;
-  }
-
-  close(): void {
-    this.reader.close();
-    this.db.close();
   }
 }
 

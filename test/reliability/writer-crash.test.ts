@@ -5,38 +5,44 @@
  * over, while the sidecar (a child process) answers K-item batch checks for a user holding that
  * role. Asserted:
  * - zero partial policies served: every answer grants all K or none;
- * - every answer's revision is a committed state (printed by the writer after its commit, or
- *   read from the file after the kill) and its decision is that state's;
+ * - every answer's revision is a committed one (in the store of record's change log) and its
+ *   decision is that revision's state (as the log and the writer's printed commits record it);
  * - the store itself is never torn (all K rows or none after each kill);
  * - the sidecar never stops serving: zero errors, SERVING at the end, same process.
  *
- * Short (npm test): 30 kills (~20 s). Long (`ROLECALL_LONG=1` or `ROLECALL_CRASH_KILLS=N`): 200.
+ * Over both store backends (issue 14): `sqlite`, the writer on the sidecar's own file; and
+ * `postgres`, the writer holding an open transaction of many statements on a real PostgreSQL
+ * primary that the sidecar follows into its own copy (`--primary`) — the server must roll back
+ * what a killed client left, and the follower must never copy part of a revision.
+ *
+ * Short (npm test): 30 kills over SQLite (~20 s), 12 over PostgreSQL (~10 s). Long (`ROLECALL_LONG=1`
+ * or `ROLECALL_CRASH_KILLS=N`): 200 on each.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPolicyAdmin } from "../../sidecar/src/admin/policy-admin.js";
-import { openDatabase } from "../../sidecar/src/store/database.js";
-import { openStore } from "../../sidecar/src/store/open-store.js";
-import { readRevision } from "../../sidecar/src/store/revision.js";
-import { sqliteStore } from "../../sidecar/src/store/sqlite-policy-store.js";
 import { grpcClients } from "../support/clients.js";
-import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
+import { STORE_BACKENDS } from "../support/store/backends.js";
+import { usePostgres } from "../support/use-postgres.js";
 import {
   BOOTSTRAP,
   call,
-  catalog,
   envNumber,
   healthStatus,
   LONG,
   paced,
   plainPermissions,
+  type SidecarOver,
   sleep,
+  startSidecarOver,
   type WireDecision,
   waitFor,
 } from "./support.js";
 
-const KILLS = envNumber("ROLECALL_CRASH_KILLS", LONG ? 200 : 30);
+const KILLS = {
+  sqlite: envNumber("ROLECALL_CRASH_KILLS", LONG ? 200 : 30),
+  postgres: envNumber("ROLECALL_CRASH_KILLS", LONG ? 200 : 12),
+};
 const K = 20;
 const STEP_MS = 5;
 const RATE = 200;
@@ -44,48 +50,51 @@ const TENANT = "demo";
 const USER = "crash-probe";
 const WRITER = join(import.meta.dirname, "crash-writer.ts");
 
-describe("a writer killed mid-transaction, again and again", () => {
-  let sidecar: SidecarProcess;
+const postgres = usePostgres();
+
+describe.each(STORE_BACKENDS)("a writer killed mid-transaction, again and again, over %s", (backend) => {
+  const kills = KILLS[backend];
+  let target: SidecarOver;
   let clients: ReturnType<typeof grpcClients>;
   beforeAll(async () => {
-    sidecar = await startSidecarProcess();
-    clients = grpcClients(sidecar.grpcAddress);
+    target = await startSidecarOver(backend, { postgres });
+    clients = grpcClients(target.sidecar.grpcAddress);
   });
   afterAll(async () => {
     clients?.close();
-    await sidecar?.stop();
+    await target?.close();
   });
 
   it(
-    `never serves a partial policy and never stops serving (${KILLS} SIGKILLs)`,
+    `never serves a partial policy and never stops serving (${kills} SIGKILLs)`,
     async () => {
-      const db = openStore(sidecar.dbPath);
-      const admin = createPolicyAdmin(sqliteStore(db), catalog());
+      const { admin, reader, sidecar } = target;
       const { roleId } = await admin.createRole(BOOTSTRAP, { tenantId: TENANT, name: "Crash Block" });
       await admin.createUser(BOOTSTRAP, { tenantId: TENANT, userId: USER, displayName: "Crash Probe" });
       await admin.assignRoles(BOOTSTRAP, { tenantId: TENANT, userId: USER, roleIds: [roleId] });
-      db.close();
       const block = plainPermissions("maxcontact")
         .slice(0, K)
         .map((p) => p.key);
       expect(block).toHaveLength(K);
 
-      // revision → whether the block is granted there, for every committed revision.
-      const reader = openDatabase(sidecar.dbPath, { readonly: true });
-      const countBlock = reader
-        .prepare("SELECT COUNT(*) FROM role_grants WHERE tenant_id = ? AND role_id = ?")
-        .pluck();
-      const stateAt = new Map<number, boolean>();
-      const recordStore = () => {
-        reader
-          .transaction(() => {
-            const n = countBlock.get(TENANT, roleId) as number;
-            if (n !== 0 && n !== K) throw new Error(`the store holds ${n} of the ${K} block grants: torn`);
-            stateAt.set(readRevision(reader), n === K);
-          })
-          .deferred();
-      };
-      recordStore();
+      // revision → whether the block is granted there, as the writer printed it or the store held it.
+      const bookkept = new Map<number, boolean>();
+      const recordStore = () =>
+        reader.read(async (tx) => {
+          const n = (await tx.grants(TENANT, roleId)).filter((k) => block.includes(k)).length;
+          if (n !== 0 && n !== K) throw new Error(`the store holds ${n} of the ${K} block grants: torn`);
+          bookkept.set(await tx.revision(), n === K);
+        });
+      await recordStore();
+      const startRevision = Math.max(...bookkept.keys());
+      // The load starts once the sidecar serves the setup (a follower copies it a moment later).
+      const caughtUp = await call(
+        clients.policy,
+        "CheckPermission",
+        { tenant_id: TENANT, user_id: USER, permission: block[0], min_revision: startRevision },
+        10_000,
+      );
+      expect(caughtUp.ok).toBe(true);
 
       // Checks all along: one K-item batch per call, each answer kept and judged at the end.
       const answers: { revision: number; allowed: number }[] = [];
@@ -122,10 +131,10 @@ describe("a writer killed mid-transaction, again and again", () => {
       let midTransaction = 0;
       let commits = 0;
       try {
-        for (let i = 0; i < KILLS; i++) {
+        for (let i = 0; i < kills; i++) {
           const child: ChildProcess = spawn(
             process.execPath,
-            ["--import", "tsx", WRITER, sidecar.dbPath, TENANT, roleId, block.join(","), String(STEP_MS)],
+            ["--import", "tsx", WRITER, target.location, TENANT, roleId, block.join(","), String(STEP_MS)],
             { stdio: ["ignore", "pipe", "inherit"] },
           );
           let out = "";
@@ -142,28 +151,36 @@ describe("a writer killed mid-transaction, again and again", () => {
           commits += lines.length;
           for (const line of lines) {
             const [, revision, state] = line.split(" ");
-            stateAt.set(Number(revision), state === "on");
+            bookkept.set(Number(revision), state === "on");
           }
-          const before = stateAt.size;
-          recordStore(); // the last commit, if the kill came between it and its line
-          // Killed mid-transaction when the file's revision is the last printed one (nothing new committed).
-          if (stateAt.size === before) midTransaction++;
+          const before = bookkept.size;
+          await recordStore(); // the last commit, if the kill came between it and its line
+          // Killed mid-transaction when the store's revision is the last printed one (nothing new committed).
+          if (bookkept.size === before) midTransaction++;
         }
       } finally {
         killing = false;
       }
       await load;
-      reader.close();
 
+      // The committed revisions are the store of record's change log (on PostgreSQL, the
+      // primary's, which also holds a commit whose COMMIT reached the server just before its
+      // client died): the bookkeeping must agree with it, and every answer be at one of them.
+      const logged = await target.changesAbove(startRevision);
+      const committed = new Map<number, boolean>([[startRevision, bookkept.get(startRevision)!]]);
+      for (const c of logged) committed.set(c.revision, c.kind === "GrantPermissions");
+      const bookkeeping = [...bookkept].filter(([r, on]) => committed.get(r) !== on).length;
       const partial = answers.filter((a) => a.allowed !== 0 && a.allowed !== K).length;
-      const unknown = answers.filter((a) => !stateAt.has(a.revision)).length;
+      const unknown = answers.filter((a) => !committed.has(a.revision)).length;
       const wrong = answers.filter(
-        (a) => stateAt.has(a.revision) && (a.allowed === K) !== stateAt.get(a.revision),
+        (a) => committed.has(a.revision) && (a.allowed === K) !== committed.get(a.revision),
       ).length;
       const summary = {
-        kills: KILLS,
+        backend,
+        kills,
         killedMidTransaction: midTransaction,
         commits,
+        committedRevisions: logged.length,
         answers: answers.length,
         revisionsServed: new Set(answers.map((a) => a.revision)).size,
         partial,
@@ -176,12 +193,13 @@ describe("a writer killed mid-transaction, again and again", () => {
       expect(unknown).toBe(0);
       expect(wrong).toBe(0);
       expect(errors).toBe(0);
-      expect(midTransaction).toBeGreaterThan(KILLS / 3);
+      expect(bookkeeping).toBe(0);
+      expect(midTransaction).toBeGreaterThan(kills / 3);
       expect(commits).toBeGreaterThan(0);
       expect(sidecar.child.exitCode).toBeNull();
       expect(await healthStatus(sidecar.grpcAddress)).toBe("SERVING");
       // ~20 s alone; each kill spawns a tsx child, which is slower when the suites run in parallel.
     },
-    60_000 + KILLS * 3_000,
+    60_000 + kills * 3_000,
   );
 });
