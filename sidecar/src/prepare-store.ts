@@ -91,6 +91,33 @@ async function prepareFile(
   }
 }
 
+/** A store whose writes are refused: a read replica cannot take them. */
+function readOnly(store: PolicyStore, address: string): PolicyStore {
+  return {
+    read: (body) => store.read(body),
+    write: () =>
+      Promise.reject(
+        new StoreError(
+          "FAILED_PRECONDITION",
+          `the PostgreSQL server at ${address} is a read replica; send admin writes to a sidecar following the primary`,
+        ),
+      ),
+  };
+}
+
+/** Whether `url` is a server in recovery (a streaming replica); false when it cannot be asked. */
+async function isStandby(url: string): Promise<boolean> {
+  const pool = createPgPool(url, { maxConnections: 1 });
+  try {
+    const result = await pool.query<{ standby: boolean }>("SELECT pg_is_in_recovery() AS standby");
+    return result.rows[0]?.standby === true;
+  } catch {
+    return false; // unreachable: decided by the start that follows
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
+
 /** The demo tenant is built by whichever sidecar of the fleet gets this lock first. */
 const DEMO_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('rolecall:demo-seed', 0))";
 
@@ -114,8 +141,13 @@ async function preparePrimary(
   try {
     db.prepare("UPDATE meta SET primary_address = ? WHERE id = 1").run(address);
     let reachable = true;
+    // A read replica (a physical standby) is followed by polling; it cannot be migrated or written.
+    const standby = await isStandby(url);
     try {
-      primary = await openPgStore(url, { maxConnections: 4 });
+      if (standby) {
+        logger.info({ primary: address }, "following a read replica: polling only, writes are refused");
+        primary = new PgPolicyStore(createPgPool(url, { maxConnections: 4 }), { address });
+      } else primary = await openPgStore(url, { maxConnections: 4 });
     } catch (err) {
       if (!(err instanceof StoreError) || err.code !== "UNAVAILABLE") throw err;
       reachable = false;
@@ -125,8 +157,8 @@ async function preparePrimary(
       );
       primary = new PgPolicyStore(createPgPool(url, { maxConnections: 4 }), { address });
     }
-    const admin = adminOver(primary, catalog, engine);
-    if (reachable) {
+    const admin = adminOver(standby ? readOnly(primary, address) : primary, catalog, engine);
+    if (reachable && !standby) {
       const imported = await importCatalogPg(primary, catalog);
       if (imported.changed) logger.info({ revision: imported.revision }, "catalog imported into the primary");
       if (options.demo) {

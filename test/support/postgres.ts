@@ -6,10 +6,19 @@
  *
  * One server per test file (`usePostgres()` from use-postgres.ts in a suite, or `startPostgres()`
  * and `destroy()` in a bench or script: this file does not need vitest); a fresh database per
- * test is cheap (`createDatabase`, ~0.1 s).
+ * test is cheap (`createDatabase`, ~0.1 s). `replicaOf` starts a physical streaming replica of a
+ * running server instead (`pg_basebackup -R`): a read-only hot standby that receives no NOTIFY.
  */
 import { execFile } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +42,16 @@ export interface PostgresOptions {
   readonly settings?: Readonly<Record<string, string | number>>;
   /** Make commits survive a machine crash (fsync on). Default `false`: faster, and a test machine's crash ends the test anyway. */
   readonly durable?: boolean;
+  /**
+   * Start a streaming replica of this running server (`pg_basebackup -R -X stream`, a hot
+   * standby on its own port) instead of a fresh cluster. Default none.
+   */
+  readonly replicaOf?: PostgresServer;
+  /**
+   * Lines appended to `pg_hba.conf` (e.g. `host all all 10.0.0.0/24 trust` for clients on another
+   * interface, with `settings.listen_addresses`). Default none: loopback only.
+   */
+  readonly hba?: readonly string[];
 }
 
 /** A running test server. */
@@ -218,7 +237,17 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   };
 
   try {
-    await pgCommand("initdb", ["-D", data, "-A", "trust", "-U", SUPERUSER, "-N", "-E", "UTF8"]);
+    if (options.replicaOf === undefined) {
+      await pgCommand("initdb", ["-D", data, "-A", "trust", "-U", SUPERUSER, "-N", "-E", "UTF8"]);
+    } else {
+      // -R writes standby.signal and primary_conninfo: the copy starts as a hot standby.
+      const from = `host=127.0.0.1 port=${options.replicaOf.port} user=${SUPERUSER}`;
+      await pgCommand("pg_basebackup", ["-D", data, "-d", from, "-R", "-X", "stream", "-c", "fast", "-N"]);
+    }
+    if (options.hba !== undefined && options.hba.length > 0) {
+      // As root the file stays the server user's: appending keeps its owner and mode.
+      appendFileSync(join(data, "pg_hba.conf"), `${options.hba.join("\n")}\n`);
+    }
     // Another process may take the port between our probe and the server's bind: try a few.
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
