@@ -124,6 +124,8 @@ describe(`a fleet on one PostgreSQL primary, under faults (partition by ${PARTIT
   let f1: FleetSidecar;
   let f2: FleetSidecar;
   const extra: FleetSidecar[] = [];
+  /** Folders of copies this file made itself (removed after it). */
+  const dirs: string[] = [];
   const figures: Record<string, unknown> = { partition: PARTITION };
 
   beforeAll(async () => {
@@ -152,6 +154,7 @@ describe(`a fleet on one PostgreSQL primary, under faults (partition by ${PARTIT
     await store?.close().catch(() => undefined);
     await server?.destroy();
     ns?.destroy();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     console.log(`fleet-faults: ${JSON.stringify(figures)}`);
   });
 
@@ -170,6 +173,7 @@ describe(`a fleet on one PostgreSQL primary, under faults (partition by ${PARTIT
       const user = "outage-probe";
       const { roleId, revision: setup } = await probe("Outage Probe", user);
       const rDir = mkdtempSync(join(tmpdir(), "rolecall-fleet-r-"));
+      dirs.push(rDir);
       const rArgs = [...FOLLOWER_ARGS, "--max-staleness-ms", String(SHORT_STALENESS_MS)];
       let r = await startFleetSidecar({ primary: url, dbPath: join(rDir, "copy.db"), args: rArgs });
       extra.push(r);
@@ -369,7 +373,6 @@ describe(`a fleet on one PostgreSQL primary, under faults (partition by ${PARTIT
       expect(restart.notServingAfterMs).toBeLessThan(SHORT_STALENESS_MS + 5_000);
       expect(restart.whileStale).toBe(UNAVAILABLE);
       expect(restart.servingAgain).toBe(true);
-      rmSync(rDir, { recursive: true, force: true });
     },
     60_000 + OUTAGE_MS * 2,
   );
