@@ -172,6 +172,9 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
   };
 }
 
+/** The owner list passed for a user already known not to own the tenant. */
+const NO_OWNERS: readonly string[] = Object.freeze([]);
+
 /**
  * Whether a user may read others' decisions in their tenant: an owner of it, or a holder of a
  * permission giving `read-decisions` (admin/authorize.ts), decided on the serving snapshot, which
@@ -185,7 +188,9 @@ function decisionReaderCheck(
   return (tenantId: string, userId: string): boolean => {
     const tenant = engine.snapshot?.tenants.get(tenantId);
     if (!tenant) return false;
-    const rights = { id: tenantId, systems: tenant.systems, owners: [...(owners().get(tenantId) ?? [])] };
+    // Owners first: no rights object to build for them. Others are decided without an owner list.
+    if (owners().get(tenantId)?.has(userId) === true) return true;
+    const rights = { id: tenantId, systems: tenant.systems, owners: NO_OWNERS };
     const holds = (key: string) => engine.check(tenantId, userId, { permission: key }).allowed;
     return mayActOnSnapshot(catalog, holds, rights, userId, "read-decisions");
   };

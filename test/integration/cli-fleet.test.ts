@@ -1,12 +1,3 @@
-/**
- * The `rolecall` command line with a fleet (issue 14), against a real PostgreSQL 15: `--primary`
- * writes commit on the primary and reach a sidecar following it; a follower's copy refuses
- * writes and says so when read; tokens made on the primary authenticate at a follower;
- * `copy-store` moves the demo store SQLite → PostgreSQL → SQLite whole (a sidecar on the primary
- * answers as the file did), refuses a non-empty target; an unreachable primary fails fast,
- * naming host:port and never the password.
- */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,40 +6,11 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicyService } from "../../gen/rolecall/v1/policy_pb.js";
+import { json, rolecall } from "../support/cli.js";
 import { connectClient, grpcClients, unary } from "../support/clients.js";
 import type { PostgresServer } from "../support/postgres.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
 import { usePostgres } from "../support/use-postgres.js";
-
-const ROOT = join(import.meta.dirname, "..", "..");
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `rolecall ...` to completion (bounded), without inheriting a ROLECALL_* setting. */
-function rolecall(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ROLECALL_")));
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, "bin/rolecall.js"), ...args],
-      { timeout: 20_000, env: { ...clean, ...env } },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-function json<T>(result: CliResult): T {
-  expect(result.stderr).toBe("");
-  expect(result.code).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
 
 /** A loopback port nobody listens on. */
 function closedPort(): Promise<number> {

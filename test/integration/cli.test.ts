@@ -1,10 +1,3 @@
-/**
- * The `rolecall` command line end to end, as an operator types it: on a database the sidecar
- * itself created (demo tenant), exit codes (0 allowed or done, 3 denied, 1 error, 2 misuse),
- * `--json` that parses, admin writes and their refusals, tokens, backup and restore, and
- * `serve` refusing bad flags and a broken catalog before it listens.
- */
-import { execFile } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,38 +5,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicyService } from "../../gen/rolecall/v1/policy_pb.js";
+import { json, ROOT, rolecall } from "../support/cli.js";
 import { connectClient, grpcClients, unary } from "../support/clients.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
-
-const ROOT = join(import.meta.dirname, "..", "..");
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `rolecall ...` to completion (bounded), without inheriting a ROLECALL_* setting. */
-function rolecall(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ROLECALL_")));
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, "bin/rolecall.js"), ...args],
-      { timeout: 20_000, env: { ...clean, ...env } },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-function json<T>(result: CliResult): T {
-  expect(result.stderr).toBe("");
-  expect(result.code).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
 
 interface CheckJson {
   allowed: boolean;
