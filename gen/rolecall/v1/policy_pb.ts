@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file rolecall/v1/policy.proto.
  */
 export const file_rolecall_v1_policy: GenFile = /*@__PURE__*/
-  fileDesc("Chhyb2xlY2FsbC92MS9wb2xpY3kucHJvdG8SC3JvbGVjYWxsLnYxIj8KCFJlc291cmNlEhUKDW93bmVyX3VzZXJfaWQYASABKAkSHAoUcGFydGljaXBhbnRfdXNlcl9pZHMYAiADKAkipwEKFkNoZWNrUGVybWlzc2lvblJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKcGVybWlzc2lvbhgDIAEoCRIWCg50YXJnZXRfdXNlcl9pZBgEIAEoCRInCghyZXNvdXJjZRgFIAEoCzIVLnJvbGVjYWxsLnYxLlJlc291cmNlEhQKDG1pbl9yZXZpc2lvbhgGIAEoBCJyChdDaGVja1Blcm1pc3Npb25SZXNwb25zZRIPCgdhbGxvd2VkGAEgASgIEiMKBnJlYXNvbhgCIAEoDjITLnJvbGVjYWxsLnYxLlJlYXNvbhIPCgdtaXNzaW5nGAMgAygJEhAKCHJldmlzaW9uGAQgASgEImAKCUNoZWNrSXRlbRISCgpwZXJtaXNzaW9uGAEgASgJEhYKDnRhcmdldF91c2VyX2lkGAIgASgJEicKCHJlc291cmNlGAMgASgLMhUucm9sZWNhbGwudjEuUmVzb3VyY2UiegoXQ2hlY2tQZXJtaXNzaW9uc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSJQoFaXRlbXMYAyADKAsyFi5yb2xlY2FsbC52MS5DaGVja0l0ZW0SFAoMbWluX3JldmlzaW9uGAQgASgEImMKGENoZWNrUGVybWlzc2lvbnNSZXNwb25zZRI1CgdyZXN1bHRzGAEgAygLMiQucm9sZWNhbGwudjEuQ2hlY2tQZXJtaXNzaW9uUmVzcG9uc2USEAoIcmV2aXNpb24YAiABKAQiqQEKGEV4cGxhaW5QZXJtaXNzaW9uUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgpwZXJtaXNzaW9uGAMgASgJEhYKDnRhcmdldF91c2VyX2lkGAQgASgJEicKCHJlc291cmNlGAUgASgLMhUucm9sZWNhbGwudjEuUmVzb3VyY2USFAoMbWluX3JldmlzaW9uGAYgASgEIm4KCVRyYWNlU3RlcBIMCgRraW5kGAEgASgJEg0KBWxhYmVsGAIgASgJEgoKAm9rGAMgASgIEg4KBmRldGFpbBgEIAEoCRIoCghjaGlsZHJlbhgFIAMoCzIWLnJvbGVjYWxsLnYxLlRyYWNlU3RlcCKsAQoZRXhwbGFpblBlcm1pc3Npb25SZXNwb25zZRIPCgdhbGxvd2VkGAEgASgIEiMKBnJlYXNvbhgCIAEoDjITLnJvbGVjYWxsLnYxLlJlYXNvbhIPCgdtaXNzaW5nGAMgAygJEhAKCHJldmlzaW9uGAQgASgEEg8KB3N1bW1hcnkYBSABKAkSJQoFdHJhY2UYBiADKAsyFi5yb2xlY2FsbC52MS5UcmFjZVN0ZXAiewofTGlzdEVmZmVjdGl2ZVBlcm1pc3Npb25zUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRITCgZzeXN0ZW0YAyABKAlIAIgBARIUCgxtaW5fcmV2aXNpb24YBCABKARCCQoHX3N5c3RlbSK9AQoTRWZmZWN0aXZlUGVybWlzc2lvbhISCgpwZXJtaXNzaW9uGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIY2F0ZWdvcnkYAyABKAkSDwoHYWxsb3dlZBgEIAEoCBIjCgZyZWFzb24YBSABKA4yEy5yb2xlY2FsbC52MS5SZWFzb24SDwoHbWlzc2luZxgGIAMoCRIbChNncmFudGVkX2J5X3JvbGVfaWRzGAcgAygJEg4KBnN5c3RlbRgIIAEoCSKSAQogTGlzdEVmZmVjdGl2ZVBlcm1pc3Npb25zUmVzcG9uc2USNQoLcGVybWlzc2lvbnMYASADKAsyIC5yb2xlY2FsbC52MS5FZmZlY3RpdmVQZXJtaXNzaW9uEhAKCHJvbGVfaWRzGAIgAygJEhMKC2xpY2Vuc2VfaWRzGAMgAygJEhAKCHJldmlzaW9uGAQgASgEIngKEkxvb2t1cFVzZXJzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSEgoKcGVybWlzc2lvbhgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRIUCgxtaW5fcmV2aXNpb24YBSABKAQiUgoTTG9va3VwVXNlcnNSZXNwb25zZRIQCgh1c2VyX2lkcxgBIAMoCRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEAoIcmV2aXNpb24YAyABKAQiXwoWUmVzb2x2ZVN1cmZhY2VzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRILCgN1cmwYAyABKAkSFAoMbWluX3JldmlzaW9uGAQgASgEItEBCg9SZXNvbHZlZFN1cmZhY2USEgoKc3VyZmFjZV9pZBgBIAEoCRIOCgZzeXN0ZW0YAiABKAkSDQoFbGFiZWwYAyABKAkSEAoIc2VsZWN0b3IYBCABKAkSEwoLcmVxdWlyZW1lbnQYBSABKAkSDwoHYWxsb3dlZBgGIAEoCBIjCgZyZWFzb24YByABKA4yEy5yb2xlY2FsbC52MS5SZWFzb24SDwoHbWlzc2luZxgIIAMoCRIPCgdzdW1tYXJ5GAkgASgJEgwKBGtpbmQYCiABKAkiawoXUmVzb2x2ZVN1cmZhY2VzUmVzcG9uc2USLgoIc3VyZmFjZXMYASADKAsyHC5yb2xlY2FsbC52MS5SZXNvbHZlZFN1cmZhY2USEAoIcmV2aXNpb24YAiABKAQSDgoGYXBwX2lkGAMgASgJIicKEldhdGNoUG9saWN5UmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiOwoTV2F0Y2hQb2xpY3lSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBBISCgp0ZW5hbnRfaWRzGAIgAygJIpwBChNDb21wYXJlVXNlcnNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDW90aGVyX3VzZXJfaWQYAyABKAkSEwoGc3lzdGVtGAQgASgJSACIAQESFAoMaW5jbHVkZV9zYW1lGAUgASgIEhQKDG1pbl9yZXZpc2lvbhgGIAEoBEIJCgdfc3lzdGVtInIKDFVzZXJEZWNpc2lvbhIPCgdhbGxvd2VkGAEgASgIEiMKBnJlYXNvbhgCIAEoDjITLnJvbGVjYWxsLnYxLlJlYXNvbhIPCgdtaXNzaW5nGAMgAygJEhsKE2dyYW50ZWRfYnlfcm9sZV9pZHMYBCADKAkiqgEKEkNvbXBhcmVkUGVybWlzc2lvbhISCgpwZXJtaXNzaW9uGAEgASgJEgwKBG5hbWUYAiABKAkSDgoGc3lzdGVtGAMgASgJEicKBHVzZXIYBCABKAsyGS5yb2xlY2FsbC52MS5Vc2VyRGVjaXNpb24SKAoFb3RoZXIYBSABKAsyGS5yb2xlY2FsbC52MS5Vc2VyRGVjaXNpb24SDwoHZGlmZmVycxgGIAEoCCKoAQoPQ29tcGFyZWRTdXJmYWNlEhIKCnN1cmZhY2VfaWQYASABKAkSDQoFbGFiZWwYAiABKAkSDgoGc3lzdGVtGAMgASgJEicKBHVzZXIYBCABKAsyGS5yb2xlY2FsbC52MS5Vc2VyRGVjaXNpb24SKAoFb3RoZXIYBSABKAsyGS5yb2xlY2FsbC52MS5Vc2VyRGVjaXNpb24SDwoHZGlmZmVycxgGIAEoCCLLAQoUQ29tcGFyZVVzZXJzUmVzcG9uc2USNAoLcGVybWlzc2lvbnMYASADKAsyHy5yb2xlY2FsbC52MS5Db21wYXJlZFBlcm1pc3Npb24SLgoIc3VyZmFjZXMYAiADKAsyHC5yb2xlY2FsbC52MS5Db21wYXJlZFN1cmZhY2USHgoWcGVybWlzc2lvbl9kaWZmZXJlbmNlcxgDIAEoBRIbChNzdXJmYWNlX2RpZmZlcmVuY2VzGAQgASgFEhAKCHJldmlzaW9uGAUgASgEIsUECgtBZG1pbkNoYW5nZRJBChFncmFudF9wZXJtaXNzaW9ucxgBIAEoCzIkLnJvbGVjYWxsLnYxLkdyYW50UGVybWlzc2lvbnNSZXF1ZXN0SAASQwoScmV2b2tlX3Blcm1pc3Npb25zGAIgASgLMiUucm9sZWNhbGwudjEuUmV2b2tlUGVybWlzc2lvbnNSZXF1ZXN0SAASNwoMYXNzaWduX3JvbGVzGAMgASgLMh8ucm9sZWNhbGwudjEuQXNzaWduUm9sZXNSZXF1ZXN0SAASOwoOdW5hc3NpZ25fcm9sZXMYBCABKAsyIS5yb2xlY2FsbC52MS5VbmFzc2lnblJvbGVzUmVxdWVzdEgAEkAKEXNldF9yb2xlX2xpY2Vuc2VzGAUgASgLMiMucm9sZWNhbGwudjEuU2V0Um9sZUxpY2Vuc2VzUmVxdWVzdEgAEkAKEXNldF9saWNlbnNlX3NlYXRzGAYgASgLMiMucm9sZWNhbGwudjEuU2V0TGljZW5zZVNlYXRzUmVxdWVzdEgAEjwKD3NldF91c2VyX2FjdGl2ZRgHIAEoCzIhLnJvbGVjYWxsLnYxLlNldFVzZXJBY3RpdmVSZXF1ZXN0SAASNQoLY3JlYXRlX3JvbGUYCCABKAsyHi5yb2xlY2FsbC52MS5DcmVhdGVSb2xlUmVxdWVzdEgAEjUKC2RlbGV0ZV9yb2xlGAkgASgLMh4ucm9sZWNhbGwudjEuRGVsZXRlUm9sZVJlcXVlc3RIAEIICgZjaGFuZ2UibAoWU2ltdWxhdGVDaGFuZ2VzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSKQoHY2hhbmdlcxgCIAMoCzIYLnJvbGVjYWxsLnYxLkFkbWluQ2hhbmdlEhQKDG1pbl9yZXZpc2lvbhgDIAEoBCKJAQoPU2ltdWxhdGVkQ2hhbmdlEhEKCW9wZXJhdGlvbhgBIAEoCRIPCgdhcHBsaWVkGAIgASgIEhQKDHJlZnVzYWxfY29kZRgDIAEoCRIPCgdyZWZ1c2FsGAQgASgJEhUKDXVzZXJzX2dhaW5pbmcYBSABKAUSFAoMdXNlcnNfbG9zaW5nGAYgASgFIokBChBVc2VyQWNjZXNzQ2hhbmdlEg8KB3VzZXJfaWQYASABKAkSGgoScGVybWlzc2lvbnNfZ2FpbmVkGAIgAygJEhgKEHBlcm1pc3Npb25zX2xvc3QYAyADKAkSFwoPc3VyZmFjZXNfZ2FpbmVkGAQgAygJEhUKDXN1cmZhY2VzX2xvc3QYBSADKAkiPwoMTGljZW5zZVNlYXRzEhIKCmxpY2Vuc2VfaWQYASABKAkSDAoEdXNlZBgCIAEoBRINCgVzZWF0cxgDIAEoBSKyAQoXU2ltdWxhdGVDaGFuZ2VzUmVzcG9uc2USLQoHY2hhbmdlcxgBIAMoCzIcLnJvbGVjYWxsLnYxLlNpbXVsYXRlZENoYW5nZRIsCgV1c2VycxgCIAMoCzIdLnJvbGVjYWxsLnYxLlVzZXJBY2Nlc3NDaGFuZ2USKAoFc2VhdHMYAyADKAsyGS5yb2xlY2FsbC52MS5MaWNlbnNlU2VhdHMSEAoIcmV2aXNpb24YBCABKAQq+AEKBlJlYXNvbhIWChJSRUFTT05fVU5TUEVDSUZJRUQQABISCg5SRUFTT05fR1JBTlRFRBABEhYKElJFQVNPTl9OT1RfR1JBTlRFRBACEhoKFlJFQVNPTl9MSUNFTlNFX01JU1NJTkcQAxIeChpSRUFTT05fUkVRVUlSRU1FTlRfTUlTU0lORxAEEhgKFFJFQVNPTl9VU0VSX0lOQUNUSVZFEAUSFwoTUkVBU09OX1VTRVJfVU5LTk9XThAGEiIKHlJFQVNPTl9UQVJHRVRfTEFDS1NfUEVSTUlTU0lPThAHEhcKE1JFQVNPTl9PVVRfT0ZfU0NPUEUQCDLiBgoNUG9saWN5U2VydmljZRJcCg9DaGVja1Blcm1pc3Npb24SIy5yb2xlY2FsbC52MS5DaGVja1Blcm1pc3Npb25SZXF1ZXN0GiQucm9sZWNhbGwudjEuQ2hlY2tQZXJtaXNzaW9uUmVzcG9uc2USXwoQQ2hlY2tQZXJtaXNzaW9ucxIkLnJvbGVjYWxsLnYxLkNoZWNrUGVybWlzc2lvbnNSZXF1ZXN0GiUucm9sZWNhbGwudjEuQ2hlY2tQZXJtaXNzaW9uc1Jlc3BvbnNlEmIKEUV4cGxhaW5QZXJtaXNzaW9uEiUucm9sZWNhbGwudjEuRXhwbGFpblBlcm1pc3Npb25SZXF1ZXN0GiYucm9sZWNhbGwudjEuRXhwbGFpblBlcm1pc3Npb25SZXNwb25zZRJ3ChhMaXN0RWZmZWN0aXZlUGVybWlzc2lvbnMSLC5yb2xlY2FsbC52MS5MaXN0RWZmZWN0aXZlUGVybWlzc2lvbnNSZXF1ZXN0Gi0ucm9sZWNhbGwudjEuTGlzdEVmZmVjdGl2ZVBlcm1pc3Npb25zUmVzcG9uc2USUAoLTG9va3VwVXNlcnMSHy5yb2xlY2FsbC52MS5Mb29rdXBVc2Vyc1JlcXVlc3QaIC5yb2xlY2FsbC52MS5Mb29rdXBVc2Vyc1Jlc3BvbnNlElwKD1Jlc29sdmVTdXJmYWNlcxIjLnJvbGVjYWxsLnYxLlJlc29sdmVTdXJmYWNlc1JlcXVlc3QaJC5yb2xlY2FsbC52MS5SZXNvbHZlU3VyZmFjZXNSZXNwb25zZRJSCgtXYXRjaFBvbGljeRIfLnJvbGVjYWxsLnYxLldhdGNoUG9saWN5UmVxdWVzdBogLnJvbGVjYWxsLnYxLldhdGNoUG9saWN5UmVzcG9uc2UwARJTCgxDb21wYXJlVXNlcnMSIC5yb2xlY2FsbC52MS5Db21wYXJlVXNlcnNSZXF1ZXN0GiEucm9sZWNhbGwudjEuQ29tcGFyZVVzZXJzUmVzcG9uc2USXAoPU2ltdWxhdGVDaGFuZ2VzEiMucm9sZWNhbGwudjEuU2ltdWxhdGVDaGFuZ2VzUmVxdWVzdBokLnJvbGVjYWxsLnYxLlNpbXVsYXRlQ2hhbmdlc1Jlc3BvbnNlYgZwcm90bzM", [file_rolecall_v1_admin]);
+  fileDesc("Chhyb2xlY2FsbC92MS9wb2xpY3kucHJvdG8SC3JvbGVjYWxsLnYxIj8KCFJlc291cmNlEhUKDW93bmVyX3VzZXJfaWQYASABKAkSHAoUcGFydGljaXBhbnRfdXNlcl9pZHMYAiADKAkizQEKFkNoZWNrUGVybWlzc2lvblJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKcGVybWlzc2lvbhgDIAEoCRIWCg50YXJnZXRfdXNlcl9pZBgEIAEoCRInCghyZXNvdXJjZRgFIAEoCzIVLnJvbGVjYWxsLnYxLlJlc291cmNlEhQKDG1pbl9yZXZpc2lvbhgGIAEoBBITCgthdF9yZXZpc2lvbhgHIAEoBBIPCgdhdF90aW1lGAggASgJInIKF0NoZWNrUGVybWlzc2lvblJlc3BvbnNlEg8KB2FsbG93ZWQYASABKAgSIwoGcmVhc29uGAIgASgOMhMucm9sZWNhbGwudjEuUmVhc29uEg8KB21pc3NpbmcYAyADKAkSEAoIcmV2aXNpb24YBCABKAQiYAoJQ2hlY2tJdGVtEhIKCnBlcm1pc3Npb24YASABKAkSFgoOdGFyZ2V0X3VzZXJfaWQYAiABKAkSJwoIcmVzb3VyY2UYAyABKAsyFS5yb2xlY2FsbC52MS5SZXNvdXJjZSJ6ChdDaGVja1Blcm1pc3Npb25zUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIlCgVpdGVtcxgDIAMoCzIWLnJvbGVjYWxsLnYxLkNoZWNrSXRlbRIUCgxtaW5fcmV2aXNpb24YBCABKAQiYwoYQ2hlY2tQZXJtaXNzaW9uc1Jlc3BvbnNlEjUKB3Jlc3VsdHMYASADKAsyJC5yb2xlY2FsbC52MS5DaGVja1Blcm1pc3Npb25SZXNwb25zZRIQCghyZXZpc2lvbhgCIAEoBCLPAQoYRXhwbGFpblBlcm1pc3Npb25SZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhIKCnBlcm1pc3Npb24YAyABKAkSFgoOdGFyZ2V0X3VzZXJfaWQYBCABKAkSJwoIcmVzb3VyY2UYBSABKAsyFS5yb2xlY2FsbC52MS5SZXNvdXJjZRIUCgxtaW5fcmV2aXNpb24YBiABKAQSEwoLYXRfcmV2aXNpb24YByABKAQSDwoHYXRfdGltZRgIIAEoCSJuCglUcmFjZVN0ZXASDAoEa2luZBgBIAEoCRINCgVsYWJlbBgCIAEoCRIKCgJvaxgDIAEoCBIOCgZkZXRhaWwYBCABKAkSKAoIY2hpbGRyZW4YBSADKAsyFi5yb2xlY2FsbC52MS5UcmFjZVN0ZXAirAEKGUV4cGxhaW5QZXJtaXNzaW9uUmVzcG9uc2USDwoHYWxsb3dlZBgBIAEoCBIjCgZyZWFzb24YAiABKA4yEy5yb2xlY2FsbC52MS5SZWFzb24SDwoHbWlzc2luZxgDIAMoCRIQCghyZXZpc2lvbhgEIAEoBBIPCgdzdW1tYXJ5GAUgASgJEiUKBXRyYWNlGAYgAygLMhYucm9sZWNhbGwudjEuVHJhY2VTdGVwIqEBCh9MaXN0RWZmZWN0aXZlUGVybWlzc2lvbnNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhMKBnN5c3RlbRgDIAEoCUgAiAEBEhQKDG1pbl9yZXZpc2lvbhgEIAEoBBITCgthdF9yZXZpc2lvbhgFIAEoBBIPCgdhdF90aW1lGAYgASgJQgkKB19zeXN0ZW0ivQEKE0VmZmVjdGl2ZVBlcm1pc3Npb24SEgoKcGVybWlzc2lvbhgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCGNhdGVnb3J5GAMgASgJEg8KB2FsbG93ZWQYBCABKAgSIwoGcmVhc29uGAUgASgOMhMucm9sZWNhbGwudjEuUmVhc29uEg8KB21pc3NpbmcYBiADKAkSGwoTZ3JhbnRlZF9ieV9yb2xlX2lkcxgHIAMoCRIOCgZzeXN0ZW0YCCABKAkikgEKIExpc3RFZmZlY3RpdmVQZXJtaXNzaW9uc1Jlc3BvbnNlEjUKC3Blcm1pc3Npb25zGAEgAygLMiAucm9sZWNhbGwudjEuRWZmZWN0aXZlUGVybWlzc2lvbhIQCghyb2xlX2lkcxgCIAMoCRITCgtsaWNlbnNlX2lkcxgDIAMoCRIQCghyZXZpc2lvbhgEIAEoBCJ4ChJMb29rdXBVc2Vyc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhIKCnBlcm1pc3Npb24YAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkSFAoMbWluX3JldmlzaW9uGAUgASgEIlIKE0xvb2t1cFVzZXJzUmVzcG9uc2USEAoIdXNlcl9pZHMYASADKAkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhAKCHJldmlzaW9uGAMgASgEIl8KFlJlc29sdmVTdXJmYWNlc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSCwoDdXJsGAMgASgJEhQKDG1pbl9yZXZpc2lvbhgEIAEoBCLRAQoPUmVzb2x2ZWRTdXJmYWNlEhIKCnN1cmZhY2VfaWQYASABKAkSDgoGc3lzdGVtGAIgASgJEg0KBWxhYmVsGAMgASgJEhAKCHNlbGVjdG9yGAQgASgJEhMKC3JlcXVpcmVtZW50GAUgASgJEg8KB2FsbG93ZWQYBiABKAgSIwoGcmVhc29uGAcgASgOMhMucm9sZWNhbGwudjEuUmVhc29uEg8KB21pc3NpbmcYCCADKAkSDwoHc3VtbWFyeRgJIAEoCRIMCgRraW5kGAogASgJImsKF1Jlc29sdmVTdXJmYWNlc1Jlc3BvbnNlEi4KCHN1cmZhY2VzGAEgAygLMhwucm9sZWNhbGwudjEuUmVzb2x2ZWRTdXJmYWNlEhAKCHJldmlzaW9uGAIgASgEEg4KBmFwcF9pZBgDIAEoCSInChJXYXRjaFBvbGljeVJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIjsKE1dhdGNoUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQSEgoKdGVuYW50X2lkcxgCIAMoCSLCAQoTQ29tcGFyZVVzZXJzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIVCg1vdGhlcl91c2VyX2lkGAMgASgJEhMKBnN5c3RlbRgEIAEoCUgAiAEBEhQKDGluY2x1ZGVfc2FtZRgFIAEoCBIUCgxtaW5fcmV2aXNpb24YBiABKAQSEwoLYXRfcmV2aXNpb24YByABKAQSDwoHYXRfdGltZRgIIAEoCUIJCgdfc3lzdGVtInIKDFVzZXJEZWNpc2lvbhIPCgdhbGxvd2VkGAEgASgIEiMKBnJlYXNvbhgCIAEoDjITLnJvbGVjYWxsLnYxLlJlYXNvbhIPCgdtaXNzaW5nGAMgAygJEhsKE2dyYW50ZWRfYnlfcm9sZV9pZHMYBCADKAkiqgEKEkNvbXBhcmVkUGVybWlzc2lvbhISCgpwZXJtaXNzaW9uGAEgASgJEgwKBG5hbWUYAiABKAkSDgoGc3lzdGVtGAMgASgJEicKBHVzZXIYBCABKAsyGS5yb2xlY2FsbC52MS5Vc2VyRGVjaXNpb24SKAoFb3RoZXIYBSABKAsyGS5yb2xlY2FsbC52MS5Vc2VyRGVjaXNpb24SDwoHZGlmZmVycxgGIAEoCCKoAQoPQ29tcGFyZWRTdXJmYWNlEhIKCnN1cmZhY2VfaWQYASABKAkSDQoFbGFiZWwYAiABKAkSDgoGc3lzdGVtGAMgASgJEicKBHVzZXIYBCABKAsyGS5yb2xlY2FsbC52MS5Vc2VyRGVjaXNpb24SKAoFb3RoZXIYBSABKAsyGS5yb2xlY2FsbC52MS5Vc2VyRGVjaXNpb24SDwoHZGlmZmVycxgGIAEoCCLLAQoUQ29tcGFyZVVzZXJzUmVzcG9uc2USNAoLcGVybWlzc2lvbnMYASADKAsyHy5yb2xlY2FsbC52MS5Db21wYXJlZFBlcm1pc3Npb24SLgoIc3VyZmFjZXMYAiADKAsyHC5yb2xlY2FsbC52MS5Db21wYXJlZFN1cmZhY2USHgoWcGVybWlzc2lvbl9kaWZmZXJlbmNlcxgDIAEoBRIbChNzdXJmYWNlX2RpZmZlcmVuY2VzGAQgASgFEhAKCHJldmlzaW9uGAUgASgEIsUECgtBZG1pbkNoYW5nZRJBChFncmFudF9wZXJtaXNzaW9ucxgBIAEoCzIkLnJvbGVjYWxsLnYxLkdyYW50UGVybWlzc2lvbnNSZXF1ZXN0SAASQwoScmV2b2tlX3Blcm1pc3Npb25zGAIgASgLMiUucm9sZWNhbGwudjEuUmV2b2tlUGVybWlzc2lvbnNSZXF1ZXN0SAASNwoMYXNzaWduX3JvbGVzGAMgASgLMh8ucm9sZWNhbGwudjEuQXNzaWduUm9sZXNSZXF1ZXN0SAASOwoOdW5hc3NpZ25fcm9sZXMYBCABKAsyIS5yb2xlY2FsbC52MS5VbmFzc2lnblJvbGVzUmVxdWVzdEgAEkAKEXNldF9yb2xlX2xpY2Vuc2VzGAUgASgLMiMucm9sZWNhbGwudjEuU2V0Um9sZUxpY2Vuc2VzUmVxdWVzdEgAEkAKEXNldF9saWNlbnNlX3NlYXRzGAYgASgLMiMucm9sZWNhbGwudjEuU2V0TGljZW5zZVNlYXRzUmVxdWVzdEgAEjwKD3NldF91c2VyX2FjdGl2ZRgHIAEoCzIhLnJvbGVjYWxsLnYxLlNldFVzZXJBY3RpdmVSZXF1ZXN0SAASNQoLY3JlYXRlX3JvbGUYCCABKAsyHi5yb2xlY2FsbC52MS5DcmVhdGVSb2xlUmVxdWVzdEgAEjUKC2RlbGV0ZV9yb2xlGAkgASgLMh4ucm9sZWNhbGwudjEuRGVsZXRlUm9sZVJlcXVlc3RIAEIICgZjaGFuZ2UibAoWU2ltdWxhdGVDaGFuZ2VzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSKQoHY2hhbmdlcxgCIAMoCzIYLnJvbGVjYWxsLnYxLkFkbWluQ2hhbmdlEhQKDG1pbl9yZXZpc2lvbhgDIAEoBCKJAQoPU2ltdWxhdGVkQ2hhbmdlEhEKCW9wZXJhdGlvbhgBIAEoCRIPCgdhcHBsaWVkGAIgASgIEhQKDHJlZnVzYWxfY29kZRgDIAEoCRIPCgdyZWZ1c2FsGAQgASgJEhUKDXVzZXJzX2dhaW5pbmcYBSABKAUSFAoMdXNlcnNfbG9zaW5nGAYgASgFIokBChBVc2VyQWNjZXNzQ2hhbmdlEg8KB3VzZXJfaWQYASABKAkSGgoScGVybWlzc2lvbnNfZ2FpbmVkGAIgAygJEhgKEHBlcm1pc3Npb25zX2xvc3QYAyADKAkSFwoPc3VyZmFjZXNfZ2FpbmVkGAQgAygJEhUKDXN1cmZhY2VzX2xvc3QYBSADKAkiPwoMTGljZW5zZVNlYXRzEhIKCmxpY2Vuc2VfaWQYASABKAkSDAoEdXNlZBgCIAEoBRINCgVzZWF0cxgDIAEoBSKyAQoXU2ltdWxhdGVDaGFuZ2VzUmVzcG9uc2USLQoHY2hhbmdlcxgBIAMoCzIcLnJvbGVjYWxsLnYxLlNpbXVsYXRlZENoYW5nZRIsCgV1c2VycxgCIAMoCzIdLnJvbGVjYWxsLnYxLlVzZXJBY2Nlc3NDaGFuZ2USKAoFc2VhdHMYAyADKAsyGS5yb2xlY2FsbC52MS5MaWNlbnNlU2VhdHMSEAoIcmV2aXNpb24YBCABKAQiowEKGExpc3RBY2Nlc3NDaGFuZ2VzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIXCgpwZXJtaXNzaW9uGAMgASgJSACIAQESEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkSFAoMbWluX3JldmlzaW9uGAYgASgEQg0KC19wZXJtaXNzaW9uIpcBCgxBY2Nlc3NDaGFuZ2USEAoIcmV2aXNpb24YASABKAQSDAoEdGltZRgCIAEoCRINCgVhY3RvchgDIAEoCRIRCglvcGVyYXRpb24YBCABKAkSGgoScGVybWlzc2lvbnNfZ2FpbmVkGAUgAygJEhgKEHBlcm1pc3Npb25zX2xvc3QYBiADKAkSDwoHc3VtbWFyeRgHIAEoCSKLAQoZTGlzdEFjY2Vzc0NoYW5nZXNSZXNwb25zZRIqCgdjaGFuZ2VzGAEgAygLMhkucm9sZWNhbGwudjEuQWNjZXNzQ2hhbmdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIQCghyZXZpc2lvbhgDIAEoBBIXCg9vbGRlc3RfcmV2aXNpb24YBCABKAQq+AEKBlJlYXNvbhIWChJSRUFTT05fVU5TUEVDSUZJRUQQABISCg5SRUFTT05fR1JBTlRFRBABEhYKElJFQVNPTl9OT1RfR1JBTlRFRBACEhoKFlJFQVNPTl9MSUNFTlNFX01JU1NJTkcQAxIeChpSRUFTT05fUkVRVUlSRU1FTlRfTUlTU0lORxAEEhgKFFJFQVNPTl9VU0VSX0lOQUNUSVZFEAUSFwoTUkVBU09OX1VTRVJfVU5LTk9XThAGEiIKHlJFQVNPTl9UQVJHRVRfTEFDS1NfUEVSTUlTU0lPThAHEhcKE1JFQVNPTl9PVVRfT0ZfU0NPUEUQCDLGBwoNUG9saWN5U2VydmljZRJcCg9DaGVja1Blcm1pc3Npb24SIy5yb2xlY2FsbC52MS5DaGVja1Blcm1pc3Npb25SZXF1ZXN0GiQucm9sZWNhbGwudjEuQ2hlY2tQZXJtaXNzaW9uUmVzcG9uc2USXwoQQ2hlY2tQZXJtaXNzaW9ucxIkLnJvbGVjYWxsLnYxLkNoZWNrUGVybWlzc2lvbnNSZXF1ZXN0GiUucm9sZWNhbGwudjEuQ2hlY2tQZXJtaXNzaW9uc1Jlc3BvbnNlEmIKEUV4cGxhaW5QZXJtaXNzaW9uEiUucm9sZWNhbGwudjEuRXhwbGFpblBlcm1pc3Npb25SZXF1ZXN0GiYucm9sZWNhbGwudjEuRXhwbGFpblBlcm1pc3Npb25SZXNwb25zZRJ3ChhMaXN0RWZmZWN0aXZlUGVybWlzc2lvbnMSLC5yb2xlY2FsbC52MS5MaXN0RWZmZWN0aXZlUGVybWlzc2lvbnNSZXF1ZXN0Gi0ucm9sZWNhbGwudjEuTGlzdEVmZmVjdGl2ZVBlcm1pc3Npb25zUmVzcG9uc2USUAoLTG9va3VwVXNlcnMSHy5yb2xlY2FsbC52MS5Mb29rdXBVc2Vyc1JlcXVlc3QaIC5yb2xlY2FsbC52MS5Mb29rdXBVc2Vyc1Jlc3BvbnNlElwKD1Jlc29sdmVTdXJmYWNlcxIjLnJvbGVjYWxsLnYxLlJlc29sdmVTdXJmYWNlc1JlcXVlc3QaJC5yb2xlY2FsbC52MS5SZXNvbHZlU3VyZmFjZXNSZXNwb25zZRJSCgtXYXRjaFBvbGljeRIfLnJvbGVjYWxsLnYxLldhdGNoUG9saWN5UmVxdWVzdBogLnJvbGVjYWxsLnYxLldhdGNoUG9saWN5UmVzcG9uc2UwARJTCgxDb21wYXJlVXNlcnMSIC5yb2xlY2FsbC52MS5Db21wYXJlVXNlcnNSZXF1ZXN0GiEucm9sZWNhbGwudjEuQ29tcGFyZVVzZXJzUmVzcG9uc2USXAoPU2ltdWxhdGVDaGFuZ2VzEiMucm9sZWNhbGwudjEuU2ltdWxhdGVDaGFuZ2VzUmVxdWVzdBokLnJvbGVjYWxsLnYxLlNpbXVsYXRlQ2hhbmdlc1Jlc3BvbnNlEmIKEUxpc3RBY2Nlc3NDaGFuZ2VzEiUucm9sZWNhbGwudjEuTGlzdEFjY2Vzc0NoYW5nZXNSZXF1ZXN0GiYucm9sZWNhbGwudjEuTGlzdEFjY2Vzc0NoYW5nZXNSZXNwb25zZWIGcHJvdG8z", [file_rolecall_v1_admin]);
 
 /**
  * A resource a scoped permission is checked against (an interaction, a note).
@@ -79,6 +79,22 @@ export type CheckPermissionRequest = Message<"rolecall.v1.CheckPermissionRequest
    * @generated from field: uint64 min_revision = 6;
    */
   minRevision: bigint;
+
+  /**
+   * Decide as the store stood at this revision (0: now). Revisions older than the history
+   * kept (--history-days) fail FAILED_PRECONDITION naming the oldest revision kept.
+   *
+   * @generated from field: uint64 at_revision = 7;
+   */
+  atRevision: bigint;
+
+  /**
+   * Decide as the store stood at this time (RFC 3339, e.g. 2026-11-24T17:00:00Z): the revision
+   * in force then. At most one of at_revision and at_time.
+   *
+   * @generated from field: string at_time = 8;
+   */
+  atTime: string;
 };
 
 /**
@@ -242,6 +258,22 @@ export type ExplainPermissionRequest = Message<"rolecall.v1.ExplainPermissionReq
    * @generated from field: uint64 min_revision = 6;
    */
   minRevision: bigint;
+
+  /**
+   * Decide as the store stood at this revision (0: now). Revisions older than the history
+   * kept (--history-days) fail FAILED_PRECONDITION naming the oldest revision kept.
+   *
+   * @generated from field: uint64 at_revision = 7;
+   */
+  atRevision: bigint;
+
+  /**
+   * Decide as the store stood at this time (RFC 3339, e.g. 2026-11-24T17:00:00Z): the revision
+   * in force then. At most one of at_revision and at_time.
+   *
+   * @generated from field: string at_time = 8;
+   */
+  atTime: string;
 };
 
 /**
@@ -367,6 +399,22 @@ export type ListEffectivePermissionsRequest = Message<"rolecall.v1.ListEffective
    * @generated from field: uint64 min_revision = 4;
    */
   minRevision: bigint;
+
+  /**
+   * Decide as the store stood at this revision (0: now). Revisions older than the history
+   * kept (--history-days) fail FAILED_PRECONDITION naming the oldest revision kept.
+   *
+   * @generated from field: uint64 at_revision = 5;
+   */
+  atRevision: bigint;
+
+  /**
+   * Decide as the store stood at this time (RFC 3339, e.g. 2026-11-24T17:00:00Z): the revision
+   * in force then. At most one of at_revision and at_time.
+   *
+   * @generated from field: string at_time = 6;
+   */
+  atTime: string;
 };
 
 /**
@@ -741,6 +789,22 @@ export type CompareUsersRequest = Message<"rolecall.v1.CompareUsersRequest"> & {
    * @generated from field: uint64 min_revision = 6;
    */
   minRevision: bigint;
+
+  /**
+   * Decide as the store stood at this revision (0: now). Revisions older than the history
+   * kept (--history-days) fail FAILED_PRECONDITION naming the oldest revision kept.
+   *
+   * @generated from field: uint64 at_revision = 7;
+   */
+  atRevision: bigint;
+
+  /**
+   * Decide as the store stood at this time (RFC 3339, e.g. 2026-11-24T17:00:00Z): the revision
+   * in force then. At most one of at_revision and at_time.
+   *
+   * @generated from field: string at_time = 8;
+   */
+  atTime: string;
 };
 
 /**
@@ -1170,6 +1234,149 @@ export const SimulateChangesResponseSchema: GenMessage<SimulateChangesResponse> 
   messageDesc(file_rolecall_v1_policy, 29);
 
 /**
+ * @generated from message rolecall.v1.ListAccessChangesRequest
+ */
+export type ListAccessChangesRequest = Message<"rolecall.v1.ListAccessChangesRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * Only changes to this permission (qualified key), when set.
+   *
+   * @generated from field: optional string permission = 3;
+   */
+  permission?: string | undefined;
+
+  /**
+   * At most this many changes (default 50, at most 1,000).
+   *
+   * @generated from field: int32 page_size = 4;
+   */
+  pageSize: number;
+
+  /**
+   * From a previous response's next_page_token.
+   *
+   * @generated from field: string page_token = 5;
+   */
+  pageToken: string;
+
+  /**
+   * @generated from field: uint64 min_revision = 6;
+   */
+  minRevision: bigint;
+};
+
+/**
+ * Describes the message rolecall.v1.ListAccessChangesRequest.
+ * Use `create(ListAccessChangesRequestSchema)` to create a new message.
+ */
+export const ListAccessChangesRequestSchema: GenMessage<ListAccessChangesRequest> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 30);
+
+/**
+ * One revision at which the user's decisions changed.
+ *
+ * @generated from message rolecall.v1.AccessChange
+ */
+export type AccessChange = Message<"rolecall.v1.AccessChange"> & {
+  /**
+   * @generated from field: uint64 revision = 1;
+   */
+  revision: bigint;
+
+  /**
+   * When it was committed (RFC 3339).
+   *
+   * @generated from field: string time = 2;
+   */
+  time: string;
+
+  /**
+   * Who made the change (the admin principal's user id, or "cli").
+   *
+   * @generated from field: string actor = 3;
+   */
+  actor: string;
+
+  /**
+   * The admin operation, e.g. "GrantPermissions".
+   *
+   * @generated from field: string operation = 4;
+   */
+  operation: string;
+
+  /**
+   * @generated from field: repeated string permissions_gained = 5;
+   */
+  permissionsGained: string[];
+
+  /**
+   * @generated from field: repeated string permissions_lost = 6;
+   */
+  permissionsLost: string[];
+
+  /**
+   * One line for people, e.g. "role Agent lost CONTACTS_UPDATE".
+   *
+   * @generated from field: string summary = 7;
+   */
+  summary: string;
+};
+
+/**
+ * Describes the message rolecall.v1.AccessChange.
+ * Use `create(AccessChangeSchema)` to create a new message.
+ */
+export const AccessChangeSchema: GenMessage<AccessChange> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 31);
+
+/**
+ * @generated from message rolecall.v1.ListAccessChangesResponse
+ */
+export type ListAccessChangesResponse = Message<"rolecall.v1.ListAccessChangesResponse"> & {
+  /**
+   * Newest first.
+   *
+   * @generated from field: repeated rolecall.v1.AccessChange changes = 1;
+   */
+  changes: AccessChange[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+
+  /**
+   * @generated from field: uint64 revision = 3;
+   */
+  revision: bigint;
+
+  /**
+   * The oldest revision the history still covers.
+   *
+   * @generated from field: uint64 oldest_revision = 4;
+   */
+  oldestRevision: bigint;
+};
+
+/**
+ * Describes the message rolecall.v1.ListAccessChangesResponse.
+ * Use `create(ListAccessChangesResponseSchema)` to create a new message.
+ */
+export const ListAccessChangesResponseSchema: GenMessage<ListAccessChangesResponse> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_policy, 32);
+
+/**
  * Why a decision came out as it did.
  *
  * @generated from enum rolecall.v1.Reason
@@ -1341,6 +1548,17 @@ export const PolicyService: GenService<{
     methodKind: "unary";
     input: typeof SimulateChangesRequestSchema;
     output: typeof SimulateChangesResponseSchema;
+  },
+  /**
+   * Lists the revisions at which a user's decisions changed (for one permission or any),
+   * newest first, with who changed what; built from the change log.
+   *
+   * @generated from rpc rolecall.v1.PolicyService.ListAccessChanges
+   */
+  listAccessChanges: {
+    methodKind: "unary";
+    input: typeof ListAccessChangesRequestSchema;
+    output: typeof ListAccessChangesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_rolecall_v1_policy, 0);

@@ -374,6 +374,11 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
         yield { revision: BigInt(event.revision), tenantIds: [...event.tenantIds] };
       }
     },
+
+    listAccessChanges() {
+      // Placeholder until the history store lands (issue 15): say so rather than answer wrongly.
+      throw new RpcError(Code.Unimplemented, "ListAccessChanges is not available in this build yet");
+    },
   });
 }
 
