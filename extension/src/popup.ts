@@ -1,43 +1,27 @@
 /**
  * The popup: whose view it is (`?subject=` first, then the active tab's page, then the last
  * subject the overlay saw), their roles, licenses and every effective permission grouped by
- * system and category, a filter, an explanation on click, "view as", and the overlay switch.
- * Every sidecar answer comes through the background.
+ * system and category with the source of each right, a filter, an explanation with ranked fixes
+ * on click, "view as", "Compare with…", "History", "Export CSV", and the overlay switch. It
+ * redraws when the policy moves. Every sidecar answer comes through the background.
  */
 import browser from "webextension-polyfill";
 import {
   type EffectiveView,
-  type ExplanationView,
   formatSubject,
   type PermissionView,
   parseSubject,
   type Subject,
-  type TraceView,
 } from "./messages.js";
+import { showComparison } from "./popup/compare.js";
+import { $, el, showMessage } from "./popup/dom.js";
+import { explanationBox } from "./popup/explanation.js";
+import { exportCsv, showHistory } from "./popup/history.js";
+import { parseWrite, previewBox } from "./popup/preview.js";
 import { ask } from "./send.js";
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-/** Shows one message (error or notice) above the list, replacing the previous one. */
-function showMessage(kind: "error" | "notice", text: string): void {
-  const box = el("div", kind, text);
-  if (kind === "error") {
-    box.dataset.error = "";
-    box.setAttribute("role", "alert");
-  }
-  $("messages").replaceChildren(box);
-}
+/** How often the open popup asks whether the policy moved. */
+const POLICY_POLL_MS = 2_000;
 
 /** The page's subject in the active tab, asked of its content script; null when there is none. */
 async function activeTabSubject(): Promise<Subject | undefined> {
@@ -53,61 +37,55 @@ async function activeTabSubject(): Promise<Subject | undefined> {
   }
 }
 
-function chips(container: HTMLElement, items: readonly string[], empty: string): void {
+function chips(
+  container: HTMLElement,
+  items: readonly { text: string; title: string }[],
+  empty: string,
+): void {
   container.replaceChildren(
-    ...(items.length > 0 ? items.map((i) => el("span", "chip", i)) : [el("span", "muted", empty)]),
+    ...(items.length > 0
+      ? items.map((i) => {
+          const chip = el("span", "chip", i.text);
+          chip.title = i.title;
+          return chip;
+        })
+      : [el("span", "muted", empty)]),
   );
-}
-
-function traceList(steps: readonly TraceView[]): HTMLUListElement {
-  const ul = el("ul", "trace");
-  for (const step of steps) {
-    const li = el("li", "trace-step");
-    li.append(
-      el("span", step.ok ? "ok" : "fail", step.ok ? "✓ " : "✕ "),
-      el("strong", undefined, step.label || step.kind),
-    );
-    if (step.detail) li.append(document.createTextNode(` — ${step.detail}`));
-    if (step.children.length > 0) li.append(traceList(step.children));
-    ul.append(li);
-  }
-  return ul;
-}
-
-function explanationBox(x: ExplanationView): HTMLElement {
-  const box = el("div", "explanation");
-  box.dataset.explanation = x.permission;
-  box.append(
-    el(
-      "div",
-      "summary",
-      x.summary || `${x.allowed ? "allowed" : "denied"}${x.reason ? ` — ${x.reason}` : ""}`,
-    ),
-  );
-  if (x.missing.length > 0) box.append(el("div", "why", `missing: ${x.missing.join(", ")}`));
-  if (x.trace.length > 0) box.append(traceList(x.trace));
-  return box;
 }
 
 let subject: Subject | undefined;
+let shownRevision: string | undefined;
 
 async function toggleExplanation(li: HTMLLIElement, p: PermissionView): Promise<void> {
   const next = li.nextElementSibling;
   if (next instanceof HTMLElement && next.dataset.explanation === p.permission) {
     next.remove();
+    li.setAttribute("aria-expanded", "false");
     return;
   }
   if (!subject) return;
   const pending = el("div", "explanation muted", "Asking the sidecar why…");
   pending.dataset.explanation = p.permission;
   li.after(pending);
-  const reply = await ask({ type: "explain", subject, permission: p.permission });
-  if (reply.ok) pending.replaceWith(explanationBox(reply.value));
+  li.setAttribute("aria-expanded", "true");
+  const asked = subject;
+  const reply = await ask({ type: "explain", subject: asked, permission: p.permission });
+  if (reply.ok) pending.replaceWith(await explanationBox(asked, reply.value));
   else {
     pending.textContent = reply.error;
     pending.dataset.error = "";
     pending.className = "explanation error";
   }
+}
+
+/** Where a right comes from: roles, licenses, requirement. */
+function sourceText(p: PermissionView): string {
+  const parts = [
+    p.grantedBy.length > 0 ? `role ${p.grantedBy.map((r) => r.name).join(", ")}` : "",
+    p.licensedBy.length > 0 ? `license ${p.licensedBy.join(", ")}` : "",
+    p.requirement ? `requires ${p.requirement}` : "",
+  ];
+  return parts.filter(Boolean).join(" · ");
 }
 
 function permissionItem(p: PermissionView): HTMLLIElement {
@@ -117,14 +95,21 @@ function permissionItem(p: PermissionView): HTMLLIElement {
   li.dataset.search = `${p.permission} ${p.name} ${p.category} ${p.system}`.toLowerCase();
   li.tabIndex = 0;
   li.setAttribute("role", "button");
+  li.setAttribute("aria-expanded", "false");
+  const source = sourceText(p);
   li.title = p.allowed
-    ? `allowed${p.grantedByRoleIds.length > 0 ? ` — granted by ${p.grantedByRoleIds.join(", ")}` : ""}`
+    ? `allowed${source ? ` — ${source}` : ""}`
     : `denied — ${p.reason}${p.missing.length > 0 ? `; missing ${p.missing.join(", ")}` : ""}`;
   li.append(el("span", "mark", p.allowed ? "✓" : "✕"), el("span", "name", p.name));
   if (!p.allowed && p.reason) li.append(el("span", "why", p.reason));
   const localKey = p.permission.slice(p.system.length + 1) || p.permission;
   // Systems whose names are their keys (CxEngage) would show the same word twice.
   if (localKey !== p.name) li.append(el("span", "key", localKey));
+  if (p.allowed && source) {
+    const s = el("span", "source", source);
+    s.dataset.source = "";
+    li.append(s);
+  }
   const open = () => void toggleExplanation(li, p);
   li.addEventListener("click", open);
   li.addEventListener("keydown", (e) => {
@@ -193,31 +178,103 @@ function applyFilter(): void {
   $("counts").textContent = `${visible} of ${total}`;
 }
 
-async function load(next: Subject, source: string): Promise<void> {
+function clearSubjectViews(): void {
+  $("identity").hidden = true;
+  $("tools").hidden = true;
+  $("analyzer").hidden = true;
+  $("permissions").replaceChildren();
+}
+
+/** One message for a user the tenant lacks, with the nearest user to view instead. */
+function showUnknownUser(tenantId: string, unknown: NonNullable<EffectiveView["unknownUser"]>): void {
+  const box = showMessage("error", unknown.message);
+  box.dataset.unknownUser = "";
+  if (unknown.suggestion) {
+    const suggested = { tenantId, userId: unknown.suggestion };
+    const button = el("button", "small", `View as ${formatSubject(suggested)}`);
+    button.type = "button";
+    button.dataset.suggestion = formatSubject(suggested);
+    button.addEventListener("click", () => void load(suggested, "(suggested)"));
+    box.append(" ", button);
+  }
+}
+
+/** Loads `next`'s view; `quiet` keeps the current view on screen while asking (a policy redraw). */
+async function load(next: Subject, source: string, quiet = false): Promise<void> {
   subject = next;
   $("subject").textContent = formatSubject(next);
   $("subject").dataset.subject = formatSubject(next);
   $("subject-source").textContent = source;
   $<HTMLInputElement>("view-as-input").value = formatSubject(next);
-  $("messages").replaceChildren(el("div", "notice muted", "Asking the sidecar…"));
+  if (!quiet) $("messages").replaceChildren(el("div", "notice muted", "Asking the sidecar…"));
   const reply = await ask({ type: "listEffective", subject: next });
   if (subject !== next) return; // a newer "view as" won
   if (!reply.ok) {
     showMessage("error", reply.error);
-    $("identity").hidden = true;
-    $("tools").hidden = true;
-    $("permissions").replaceChildren();
+    clearSubjectViews();
+    return;
+  }
+  shownRevision = reply.value.revision;
+  $("revision").textContent = `revision ${reply.value.revision}`;
+  $("revision").dataset.revision = reply.value.revision;
+  if (reply.value.unknownUser) {
+    clearSubjectViews();
+    showUnknownUser(next.tenantId, reply.value.unknownUser);
     return;
   }
   $("messages").replaceChildren();
-  chips($("roles"), reply.value.roleIds, "no roles");
-  chips($("licenses"), reply.value.licenseIds, "no licenses");
+  chips(
+    $("roles"),
+    reply.value.roles.map((r) => ({ text: r.name, title: r.id })),
+    "no roles",
+  );
+  chips(
+    $("licenses"),
+    reply.value.licenseIds.map((l) => ({ text: l, title: l })),
+    "no licenses",
+  );
   $("identity").hidden = false;
   $("tools").hidden = false;
-  $("revision").textContent = `revision ${reply.value.revision}`;
+  $("analyzer").hidden = false;
   if (reply.value.permissions.length === 0)
     showMessage("notice", `${formatSubject(next)} has no permissions listed.`);
+  // Open explanations stay open across a policy redraw (not across another user's view).
+  const open = quiet
+    ? [...document.querySelectorAll<HTMLElement>("[data-explanation]")].map((e) => e.dataset.explanation)
+    : [];
   renderPermissions(reply.value);
+  for (const key of open) {
+    const li = document.querySelector<HTMLLIElement>(`li[data-permission="${CSS.escape(key ?? "")}"]`);
+    const p = reply.value.permissions.find((x) => x.permission === key);
+    if (li && p) void toggleExplanation(li, p);
+  }
+}
+
+/** Redraws when the sidecar's revision moved past the one shown. */
+function followPolicy(): void {
+  setInterval(async () => {
+    if (!subject || shownRevision === undefined || document.visibilityState !== "visible") return;
+    const reply = await ask({ type: "policyRevision", tenantId: subject.tenantId });
+    if (reply.ok && reply.value.revision !== shownRevision)
+      await load(subject, $("subject-source").textContent ?? "", true);
+  }, POLICY_POLL_MS);
+}
+
+function wireAnalyzer(): void {
+  $("compare-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const other = $<HTMLInputElement>("compare-input")
+      .value.trim()
+      .replace(/^[^/]*\//, "");
+    if (!subject) return;
+    if (other === "") {
+      $("analysis").replaceChildren(el("div", "error", "Type the id of the user to compare with."));
+      return;
+    }
+    void showComparison($("analysis"), subject, other);
+  });
+  $("history-button").addEventListener("click", () => subject && void showHistory($("analysis"), subject));
+  $("export-csv").addEventListener("click", () => subject && void exportCsv($("analysis"), subject.tenantId));
 }
 
 async function main(): Promise<void> {
@@ -230,6 +287,7 @@ async function main(): Promise<void> {
     if (next) void load(next, "(view as)");
     else showMessage("error", `'${text}' is not TENANT/USER (for example demo/dave)`);
   });
+  wireAnalyzer();
 
   const toggle = $<HTMLInputElement>("overlay-toggle");
   toggle.addEventListener("change", async () => {
@@ -239,9 +297,16 @@ async function main(): Promise<void> {
 
   const state = await ask({ type: "getState" });
   if (state.ok) toggle.checked = state.value.overlayEnabled;
+  followPolicy();
 
-  const fromQuery = parseSubject(new URLSearchParams(location.search).get("subject"));
-  if (fromQuery) return load(fromQuery, "(from the address)");
+  const params = new URLSearchParams(location.search);
+  const fromQuery = parseSubject(params.get("subject"));
+  if (fromQuery) {
+    // The overlay's "Preview change" opens the popup as a tab with the fix to preview.
+    const write = parseWrite(params.get("preview"));
+    if (write) $("analysis").replaceChildren(previewBox(fromQuery, write));
+    return load(fromQuery, "(from the address)");
+  }
   const fromTab = await activeTabSubject();
   if (fromTab) return load(fromTab, "(this page's user)");
   const last = state.ok ? parseSubject(state.value.lastSubject) : undefined;

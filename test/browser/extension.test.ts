@@ -3,24 +3,18 @@
  * database: the support engineer's path through the overlay and the popup, and proof that a page
  * script gets neither the token nor anyone's permissions.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildExtension } from "../../extension/build.js";
 import { PINNED_EXTENSION_ID } from "../../sidecar/src/config.js";
-import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
-
-const CHROMIUM = "/usr/lib/chromium/chromium";
-const ROOT = join(import.meta.dirname, "..", "..");
-const EXTENSION_DIR = join(ROOT, "extension", "dist");
-const RESULTS_DIR = join(ROOT, "test-results");
-const SCREENSHOTS_DIR = join(ROOT, "docs", "screenshots");
-const haveChromium = existsSync(CHROMIUM);
-const PANEL = "rolecall-overlay";
+import {
+  CHROMIUM,
+  type ExtensionHarness,
+  haveChromium,
+  PANEL,
+  startExtensionHarness,
+} from "../support/extension-browser.js";
 
 /** The little of a page's globals the probes touch (the root tsconfig has no DOM library). */
 interface PageGlobals {
@@ -46,29 +40,16 @@ async function deadPort(): Promise<number> {
 }
 
 describe.skipIf(!haveChromium)(`extension in Chromium (needs ${CHROMIUM})`, () => {
-  let sidecar: SidecarProcess | undefined;
+  let h: ExtensionHarness;
   let httpUrl: string;
   let adminToken: string;
-  let context: BrowserContext;
-  let profile: string;
   let extensionId: string;
   let foreignPages: Server;
   let foreignUrl: string;
 
   beforeAll(async () => {
-    await buildExtension();
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    // ROLECALL_TEST_SIDECAR_URL runs the suite against a sidecar already running (for debugging).
-    const existing = process.env.ROLECALL_TEST_SIDECAR_URL;
-    if (existing) {
-      httpUrl = existing.replace(/\/+$/, "");
-      adminToken = process.env.ROLECALL_TEST_ADMIN_TOKEN ?? "rc_test_bootstrap_token";
-    } else {
-      sidecar = await startSidecarProcess();
-      httpUrl = sidecar.httpUrl;
-      adminToken = sidecar.adminToken;
-    }
-
+    h = await startExtensionHarness();
+    ({ httpUrl, adminToken, extensionId } = h);
     // A page that is not the demo, on a host the content script runs on, claiming to be carol.
     foreignPages = createServer((_req, res) => {
       res.writeHead(200, { "content-type": "text/html" });
@@ -78,67 +59,18 @@ describe.skipIf(!haveChromium)(`extension in Chromium (needs ${CHROMIUM})`, () =
     });
     await new Promise<void>((resolve) => foreignPages.listen(0, "127.0.0.1", resolve));
     foreignUrl = `http://127.0.0.1:${(foreignPages.address() as AddressInfo).port}/`;
-
-    profile = mkdtempSync(join(tmpdir(), "rolecall-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        `--disable-extensions-except=${EXTENSION_DIR}`,
-        `--load-extension=${EXTENSION_DIR}`,
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    const worker =
-      context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker", { timeout: 20_000 }));
-    extensionId = new URL(worker.url()).host;
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await h?.close();
     await new Promise<void>((resolve) => (foreignPages ? foreignPages.close(() => resolve()) : resolve()));
-    await sidecar?.stop();
   });
 
-  const extensionPage = (path: string) => `chrome-extension://${extensionId}/${path}`;
-
-  /** Fills and saves the options page, as a person would. */
-  async function saveOptions(sidecarUrl: string, token: string): Promise<void> {
-    const page = await context.newPage();
-    await page.goto(extensionPage("options.html"));
-    await page.fill("#sidecar-url", sidecarUrl);
-    await page.fill("#token", token);
-    await page.click("#save");
-    await expect.poll(() => page.locator("#result").textContent()).toBe("Saved.");
-    await page.close();
-  }
-
-  /** Opens a demo page and waits until the overlay has its answer. */
-  async function openDemo(subject: string): Promise<Page> {
-    const page = await context.newPage();
-    await page.goto(`${httpUrl}/demo/?as=${subject}`);
-    await page.locator(`#${PANEL} .panel`).waitFor({ state: "attached" });
-    await expect
-      .poll(() => page.locator(`#${PANEL} .panel`).textContent(), { timeout: 10_000 })
-      .not.toContain("Asking");
-    return page;
-  }
-
-  /** Waits for `selector`, failing at once with the page's own error message when it shows one instead. */
-  async function waitForOrError(page: Page, selector: string): Promise<void> {
-    await page.locator(`${selector}, [data-error]`).first().waitFor({ timeout: 10_000 });
-    const error = page.locator("[data-error]");
-    if ((await error.count()) > 0 && (await page.locator(selector).count()) === 0) {
-      throw new Error(`expected ${selector}, the page says: ${await error.first().textContent()}`);
-    }
-  }
+  const extensionPage = (path: string) => h.extensionPage(path);
+  const saveOptions = (url: string, token: string) => h.saveOptions(url, token);
+  const openDemo = (subject: string): Promise<Page> => h.openDemo(subject);
+  const waitForOrError = (page: Page, selector: string) => h.waitForOrError(page, selector);
+  const newPage = () => h.context.newPage();
 
   it("loads with the id pinned by the manifest key", () => {
     expect(extensionId).toBe(PINNED_EXTENSION_ID);
@@ -146,7 +78,7 @@ describe.skipIf(!haveChromium)(`extension in Chromium (needs ${CHROMIUM})`, () =
 
   it("saves the sidecar URL and token on the options page and tests the connection", async () => {
     await saveOptions(httpUrl, adminToken);
-    const page = await context.newPage();
+    const page = await newPage();
     await page.goto(extensionPage("options.html"));
     await expect.poll(() => page.inputValue("#sidecar-url")).toBe(httpUrl);
     await page.click("#test");
@@ -160,7 +92,7 @@ describe.skipIf(!haveChromium)(`extension in Chromium (needs ${CHROMIUM})`, () =
   it("says clearly in the popup when the sidecar is down or refuses the token", async () => {
     const down = `http://127.0.0.1:${await deadPort()}`;
     await saveOptions(down, adminToken);
-    const popup = await context.newPage();
+    const popup = await newPage();
     await popup.goto(extensionPage("popup.html?subject=demo/dave"));
     const error = popup.locator("[data-error]");
     await error.waitFor();
@@ -187,10 +119,7 @@ describe.skipIf(!haveChromium)(`extension in Chromium (needs ${CHROMIUM})`, () =
     expect(await missing.textContent()).toContain("CONTACTS_UPDATE");
     // Surfaces dave may see carry badges.
     expect(await overlay.locator('[data-decision="allowed"]').count()).toBeGreaterThan(0);
-    const shot = join(RESULTS_DIR, "overlay-dave.png");
-    await page.screenshot({ path: shot });
-    mkdirSync(SCREENSHOTS_DIR, { recursive: true });
-    copyFileSync(shot, join(SCREENSHOTS_DIR, "overlay.png"));
+    await h.screenshot(page, "overlay-dave.png", "overlay.png");
     await page.close();
   });
 
@@ -208,12 +137,12 @@ describe.skipIf(!haveChromium)(`extension in Chromium (needs ${CHROMIUM})`, () =
     expect(
       await page.locator(`#${PANEL} [data-missing-surface="cxengage/contact-management-panel"]`).count(),
     ).toBe(0);
-    await page.screenshot({ path: join(RESULTS_DIR, "overlay-carol.png") });
+    await h.screenshot(page, "overlay-carol.png");
     await page.close();
   });
 
   it("shows dave's effective permissions in the popup, with an explanation on click", async () => {
-    const popup = await context.newPage();
+    const popup = await newPage();
     await popup.setViewportSize({ width: 460, height: 720 });
     await popup.goto(extensionPage("popup.html?subject=demo/dave"));
     await waitForOrError(popup, '[data-permission="cxengage/CONTACTS_UPDATE"]');
@@ -233,16 +162,13 @@ describe.skipIf(!haveChromium)(`extension in Chromium (needs ${CHROMIUM})`, () =
     await waitForOrError(popup, '[data-explanation="cxengage/CONTACTS_UPDATE"]:not(.muted)');
     const explanation = popup.locator('[data-explanation="cxengage/CONTACTS_UPDATE"]:not(.muted)');
     expect(await explanation.textContent()).not.toBe("");
-    const shot = join(RESULTS_DIR, "popup-dave.png");
-    await popup.screenshot({ path: shot });
-    mkdirSync(SCREENSHOTS_DIR, { recursive: true });
-    copyFileSync(shot, join(SCREENSHOTS_DIR, "popup.png"));
+    await h.screenshot(popup, "popup-dave.png", "popup.png");
     await popup.close();
   });
 
   it("switches the overlay off from the popup, leaving no trace, and on again", async () => {
     const page = await openDemo("demo/dave");
-    const popup = await context.newPage();
+    const popup = await newPage();
     await popup.goto(extensionPage("popup.html?subject=demo/dave"));
     const toggle = popup.locator("#overlay-toggle");
     await expect.poll(() => toggle.isChecked()).toBe(true);
@@ -253,7 +179,7 @@ describe.skipIf(!haveChromium)(`extension in Chromium (needs ${CHROMIUM})`, () =
     ).not.toContain("rolecall-overlay");
 
     // Off stays off for new pages too.
-    const other = await context.newPage();
+    const other = await newPage();
     await other.goto(`${httpUrl}/demo/?as=demo/carol`);
     await other.waitForTimeout(500);
     expect(await other.locator(`#${PANEL}`).count()).toBe(0);
@@ -264,7 +190,7 @@ describe.skipIf(!haveChromium)(`extension in Chromium (needs ${CHROMIUM})`, () =
   });
 
   it("gives a page script that is not the demo neither the token nor anyone's permissions", async () => {
-    const page = await context.newPage();
+    const page = await newPage();
     await page.goto(foreignUrl);
     await page.locator(`#${PANEL} .panel`).waitFor({ state: "attached" });
     await expect

@@ -7,9 +7,21 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import browser, { type Runtime } from "webextension-polyfill";
 import type { BackgroundApi, BackgroundMethod, ContentMessage, Reply } from "../messages.js";
 import { formatSubject } from "../messages.js";
-import { effectiveView, explanationView, pageSurfaces } from "./from-proto.js";
+import {
+  compare,
+  fixesFor,
+  history,
+  policyRevision,
+  preview,
+  reviewCsv,
+  UserFacingError,
+  unknownUserMessage,
+} from "./analyzer.js";
+import { decisionsOf, effectiveView, explanationView, isUnknownUser, pageSurfaces } from "./from-proto.js";
 import { readSettings, remember } from "./settings.js";
 import { createSidecarClients, describeSidecarError } from "./sidecar-client.js";
+import { licensesNamed, withCauses } from "./surface-causes.js";
+import { readRoles, readSeats } from "./tenant-facts.js";
 
 /** Who sent a message. */
 export type SenderKind = "content" | "extension";
@@ -28,9 +40,6 @@ interface Handler<M extends BackgroundMethod> {
   run(request: BackgroundApi[M]["request"], ctx: HandlerContext): Promise<BackgroundApi[M]["response"]>;
 }
 
-/** A failure whose message is already meant for people. */
-class UserFacingError extends Error {}
-
 /** Runs a sidecar call with the current settings, turning failures into sentences. */
 async function withSidecar<T>(
   call: (clients: ReturnType<typeof createSidecarClients>) => Promise<T>,
@@ -39,6 +48,7 @@ async function withSidecar<T>(
   try {
     return await call(createSidecarClients(settings));
   } catch (err) {
+    if (err instanceof UserFacingError) throw err;
     throw new UserFacingError(describeSidecarError(err, settings.sidecarUrl));
   }
 }
@@ -114,21 +124,45 @@ export const HANDLERS: { readonly [M in BackgroundMethod]: Handler<M> } = {
   resolveSurfaces: {
     from: ["content"],
     async run({ subject }, ctx) {
+      const { tenantId, userId } = subject;
       // The URL comes from the browser, so a page cannot ask about another app's pages.
-      const res = await withSidecar((c) =>
-        c.policy.resolveSurfaces({ tenantId: subject.tenantId, userId: subject.userId, url: ctx.url }),
-      );
+      const page = await withSidecar(async (c) => {
+        const res = await c.policy.resolveSurfaces({ tenantId, userId, url: ctx.url });
+        const base = pageSurfaces(subject, res);
+        // No suggestion here: the content script gets no other user's id.
+        if (isUnknownUser({ permissions: res.surfaces }))
+          return { ...base, surfaces: [], unknownUser: `tenant ${tenantId} has no user '${userId}'` };
+        if (base.surfaces.every((s) => s.allowed)) return base;
+        const [eff, roles] = await Promise.all([
+          c.policy.listEffectivePermissions({ tenantId, userId }),
+          readRoles(c, tenantId),
+        ]);
+        const decisions = decisionsOf(eff);
+        const seats = await Promise.all(licensesNamed(base, decisions).map((l) => readSeats(c, tenantId, l)));
+        return withCauses(base, {
+          userId,
+          userRoleIds: eff.roleIds,
+          decisions,
+          roles,
+          seats: new Map(seats.filter((l) => l !== undefined).map((l) => [l.licenseId, l])),
+        });
+      });
       await remember("lastSubject", formatSubject(subject));
-      return pageSurfaces(subject, res);
+      return page;
     },
   },
   listEffective: {
     from: ["extension"],
     async run({ subject }) {
-      const res = await withSidecar((c) =>
-        c.policy.listEffectivePermissions({ tenantId: subject.tenantId, userId: subject.userId }),
-      );
-      return effectiveView(subject, res);
+      return withSidecar(async (c) => {
+        const [res, roles] = await Promise.all([
+          c.policy.listEffectivePermissions({ tenantId: subject.tenantId, userId: subject.userId }),
+          readRoles(c, subject.tenantId),
+        ]);
+        const view = effectiveView(subject, res, roles);
+        if (!isUnknownUser(res)) return view;
+        return { ...view, permissions: [], unknownUser: await unknownUserMessage(c, subject) };
+      });
     },
   },
   explain: {
@@ -138,6 +172,42 @@ export const HANDLERS: { readonly [M in BackgroundMethod]: Handler<M> } = {
         c.policy.explainPermission({ tenantId: subject.tenantId, userId: subject.userId, permission }),
       );
       return explanationView(permission, res);
+    },
+  },
+  fixes: {
+    from: ["extension"],
+    run: ({ subject, permission }) => withSidecar((c) => fixesFor(c, subject, permission)),
+  },
+  compare: {
+    from: ["extension"],
+    run: ({ subject, otherUserId }) => withSidecar((c) => compare(c, subject, otherUserId)),
+  },
+  preview: {
+    from: ["extension"],
+    run: ({ subject, write }) => withSidecar((c) => preview(c, subject.tenantId, write)),
+  },
+  history: {
+    from: ["extension"],
+    run: ({ subject }) => withSidecar((c) => history(c, subject)),
+  },
+  reviewCsv: {
+    from: ["extension"],
+    run: ({ tenantId }) => reviewCsv(tenantId),
+  },
+  policyRevision: {
+    // The overlay polls it too; a revision number says nothing about anyone's access.
+    from: ["content", "extension"],
+    async run({ tenantId }) {
+      return { revision: await withSidecar((c) => policyRevision(c, tenantId)) };
+    },
+  },
+  openPopup: {
+    from: ["content"],
+    async run({ subject, write }) {
+      const query = new URLSearchParams({ subject: formatSubject(subject) });
+      if (write) query.set("preview", JSON.stringify(write));
+      await browser.tabs.create({ url: browser.runtime.getURL(`popup.html?${query}`) });
+      return {};
     },
   },
   testConnection: { from: ["extension"], run: testConnection },

@@ -2,7 +2,7 @@
  * The overlay's state: the page's surfaces from the background, and where each one is on the page
  * right now. Features read it and subscribe to changes; nothing here draws.
  */
-import type { PageSurfaces, Subject, SurfaceView } from "../messages.js";
+import type { PageSurfaces, ProposedWrite, Subject, SurfaceView } from "../messages.js";
 import { ask } from "../send.js";
 
 /** A surface found on the page, visible. */
@@ -40,6 +40,10 @@ export interface OverlayStore {
   refresh(): Promise<void>;
   /** Finds the surfaces on the page again (DOM changed). */
   rescan(): void;
+  /** Asks the sidecar's revision; refreshes when the policy moved since the last answer. */
+  followPolicy(): Promise<void>;
+  /** Opens the popup as a tab, previewing a fix for this page's user (read-only). */
+  openPreview(write: ProposedWrite): void;
 }
 
 function isShown(el: Element): boolean {
@@ -101,6 +105,15 @@ export function createOverlayStore(subject: Subject, host: Element, signal: Abor
     },
     rescan() {
       set({ ...state, ...locate(state.page) });
+    },
+    async followPolicy() {
+      const reply = await ask({ type: "policyRevision", tenantId: subject.tenantId });
+      if (reply.ok && state.page && reply.value.revision !== state.page.revision) await this.refresh();
+    },
+    openPreview(write) {
+      void ask({ type: "openPopup", subject, write }).then((reply) => {
+        if (!reply.ok) set({ ...state, error: reply.error });
+      });
     },
   };
 }

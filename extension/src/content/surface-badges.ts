@@ -13,6 +13,8 @@ export function init(signal: AbortSignal, root: ShadowRoot, store: OverlayStore)
   root.append(layer);
 
   const draw = () => {
+    // Redraws replace the badges: keep the keyboard focus on the same surface's badge.
+    const focused = (root.activeElement as HTMLElement | null)?.dataset?.surface;
     layer.replaceChildren();
     for (const { surface, elements } of store.state.placed) {
       const decision = surface.allowed ? "allowed" : "denied";
@@ -27,19 +29,26 @@ export function init(signal: AbortSignal, root: ShadowRoot, store: OverlayStore)
           width: `${rect.width}px`,
           height: `${rect.height}px`,
         });
-        const badge = document.createElement("div");
+        // A button: reachable with Tab, named for screen readers, and showing its explanation on focus.
+        const badge = document.createElement("button");
+        badge.type = "button";
         badge.className = "badge";
         badge.dataset.surface = surface.surfaceId;
         badge.dataset.decision = decision;
         badge.textContent = `${surface.allowed ? "✓" : "✕"} ${surface.label}`;
         badge.title = explainSurface(surface);
-        badge.setAttribute("aria-label", badge.title);
+        badge.setAttribute(
+          "aria-label",
+          `${surface.label}: ${surface.allowed ? "allowed" : `denied, ${surface.reason}`}. ${badge.title.split("\n").slice(1).join(". ")}`,
+        );
         // Above the element when there is room, inside its top edge otherwise.
         Object.assign(badge.style, {
           left: `${Math.max(0, rect.left)}px`,
           top: `${rect.top >= 20 ? rect.top - 19 : Math.max(0, rect.top)}px`,
         });
         layer.append(box, badge);
+        if (focused === surface.surfaceId && root.activeElement !== badge)
+          badge.focus({ preventScroll: true });
       }
     }
   };

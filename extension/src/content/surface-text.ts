@@ -7,10 +7,18 @@ export function missingText(surface: SurfaceView): string {
   return surface.missing.map((k) => (k.startsWith(prefix) ? k.slice(prefix.length) : k)).join(", ");
 }
 
-/** "denied — requirement missing" / "allowed". */
+/** "denied — not granted" / "allowed". */
 export function decisionText(surface: SurfaceView): string {
   if (surface.allowed) return "allowed";
   return surface.reason ? `denied — ${surface.reason}` : "denied";
+}
+
+/** "license calabrio-one/analytics (23 of 25 seats free) or …". */
+export function licenseText(surface: SurfaceView): string {
+  const each = surface.licenses.map(
+    (l) => `${l.licenseId} (${Math.max(0, l.seats - l.used)} of ${l.seats} seats free)`,
+  );
+  return `needs license ${each.join(" or ")}`;
 }
 
 /** The full explanation, one fact a line, for a badge's tooltip. */
@@ -21,6 +29,9 @@ export function explainSurface(surface: SurfaceView): string {
     `Decision: ${decisionText(surface)}`,
   ];
   if (!surface.allowed && surface.missing.length > 0) lines.push(`Missing: ${missingText(surface)}`);
-  if (surface.summary) lines.push(`${surface.allowed ? "Why" : "Fix"}: ${surface.summary}`);
+  if (surface.licenses.length > 0) lines.push(licenseText(surface));
+  const fix = surface.fixes[0]?.text;
+  if (fix) lines.push(`Smallest fix: ${fix}`);
+  else if (surface.summary) lines.push(`${surface.allowed ? "Why" : "Fix"}: ${surface.summary}`);
   return lines.join("\n");
 }

@@ -23,6 +23,7 @@ import type { RevisionGate } from "../sync/revision-gate.js";
 import type { Authenticator } from "./auth.js";
 import { systemOf } from "./catalog-service.js";
 import { encodeCheckPermissionResponse, encodeCheckPermissionsResponse } from "./decision-codec.js";
+import { permissionSources } from "./permission-sources.js";
 import {
   bindService,
   type RpcContext,
@@ -206,6 +207,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
               reason: toWireReason(row.reason),
               missing: [...row.missing],
               grantedByRoleIds: [...row.grantedByRoleIds],
+              ...permissionSources(p, row.allowed, profile.licenseIds),
             };
           }),
           roleIds: profile.roleIds,

@@ -1,0 +1,176 @@
+/**
+ * The background's access-analyzer requests: fixes for a denial, two users compared, a change
+ * previewed with SimulateChanges (read-only: nothing is committed), the user's access history,
+ * the tenant's review export, and the policy revision the overlay and popup poll to redraw.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import { closestKey } from "../../../catalog/closest-key.js";
+import type { AdminChange } from "../../../gen/rolecall/v1/policy_pb.js";
+import { Reason } from "../../../gen/rolecall/v1/policy_pb.js";
+import type {
+  AccessChangeView,
+  BackgroundApi,
+  ComparisonView,
+  FixView,
+  PreviewView,
+  ProposedWrite,
+  Subject,
+} from "../messages.js";
+import { needsFor, rankFixes } from "./fixes.js";
+import { comparisonView, decisionsOf, previewView } from "./from-proto.js";
+import { readSettings } from "./settings.js";
+import { describeSidecarError, type SidecarClients } from "./sidecar-client.js";
+import { readRoles, readSeats, readUserIds } from "./tenant-facts.js";
+
+/** A failure whose message is already meant for people. */
+export class UserFacingError extends Error {}
+
+/** "tenant demo has no user 'davd' (did you mean 'dave'?)", with the suggestion apart. */
+export async function unknownUserMessage(
+  clients: SidecarClients,
+  subject: Subject,
+): Promise<{ message: string; suggestion: string | undefined }> {
+  const suggestion = closestKey(subject.userId, await readUserIds(clients, subject.tenantId)) ?? undefined;
+  return {
+    message: `tenant ${subject.tenantId} has no user '${subject.userId}'${suggestion ? ` — did you mean ${subject.tenantId}/${suggestion}?` : ""}`,
+    suggestion,
+  };
+}
+
+/** Ranked fixes for one denied permission of the subject. */
+export async function fixesFor(c: SidecarClients, subject: Subject, permission: string): Promise<FixView[]> {
+  const [eff, roles] = await Promise.all([
+    c.policy.listEffectivePermissions({ tenantId: subject.tenantId, userId: subject.userId }),
+    readRoles(c, subject.tenantId),
+  ]);
+  const decisions = decisionsOf(eff);
+  const needs = needsFor(permission, decisions);
+  const licenses = [
+    ...new Set(
+      needs.flatMap((k) => (decisions.get(k)?.reason === "LICENSE_MISSING" ? decisions.get(k)!.missing : [])),
+    ),
+  ];
+  const seats = await Promise.all(licenses.map((l) => readSeats(c, subject.tenantId, l)));
+  const seatsFree = new Map(seats.filter((s) => s !== undefined).map((s) => [s.licenseId, s.seats - s.used]));
+  return rankFixes(
+    {
+      tenantId: subject.tenantId,
+      userId: subject.userId,
+      needs,
+      userRoleIds: eff.roleIds,
+      decisions,
+      seatsFree,
+    },
+    roles,
+  );
+}
+
+/** The two users' differences, or a clear refusal when the other user does not exist. */
+export async function compare(
+  c: SidecarClients,
+  subject: Subject,
+  otherUserId: string,
+): Promise<ComparisonView> {
+  const [res, roles] = await Promise.all([
+    c.policy.compareUsers({ tenantId: subject.tenantId, userId: subject.userId, otherUserId }),
+    readRoles(c, subject.tenantId),
+  ]);
+  const otherUnknown =
+    res.permissions.length > 0 && res.permissions.every((p) => p.other?.reason === Reason.USER_UNKNOWN);
+  if (otherUnknown) {
+    const { message } = await unknownUserMessage(c, { tenantId: subject.tenantId, userId: otherUserId });
+    throw new UserFacingError(message);
+  }
+  return comparisonView(subject, otherUserId, res, roles);
+}
+
+/** A proposed write as SimulateChanges' AdminChange. */
+function adminChange(write: ProposedWrite): AdminChange["change"] {
+  if ("grantPermissions" in write)
+    return { case: "grantPermissions", value: write.grantPermissions as never };
+  if ("assignRoles" in write) return { case: "assignRoles", value: write.assignRoles as never };
+  if ("setRoleLicenses" in write) return { case: "setRoleLicenses", value: write.setRoleLicenses as never };
+  throw new UserFacingError("this change cannot be previewed");
+}
+
+/** What one proposed write would do, committing nothing. */
+export async function preview(
+  c: SidecarClients,
+  tenantId: string,
+  write: ProposedWrite,
+): Promise<PreviewView> {
+  try {
+    const res = await c.policy.simulateChanges({ tenantId, changes: [{ change: adminChange(write) }] });
+    return previewView(res);
+  } catch (err) {
+    const e = ConnectError.from(err);
+    if (e.code === Code.PermissionDenied || e.code === Code.Unauthenticated)
+      throw new UserFacingError(
+        `your token may not make this change, so it cannot preview it: ${e.rawMessage}`,
+      );
+    throw err;
+  }
+}
+
+/** The user's access changes, newest first. */
+export async function history(c: SidecarClients, subject: Subject): Promise<AccessChangeView[]> {
+  try {
+    const res = await c.policy.listAccessChanges({
+      tenantId: subject.tenantId,
+      userId: subject.userId,
+      pageSize: 100,
+    });
+    return res.changes.map((ch) => ({
+      revision: ch.revision.toString(),
+      time: ch.time,
+      actor: ch.actor,
+      operation: ch.operation,
+      gained: [...ch.permissionsGained],
+      lost: [...ch.permissionsLost],
+      summary: ch.summary,
+    }));
+  } catch (err) {
+    if (ConnectError.from(err).code === Code.Unimplemented)
+      throw new UserFacingError(
+        "this sidecar keeps no access history yet (it does not implement ListAccessChanges): update rolecall to see History",
+      );
+    throw err;
+  }
+}
+
+/** The tenant's access review as CSV, from the sidecar's HTTP listener. */
+export async function reviewCsv(tenantId: string): Promise<BackgroundApi["reviewCsv"]["response"]> {
+  const { sidecarUrl, token } = await readSettings();
+  const url = `${sidecarUrl}/v1/tenants/${encodeURIComponent(tenantId)}/review?format=csv`;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  } catch (err) {
+    throw new UserFacingError(describeSidecarError(err, sidecarUrl));
+  }
+  if (res.status === 404 || res.status === 501)
+    throw new UserFacingError(
+      `this sidecar has no review export (GET ${url} answered HTTP ${res.status}): update rolecall to export CSV`,
+    );
+  if (res.status === 401)
+    throw new UserFacingError("the sidecar refused the token (set a valid token in the extension's options)");
+  if (!res.ok)
+    throw new UserFacingError(
+      `the review export failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`,
+    );
+  const disposition = res.headers.get("content-disposition") ?? "";
+  const filename = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? `rolecall-review-${tenantId}.csv`;
+  return { filename, csv: await res.text() };
+}
+
+/** The revision the sidecar serves now: WatchPolicy's first message, then the stream is closed. */
+export async function policyRevision(c: SidecarClients, tenantId: string): Promise<string> {
+  const stop = new AbortController();
+  try {
+    for await (const m of c.policy.watchPolicy({ tenantId }, { signal: stop.signal }))
+      return m.revision.toString();
+  } finally {
+    stop.abort();
+  }
+  throw new UserFacingError("the sidecar closed the policy watch without a revision");
+}
