@@ -1,0 +1,178 @@
+/**
+ * The access analyzer in the extension (issue 15), in the real Chromium against a real sidecar:
+ * the source of each right, "Compare with…", and "Preview change" (SimulateChanges, read-only).
+ * The second block, History and Export CSV, needs the sidecar's ListAccessChanges and review
+ * export (the history and review branches): on a sidecar without them it fails by design.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CHROMIUM,
+  type ExtensionHarness,
+  haveChromium,
+  PANEL,
+  startExtensionHarness,
+} from "../support/extension-browser.js";
+
+const UPDATE = "cxengage/CONTACTS_UPDATE";
+
+describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CHROMIUM})`, () => {
+  let h: ExtensionHarness;
+
+  beforeAll(async () => {
+    h = await startExtensionHarness();
+    await h.saveOptions(h.httpUrl, h.adminToken);
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  /** The store's revision, read as an admin's tools would. */
+  const revision = async () => ((await h.admin("ListTenants", {})) as { revision: string }).revision;
+
+  describe("sources, Compare with…, Preview change", () => {
+    it("shows where each right comes from: role, license, requirement", async () => {
+      const popup = await h.openPopup("demo/lena");
+      await h.waitForOrError(popup, '[data-permission="calabrio-one/view-contacts"]');
+      expect(
+        await popup.locator('[data-permission="calabrio-one/view-contacts"] [data-source]').textContent(),
+      ).toBe("role Analytics Viewer · license calabrio-one/quality-management");
+      await popup.fill("#view-as-input", "demo/ines");
+      await popup.click("#view-as button");
+      const row = popup.locator('[data-permission="iadvize/access-to-production-report"] [data-source]');
+      await row.waitFor();
+      expect(await row.textContent()).toBe("role Chat Agent · requires iadvize/access-to-reports");
+      // A denied row names no source: nothing grants it.
+      expect(await popup.locator('[data-permission="iadvize/access-to-people"] [data-source]').count()).toBe(
+        0,
+      );
+      await popup.close();
+    });
+
+    it("compares dave with alice, differences first, with the roles that grant each side", async () => {
+      const popup = await h.openPopup("demo/dave");
+      await h.waitForOrError(popup, `[data-permission="${UPDATE}"]`);
+      await popup.fill("#compare-input", "alice");
+      await popup.click("#compare-button");
+      await h.waitForOrError(popup, "tr[data-compared]");
+      const rows = popup.locator("tr[data-compared]");
+      const differences = Number(await popup.locator("[data-differences]").getAttribute("data-differences"));
+      expect(differences).toBeGreaterThan(0);
+      expect(await popup.locator('table.compare:first-of-type tr[data-differs="true"]').count()).toBe(
+        differences,
+      );
+      expect(await rows.first().getAttribute("data-differs")).toBe("true");
+      const update = popup.locator(`tr[data-compared="${UPDATE}"]`);
+      expect(await update.locator('[data-side="user"]').textContent()).toBe("✕ not granted");
+      expect(await update.locator('[data-side="other"]').textContent()).toBe("✓ via Agent (CxEngage)");
+      await h.screenshot(popup, "popup-compare.png", "popup-compare.png");
+
+      await popup.fill("#compare-input", "alcie");
+      await popup.click("#compare-button");
+      const error = popup.locator("#analysis [data-error]");
+      await error.waitFor();
+      expect(await error.textContent()).toContain(
+        "tenant demo has no user 'alcie' — did you mean demo/alice?",
+      );
+      await popup.close();
+    });
+
+    it("previews the smallest fix: who else would gain what, committing nothing", async () => {
+      // A second holder of dave's role, so that granting to the role reaches someone else.
+      await h.admin("CreateUser", { tenantId: "demo", userId: "erin", displayName: "Erin (custom agent)" });
+      await h.admin("AssignRoles", { tenantId: "demo", userId: "erin", roleIds: ["custom-agent"] });
+      try {
+        const popup = await h.openPopup("demo/dave");
+        await h.waitForOrError(popup, `[data-permission="${UPDATE}"]`);
+        await popup.click(`[data-permission="${UPDATE}"]`);
+        const grant = popup.locator(`[data-fixes="${UPDATE}"] li[data-fix="grant"]`);
+        await h.waitForOrError(popup, `[data-fixes="${UPDATE}"] li[data-fix="grant"]`);
+        expect(await grant.textContent()).toContain(
+          "grant CONTACTS_UPDATE to role Custom Agent (2 users hold Custom Agent)",
+        );
+        // With two holders, assigning dave the stock agent role (nothing else added) ranks first.
+        expect(
+          await popup.locator(`[data-fixes="${UPDATE}"] li[data-fix]`).first().getAttribute("data-fix"),
+        ).toBe("assign");
+        const before = await revision();
+        await grant.locator("[data-preview]").click();
+        const result = grant.locator('[data-preview-result="done"], [data-preview-result="error"]');
+        await result.waitFor();
+        expect(await result.getAttribute("data-preview-result")).toBe("done");
+        expect(await result.textContent()).toContain("dave would gain CONTACTS_UPDATE");
+        expect(await result.locator('[data-preview-user="erin"]').textContent()).toContain(
+          "gains CONTACTS_UPDATE",
+        );
+        expect(await result.locator("[data-others-affected]").getAttribute("data-others-affected")).toBe("1");
+        await h.screenshot(popup, "popup-preview.png", "popup-preview.png");
+        // Read-only: the revision did not move and dave is still denied.
+        expect(await revision()).toBe(before);
+        expect(await popup.locator(`[data-permission="${UPDATE}"]`).getAttribute("data-allowed")).toBe(
+          "false",
+        );
+        await popup.close();
+      } finally {
+        await h.admin("UnassignRoles", { tenantId: "demo", userId: "erin", roleIds: ["custom-agent"] });
+      }
+    });
+
+    it("opens the preview from the overlay's smallest fix in an extension page, not in the page", async () => {
+      const page = await h.openDemo("demo/dave");
+      const button = page.locator(
+        `#${PANEL} [data-missing-surface="cxengage/contact-management-panel"] [data-preview]`,
+      );
+      await button.waitFor();
+      const [tab] = await Promise.all([h.context.waitForEvent("page"), button.click()]);
+      expect(tab.url()).toContain(`chrome-extension://${h.extensionId}/popup.html`);
+      const result = tab.locator('[data-preview-result="done"]');
+      await result.waitFor({ timeout: 10_000 });
+      expect(await result.textContent()).toContain("Preview of: grant CONTACTS_UPDATE to role custom-agent");
+      expect(await result.textContent()).toContain("Nobody else would gain or lose anything.");
+      // The page itself never holds the simulation.
+      expect(await page.locator(`#${PANEL}`).innerHTML()).not.toContain("Nobody else");
+      await Promise.all([page.close(), tab.close()]);
+    });
+  });
+
+  // Needs the history branch (ListAccessChanges) and the review branch (GET …/review?format=csv).
+  describe("History and Export CSV (need the history and review branches merged)", () => {
+    it("lists dave's access changes, newest first", async () => {
+      const grant = { tenantId: "demo", roleId: "custom-agent", permissions: [UPDATE] };
+      await h.admin("GrantPermissions", grant);
+      await h.admin("RevokePermissions", grant);
+      const popup = await h.openPopup("demo/dave");
+      await h.waitForOrError(popup, `[data-permission="${UPDATE}"]`);
+      await popup.click("#history-button");
+      await h.waitForOrError(popup, "[data-history-revision]");
+      const items = popup.locator("[data-history-revision]");
+      expect(await items.count()).toBeGreaterThanOrEqual(2);
+      const revisions = (
+        await items.evaluateAll((els) => els.map((e) => e.getAttribute("data-history-revision")))
+      ).map(Number);
+      expect(revisions).toEqual([...revisions].sort((a, b) => b - a));
+      expect(await items.nth(0).locator(".lost").textContent()).toContain("CONTACTS_UPDATE");
+      expect(await items.nth(1).locator(".gained").textContent()).toContain("CONTACTS_UPDATE");
+      await h.screenshot(popup, "popup-history.png", "popup-history.png");
+      await popup.close();
+    });
+
+    it("downloads the tenant's review as CSV", async () => {
+      const popup = await h.openPopup("demo/dave");
+      await h.waitForOrError(popup, `[data-permission="${UPDATE}"]`);
+      const downloaded = popup.waitForEvent("download", { timeout: 10_000 });
+      downloaded.catch(() => undefined); // a sidecar without the export fails below, with its message
+      await popup.click("#export-csv");
+      await h.waitForOrError(popup, "[data-exported]");
+      const download = await downloaded;
+      const csv = readFileSync((await download.path())!, "utf8");
+      const lines = csv.trim().split("\n");
+      expect(lines.length).toBeGreaterThan(1);
+      expect(lines.some((l) => l.includes("dave") && l.includes("Custom Agent"))).toBe(true);
+      expect(download.suggestedFilename()).toMatch(/\.csv$/);
+      expect(Number(await popup.locator("[data-exported]").getAttribute("data-exported"))).toBe(
+        lines.length - 1,
+      );
+      await popup.close();
+    });
+  });
+});
