@@ -200,7 +200,10 @@ export interface BackgroundApi {
   history: { request: { subject: Subject }; response: readonly AccessChangeView[] };
   reviewCsv: { request: { tenantId: string }; response: { filename: string; csv: string } };
   policyRevision: { request: { tenantId: string }; response: { revision: string } };
-  openPopup: { request: { subject: Subject; write?: ProposedWrite }; response: Record<never, never> };
+  openPopup: {
+    request: { subject: Subject; write?: ProposedWrite; text?: string };
+    response: Record<never, never>;
+  };
   testConnection: { request: { sidecarUrl?: string; token?: string }; response: { message: string } };
   getState: { request: Record<never, never>; response: StateView };
   getOverlayState: { request: Record<never, never>; response: { enabled: boolean } };

@@ -304,7 +304,7 @@ async function main(): Promise<void> {
   if (fromQuery) {
     // The overlay's "Preview change" opens the popup as a tab with the fix to preview.
     const write = parseWrite(params.get("preview"));
-    if (write) $("analysis").replaceChildren(previewBox(fromQuery, write));
+    if (write) $("analysis").replaceChildren(previewBox(fromQuery, write, params.get("fix") ?? ""));
     return load(fromQuery, "(from the address)");
   }
   const fromTab = await activeTabSubject();

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { json, rolecall } from "../support/cli.js";
 import {
   CHROMIUM,
   type ExtensionHarness,
@@ -104,6 +105,7 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
           "gains CONTACTS_UPDATE",
         );
         expect(await result.locator("[data-others-affected]").getAttribute("data-others-affected")).toBe("1");
+        await result.scrollIntoViewIfNeeded();
         await h.screenshot(popup, "popup-preview.png", "popup-preview.png");
         // Read-only: the revision did not move and dave is still denied.
         expect(await revision()).toBe(before);
@@ -126,11 +128,42 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
       expect(tab.url()).toContain(`chrome-extension://${h.extensionId}/popup.html`);
       const result = tab.locator('[data-preview-result="done"]');
       await result.waitFor({ timeout: 10_000 });
-      expect(await result.textContent()).toContain("Preview of: grant CONTACTS_UPDATE to role custom-agent");
+      expect(await result.textContent()).toContain(
+        "Preview of: grant CONTACTS_UPDATE to role Custom Agent (1 user holds Custom Agent)",
+      );
       expect(await result.textContent()).toContain("Nobody else would gain or lose anything.");
       // The page itself never holds the simulation.
       expect(await page.locator(`#${PANEL}`).innerHTML()).not.toContain("Nobody else");
       await Promise.all([page.close(), tab.close()]);
+    });
+  });
+
+  describe("an insider with a small role", () => {
+    it("gets no fixes to preview, and a forged preview request is refused by the sidecar", async () => {
+      if (!h.dbPath) return; // a sidecar the suite did not start: no way to mint dave's token
+      const { token } = json<{ token: string }>(
+        await rolecall(["token", "create", "--db", h.dbPath, "--tenant", "demo", "--user", "dave", "--json"]),
+      );
+      await h.saveOptions(h.httpUrl, token);
+      try {
+        const popup = await h.openPopup("demo/dave");
+        await h.waitForOrError(popup, `[data-permission="${UPDATE}"]`);
+        await popup.click(`[data-permission="${UPDATE}"]`);
+        const fixes = popup.locator(`[data-fixes="${UPDATE}"]`);
+        await fixes.waitFor();
+        expect(await fixes.locator("[data-preview]").count()).toBe(0);
+        // The popup's own script context, as someone with devtools open would use it.
+        const reply = (await popup.evaluate(`chrome.runtime.sendMessage({
+          type: "preview",
+          subject: { tenantId: "demo", userId: "dave" },
+          write: { grantPermissions: { tenantId: "demo", roleId: "custom-agent", permissions: ["${UPDATE}"] } },
+        })`)) as { ok: boolean; error?: string };
+        expect(reply.ok).toBe(false);
+        expect(reply.error).toContain("your token may not make this change");
+        await popup.close();
+      } finally {
+        await h.saveOptions(h.httpUrl, h.adminToken);
+      }
     });
   });
 

@@ -25,6 +25,8 @@ export interface ExtensionHarness {
   readonly context: BrowserContext;
   readonly httpUrl: string;
   readonly adminToken: string;
+  /** The sidecar's database, when the harness started the sidecar. */
+  readonly dbPath: string | undefined;
   readonly extensionId: string;
   extensionPage(path: string): string;
   /** Fills and saves the options page, as a person would. */
@@ -85,6 +87,7 @@ export async function startExtensionHarness(): Promise<ExtensionHarness> {
     context,
     httpUrl,
     adminToken,
+    dbPath: sidecar?.dbPath,
     extensionId,
     extensionPage,
     async saveOptions(sidecarUrl, token) {

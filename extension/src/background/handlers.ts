@@ -203,9 +203,10 @@ export const HANDLERS: { readonly [M in BackgroundMethod]: Handler<M> } = {
   },
   openPopup: {
     from: ["content"],
-    async run({ subject, write }) {
+    async run({ subject, write, text }) {
       const query = new URLSearchParams({ subject: formatSubject(subject) });
       if (write) query.set("preview", JSON.stringify(write));
+      if (typeof text === "string") query.set("fix", text.slice(0, 300));
       await browser.tabs.create({ url: browser.runtime.getURL(`popup.html?${query}`) });
       return {};
     },

@@ -54,7 +54,7 @@ function missingItem({ surface, why }: MissingSurface, store: OverlayStore): HTM
     preview.dataset.preview = "";
     preview.setAttribute("aria-label", `Preview change: ${best.text}`);
     // The preview runs in an extension page: who else would gain what is not for the page to see.
-    preview.addEventListener("click", () => store.openPreview(best.write));
+    preview.addEventListener("click", () => store.openPreview(best.write, best.text));
     fix.append(" ", preview);
     li.append(fix);
     const others = surface.fixes.slice(1);

@@ -42,8 +42,8 @@ export interface OverlayStore {
   rescan(): void;
   /** Asks the sidecar's revision; refreshes when the policy moved since the last answer. */
   followPolicy(): Promise<void>;
-  /** Opens the popup as a tab, previewing a fix for this page's user (read-only). */
-  openPreview(write: ProposedWrite): void;
+  /** Opens the popup as a tab, previewing a fix (`text` as the panel shows it) for this page's user. */
+  openPreview(write: ProposedWrite, text: string): void;
 }
 
 function isShown(el: Element): boolean {
@@ -110,8 +110,8 @@ export function createOverlayStore(subject: Subject, host: Element, signal: Abor
       const reply = await ask({ type: "policyRevision", tenantId: subject.tenantId });
       if (reply.ok && state.page && reply.value.revision !== state.page.revision) await this.refresh();
     },
-    openPreview(write) {
-      void ask({ type: "openPopup", subject, write }).then((reply) => {
+    openPreview(write, text) {
+      void ask({ type: "openPopup", subject, write, text }).then((reply) => {
         if (!reply.ok) set({ ...state, error: reply.error });
       });
     },

@@ -35,7 +35,7 @@ function fixItem(subject: Subject, fix: FixView, rank: number): HTMLLIElement {
   button.setAttribute("aria-label", `Preview change: ${fix.text}`);
   button.addEventListener("click", () => {
     li.querySelector(".preview")?.remove();
-    li.append(previewBox(subject, fix.write));
+    li.append(previewBox(subject, fix.write, fix.text));
   });
   li.append(button);
   return li;

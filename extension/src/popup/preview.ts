@@ -15,9 +15,15 @@ function describeWrite(write: ProposedWrite): string {
   return `set the licenses of role ${write.setRoleLicenses.roleId} to ${write.setRoleLicenses.licenseIds.join(", ")}`;
 }
 
-function render(box: HTMLElement, subject: Subject, write: ProposedWrite, p: PreviewView): void {
+function render(
+  box: HTMLElement,
+  subject: Subject,
+  write: ProposedWrite,
+  text: string,
+  p: PreviewView,
+): void {
   box.replaceChildren(
-    el("div", "summary", `Preview of: ${describeWrite(write)}`),
+    el("div", "summary", `Preview of: ${text || describeWrite(write)}`),
     el("div", "muted", `Simulated at revision ${p.revision}; nothing was changed.`),
   );
   for (const c of p.changes.filter((c) => !c.applied)) {
@@ -63,15 +69,15 @@ function render(box: HTMLElement, subject: Subject, write: ProposedWrite, p: Pre
     );
 }
 
-/** A box that fills itself with the preview of `write`. */
-export function previewBox(subject: Subject, write: ProposedWrite): HTMLElement {
+/** A box that fills itself with the preview of `write`, titled `text` (the fix as the list shows it). */
+export function previewBox(subject: Subject, write: ProposedWrite, text = ""): HTMLElement {
   const box = el("div", "preview muted", "Simulating the change…");
   box.dataset.previewResult = "pending";
   box.setAttribute("aria-live", "polite");
   void ask({ type: "preview", subject, write }).then((reply) => {
     box.className = "preview";
     if (reply.ok) {
-      render(box, subject, write, reply.value);
+      render(box, subject, write, text, reply.value);
       box.dataset.previewResult = "done";
     } else {
       box.replaceChildren(messageBox("error", reply.error));
