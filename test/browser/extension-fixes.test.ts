@@ -255,4 +255,39 @@ describe.skipIf(!haveChromium)(`extension fixes for support staff (needs ${CHROM
     await h.screenshot(page, "overlay-320.png", "overlay-narrow.png");
     await page.close();
   });
+
+  it("reads at 200 % zoom (a 640×450 CSS-pixel window) and keeps badges on their elements while scrolling", async () => {
+    const page = await h.context.newPage();
+    await page.setViewportSize({ width: 640, height: 450 });
+    await page.goto(`${h.httpUrl}/demo/?as=demo/dave`);
+    const panel = page.locator(`#${PANEL} .panel`);
+    await page.locator(`#${PANEL} [data-missing-list]`).waitFor();
+    const box = (await panel.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(640);
+    expect(box.y).toBeGreaterThanOrEqual(0);
+    expect(box.y + box.height).toBeLessThanOrEqual(450);
+    // Longer than the window allows: the panel scrolls inside itself rather than cutting its list off.
+    await page.click(`#${PANEL} details[data-missing-group]:not([open]) > summary`);
+    const [scrollHeight, clientHeight] = await panel.evaluate(
+      (e: { scrollHeight: number; clientHeight: number }) => [e.scrollHeight, e.clientHeight],
+    );
+    expect(scrollHeight).toBeGreaterThan(clientHeight);
+    await panel.evaluate((e: { scrollTop: number; scrollHeight: number }) => {
+      e.scrollTop = e.scrollHeight;
+    });
+    expect(await page.locator(`#${PANEL} [data-missing-surface]`).last().isVisible()).toBe(true);
+    const surface = "cxengage/welcome-screen-statistics";
+    const element = page.locator(`main [data-rolecall-surface="${surface}"]`);
+    const badge = page.locator(`#${PANEL} [data-surface="${surface}"]`);
+    await badge.waitFor();
+    const offset = async () => (await badge.boundingBox())!.y - (await element.boundingBox())!.y;
+    const before = await offset();
+    const top = (await element.boundingBox())!.y;
+    await page.mouse.move(100, 100);
+    await page.mouse.wheel(0, 80);
+    await expect.poll(async () => (await element.boundingBox())!.y).toBeLessThan(top - 40);
+    await expect.poll(offset).toBeCloseTo(before, 0);
+    await page.close();
+  });
 });
