@@ -53,12 +53,13 @@ export interface RoleRef {
 export type ProposedWrite =
   | { readonly grantPermissions: { tenantId: string; roleId: string; permissions: string[] } }
   | { readonly assignRoles: { tenantId: string; userId: string; roleIds: string[] } }
-  | { readonly setRoleLicenses: { tenantId: string; roleId: string; licenseIds: string[] } };
+  | { readonly setRoleLicenses: { tenantId: string; roleId: string; licenseIds: string[] } }
+  | { readonly setUserActive: { tenantId: string; userId: string; active: boolean } };
 
 /** One way to fix a denial, with what it costs in others' access. */
 export interface FixView {
-  /** "grant" (to a role the user holds), "assign" (another role), "license" (to a role the user holds). */
-  readonly kind: "grant" | "assign" | "license";
+  /** "grant" (to a role the user holds), "assign" (another role), "license" (to a role the user holds), "activate" (the user). */
+  readonly kind: "grant" | "assign" | "license" | "activate";
   /** One line, e.g. "grant CONTACTS_UPDATE to role Custom Agent (1 user holds Custom Agent)". */
   readonly text: string;
   /** Others touched: users besides this one who would gain (grant, license), or other permissions the user would gain (assign). */

@@ -107,6 +107,28 @@ describe.skipIf(!haveChromium)(`extension fixes for support staff (needs ${CHROM
     await Promise.all([page.close(), popup.close()]);
   });
 
+  it("offers to reactivate an inactive user instead of granting anything", async () => {
+    await h.admin("SetUserActive", { tenantId: "demo", userId: "zoe", active: false });
+    try {
+      const popup = await h.openPopup("demo/zoe");
+      const key = "zoom-contact-center/RptWallboard:Read";
+      await h.waitForOrError(popup, `[data-permission="${key}"]`);
+      expect(await popup.locator(`[data-permission="${key}"] .why`).textContent()).toBe("user inactive");
+      await popup.click(`[data-permission="${key}"]`);
+      const fixes = popup.locator(`[data-fixes="${key}"] li[data-fix]`);
+      await h.waitForOrError(popup, `[data-fixes="${key}"] li[data-fix]`);
+      expect(await fixes.count()).toBe(1);
+      expect(await fixes.first().getAttribute("data-fix")).toBe("activate");
+      await fixes.first().locator("[data-preview]").click();
+      const result = popup.locator('[data-preview-result="done"]');
+      await result.waitFor();
+      expect(await result.textContent()).toContain("zoe would gain");
+      await popup.close();
+    } finally {
+      await h.admin("SetUserActive", { tenantId: "demo", userId: "zoe", active: true });
+    }
+  });
+
   it("redraws an open overlay and popup when the policy changes, without a reload", async () => {
     const page = await h.openDemo("demo/dave");
     const decision = page.locator(`#${PANEL} [data-missing-surface="${PANEL_SURFACE}"] .decision`);

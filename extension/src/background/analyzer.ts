@@ -90,6 +90,7 @@ function adminChange(write: ProposedWrite): AdminChange["change"] {
     return { case: "grantPermissions", value: write.grantPermissions as never };
   if ("assignRoles" in write) return { case: "assignRoles", value: write.assignRoles as never };
   if ("setRoleLicenses" in write) return { case: "setRoleLicenses", value: write.setRoleLicenses as never };
+  if ("setUserActive" in write) return { case: "setUserActive", value: write.setUserActive as never };
   throw new UserFacingError("this change cannot be previewed");
 }
 

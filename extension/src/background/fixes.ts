@@ -41,7 +41,18 @@ export function rankFixes(goal: FixGoal, roles: RoleTable): FixView[] {
   const { tenantId, userId, decisions } = goal;
   const held = new Set(goal.userRoleIds);
   const needs = goal.needs.filter((k) => decisions.get(k)?.allowed !== true);
-  if (needs.length === 0 || roles.size === 0) return [];
+  if (needs.length === 0) return [];
+  // An inactive user is denied everything: no grant helps, reactivating does.
+  if (needs.some((k) => decisions.get(k)?.reason === "USER_INACTIVE"))
+    return [
+      {
+        kind: "activate",
+        text: `reactivate ${userId} (an inactive user is denied everything)`,
+        sideEffects: 0,
+        write: { setUserActive: { tenantId, userId, active: true } },
+      },
+    ];
+  if (roles.size === 0) return [];
   const licensed = needs.filter((k) => decisions.get(k)?.reason === "LICENSE_MISSING");
   const ungranted = needs.filter((k) => !licensed.includes(k));
   const fixes: FixView[] = [];
@@ -99,7 +110,7 @@ export function rankFixes(goal: FixGoal, roles: RoleTable): FixView[] {
       write: { assignRoles: { tenantId, userId, roleIds: [role.id] } },
     });
   }
-  const order = { license: 0, grant: 1, assign: 2 } as const;
+  const order = { activate: 0, license: 1, grant: 2, assign: 3 } as const;
   fixes.sort((a, b) => a.sideEffects - b.sideEffects || order[a.kind] - order[b.kind]);
   // Say what it is for when several permissions are needed and the text names only some.
   return fixes

@@ -12,6 +12,7 @@ function describeWrite(write: ProposedWrite): string {
     return `grant ${write.grantPermissions.permissions.map(localKey).join(", ")} to role ${write.grantPermissions.roleId}`;
   if ("assignRoles" in write)
     return `assign role ${write.assignRoles.roleIds.join(", ")} to ${write.assignRoles.userId}`;
+  if ("setUserActive" in write) return `reactivate ${write.setUserActive.userId}`;
   return `set the licenses of role ${write.setRoleLicenses.roleId} to ${write.setRoleLicenses.licenseIds.join(", ")}`;
 }
 
@@ -93,7 +94,10 @@ export function parseWrite(text: string | null): ProposedWrite | undefined {
   try {
     const w = JSON.parse(text) as Record<string, unknown>;
     const keys = Object.keys(w);
-    if (keys.length === 1 && ["grantPermissions", "assignRoles", "setRoleLicenses"].includes(keys[0]!))
+    if (
+      keys.length === 1 &&
+      ["grantPermissions", "assignRoles", "setRoleLicenses", "setUserActive"].includes(keys[0]!)
+    )
       return w as unknown as ProposedWrite;
   } catch {
     // not JSON: no preview
