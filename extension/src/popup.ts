@@ -14,7 +14,7 @@ import {
   type Subject,
 } from "./messages.js";
 import { showComparison } from "./popup/compare.js";
-import { $, el, showMessage } from "./popup/dom.js";
+import { $, el, messageBox, showMessage } from "./popup/dom.js";
 import { explanationBox } from "./popup/explanation.js";
 import { exportCsv, showHistory } from "./popup/history.js";
 import { parseWrite, previewBox } from "./popup/preview.js";
@@ -263,12 +263,19 @@ function followPolicy(): void {
 function wireAnalyzer(): void {
   $("compare-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    const other = $<HTMLInputElement>("compare-input")
-      .value.trim()
-      .replace(/^[^/]*\//, "");
     if (!subject) return;
+    const typed = $<HTMLInputElement>("compare-input").value.trim();
+    const slash = typed.indexOf("/");
+    // TENANT/USER is accepted for the subject's own tenant: users compare within one tenant.
+    if (slash >= 0 && typed.slice(0, slash) !== subject.tenantId) {
+      $("analysis").replaceChildren(
+        messageBox("error", `${typed} is in another tenant: compare users of ${subject.tenantId} only`),
+      );
+      return;
+    }
+    const other = typed.slice(slash + 1);
     if (other === "") {
-      $("analysis").replaceChildren(el("div", "error", "Type the id of the user to compare with."));
+      $("analysis").replaceChildren(messageBox("error", "Type the id of the user to compare with."));
       return;
     }
     void showComparison($("analysis"), subject, other);

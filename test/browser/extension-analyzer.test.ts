@@ -75,6 +75,11 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
       expect(await error.textContent()).toContain(
         "tenant demo has no user 'alcie' — did you mean demo/alice?",
       );
+      await popup.fill("#compare-input", "other/alice");
+      await popup.click("#compare-button");
+      await expect
+        .poll(() => popup.locator("#analysis [data-error]").textContent())
+        .toBe("other/alice is in another tenant: compare users of demo only");
       await popup.close();
     });
 

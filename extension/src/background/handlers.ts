@@ -119,6 +119,21 @@ async function testConnection(
   }
 }
 
+/** How long one revision answer serves every tab polling the same tenant. */
+const REVISION_SHARE_MS = 1_000;
+const revisionAsks = new Map<string, { at: number; revision: Promise<string> }>();
+
+/** The sidecar's revision for a tenant, asked at most once a second however many tabs poll. */
+function sharedRevision(tenantId: string): Promise<string> {
+  const recent = revisionAsks.get(tenantId);
+  if (recent && Date.now() - recent.at < REVISION_SHARE_MS) return recent.revision;
+  const revision = withSidecar((c) => policyRevision(c, tenantId));
+  revisionAsks.set(tenantId, { at: Date.now(), revision });
+  // A failure is not shared: the next poll asks again.
+  revision.catch(() => revisionAsks.delete(tenantId));
+  return revision;
+}
+
 /** The handlers, by message type. */
 export const HANDLERS: { readonly [M in BackgroundMethod]: Handler<M> } = {
   resolveSurfaces: {
@@ -198,7 +213,7 @@ export const HANDLERS: { readonly [M in BackgroundMethod]: Handler<M> } = {
     // The overlay polls it too; a revision number says nothing about anyone's access.
     from: ["content", "extension"],
     async run({ tenantId }) {
-      return { revision: await withSidecar((c) => policyRevision(c, tenantId)) };
+      return { revision: await sharedRevision(tenantId) };
     },
   },
   openPopup: {
