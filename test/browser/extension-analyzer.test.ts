@@ -205,7 +205,7 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
       const csv = readFileSync((await download.path())!, "utf8");
       const lines = csv.trim().split("\n");
       expect(lines.length).toBeGreaterThan(1);
-      expect(lines.some((l) => l.includes("dave") && l.includes("Custom Agent"))).toBe(true);
+      expect(lines.some((l) => l.includes("dave") && /custom-agent|Custom Agent/.test(l))).toBe(true);
       expect(download.suggestedFilename()).toMatch(/\.csv$/);
       expect(Number(await popup.locator("[data-exported]").getAttribute("data-exported"))).toBe(
         lines.length - 1,
