@@ -235,3 +235,8 @@ export function parseSubject(text: string | null | undefined): Subject | undefin
 export function formatSubject(subject: Subject): string {
   return `${subject.tenantId}/${subject.userId}`;
 }
+
+/** Whether a requirement's text is "a or b or c", so that any one of its missing keys would do. */
+export function isAnyOfRequirement(requirement: string): boolean {
+  return / or /.test(requirement) && !/ and /.test(requirement);
+}

@@ -78,6 +78,7 @@ describe.skipIf(!haveChromium)(`extension fixes for support staff (needs ${CHROM
     expect(await item.locator("[data-licenses]").textContent()).toContain(
       `calabrio-one/analytics (${usage.seats - usage.used} of ${usage.seats} seats free)`,
     );
+    expect(await item.locator(".needs").textContent()).toMatch(/^needs one of view-analytics, /);
     expect(await item.locator("[data-fix]").textContent()).toMatch(
       /Smallest fix: add license calabrio-one\/\S+ to role Analytics Viewer \(1 user holds it; \d+ seats? free\)/,
     );

@@ -4,7 +4,12 @@
  * not "requirement missing"), the licenses whose absence denies it with their free seats, and
  * the ranked fixes.
  */
-import type { LicenseSeatsView, PageSurfaces, SurfaceView } from "../messages.js";
+import {
+  isAnyOfRequirement,
+  type LicenseSeatsView,
+  type PageSurfaces,
+  type SurfaceView,
+} from "../messages.js";
 import { type Decided, rankFixes } from "./fixes.js";
 import { reasonWord } from "./reason-words.js";
 import type { RoleTable } from "./tenant-facts.js";
@@ -49,7 +54,7 @@ function withCause(s: SurfaceView, page: PageSurfaces, facts: CauseFacts): Surfa
     .map((l) => facts.seats.get(l))
     .filter((l): l is LicenseSeatsView => l !== undefined);
   // "a or b or c": any one of them would do, so each is a goal of its own.
-  const anyOf = / or /.test(s.requirement) && !/ and /.test(s.requirement);
+  const anyOf = isAnyOfRequirement(s.requirement);
   const goals = anyOf ? s.missing.map((k) => [k]) : [[...s.missing]];
   const seatsFree = new Map([...facts.seats.values()].map((l) => [l.licenseId, l.seats - l.used]));
   const fixes = goals

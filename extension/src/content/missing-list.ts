@@ -7,7 +7,7 @@
  */
 import { formatSubject } from "../messages.js";
 import type { MissingSurface, OverlayStore } from "./overlay-store.js";
-import { decisionText, licenseText, missingText } from "./surface-text.js";
+import { decisionText, isAnyOf, licenseText, missingText } from "./surface-text.js";
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -33,7 +33,7 @@ function missingItem({ surface, why }: MissingSurface, store: OverlayStore): HTM
     li.append(licenses);
   }
   if (!surface.allowed && surface.missing.length > 0)
-    li.append(el("div", "needs", `needs ${missingText(surface)}`));
+    li.append(el("div", "needs", `needs ${isAnyOf(surface) ? "one of " : ""}${missingText(surface)}`));
   else if (surface.requirement) li.append(el("div", "needs", `requires ${surface.requirement}`));
   if (surface.allowed) {
     li.append(

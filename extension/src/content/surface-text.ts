@@ -1,10 +1,15 @@
 /** Words the overlay shows for a surface's decision, shared by the badges and the "Not on this page" list. */
-import type { SurfaceView } from "../messages.js";
+import { isAnyOfRequirement, type SurfaceView } from "../messages.js";
 
 /** Missing keys without the surface's own system prefix: `cxengage/CONTACTS_UPDATE` → `CONTACTS_UPDATE`. */
 export function missingText(surface: SurfaceView): string {
   const prefix = `${surface.system}/`;
   return surface.missing.map((k) => (k.startsWith(prefix) ? k.slice(prefix.length) : k)).join(", ");
+}
+
+/** Whether any one of the missing keys would do (the requirement is "a or b or c"). */
+export function isAnyOf(surface: SurfaceView): boolean {
+  return isAnyOfRequirement(surface.requirement);
 }
 
 /** "denied — not granted" / "allowed". */
@@ -28,7 +33,8 @@ export function explainSurface(surface: SurfaceView): string {
     `Requires: ${surface.requirement || "nothing"}`,
     `Decision: ${decisionText(surface)}`,
   ];
-  if (!surface.allowed && surface.missing.length > 0) lines.push(`Missing: ${missingText(surface)}`);
+  if (!surface.allowed && surface.missing.length > 0)
+    lines.push(`Missing${isAnyOf(surface) ? " (one of)" : ""}: ${missingText(surface)}`);
   if (surface.licenses.length > 0) lines.push(licenseText(surface));
   const fix = surface.fixes[0]?.text;
   if (fix) lines.push(`Smallest fix: ${fix}`);
