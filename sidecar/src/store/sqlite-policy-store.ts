@@ -8,9 +8,11 @@ import type { Catalog } from "../../../catalog/catalog.js";
 import type { AppRegistration } from "../apps/app-registry.js";
 import type { PolicySource } from "../policy/policy-source.js";
 import type { Db } from "./database.js";
+import { firstRevisionAfterSql, HISTORY_BOUNDS_SQL } from "./history-sql.js";
 import type {
   AuditRow,
   CommitRecord,
+  HistoryBounds,
   PolicyStore,
   PolicyStoreReads,
   PolicyStoreTx,
@@ -183,6 +185,15 @@ class SqliteTx implements PolicyStoreTx {
          WHERE id < ? AND (? IS NULL OR tenant_id = ?) ORDER BY id DESC LIMIT ?`,
       )
       .all(beforeId, tenantId, tenantId, limit) as AuditRow[];
+  }
+
+  historyBounds(): HistoryBounds {
+    const row = this.db.prepare(HISTORY_BOUNDS_SQL).get() as { pruned: number; whole: number };
+    return { prunedThrough: row.pruned, lastWholeStoreChange: row.whole };
+  }
+
+  firstRevisionAfter(time: string): number | undefined {
+    return (this.db.prepare(firstRevisionAfterSql("?")).pluck().get(time) as number | null) ?? undefined;
   }
 
   policySource(catalog: Catalog, tenantIds: readonly string[]): PolicySource {

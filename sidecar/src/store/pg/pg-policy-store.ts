@@ -23,9 +23,11 @@ import pg from "pg";
 import type { Catalog } from "../../../../catalog/catalog.js";
 import type { AppRegistration, SubjectSource } from "../../apps/app-registry.js";
 import type { PolicySource } from "../../policy/policy-source.js";
+import { firstRevisionAfterSql, HISTORY_BOUNDS_SQL } from "../history-sql.js";
 import type {
   AuditRow,
   CommitRecord,
+  HistoryBounds,
   PolicyStore,
   PolicyStoreReads,
   PolicyStoreTx,
@@ -382,6 +384,16 @@ class PgTx implements PolicyStoreTx {
        WHERE id < $1 AND ($2::text IS NULL OR tenant_id = $2) ORDER BY id DESC LIMIT $3`,
       [beforeId, tenantId, limit],
     );
+  }
+
+  async historyBounds(): Promise<HistoryBounds> {
+    const row = (await this.rows<{ pruned: string | number; whole: string | number }>(HISTORY_BOUNDS_SQL))[0];
+    return { prunedThrough: Number(row?.pruned ?? 0), lastWholeStoreChange: Number(row?.whole ?? 0) };
+  }
+
+  async firstRevisionAfter(time: string): Promise<number | undefined> {
+    const v = await this.value<string | number | null>(firstRevisionAfterSql("$1"), [time]);
+    return v === null || v === undefined ? undefined : Number(v);
   }
 
   /** As `readPolicySourceForTenants` (read-policy.ts) answers on SQLite, read in this transaction. */
