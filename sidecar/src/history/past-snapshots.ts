@@ -10,6 +10,7 @@ import { createPolicyEngine, type PolicyEngine } from "../policy/policy-engine.j
 import type { TenantPolicy } from "../policy/policy-source.js";
 import type { Snapshot } from "../policy/snapshot.js";
 import type { PolicyStore, PolicyStoreReads } from "../store/policy-store.js";
+import { StoreError } from "../store/store-error.js";
 import { type AccessChangesPage, type AccessChangesQuery, listAccessChanges } from "./access-changes.js";
 import {
   DEFAULT_HISTORY_DAYS,
@@ -84,6 +85,11 @@ export class PastSnapshots {
       const cached = this.cache.get(key);
       if (cached !== undefined) return cached;
       const tenant = await pastTenant(tx, this.options.catalog, tenantId, revision);
+      if (tenant === undefined) {
+        throw new StoreError("NOT_FOUND", `tenant '${tenantId}' did not exist at revision ${revision}`, {
+          field: "tenant_id",
+        });
+      }
       const snapshot = this.compiler.compile(databaseId, revision, tenant);
       // One user at a time is asked about: a small effective-set cache is plenty.
       const past = { revision, engine: createPolicyEngine({ snapshot, maxCachedUsers: 64 }) };
