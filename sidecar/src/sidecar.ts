@@ -8,6 +8,7 @@ import type { SidecarOptions } from "./config.js";
 import { createSidecarDemo } from "./demo/index.js";
 import { createHealth } from "./health.js";
 import { PastSnapshots } from "./history/past-snapshots.js";
+import { startHistoryPruner } from "./history/prune-history.js";
 import type { Logger } from "./logger.js";
 import { createObservability } from "./observability.js";
 import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js";
@@ -157,6 +158,11 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
   }
   demo.listening(http.url);
   health.setServing(engine.snapshot !== undefined);
+  const pruner = startHistoryPruner(
+    admin.context.store,
+    { historyDays: options.historyDays, now: () => new Date() },
+    logger,
+  );
   const listeners = { grpc, http };
 
   return {
@@ -171,6 +177,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
         listeners.http.close(options.shutdownGraceMs),
       ]);
       watcher.stop();
+      await pruner.stop();
       await store.close();
     },
   };

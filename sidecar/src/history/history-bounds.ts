@@ -44,16 +44,28 @@ export function parseAskTime(text: string, field = "at_time"): Date {
 }
 
 /** The revision in force at `time`: the last committed at or before it. */
-async function revisionAt(tx: PolicyStoreReads, time: Date): Promise<number> {
+export async function revisionAt(tx: PolicyStoreReads, time: Date): Promise<number> {
   const next = await tx.firstRevisionAfter(time.toISOString());
   return next === undefined ? await tx.revision() : next - 1;
+}
+
+/** The time `historyDays` ago: history before it is not kept. */
+export function cutoffOf(policy: HistoryPolicy): Date {
+  return new Date(policy.now().getTime() - policy.historyDays * DAY_MS);
 }
 
 /** The oldest revision history can rebuild now. */
 export async function oldestKept(tx: PolicyStoreReads, policy: HistoryPolicy): Promise<number> {
   const bounds = await tx.historyBounds();
-  const horizon = await revisionAt(tx, new Date(policy.now().getTime() - policy.historyDays * DAY_MS));
-  return Math.max(bounds.prunedThrough, bounds.lastWholeStoreChange, horizon);
+  return Math.max(bounds.prunedThrough, bounds.lastWholeStoreChange, await revisionAt(tx, cutoffOf(policy)));
+}
+
+/** The earliest time history covers: `historyDays` ago, or when it was pruned before, if later. */
+async function earliestTime(tx: PolicyStoreReads, policy: HistoryPolicy): Promise<Date> {
+  const cutoff = cutoffOf(policy);
+  const { prunedBefore } = await tx.historyBounds();
+  const pruned = prunedBefore === undefined ? undefined : new Date(prunedBefore);
+  return pruned !== undefined && pruned > cutoff ? pruned : cutoff;
 }
 
 /**
@@ -92,7 +104,9 @@ export async function resolvePastRevision(
     revision = await revisionAt(tx, time);
   }
   const oldest = await oldestKept(tx, policy);
-  if (revision < oldest) {
+  // Once pruned, the rows that told which revision an older time had are gone: refuse by time too.
+  const tooEarly = byTime && parseAskTime(ask.atTime!) < (await earliestTime(tx, policy));
+  if (revision < oldest || tooEarly) {
     const asked = byRevision ? `revision ${revision}` : `${ask.atTime} (revision ${revision})`;
     throw new StoreError(
       "FAILED_PRECONDITION",

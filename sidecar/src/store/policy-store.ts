@@ -65,6 +65,8 @@ export interface AuditRow {
 export interface HistoryBounds {
   /** The revision up to which history was pruned (0: never pruned). */
   readonly prunedThrough: number;
+  /** The time history was pruned before (ISO 8601), when it was. */
+  readonly prunedBefore: string | undefined;
   /** The last revision that replaced data store-wide (catalog import, restore); 0 when none. */
   readonly lastWholeStoreChange: number;
 }
@@ -145,6 +147,12 @@ export interface PolicyStoreWrites {
   deleteApp(tenantId: string, appId: string): Awaitable<void>;
   /** Replaces the tenant's owners (insertTenant records the first ones). */
   setOwners(tenantId: string, userIds: readonly string[]): Awaitable<void>;
+  /**
+   * Deletes the audit rows up to `throughRevision` and records the pruning as an audit row of its
+   * own at that revision, timed `before` (history now starts then); returns how many rows were
+   * deleted (none: nothing recorded). Moves no revision: no policy changes.
+   */
+  pruneAudit(throughRevision: number, before: string, detail: unknown): Awaitable<number>;
   /** Bumps the revision once, appends the change-log and audit rows; returns the new revision. */
   commit(record: CommitRecord): Awaitable<number>;
 }
