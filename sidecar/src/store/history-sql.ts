@@ -20,9 +20,10 @@ export const HISTORY_BOUNDS_SQL = `SELECT
   (SELECT coalesce(max(revision), 0) FROM change_log
     WHERE tenant_id IS NULL AND kind IN (${WHOLE_STORE_KINDS.map((k) => `'${k}'`).join(", ")})) AS whole`;
 
-/** The first audited revision after a time (one parameter: the ISO time). */
+/** The revision of the first audited write after a time (one parameter: the ISO time); by index. */
 export function firstRevisionAfterSql(param: string): string {
-  return `SELECT min(revision) AS v FROM audit_log WHERE time > ${param} AND operation <> '${PRUNED_OPERATION}'`;
+  return `SELECT revision AS v FROM audit_log WHERE time > ${param} AND operation <> '${PRUNED_OPERATION}'
+    ORDER BY time, id LIMIT 1`;
 }
 
 /** Deletes the audit rows of writes up to a revision (parameter: the revision). */
