@@ -14,19 +14,22 @@ const PAGE = 500;
 /**
  * Calls `visit` for each of the tenant's audit rows above `downTo`, newest first, after undoing
  * it on `rewind` (so `rewind` then stands just before that row's write); `visit` returning
- * false stops the walk. Throws FAILED_PRECONDITION at a row that cannot be undone.
+ * false stops the walk. Starts below audit id `beforeId` (default: the newest row). Returns the
+ * id of the last row undone (`beforeId` when none was). Throws FAILED_PRECONDITION at a row that
+ * cannot be undone.
  */
 export async function walkBack(
   tx: PolicyStoreReads,
   rewind: TenantRewind,
   downTo: number,
   visit?: (row: AuditRow) => boolean,
-): Promise<void> {
-  let beforeId = Number.MAX_SAFE_INTEGER;
+  beforeId = Number.MAX_SAFE_INTEGER,
+): Promise<number> {
+  let lastUndone = beforeId;
   for (;;) {
     const rows = await tx.auditPage(rewind.tenantId, beforeId, PAGE);
     for (const row of rows) {
-      if (row.revision <= downTo) return;
+      if (row.revision <= downTo) return lastUndone;
       if (!canUndo(row.operation)) {
         throw new StoreError(
           "FAILED_PRECONDITION",
@@ -34,9 +37,10 @@ export async function walkBack(
         );
       }
       rewind.undo(row);
-      if (visit !== undefined && !visit(row)) return;
+      lastUndone = row.id;
+      if (visit !== undefined && !visit(row)) return lastUndone;
     }
-    if (rows.length < PAGE) return;
+    if (rows.length < PAGE) return lastUndone;
     beforeId = rows[rows.length - 1]!.id;
   }
 }
@@ -78,14 +82,32 @@ export async function currentTenant(
   };
 }
 
-/** The tenant's whole policy at `revision` (`undefined`: it did not exist then). */
+/** A tenant's whole policy at a revision, and where in the audit log the walk to it stopped. */
+export interface PastState {
+  readonly revision: number;
+  /** `undefined`: the tenant did not exist then. */
+  readonly policy: TenantPolicy | undefined;
+  /** The audit rows of ids below this one (and revisions at or below `revision`) are not undone. */
+  readonly beforeId: number;
+}
+
+/**
+ * The tenant's whole policy at `revision`: walked back from `from` (a state already rebuilt at a
+ * revision at or above it), else from the tenant as it is now.
+ */
 export async function pastTenant(
   tx: PolicyStoreReads,
   catalog: Catalog,
   tenantId: string,
   revision: number,
-): Promise<TenantPolicy | undefined> {
-  const rewind = new TenantRewind(tenantId, await currentTenant(tx, catalog, tenantId));
-  await walkBack(tx, rewind, revision);
-  return rewind.policy();
+  from?: PastState,
+): Promise<PastState> {
+  const start = from ?? {
+    revision: await tx.revision(),
+    policy: await currentTenant(tx, catalog, tenantId),
+    beforeId: Number.MAX_SAFE_INTEGER,
+  };
+  const rewind = new TenantRewind(tenantId, start.policy);
+  const beforeId = await walkBack(tx, rewind, revision, undefined, start.beforeId);
+  return { revision, policy: rewind.policy(), beforeId };
 }

@@ -18,7 +18,7 @@ import {
   type PastAsk,
   resolvePastRevision,
 } from "./history-bounds.js";
-import { pastTenant } from "./past-policy.js";
+import { type PastState, pastTenant } from "./past-policy.js";
 
 /** Options of `PastSnapshots`. */
 export interface PastSnapshotsOptions {
@@ -60,6 +60,12 @@ export class PastSnapshots {
   readonly policy: HistoryPolicy;
   private readonly compiler: PastCompiler;
   private readonly cache: LRUCache<string, PastEngine>;
+  /**
+   * Rebuilt tenant states by (database, tenant, revision): an ask below one walks back from it,
+   * not from now — an investigation asks revisions near each other. The log above a revision
+   * never changes (a restore is another database id), so a state stays true.
+   */
+  private readonly states: LRUCache<string, PastState>;
 
   constructor(private readonly options: PastSnapshotsOptions) {
     this.policy = {
@@ -68,6 +74,18 @@ export class PastSnapshots {
     };
     this.compiler = new PastCompiler(options.catalog);
     this.cache = new LRUCache({ max: options.maxCached ?? 8 });
+    this.states = new LRUCache({ max: 2 * (options.maxCached ?? 8) });
+  }
+
+  /** The kept state of the tenant at the lowest revision at or above `revision`, if any. */
+  private nearestAbove(databaseId: string, tenantId: string, revision: number): PastState | undefined {
+    let best: PastState | undefined;
+    const prefix = `${databaseId}\u0000${tenantId}\u0000`;
+    for (const [key, state] of this.states.entries()) {
+      if (!key.startsWith(prefix) || state.revision < revision) continue;
+      if (best === undefined || state.revision < best.revision) best = state;
+    }
+    return best;
   }
 
   /** The past revision `ask` names, checked against the history kept; `undefined` for the present. */
@@ -84,7 +102,15 @@ export class PastSnapshots {
       const key = `${databaseId}\u0000${tenantId}\u0000${revision}`;
       const cached = this.cache.get(key);
       if (cached !== undefined) return cached;
-      const tenant = await pastTenant(tx, this.options.catalog, tenantId, revision);
+      const state = await pastTenant(
+        tx,
+        this.options.catalog,
+        tenantId,
+        revision,
+        this.nearestAbove(databaseId, tenantId, revision),
+      );
+      this.states.set(key, state);
+      const tenant = state.policy;
       if (tenant === undefined) {
         throw new StoreError("NOT_FOUND", `tenant '${tenantId}' did not exist at revision ${revision}`, {
           field: "tenant_id",

@@ -113,16 +113,15 @@ export class TenantRewind {
     if (DECISION_NEUTRAL.has(operation)) return;
     if (ROLE_OPERATIONS.has(operation)) {
       const before = parse<RoleState>(row.before);
-      const after = parse<RoleState>(row.after);
-      if (before === null) this.roles.delete(after!.id);
+      // Only a creation has no `before`; its `after` (a large row) is parsed only then.
+      if (before === null) this.roles.delete(parse<RoleState>(row.after)!.id);
       // A deleted role comes back last: its place among the roles is not recorded (it had no holders).
       else this.roles.set(before.id, toRoleRecord(before));
       return;
     }
     if (USER_OPERATIONS.has(operation)) {
       const before = parse<UserState>(row.before);
-      const after = parse<UserState>(row.after);
-      if (before === null) this.users.delete(after!.id);
+      if (before === null) this.users.delete(parse<UserState>(row.after)!.id);
       else this.users.set(before.id, toUserRecord(before));
       return;
     }
