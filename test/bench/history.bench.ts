@@ -105,7 +105,15 @@ interface Row {
   readonly what: string;
   readonly p50: number;
   readonly p99: number;
+  /** Mean CPU time (user + system) per ask, ms: what the box's load does not inflate. */
+  readonly cpu: number;
 }
+
+/** CPU ms since `from` (process.cpuUsage()), per `n` asks. */
+const cpuPer = (from: NodeJS.CpuUsage, n: number) => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000 / n;
+};
 
 async function measure(tenantId: string, userId: string): Promise<Row[]> {
   const current = readRevision(temp.db);
@@ -113,6 +121,7 @@ async function measure(tenantId: string, userId: string): Promise<Row[]> {
   const rows: Row[] = [];
 
   // First asks: each from a fresh reader, so the tenant is walked back from now every time.
+  let cpu0 = process.cpuUsage();
   const cold: number[] = [];
   for (let i = 0; i < COLD_ASKS; i++) {
     const fresh = new PastSnapshots({ store, catalog });
@@ -126,10 +135,12 @@ async function measure(tenantId: string, userId: string): Promise<Row[]> {
     what: `at_revision ${WRITES_BACK} writes back, first ask (walked back from now)`,
     p50: quantile(cold, 0.5),
     p99: quantile(cold, 0.99),
+    cpu: cpuPer(cpu0, COLD_ASKS),
   });
 
   // An investigation: one reader, each ask a revision not asked before, near the last one.
   const past = new PastSnapshots({ store, catalog });
+  cpu0 = process.cpuUsage();
   const nearby: number[] = [];
   for (let i = 0; i < COLD_ASKS; i++) {
     const t0 = process.hrtime.bigint();
@@ -142,8 +153,10 @@ async function measure(tenantId: string, userId: string): Promise<Row[]> {
     what: `at_revision ${WRITES_BACK} writes back, new revisions near the last asked`,
     p50: quantile(nearby, 0.5),
     p99: quantile(nearby, 0.99),
+    cpu: cpuPer(cpu0, COLD_ASKS),
   });
 
+  cpu0 = process.cpuUsage();
   const warm: number[] = [];
   for (let i = 0; i < WARM_ASKS; i++) {
     const t0 = process.hrtime.bigint();
@@ -156,8 +169,10 @@ async function measure(tenantId: string, userId: string): Promise<Row[]> {
     what: `at_revision ${WRITES_BACK} writes back, warm (cached)`,
     p50: quantile(warm, 0.5),
     p99: quantile(warm, 0.99),
+    cpu: cpuPer(cpu0, WARM_ASKS),
   });
 
+  cpu0 = process.cpuUsage();
   const listed: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t0 = process.hrtime.bigint();
@@ -169,9 +184,11 @@ async function measure(tenantId: string, userId: string): Promise<Row[]> {
     what: `ListAccessChanges over ≥ ${WRITES_BACK} writes`,
     p50: quantile(listed, 0.5),
     p99: quantile(listed, 0.99),
+    cpu: cpuPer(cpu0, 10),
   });
 
   const live = createPolicyEngine({ snapshot: compileSnapshot(readPolicySource(temp.db, catalog)) });
+  cpu0 = process.cpuUsage();
   const checks: number[] = [];
   for (let i = 0; i < WARM_ASKS; i++) {
     const t0 = process.hrtime.bigint();
@@ -183,6 +200,7 @@ async function measure(tenantId: string, userId: string): Promise<Row[]> {
     what: "baseline: check on the live engine",
     p50: quantile(checks, 0.5),
     p99: quantile(checks, 0.99),
+    cpu: cpuPer(cpu0, WARM_ASKS),
   });
   return rows;
 }
@@ -196,10 +214,10 @@ async function main(): Promise<void> {
   console.error(`store built in ${(ms(t0) / 1000).toFixed(1)} s (revision ${readRevision(temp.db)})`);
   const rows = [...(await measure(DEMO_TENANT_ID, "lena")), ...(await measure("bench", "u000007"))];
   const f = (x: number) => (x < 0.1 ? x.toFixed(4) : x.toFixed(1));
-  console.log(`| tenant | measure | p50 ms | p99 ms |\n|---|---|---|---|`);
+  console.log(`| tenant | measure | p50 ms | p99 ms | CPU ms/ask |\n|---|---|---|---|---|`);
   for (const r of rows)
     console.log(
-      `| ${r.tenant === "bench" ? `${USERS.toLocaleString("en")} users` : "demo (8 users)"} | ${r.what} | ${f(r.p50)} | ${f(r.p99)} |`,
+      `| ${r.tenant === "bench" ? `${USERS.toLocaleString("en")} users` : "demo (8 users)"} | ${r.what} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpu)} |`,
     );
 }
 

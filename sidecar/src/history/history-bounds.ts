@@ -105,9 +105,16 @@ export async function resolvePastRevision(
   }
   const oldest = await oldestKept(tx, policy);
   // Once pruned, the rows that told which revision an older time had are gone: refuse by time too.
-  const tooEarly = byTime && parseAskTime(ask.atTime!) < (await earliestTime(tx, policy));
-  if (revision < oldest || tooEarly) {
-    const asked = byRevision ? `revision ${revision}` : `${ask.atTime} (revision ${revision})`;
+  const earliest = await earliestTime(tx, policy);
+  if (byTime && parseAskTime(ask.atTime!) < earliest) {
+    throw new StoreError(
+      "FAILED_PRECONDITION",
+      `at_time ${ask.atTime} is older than the history kept, which starts at ${earliest.toISOString()} (--history-days ${policy.historyDays}); the oldest revision kept is ${oldest}`,
+      { field: "at_time" },
+    );
+  }
+  if (revision < oldest) {
+    const asked = byRevision ? `revision ${revision}` : `at_time ${ask.atTime} (revision ${revision})`;
     throw new StoreError(
       "FAILED_PRECONDITION",
       `${asked} is older than the history kept: the oldest revision kept is ${oldest} (--history-days ${policy.historyDays}; catalog imports and restores also start history afresh)`,
