@@ -157,6 +157,13 @@ export const SERVE_OPTIONS = {
     help: "fraction of decisions logged, 0..1",
     details: "0 turns the decision log off",
   }),
+  historyDays: wholeNumber({
+    flag: "--history-days",
+    default: 90,
+    help: "days of history kept for at_revision/at_time and ListAccessChanges",
+    details:
+      "older audit rows are pruned; older asks fail FAILED_PRECONDITION naming the oldest revision kept",
+  }),
   logLevel: text({
     flag: "--log-level",
     value: "LEVEL",

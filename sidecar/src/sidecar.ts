@@ -7,6 +7,8 @@ import { loadBootstrapToken } from "./bootstrap-token.js";
 import type { SidecarOptions } from "./config.js";
 import { createSidecarDemo } from "./demo/index.js";
 import { createHealth } from "./health.js";
+import { PastSnapshots } from "./history/past-snapshots.js";
+import { startHistoryPruner } from "./history/prune-history.js";
 import type { Logger } from "./logger.js";
 import { createObservability } from "./observability.js";
 import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js";
@@ -17,6 +19,7 @@ import { catalogService } from "./server/catalog-service.js";
 import { type GrpcListener, startGrpcListener } from "./server/grpc-server.js";
 import { type HttpListener, startHttpListener } from "./server/http-server.js";
 import { policyService } from "./server/policy-service.js";
+import { sqliteStore } from "./store/sqlite-policy-store.js";
 import { hashToken } from "./store/tokens.js";
 import { RevisionFeed } from "./sync/revision-feed.js";
 import { RevisionGate } from "./sync/revision-gate.js";
@@ -114,6 +117,8 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       failClosedReason: () => watcher.failClosedReason(),
       maxBatchItems: options.maxBatchItems,
       simulate: (actor, req) => simulateChanges(admin.context, actor, req),
+      // History is read where the sidecar reads: the file, or its copy of the primary.
+      history: new PastSnapshots({ store: sqliteStore(store.db), catalog, historyDays: options.historyDays }),
       onDecision: observability.onDecision,
     }),
     catalogService(catalog),
@@ -153,6 +158,11 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
   }
   demo.listening(http.url);
   health.setServing(engine.snapshot !== undefined);
+  const pruner = startHistoryPruner(
+    admin.context.store,
+    { historyDays: options.historyDays, now: () => new Date() },
+    logger,
+  );
   const listeners = { grpc, http };
 
   return {
@@ -167,6 +177,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
         listeners.http.close(options.shutdownGraceMs),
       ]);
       watcher.stop();
+      await pruner.stop();
       await store.close();
     },
   };

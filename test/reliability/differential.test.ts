@@ -11,6 +11,13 @@
  * reference evaluator (test/support/policy/reference-evaluator.ts) on the store as of that
  * revision: allowed, reason and missing. Zero mismatches.
  *
+ * History (issue 15): a tenth of the checks ask `at_revision` R, a revision already committed:
+ * the answer must carry R and equal the reference on the store as recorded right after R
+ * committed — what a fresh sidecar would answer on a copy of the store restored at R. And some
+ * writes are first simulated (SimulateChanges): after the run, each simulation must equal what
+ * committing the same write did per the reference (who gained and lost which permissions), or
+ * report the refusal the commit met.
+ *
  * Over both store backends (issue 14): `sqlite`, the sidecar's own file, written to by a second
  * connection; and `postgres`, a real PostgreSQL primary the sidecar follows into its own copy
  * (`--primary`), written to and read at each revision there — so the answers also cross the
@@ -21,10 +28,17 @@
  * (`ROLECALL_LONG=1`, or `ROLECALL_DIFF_SECONDS=N`): 120 s each at ~1,000 checks/s.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type AdminChange,
+  PolicyService,
+  type SimulateChangesResponse,
+} from "../../gen/rolecall/v1/policy_pb.js";
+import type { ProposedChange } from "../../sidecar/src/admin/simulate.js";
 import type { CheckRequest } from "../../sidecar/src/policy/decision.js";
-import type { TenantPolicy } from "../../sidecar/src/policy/policy-source.js";
-import { grpcClients } from "../support/clients.js";
-import { referenceCheck } from "../support/policy/reference-evaluator.js";
+import type { PolicySource, TenantPolicy } from "../../sidecar/src/policy/policy-source.js";
+import { connectClient, grpcClients } from "../support/clients.js";
+import { applyChange, randomChange } from "../support/policy/random-admin-change.js";
+import { referenceCheck, referenceListEffective } from "../support/policy/reference-evaluator.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { STORE_BACKENDS } from "../support/store/backends.js";
 import { usePostgres } from "../support/use-postgres.js";
@@ -49,6 +63,8 @@ const SECONDS = {
 const RATE = LONG ? 1_000 : 300;
 const WRITE_EVERY_MS = 25;
 const TENANT = "demo";
+/** Most writes simulated before they commit in one run (each is judged by the reference afterwards). */
+const MAX_SIMULATIONS = 25;
 
 const postgres = usePostgres();
 
@@ -86,48 +102,32 @@ describe.each(STORE_BACKENDS)(
       let writes = 0;
       let refused = 0;
       let stop = false;
+      // Some writes are first simulated (SimulateChanges over Connect, as the bootstrap admin),
+      // judged after the run against what committing them really did.
+      const simulations: {
+        change: ProposedChange;
+        from: number;
+        to: number | undefined;
+        out: SimulateChangesResponse;
+      }[] = [];
+      const admin = connectClient(PolicyService, target.sidecar.httpUrl, {
+        token: target.sidecar.adminToken,
+      });
       const writeLoop = (async () => {
         for (let i = 0; i < 100_000 && !stop; i++) {
-          const t = tenantAt(latest);
-          const role = pick(t.roles);
-          const user = pick(t.users);
-          const op = random();
-          const revision = await writer.write((admin) => {
-            if (op < 0.35) {
-              const permissions = [pick(allKeys), ...(random() < 0.3 ? [pick(allKeys)] : [])];
-              return admin.grantPermissions(BOOTSTRAP, { tenantId: TENANT, roleId: role.id, permissions });
-            }
-            if (op < 0.6 && role.grants.length > 0) {
-              return admin.revokePermissions(BOOTSTRAP, {
-                tenantId: TENANT,
-                roleId: role.id,
-                permissions: [pick(role.grants)],
-                cascade: true,
-              });
-            }
-            if (op < 0.66) {
-              const licenses = [pick(licenseIds), ...(random() < 0.5 ? [pick(licenseIds)] : [])];
-              return admin.setRoleLicenses(BOOTSTRAP, {
-                tenantId: TENANT,
-                roleId: role.id,
-                licenseIds: [...new Set(licenses)],
-              });
-            }
-            if (op < 0.8)
-              return admin.assignRoles(BOOTSTRAP, { tenantId: TENANT, userId: user.id, roleIds: [role.id] });
-            if (op < 0.93 && user.roleIds.length > 0) {
-              return admin.unassignRoles(BOOTSTRAP, {
-                tenantId: TENANT,
-                userId: user.id,
-                roleIds: [pick(user.roleIds)],
-              });
-            }
-            return admin.setUserActive(BOOTSTRAP, {
-              tenantId: TENANT,
-              userId: user.id,
-              active: !user.active,
-            });
-          });
+          const change = randomChange(random, tenantAt(latest), { keys: allKeys, licenseIds });
+          const from = latest;
+          const out =
+            simulations.length < MAX_SIMULATIONS && i % 3 === 0
+              ? await admin.simulateChanges({
+                  tenantId: TENANT,
+                  changes: [
+                    { change: { case: change.operation, value: change.request } as AdminChange["change"] },
+                  ],
+                })
+              : undefined;
+          const revision = await writer.write((a) => applyChange(a, BOOTSTRAP, change));
+          if (out !== undefined) simulations.push({ change, from, to: revision, out });
           if (revision === undefined) refused++;
           else {
             writes++;
@@ -142,6 +142,8 @@ describe.each(STORE_BACKENDS)(
       let compared = 0;
       let errors = 0;
       const revisionsSeen = new Set<number>();
+      let pastCompared = 0;
+      const errorSamples: string[] = [];
       const randomRequest = (t: TenantPolicy): { user: string; request: CheckRequest } => {
         const users = [...t.users.map((u) => u.id), "nobody"];
         const granted = t.roles.flatMap((r) => r.grants);
@@ -201,6 +203,28 @@ describe.each(STORE_BACKENDS)(
         maxInFlight: 256,
         fire: async () => {
           const t = tenantAt(latest);
+          if (random() < 0.1) {
+            // A decision at a past revision: judged on the store as recorded right after it committed.
+            const revision = pick([...writer.sources.keys()]);
+            const { user, request } = randomRequest(tenantAt(revision));
+            const r = await call<WireDecision>(clients.policy, "CheckPermission", {
+              tenant_id: TENANT,
+              user_id: user,
+              ...toWire(request),
+              at_revision: revision,
+              min_revision: revision, // a follower's copy must hold the revision asked
+            });
+            if (!r.ok) {
+              errors++;
+              if (errorSamples.length < 5) errorSamples.push(`at_revision ${revision}: ${r.err.message}`);
+            } else if (Number(r.res.revision) !== revision) {
+              mismatches.push(`at_revision ${revision} answered at revision ${r.res.revision}`);
+            } else {
+              pastCompared++;
+              compare(user, request, r.res);
+            }
+            return;
+          }
           if (random() < 0.2) {
             const user = pick([...t.users.map((u) => u.id), "nobody"]);
             const requests = Array.from({ length: 5 }, () => randomRequest(t).request);
@@ -228,6 +252,7 @@ describe.each(STORE_BACKENDS)(
       stop = true;
       await writeLoop;
       for (const judge of unrecorded) judge();
+      const simulationMismatches = judgeSimulations(simulations, writer.sources);
 
       const summary = {
         backend,
@@ -239,17 +264,83 @@ describe.each(STORE_BACKENDS)(
         writes,
         refusedWrites: refused,
         revisionsSeen: revisionsSeen.size,
+        pastDecisionsCompared: pastCompared,
+        simulationsCompared: simulations.length,
         errors,
         mismatches: mismatches.length,
+        simulationMismatches: simulationMismatches.length,
       };
       console.log(`differential: ${JSON.stringify(summary)}`);
       expect(mismatches).toEqual([]);
+      expect(simulationMismatches).toEqual([]);
+      expect(errorSamples).toEqual([]);
       expect(errors).toBe(0);
       // The run must have exercised change, not one frozen revision (bounds loose enough for a
       // loaded 2-core machine: the generator skips slots rather than queue when the box is busy).
       expect(writes).toBeGreaterThan(seconds * 2);
       expect(revisionsSeen.size).toBeGreaterThan(seconds);
       expect(compared).toBeGreaterThan(seconds * 50);
+      expect(pastCompared).toBeGreaterThan(seconds * 5);
+      expect(simulations.length).toBeGreaterThanOrEqual(3);
     });
   },
 );
+
+/**
+ * Each simulation against what committing the same write did, per the reference evaluator on the
+ * store before and after: the same users gaining and losing the same permissions, a refused
+ * write reported as not applied, and the simulation started from the revision the write followed.
+ */
+function judgeSimulations(
+  simulations: readonly {
+    change: ProposedChange;
+    from: number;
+    to: number | undefined;
+    out: SimulateChangesResponse;
+  }[],
+  sources: ReadonlyMap<number, PolicySource>,
+): string[] {
+  const allowed = (source: PolicySource, userId: string) =>
+    new Set(
+      referenceListEffective(source, TENANT, userId)
+        .filter((r) => r.allowed)
+        .map((r) => r.permission),
+    );
+  const problems: string[] = [];
+  for (const { change, from, to, out } of simulations) {
+    const label = `${change.operation} ${JSON.stringify(change.request)} at r${from}`;
+    if (Number(out.revision) !== from) problems.push(`${label}: simulated at r${out.revision}`);
+    if (out.changes[0]?.applied !== (to !== undefined)) {
+      problems.push(
+        `${label}: simulation applied=${out.changes[0]?.applied}, commit ${to === undefined ? "refused" : "landed"}`,
+      );
+      continue;
+    }
+    const before = sources.get(from)!;
+    const after = to === undefined ? before : sources.get(to)!;
+    const want = after.tenants
+      .find((t) => t.id === TENANT)!
+      .users.map((u) => {
+        const [b, a] = [allowed(before, u.id), allowed(after, u.id)];
+        return {
+          userId: u.id,
+          permissionsGained: [...a].filter((p) => !b.has(p)).sort(),
+          permissionsLost: [...b].filter((p) => !a.has(p)).sort(),
+        };
+      })
+      .filter((u) => u.permissionsGained.length > 0 || u.permissionsLost.length > 0);
+    const got = out.users
+      .map((u) => ({
+        userId: u.userId,
+        permissionsGained: [...u.permissionsGained].sort(),
+        permissionsLost: [...u.permissionsLost].sort(),
+      }))
+      .filter((u) => u.permissionsGained.length > 0 || u.permissionsLost.length > 0)
+      .sort((x, y) => (x.userId < y.userId ? -1 : 1));
+    want.sort((x, y) => (x.userId < y.userId ? -1 : 1));
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      problems.push(`${label}: simulated ${JSON.stringify(got)}, committed ${JSON.stringify(want)}`);
+    }
+  }
+  return problems;
+}

@@ -3,7 +3,8 @@
  * `--primary` the fleet's primary as it is now), by the same engine the sidecar runs.
  */
 import { parseArgs } from "node:util";
-import { engineOf, openCliStore, STORE_FLAGS, STORE_FLAGS_HELP, storeTargetOf } from "./cli-store.js";
+import { openCliStore, STORE_FLAGS, STORE_FLAGS_HELP, storeTargetOf } from "./cli-store.js";
+import { AT_FLAGS, AT_FLAGS_HELP, engineAt } from "./history.js";
 import { EXIT_DENIED, print } from "./local-store.js";
 import { UsageError } from "./usage-error.js";
 
@@ -11,12 +12,14 @@ import { UsageError } from "./usage-error.js";
 export const CHECK_HELP = `Usage: rolecall check TENANT USER PERMISSION [options]
 
 Decides one permission for one user from the store as it is now (with --primary, from the
-primary's current policy; a follower's copy is read with a note saying so).
+primary's current policy; a follower's copy is read with a note saying so), or with --at as
+it stood at a past revision or time ("could dave export last Tuesday?").
 Exit code: 0 allowed, 3 denied, 1 error, 2 misuse.
 
 Options:
   --explain         print the steps and a one-line summary for a ticket
   --target USER     the other user, for a mutual permission
+${AT_FLAGS_HELP}
 ${STORE_FLAGS_HELP}
   --json            machine-readable output
 `;
@@ -29,6 +32,7 @@ Lists every permission of the tenant's systems with the user's decision.
 Options:
   --system ID       only this system's permissions
   --denied          only the permissions the user does not have
+${AT_FLAGS_HELP}
 ${STORE_FLAGS_HELP}
   --json            machine-readable output
 `;
@@ -41,6 +45,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
     options: {
       explain: { type: "boolean" },
       target: { type: "string" },
+      ...AT_FLAGS,
       ...STORE_FLAGS,
       json: { type: "boolean" },
     },
@@ -50,7 +55,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
     throw new UsageError("expected TENANT USER PERMISSION");
   const store = await openCliStore(storeTargetOf(values), "read");
   try {
-    const engine = await engineOf(store, tenant);
+    const engine = await engineAt(store, tenant, values);
     const request = { permission, ...(values.target ? { targetUserId: values.target } : {}) };
     if (values.explain) {
       const e = engine.explain(tenant, user, request);
@@ -81,6 +86,7 @@ export async function effectiveCommand(argv: readonly string[]): Promise<number>
     options: {
       system: { type: "string" },
       denied: { type: "boolean" },
+      ...AT_FLAGS,
       ...STORE_FLAGS,
       json: { type: "boolean" },
     },
@@ -89,7 +95,7 @@ export async function effectiveCommand(argv: readonly string[]): Promise<number>
   if (!tenant || !user || extra.length > 0) throw new UsageError("expected TENANT USER");
   const store = await openCliStore(storeTargetOf(values), "read");
   try {
-    const engine = await engineOf(store, tenant);
+    const engine = await engineAt(store, tenant, values);
     const rows = engine
       .listEffective(tenant, user, values.system)
       .filter((row) => !values.denied || !row.allowed);

@@ -3,6 +3,7 @@ import { ADMIN_HELP, adminCommand } from "./admin.js";
 import { COMPARE_HELP, compareCommand, WHAT_IF_HELP, whatIfCommand } from "./analyzer.js";
 import { CHECK_HELP, checkCommand, EFFECTIVE_HELP, effectiveCommand } from "./check.js";
 import { COPY_STORE_HELP, copyStoreCommand } from "./copy-store.js";
+import { HISTORY_HELP, historyCommand } from "./history.js";
 import { SERVE_HELP, serve } from "./serve.js";
 import {
   EXPORT_HELP,
@@ -36,6 +37,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "who would gain or lose what by proposed admin writes",
     help: WHAT_IF_HELP,
     run: whatIfCommand,
+  },
+  history: {
+    summary: "when a user's access changed: who, what, gained and lost",
+    help: HISTORY_HELP,
+    run: historyCommand,
   },
   admin: { summary: "tenants, users, roles, grants, licenses, apps", help: ADMIN_HELP, run: adminCommand },
   token: { summary: "create or revoke API tokens", help: TOKEN_HELP, run: tokenCommand },

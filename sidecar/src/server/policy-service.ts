@@ -14,6 +14,8 @@ import {
 import type { Principal } from "../admin/principal.js";
 import type { ProposedChange, Simulation } from "../admin/simulate.js";
 import type { AppRegistry } from "../apps/app-registry.js";
+import type { PastAsk } from "../history/history-bounds.js";
+import type { PastSnapshots } from "../history/past-snapshots.js";
 import { compareUsers, type Side } from "../policy/compare-users.js";
 import type { CheckRequest, Decision } from "../policy/decision.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
@@ -52,6 +54,8 @@ export interface PolicyServiceDeps {
     actor: Principal,
     req: { readonly tenantId: string; readonly changes: readonly ProposedChange[] },
   ) => Promise<Simulation>;
+  /** Engines on past revisions (at_revision, at_time) and the users' access changes. */
+  readonly history: PastSnapshots;
   /** Sees each decision (metrics, the decision log); must be cheap. */
   readonly onDecision?: (tenantId: string, userId: string, permission: string, decision: Decision) => void;
 }
@@ -92,6 +96,15 @@ function checkAnswer(d: Decision): CheckPermissionResponse {
   return answer;
 }
 
+/** The past revision a read asks for, or `undefined` for the present. */
+function pastAskOf(req: { readonly atRevision: bigint; readonly atTime: string }): PastAsk | undefined {
+  if (req.atRevision === 0n && req.atTime === "") return undefined;
+  return { atRevision: Number(req.atRevision), atTime: req.atTime };
+}
+
+/** Most access changes in one ListAccessChanges page, and the default. */
+const ACCESS_CHANGES_PAGE = { max: 1_000, default: 50 } as const;
+
 /** Binds PolicyService to the sidecar's engine and sync state. */
 export function policyService(deps: PolicyServiceDeps): ServiceBinding {
   const { engine, auth } = deps;
@@ -121,6 +134,23 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
   };
   const then = <T>(wait: Promise<void> | undefined, answer: () => T): T | Promise<T> =>
     wait === undefined ? answer() : wait.then(answer);
+  /**
+   * Answers on the live engine, or — for an ask of a past revision — on an engine rebuilt at
+   * that revision (the answer's revision is then that revision).
+   */
+  const decideAt = <T>(
+    wait: Promise<void> | undefined,
+    tenantId: string,
+    ask: PastAsk | undefined,
+    answer: (on: PolicyEngine, past: boolean) => T,
+  ): T | Promise<T> => {
+    if (ask === undefined) return then(wait, () => answer(engine, false));
+    return (async () => {
+      await wait;
+      const past = await deps.history.engineAt(tenantId, ask);
+      return answer(past!.engine, true);
+    })();
+  };
 
   return bindService(PolicyService, {
     checkPermission(req, ctx) {
@@ -130,9 +160,9 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const permission = requireField(req.permission, "permission");
       auth.authorizeRead(ctx, principal, tenantId, userId);
       authorizeTarget(ctx, principal, tenantId, userId, req.targetUserId);
-      return then(admit(ctx, req.minRevision), () => {
-        const d = engine.check(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource));
-        deps.onDecision?.(tenantId, userId, permission, d);
+      return decideAt(admit(ctx, req.minRevision), tenantId, pastAskOf(req), (on, past) => {
+        const d = on.check(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource));
+        if (!past) deps.onDecision?.(tenantId, userId, permission, d);
         return checkAnswer(d);
       });
     },
@@ -178,9 +208,9 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const permission = requireField(req.permission, "permission");
       auth.authorizeRead(ctx, principal, tenantId, userId);
       authorizeTarget(ctx, principal, tenantId, userId, req.targetUserId);
-      return then(admit(ctx, req.minRevision), () =>
+      return decideAt(admit(ctx, req.minRevision), tenantId, pastAskOf(req), (on) =>
         toExplainResponse(
-          engine.explain(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource)),
+          on.explain(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource)),
         ),
       );
     },
@@ -191,9 +221,9 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const userId = requireField(req.userId, "user_id");
       if (req.system !== undefined) systemOf(deps.catalog, req.system);
       auth.authorizeRead(ctx, principal, tenantId, userId);
-      return then(admit(ctx, req.minRevision), () => {
-        const snapshot = engine.currentSnapshot();
-        const rows = engine.listEffective(tenantId, userId, req.system);
+      return decideAt(admit(ctx, req.minRevision), tenantId, pastAskOf(req), (on) => {
+        const snapshot = on.currentSnapshot();
+        const rows = on.listEffective(tenantId, userId, req.system);
         const profile = userProfile(snapshot, tenantId, userId);
         return {
           permissions: rows.map((row) => {
@@ -284,8 +314,8 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       if (req.system !== undefined) systemOf(deps.catalog, req.system);
       auth.authorizeRead(ctx, principal, tenantId, userId);
       auth.authorizeRead(ctx, principal, tenantId, otherUserId);
-      return then(admit(ctx, req.minRevision), () => {
-        const out = compareUsers(engine.currentSnapshot(), deps.catalog, tenantId, userId, otherUserId, {
+      return decideAt(admit(ctx, req.minRevision), tenantId, pastAskOf(req), (on) => {
+        const out = compareUsers(on.currentSnapshot(), deps.catalog, tenantId, userId, otherUserId, {
           system: req.system,
           includeSame: req.includeSame,
         });
@@ -377,9 +407,42 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       }
     },
 
-    listAccessChanges() {
-      // Placeholder until the history store lands (issue 15): say so rather than answer wrongly.
-      throw new RpcError(Code.Unimplemented, "ListAccessChanges is not available in this build yet");
+    async listAccessChanges(req, ctx) {
+      const principal = auth.principal(ctx, "policy");
+      const tenantId = requireField(req.tenantId, "tenant_id");
+      const userId = requireField(req.userId, "user_id");
+      if (req.pageSize < 0) throw new RpcError(Code.InvalidArgument, "page_size must not be negative");
+      if (req.pageSize > ACCESS_CHANGES_PAGE.max) {
+        throw new RpcError(Code.InvalidArgument, `page_size is at most ${ACCESS_CHANGES_PAGE.max}`);
+      }
+      const below = req.pageToken === "" ? undefined : Number(decodePageToken(req.pageToken));
+      if (below !== undefined && !Number.isSafeInteger(below)) {
+        throw new RpcError(
+          Code.InvalidArgument,
+          "page_token is not one this sidecar issued; pass next_page_token as given",
+        );
+      }
+      // Whose access changed when is as much the user's data as their decisions.
+      auth.authorizeRead(ctx, principal, tenantId, userId);
+      await admit(ctx, req.minRevision);
+      const page = await deps.history.accessChanges({
+        tenantId,
+        userId,
+        ...(req.permission !== undefined ? { permission: req.permission } : {}),
+        limit: req.pageSize > 0 ? req.pageSize : ACCESS_CHANGES_PAGE.default,
+        ...(below !== undefined ? { belowRevision: below } : {}),
+      });
+      return {
+        changes: page.changes.map((c) => ({
+          ...c,
+          revision: BigInt(c.revision),
+          permissionsGained: [...c.permissionsGained],
+          permissionsLost: [...c.permissionsLost],
+        })),
+        nextPageToken: page.nextBelow === undefined ? "" : encodePageToken(String(page.nextBelow)),
+        revision: BigInt(page.revision),
+        oldestRevision: BigInt(page.oldestRevision),
+      };
     },
   });
 }

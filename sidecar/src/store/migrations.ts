@@ -205,6 +205,13 @@ CREATE TABLE app_registrations (
 );
 `;
 
+/** The indexes of schema v4, the same on PostgreSQL (pg-schema.ts). */
+export const HISTORY_INDEXES = `
+CREATE INDEX audit_log_by_time ON audit_log (time);
+CREATE INDEX audit_log_by_operation ON audit_log (operation, revision);
+CREATE INDEX change_log_by_tenant ON change_log (tenant_id, revision);
+`;
+
 /** Every migration, in order. Append only: a released step is never edited. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -232,6 +239,13 @@ export const MIGRATIONS: readonly Migration[] = [
     // Set on a sidecar's local copy of a PostgreSQL primary (its host:port): such a file is not
     // written by local tools, only by the follower that keeps it in step with the primary.
     up: (db) => db.exec("ALTER TABLE meta ADD COLUMN primary_address TEXT"),
+  },
+  {
+    version: 4,
+    description: "history indexes",
+    // History (history/) asks which write came first after a time, where history was pruned,
+    // and when the last store-wide change was: each an index lookup rather than a table scan.
+    up: (db) => db.exec(HISTORY_INDEXES),
   },
 ];
 

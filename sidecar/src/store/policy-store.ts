@@ -61,6 +61,16 @@ export interface AuditRow {
   readonly revision: number;
 }
 
+/** What bounds the revisions history can rebuild (see history/history-bounds.ts). */
+export interface HistoryBounds {
+  /** The revision up to which history was pruned (0: never pruned). */
+  readonly prunedThrough: number;
+  /** The time history was pruned before (ISO 8601), when it was. */
+  readonly prunedBefore: string | undefined;
+  /** The last revision that replaced data store-wide (catalog import, restore); 0 when none. */
+  readonly lastWholeStoreChange: number;
+}
+
 /** What one committing write records besides its rows: the change-log entry and the audit row. */
 export interface CommitRecord {
   readonly tenantId: string;
@@ -106,6 +116,10 @@ export interface PolicyStoreReads {
   apps(tenantId: string): Awaitable<AppRegistration[]>;
   /** Audit rows with id below `beforeId`, newest first, of one tenant or (null) all. */
   auditPage(tenantId: string | null, beforeId: number, limit: number): Awaitable<AuditRow[]>;
+  /** What bounds the history kept (history/): the last pruning, and the last whole-store change. */
+  historyBounds(): Awaitable<HistoryBounds>;
+  /** The revision of the first audited write committed after `time` (ISO 8601), if any. */
+  firstRevisionAfter(time: string): Awaitable<number | undefined>;
   /** The policy of the given tenants, as the compiler takes it. */
   policySource(catalog: Catalog, tenantIds: readonly string[]): Awaitable<PolicySource>;
 }
@@ -133,6 +147,12 @@ export interface PolicyStoreWrites {
   deleteApp(tenantId: string, appId: string): Awaitable<void>;
   /** Replaces the tenant's owners (insertTenant records the first ones). */
   setOwners(tenantId: string, userIds: readonly string[]): Awaitable<void>;
+  /**
+   * Deletes the audit rows up to `throughRevision` and records the pruning as an audit row of its
+   * own at that revision, timed `before` (history now starts then); returns how many rows were
+   * deleted (none: nothing recorded). Moves no revision: no policy changes.
+   */
+  pruneAudit(throughRevision: number, before: string, detail: unknown): Awaitable<number>;
   /** Bumps the revision once, appends the change-log and audit rows; returns the new revision. */
   commit(record: CommitRecord): Awaitable<number>;
 }

@@ -8,9 +8,17 @@ import type { Catalog } from "../../../catalog/catalog.js";
 import type { AppRegistration } from "../apps/app-registry.js";
 import type { PolicySource } from "../policy/policy-source.js";
 import type { Db } from "./database.js";
+import {
+  DROP_PRUNE_MARKS_SQL,
+  firstRevisionAfterSql,
+  HISTORY_BOUNDS_SQL,
+  pruneAuditSql,
+  pruneMarkSql,
+} from "./history-sql.js";
 import type {
   AuditRow,
   CommitRecord,
+  HistoryBounds,
   PolicyStore,
   PolicyStoreReads,
   PolicyStoreTx,
@@ -185,6 +193,23 @@ class SqliteTx implements PolicyStoreTx {
       .all(beforeId, tenantId, tenantId, limit) as AuditRow[];
   }
 
+  historyBounds(): HistoryBounds {
+    const row = this.db.prepare(HISTORY_BOUNDS_SQL).get() as {
+      pruned: number;
+      pruned_before: string | null;
+      whole: number;
+    };
+    return {
+      prunedThrough: row.pruned,
+      prunedBefore: row.pruned_before ?? undefined,
+      lastWholeStoreChange: row.whole,
+    };
+  }
+
+  firstRevisionAfter(time: string): number | undefined {
+    return (this.db.prepare(firstRevisionAfterSql("?")).pluck().get(time) as number | null) ?? undefined;
+  }
+
   policySource(catalog: Catalog, tenantIds: readonly string[]): PolicySource {
     return readPolicySourceForTenants(this.db, catalog, tenantIds);
   }
@@ -308,6 +333,14 @@ class SqliteTx implements PolicyStoreTx {
     this.db.prepare("DELETE FROM tenant_owners WHERE tenant_id = ?").run(tenantId);
     const insert = this.db.prepare("INSERT OR IGNORE INTO tenant_owners (tenant_id, user_id) VALUES (?, ?)");
     for (const u of userIds) insert.run(tenantId, u);
+  }
+
+  pruneAudit(throughRevision: number, time: string, detail: unknown): number {
+    const deleted = this.db.prepare(pruneAuditSql("?")).run(throughRevision).changes;
+    if (deleted === 0) return 0;
+    this.db.prepare(DROP_PRUNE_MARKS_SQL).run();
+    this.db.prepare(pruneMarkSql("?", "?", "?")).run(time, JSON.stringify(detail), throughRevision);
+    return deleted;
   }
 
   commit(record: CommitRecord): number {

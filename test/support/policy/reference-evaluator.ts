@@ -263,3 +263,46 @@ export function referenceResolveSurfaces(
         };
   });
 }
+
+/** One revision at which a user's allowed permissions changed, per the reference. */
+export interface ReferenceAccessChange {
+  readonly revision: number;
+  readonly permissionsGained: string[];
+  readonly permissionsLost: string[];
+}
+
+/**
+ * A user's access changes, newest first, by brute force: the user decided at every recorded
+ * revision (`sources`, one per revision, in any order) and consecutive revisions compared. A
+ * tenant or user that does not exist at a revision holds nothing then.
+ */
+export function referenceAccessChanges(
+  sources: readonly PolicySource[],
+  tenantId: string,
+  userId: string,
+  permission?: string,
+): ReferenceAccessChange[] {
+  const ordered = [...sources].sort((a, b) => a.revision - b.revision);
+  const allowedAt = (source: PolicySource): Set<string> => {
+    if (!source.tenants.some((t) => t.id === tenantId)) return new Set();
+    return new Set(
+      referenceListEffective(source, tenantId, userId)
+        .filter((row) => row.allowed && (permission === undefined || row.permission === permission))
+        .map((row) => row.permission),
+    );
+  };
+  const changes: ReferenceAccessChange[] = [];
+  let previous: Set<string> | undefined;
+  for (const source of ordered) {
+    const now = allowedAt(source);
+    if (previous !== undefined) {
+      const gained = [...now].filter((p) => !previous!.has(p)).sort();
+      const lost = [...previous].filter((p) => !now.has(p)).sort();
+      if (gained.length > 0 || lost.length > 0) {
+        changes.push({ revision: source.revision, permissionsGained: gained, permissionsLost: lost });
+      }
+    }
+    previous = now;
+  }
+  return changes.reverse();
+}

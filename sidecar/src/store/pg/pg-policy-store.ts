@@ -23,9 +23,17 @@ import pg from "pg";
 import type { Catalog } from "../../../../catalog/catalog.js";
 import type { AppRegistration, SubjectSource } from "../../apps/app-registry.js";
 import type { PolicySource } from "../../policy/policy-source.js";
+import {
+  DROP_PRUNE_MARKS_SQL,
+  firstRevisionAfterSql,
+  HISTORY_BOUNDS_SQL,
+  pruneAuditSql,
+  pruneMarkSql,
+} from "../history-sql.js";
 import type {
   AuditRow,
   CommitRecord,
+  HistoryBounds,
   PolicyStore,
   PolicyStoreReads,
   PolicyStoreTx,
@@ -384,6 +392,24 @@ class PgTx implements PolicyStoreTx {
     );
   }
 
+  async historyBounds(): Promise<HistoryBounds> {
+    const row = (
+      await this.rows<{ pruned: string | number; pruned_before: string | null; whole: string | number }>(
+        HISTORY_BOUNDS_SQL,
+      )
+    )[0];
+    return {
+      prunedThrough: Number(row?.pruned ?? 0),
+      prunedBefore: row?.pruned_before ?? undefined,
+      lastWholeStoreChange: Number(row?.whole ?? 0),
+    };
+  }
+
+  async firstRevisionAfter(time: string): Promise<number | undefined> {
+    const v = await this.value<string | number | null>(firstRevisionAfterSql("$1"), [time]);
+    return v === null || v === undefined ? undefined : Number(v);
+  }
+
   /** As `readPolicySourceForTenants` (read-policy.ts) answers on SQLite, read in this transaction. */
   async policySource(catalog: Catalog, tenantIds: readonly string[]): Promise<PolicySource> {
     const ids = [...tenantIds];
@@ -573,6 +599,14 @@ class PgTx implements PolicyStoreTx {
        ON CONFLICT DO NOTHING`,
       [tenantId, userIds],
     );
+  }
+
+  async pruneAudit(throughRevision: number, time: string, detail: unknown): Promise<number> {
+    const deleted = (await this.session.query(pruneAuditSql("$1"), [throughRevision])).rowCount ?? 0;
+    if (deleted === 0) return 0;
+    await this.exec(DROP_PRUNE_MARKS_SQL);
+    await this.exec(pruneMarkSql("$1", "$2", "$3"), [time, JSON.stringify(detail), throughRevision]);
+    return deleted;
   }
 
   async commit(record: CommitRecord): Promise<number> {

@@ -15,6 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
+import { HISTORY_INDEXES } from "../migrations.js";
 import { StoreError } from "../store-error.js";
 
 /** One forward-only schema step, run inside the migration's transaction. */
@@ -251,6 +252,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     // Meaningful on a SQLite copy only (whose primary it follows); kept so both schemas number alike.
     up: async (client) => {
       await client.query("ALTER TABLE meta ADD COLUMN primary_address TEXT");
+    },
+  },
+  {
+    version: 4,
+    description: "history indexes",
+    // The same indexes as SQLite's v4: history's lookups by time, operation and store-wide change.
+    up: async (client) => {
+      await client.query(HISTORY_INDEXES);
     },
   },
 ];
