@@ -11,6 +11,7 @@ import type { Logger } from "./logger.js";
 import { createObservability } from "./observability.js";
 import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js";
 import { prepareStore } from "./prepare-store.js";
+import { reviewRoute } from "./review/review-route.js";
 import { adminService } from "./server/admin-service.js";
 import { createAuthenticator } from "./server/auth.js";
 import { catalogService } from "./server/catalog-service.js";
@@ -137,7 +138,12 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     http = await startHttpListener({
       address: options.httpAddress,
       bindings,
-      routes: [health.route, observability.route(engine, watcher), ...demo.routes],
+      routes: [
+        health.route,
+        observability.route(engine, watcher),
+        reviewRoute({ engine, auth, gate, failClosedReason: () => watcher.failClosedReason() }),
+        ...demo.routes,
+      ],
       extensionOrigins: options.extensionOrigins,
       maxMessageBytes: options.maxMessageBytes,
       maxTimeoutMs: options.maxTimeoutMs,

@@ -3,6 +3,7 @@ import { ADMIN_HELP, adminCommand } from "./admin.js";
 import { COMPARE_HELP, compareCommand, WHAT_IF_HELP, whatIfCommand } from "./analyzer.js";
 import { CHECK_HELP, checkCommand, EFFECTIVE_HELP, effectiveCommand } from "./check.js";
 import { COPY_STORE_HELP, copyStoreCommand } from "./copy-store.js";
+import { REVIEW_HELP, reviewCommand } from "./review.js";
 import { SERVE_HELP, serve } from "./serve.js";
 import {
   EXPORT_HELP,
@@ -36,6 +37,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "who would gain or lose what by proposed admin writes",
     help: WHAT_IF_HELP,
     run: whatIfCommand,
+  },
+  review: {
+    summary: "the access review: every user's roles and allowed permissions, as CSV or JSON",
+    help: REVIEW_HELP,
+    run: reviewCommand,
   },
   admin: { summary: "tenants, users, roles, grants, licenses, apps", help: ADMIN_HELP, run: adminCommand },
   token: { summary: "create or revoke API tokens", help: TOKEN_HELP, run: tokenCommand },
