@@ -114,7 +114,8 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       apps: demo.apps,
       failClosedReason: () => watcher.failClosedReason(),
       maxBatchItems: options.maxBatchItems,
-      simulate: (actor, req) => simulateChanges(admin.context, actor, req),
+      simulate: (actor, req) =>
+        simulateChanges(admin.context, actor, req, { current: () => engine.snapshot }),
       onDecision: observability.onDecision,
     }),
     catalogService(catalog),
