@@ -8,8 +8,14 @@
 import { DomainError } from "../domain-error.js";
 import { hasBit } from "./bitset.js";
 import { computeEffective } from "./effective-set.js";
-import { decideHeld, tenantOf } from "./evaluator.js";
-import { type CompiledTenant, FLAG_LICENSED, FLAG_TENANT_LICENSED, type Snapshot } from "./snapshot.js";
+import { actorRequirementHolds, tenantOf } from "./evaluator.js";
+import {
+  type CompiledTenant,
+  FLAG_ACTOR_REQUIRES,
+  FLAG_LICENSED,
+  FLAG_TENANT_LICENSED,
+  type Snapshot,
+} from "./snapshot.js";
 
 /** One row of the review. */
 export interface ReviewRow {
@@ -122,30 +128,37 @@ function* reviewRows(
   const catalog = snapshot.catalog;
   const W = catalog.words;
   const { licenseIds, permissionKeys, flags } = catalog;
-  // The permissions to list, in catalog order: the tenant's systems, or the one asked for.
-  const listed: { readonly p: number; readonly system: readonly string[] }[] = [];
+  // The permissions to list (the tenant's systems, or the one asked for) as a mask over the
+  // effective bits, each with its system: a user's rows are then the set bits of one AND.
+  const listed = new Uint32Array(W);
+  const systemOf: (readonly string[])[] = [];
   for (const [s, systemId] of catalog.systemIds.entries()) {
     if (!tenant.systems.includes(systemId) || (system !== undefined && system !== systemId)) continue;
-    for (const p of catalog.systemPermissions[s]!) listed.push({ p, system: [systemId] });
+    const systems = [systemId];
+    for (const p of catalog.systemPermissions[s]!) {
+      listed[p >>> 5]! |= 1 << (p & 31);
+      systemOf[p] = systems;
+    }
   }
   const reach = roleSystems(snapshot, tenant);
   const roleLicenses = tenant.roleIds.map((_, r) =>
     licenseIds.filter((_, l) => hasBit(tenant.roleLicenses, l, r * catalog.licenseWords)),
   );
   for (const u of tenant.usersById) {
-    const user = {
-      tenant: tenant.id,
-      userId: tenant.userIds[u]!,
-      userName: tenant.userNames[u]!,
-      active: tenant.userActive[u] === 1,
-    };
+    const tenantId = tenant.id;
+    const userId = tenant.userIds[u]!;
+    const userName = tenant.userNames[u]!;
+    const active = tenant.userActive[u] === 1;
     const start = tenant.userRoleStart[u]!;
     const end = tenant.userRoleStart[u + 1]!;
     for (let i = start; i < end; i++) {
       const r = tenant.userRoles[i]!;
       if (system !== undefined && !reach[r]!.includes(system)) continue;
       yield {
-        ...user,
+        tenant: tenantId,
+        userId,
+        userName,
+        active,
         kind: "role",
         systems: reach[r]!,
         permission: "",
@@ -154,29 +167,39 @@ function* reviewRows(
         licenses: roleLicenses[r]!,
       };
     }
-    if (!user.active) continue;
+    if (!active) continue;
     // Computed afresh, not through the serving cache: a review must not evict the hot users.
     const bits = computeEffective(catalog, tenant, u);
-    for (const { p, system: systems } of listed) {
-      if (!hasBit(bits, p) || !decideHeld(snapshot, tenant, p, bits).allowed) continue;
-      const roleIds: string[] = [];
-      const roleNames: string[] = [];
-      for (let i = start; i < end; i++) {
-        const r = tenant.userRoles[i]!;
-        if (hasBit(tenant.roleClosure, p, r * W)) {
-          roleIds.push(tenant.roleIds[r]!);
-          roleNames.push(tenant.roleNames[r]!);
+    for (let w = 0; w < W; w++) {
+      let word = bits[w]! & listed[w]!;
+      while (word !== 0) {
+        const low = word & -word;
+        const p = (w << 5) + (31 - Math.clz32(low));
+        word ^= low;
+        // Held is allowed, unless only the acting user's own requirement fails (rule 4b).
+        if ((flags[p]! & FLAG_ACTOR_REQUIRES) !== 0 && !actorRequirementHolds(snapshot, p, bits)) continue;
+        const roleIds: string[] = [];
+        const roleNames: string[] = [];
+        for (let i = start; i < end; i++) {
+          const r = tenant.userRoles[i]!;
+          if (((tenant.roleClosure[r * W + w]! >>> (p & 31)) & 1) === 1) {
+            roleIds.push(tenant.roleIds[r]!);
+            roleNames.push(tenant.roleNames[r]!);
+          }
         }
+        yield {
+          tenant: tenantId,
+          userId,
+          userName,
+          active,
+          kind: "permission",
+          systems: systemOf[p]!,
+          permission: permissionKeys[p]!,
+          roleIds,
+          roleNames,
+          licenses: licensesFor(snapshot, tenant, p, bits, flags[p]!),
+        };
       }
-      yield {
-        ...user,
-        kind: "permission",
-        systems,
-        permission: permissionKeys[p]!,
-        roleIds,
-        roleNames,
-        licenses: licensesFor(snapshot, tenant, p, bits, flags[p]!),
-      };
     }
   }
 }
