@@ -107,6 +107,37 @@ function surfaceSide(snapshot: Snapshot, s: Subject, start: number, explain: boo
   };
 }
 
+/** A side of a surface row in one number: unknown, inactive, shown, not shown. */
+const surfaceState = (s: Subject, shown: boolean): number =>
+  s.bits === undefined ? (s.u === undefined ? 0 : 1) : shown ? 2 : 3;
+
+/** The surfaces of a tenant's systems, in catalog order, with their programs' offsets. */
+interface TenantSurfaces {
+  readonly ids: readonly string[];
+  readonly systems: readonly string[];
+  readonly starts: Int32Array;
+}
+
+const surfacesByTenant = new WeakMap<CompiledTenant, TenantSurfaces>();
+
+function tenantSurfaces(
+  catalog: Catalog,
+  compiled: Snapshot["catalog"],
+  tenant: CompiledTenant,
+): TenantSurfaces {
+  let out = surfacesByTenant.get(tenant);
+  if (out === undefined) {
+    const mine = [...catalog.surfaces.values()].filter((s) => tenant.systems.includes(s.system));
+    out = {
+      ids: mine.map((s) => s.id),
+      systems: mine.map((s) => s.system),
+      starts: Int32Array.from(mine, (s) => compiled.surfaceStart.get(s.id)!),
+    };
+    surfacesByTenant.set(tenant, out);
+  }
+  return out;
+}
+
 /**
  * Compares `userId` with `otherUserId` in `tenantId` on `snapshot`. Decided permission by
  * permission on interned ids: a row is built (granting roles, what is missing) only when it is
@@ -151,19 +182,21 @@ export function compareUsers(
 
   const surfaces: ComparedRow[] = [];
   let surfaceDifferences = 0;
-  for (const surface of catalog.surfaces.values()) {
-    if (!systemWanted(surface.system)) continue;
-    const start = compiled.surfaceStart.get(surface.id)!;
-    let user = surfaceSide(snapshot, me, start, includeSame);
-    let other = surfaceSide(snapshot, them, start, includeSame);
+  const list = tenantSurfaces(catalog, compiled, tenant);
+  for (let i = 0; i < list.ids.length; i++) {
+    const system = list.systems[i]!;
+    if (options.system !== undefined && options.system !== system) continue;
+    const start = list.starts[i]!;
+    // The common case first: both see it, or both do not for the same reason.
+    const mineShown = me.bits !== undefined && holds(compiled.program, start, me.bits);
+    const theirsShown = them.bits !== undefined && holds(compiled.program, start, them.bits);
+    if (!includeSame && surfaceState(me, mineShown) === surfaceState(them, theirsShown)) continue;
+    const user = surfaceSide(snapshot, me, start, true);
+    const other = surfaceSide(snapshot, them, start, true);
     const different = differs(user, other);
     if (different) surfaceDifferences++;
     else if (!includeSame) continue;
-    if (!includeSame) {
-      user = surfaceSide(snapshot, me, start, true);
-      other = surfaceSide(snapshot, them, start, true);
-    }
-    surfaces.push({ id: surface.id, system: surface.system, user, other, differs: different });
+    surfaces.push({ id: list.ids[i]!, system, user, other, differs: different });
   }
 
   return {
