@@ -13,6 +13,7 @@ import type { Logger } from "./logger.js";
 import { createObservability } from "./observability.js";
 import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js";
 import { prepareStore } from "./prepare-store.js";
+import { reviewRoute } from "./review/review-route.js";
 import { adminService } from "./server/admin-service.js";
 import { createAuthenticator } from "./server/auth.js";
 import { catalogService } from "./server/catalog-service.js";
@@ -116,7 +117,8 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       apps: demo.apps,
       failClosedReason: () => watcher.failClosedReason(),
       maxBatchItems: options.maxBatchItems,
-      simulate: (actor, req) => simulateChanges(admin.context, actor, req),
+      simulate: (actor, req) =>
+        simulateChanges(admin.context, actor, req, { current: () => engine.snapshot }),
       // History is read where the sidecar reads: the file, or its copy of the primary.
       history: new PastSnapshots({ store: sqliteStore(store.db), catalog, historyDays: options.historyDays }),
       onDecision: observability.onDecision,
@@ -142,7 +144,12 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     http = await startHttpListener({
       address: options.httpAddress,
       bindings,
-      routes: [health.route, observability.route(engine, watcher), ...demo.routes],
+      routes: [
+        health.route,
+        observability.route(engine, watcher),
+        reviewRoute({ engine, auth, gate, failClosedReason: () => watcher.failClosedReason() }),
+        ...demo.routes,
+      ],
       extensionOrigins: options.extensionOrigins,
       maxMessageBytes: options.maxMessageBytes,
       maxTimeoutMs: options.maxTimeoutMs,

@@ -7,11 +7,14 @@ import { loadCatalog } from "../../../catalog/loader.js";
 import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
 import { compileSnapshot } from "../policy/compiler.js";
 import { effectiveKeysByUser } from "../policy/effective-keys.js";
+import { resolveSurfaces } from "../policy/evaluator.js";
+import type { Snapshot } from "../policy/snapshot.js";
 import { readPolicySource } from "../store/read-policy.js";
 import { readRevision } from "../store/revision.js";
 import { sqliteStore } from "../store/sqlite-policy-store.js";
 import { StoreError } from "../store/store-error.js";
 import { DEMO_TENANT_ID, seedDemo } from "./demo-seed.js";
+import { ADMIN_OPERATIONS } from "./operations/index.js";
 import { createPolicyAdmin, type PolicyAdmin } from "./policy-admin.js";
 import type { Principal } from "./principal.js";
 import { type ProposedChange, simulateChanges } from "./simulate.js";
@@ -107,6 +110,77 @@ describe("SimulateChanges", () => {
       })),
     ).toEqual(committed);
     expect(simulated.changes.map((c) => c.applied)).toEqual([true, true, true]);
+  });
+
+  it("equals committing writes of every kind, surfaces and seats included, from the serving snapshot too", async () => {
+    const change = (operation: ProposedChange["operation"], request: object): ProposedChange => ({
+      operation,
+      request: { tenantId, ...request } as ProposedChange["request"],
+    });
+    const changes: ProposedChange[] = [
+      change("createRole", { name: "Bench Role" }),
+      change("grantPermissions", { roleId: "bench-role", permissions: ["cxengage/CONTACTS_UPDATE"] }),
+      change("assignRoles", { userId: "dave", roleIds: ["bench-role"] }),
+      change("assignRoles", { userId: "zoe", roleIds: ["cxengage.agent"] }),
+      change("setRoleLicenses", { roleId: "analytics-viewer", licenseIds: ["calabrio-one/analytics"] }),
+      change("setLicenseSeats", { licenseId: "calabrio-one/analytics", seats: 30 }),
+      change("revokePermissions", {
+        roleId: "cxengage.agent",
+        permissions: ["cxengage/CONTACTS_READ"],
+        cascade: true,
+      }),
+      change("unassignRoles", { userId: "dave", roleIds: ["bench-role"] }),
+      change("deleteRole", { roleId: "bench-role" }),
+      change("setUserActive", { userId: "max", active: false }),
+    ];
+    const serving = compileSnapshot(readPolicySource(temp.db, catalog));
+    const fromStore = await simulateChanges(admin.context, carol, { tenantId, changes });
+    const fromServing = await simulateChanges(
+      admin.context,
+      carol,
+      { tenantId, changes },
+      { current: () => serving },
+    );
+    expect(fromServing).toEqual(fromStore);
+    expect(fromStore.changes.every((c) => c.applied)).toBe(true);
+
+    const surfaces = [...catalog.surfaces.keys()];
+    const shown = (snapshot: Snapshot, user: string) =>
+      new Set(
+        resolveSurfaces(snapshot, tenantId, user, surfaces)
+          .filter((d) => d.allowed)
+          .map((d) => d.surface),
+      );
+    const before = serving;
+    for (const c of changes) {
+      const run = ADMIN_OPERATIONS[c.operation] as (
+        ctx: unknown,
+        actor: Principal,
+        req: unknown,
+      ) => Promise<unknown>;
+      await run(admin.context, carol, c.request);
+    }
+    const after = compileSnapshot(readPolicySource(temp.db, catalog));
+    const had = effectiveKeysByUser(before, tenantId);
+    const has = effectiveKeysByUser(after, tenantId);
+    const only = (a: ReadonlySet<string>, b: ReadonlySet<string>) => [...a].filter((k) => !b.has(k)).sort();
+    const committed = [...has.keys()]
+      .sort()
+      .map((userId) => ({
+        userId,
+        permissionsGained: only(has.get(userId)!, had.get(userId)!),
+        permissionsLost: only(had.get(userId)!, has.get(userId)!),
+        surfacesGained: only(shown(after, userId), shown(before, userId)),
+        surfacesLost: only(shown(before, userId), shown(after, userId)),
+      }))
+      .filter((u) => u.permissionsGained.length + u.permissionsLost.length > 0);
+    expect(fromStore.users).toEqual(committed);
+    expect(committed.map((u) => u.userId)).toEqual(expect.arrayContaining(["alice", "max", "zoe", "lena"]));
+    // Seats after the writes: what the store counts once they are committed.
+    for (const seat of fromStore.seats) {
+      expect(seat).toEqual(await admin.getLicenseUsage(carol, { tenantId, licenseId: seat.licenseId }));
+    }
+    expect(fromStore.seats.find((s) => s.licenseId === "calabrio-one/analytics")?.seats).toBe(30);
   });
 
   it("reports the refusals the writes would meet, and carries on without them", async () => {

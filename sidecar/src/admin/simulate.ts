@@ -4,18 +4,26 @@
  * the revision does not move. The answer is the difference they would make: who gains or loses
  * which permissions and surfaces, per change and in all, and the license seats after them.
  */
-import type { Catalog } from "../../../catalog/catalog.js";
 import { compileSnapshot } from "../policy/compiler.js";
-import { effectiveKeysByUser } from "../policy/effective-keys.js";
-import { resolveSurfaces, tenantOf } from "../policy/evaluator.js";
+import { tenantOf } from "../policy/evaluator.js";
 import type { Snapshot } from "../policy/snapshot.js";
-import type { PolicyStoreReads } from "../store/policy-store.js";
 import { StoreError } from "../store/store-error.js";
+import {
+  accessChanges,
+  countChanged,
+  seatsUsed,
+  type TenantAccess,
+  tenantAccess,
+  type UserAccessChange,
+} from "./access-diff.js";
 import { type AdminContext, gate } from "./admin-context.js";
 import { createCurrentHolds } from "./current-holds.js";
 import { ADMIN_OPERATIONS } from "./operations/index.js";
 import type { Principal } from "./principal.js";
+import { stateAfterWrite } from "./simulated-state.js";
 import { checkId } from "./validate.js";
+
+export type { UserAccessChange } from "./access-diff.js";
 
 /** The writes a simulation may propose (AdminChange's cases). */
 export const SIMULATED_OPERATIONS = [
@@ -46,15 +54,6 @@ export interface SimulatedChange {
   readonly usersLosing: number;
 }
 
-/** One user whose access would change. */
-export interface UserAccessChange {
-  readonly userId: string;
-  readonly permissionsGained: readonly string[];
-  readonly permissionsLost: readonly string[];
-  readonly surfacesGained: readonly string[];
-  readonly surfacesLost: readonly string[];
-}
-
 /** The answer of `simulateChanges`. */
 export interface Simulation {
   readonly changes: readonly SimulatedChange[];
@@ -74,48 +73,21 @@ class Rollback extends Error {
   }
 }
 
-type Access = Map<string, Set<string>>;
-
-function gainsAndLosses(before: Access, after: Access): { gaining: number; losing: number } {
-  let gaining = 0;
-  let losing = 0;
-  for (const [user, keys] of after) {
-    const had = before.get(user) ?? new Set<string>();
-    if ([...keys].some((k) => !had.has(k))) gaining++;
-    if ([...had].some((k) => !keys.has(k))) losing++;
-  }
-  for (const [user, had] of before) if (!after.has(user) && had.size > 0) losing++;
-  return { gaining, losing };
+/** Options of `simulateChanges`. */
+export interface SimulateOptions {
+  /**
+   * The policy a sidecar serves: used as the starting state when it is exactly the store's
+   * (same database and revision), saving a read and a compile of the tenant.
+   */
+  readonly current?: () => Snapshot | undefined;
 }
-
-/** Surfaces each user sees, for the users named. */
-function surfacesOf(
-  snapshot: Snapshot,
-  catalog: Catalog,
-  tenantId: string,
-  users: Iterable<string>,
-): Map<string, Set<string>> {
-  const tenant = tenantOf(snapshot, tenantId);
-  const ids = [...catalog.surfaces.values()]
-    .filter((s) => tenant.systems.includes(s.system))
-    .map((s) => s.id);
-  const out = new Map<string, Set<string>>();
-  for (const user of users) {
-    const known = tenant.userIndex.has(user);
-    const seen = known ? resolveSurfaces(snapshot, tenantId, user, ids).filter((d) => d.allowed) : [];
-    out.set(user, new Set(seen.map((d) => d.surface)));
-  }
-  return out;
-}
-
-const diff = (a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): string[] =>
-  [...(b ?? [])].filter((k) => a?.has(k) !== true).sort();
 
 /** Runs `changes` on a copy of `tenantId`'s policy as `actor` would, and reports the difference. */
 export async function simulateChanges(
   ctx: AdminContext,
   actor: Principal,
   req: { readonly tenantId: string; readonly changes: readonly ProposedChange[] },
+  options: SimulateOptions = {},
 ): Promise<Simulation> {
   if (req.changes.length > MAX_SIMULATED_CHANGES) {
     throw new StoreError(
@@ -130,12 +102,21 @@ export async function simulateChanges(
     await ctx.store.write(async (tx) => {
       await gate(sim, tx, actor, req.tenantId, "any");
       const tenantId = checkId("tenant_id", req.tenantId);
-      const compile = async () => compileSnapshot(await tx.policySource(ctx.catalog, [tenantId]));
+      const access = async (): Promise<TenantAccess> => {
+        const snapshot = compileSnapshot(await tx.policySource(ctx.catalog, [tenantId]));
+        return tenantAccess(snapshot, ctx.catalog, tenantId);
+      };
       const revision = await tx.revision();
-      const start = await compile();
-      tenantOf(start, tenantId); // NOT_FOUND for an unknown tenant
-      const startAccess = effectiveKeysByUser(start, tenantId);
-      let previous = startAccess;
+      const serving = options.current?.();
+      const start =
+        serving !== undefined &&
+        serving.revision === revision &&
+        serving.databaseId === (await tx.databaseId()) &&
+        serving.tenants.has(tenantId)
+          ? tenantAccess(serving, ctx.catalog, tenantId)
+          : await access();
+      tenantOf(start.snapshot, tenantId); // NOT_FOUND for an unknown tenant
+      let previous = start;
       const changes: SimulatedChange[] = [];
       for (const [i, change] of req.changes.entries()) {
         const run = ADMIN_OPERATIONS[change.operation] as (
@@ -159,8 +140,23 @@ export async function simulateChanges(
           if (!(err instanceof StoreError)) throw err;
           refusal = err;
         }
-        const now = refusal === undefined ? effectiveKeysByUser(await compile(), tenantId) : previous;
-        const { gaining, losing } = gainsAndLosses(previous, now);
+        // A refused write changed nothing (its own transaction rolled back): no reread.
+        const now =
+          refusal === undefined
+            ? tenantAccess(
+                await stateAfterWrite(
+                  tx,
+                  ctx.catalog,
+                  previous.snapshot,
+                  tenantId,
+                  change.operation,
+                  change.request,
+                ),
+                ctx.catalog,
+                tenantId,
+              )
+            : previous;
+        const { gaining, losing } = countChanged(previous, now);
         changes.push({
           operation: change.operation.charAt(0).toUpperCase() + change.operation.slice(1),
           applied: refusal === undefined,
@@ -171,39 +167,13 @@ export async function simulateChanges(
         });
         previous = now;
       }
-      const end = await compile();
-      const endAccess = effectiveKeysByUser(end, tenantId);
-      const touched = [...new Set([...startAccess.keys(), ...endAccess.keys()])].filter((u) => {
-        const a = startAccess.get(u);
-        const b = endAccess.get(u);
-        return diff(a, b).length > 0 || diff(b, a).length > 0;
-      });
-      const surfacesBefore = surfacesOf(start, ctx.catalog, tenantId, touched);
-      const surfacesAfter = surfacesOf(end, ctx.catalog, tenantId, touched);
-      const users = touched.sort().map((userId) => ({
-        userId,
-        permissionsGained: diff(startAccess.get(userId), endAccess.get(userId)),
-        permissionsLost: diff(endAccess.get(userId), startAccess.get(userId)),
-        surfacesGained: diff(surfacesBefore.get(userId), surfacesAfter.get(userId)),
-        surfacesLost: diff(surfacesAfter.get(userId), surfacesBefore.get(userId)),
-      }));
-      throw new Rollback({ changes, users, seats: await seatsOf(tx, tenantId), revision });
+      // The state after the last change is the end state: no third read.
+      const seats = seatsUsed(previous, tenantId, await tx.licensePools(tenantId));
+      throw new Rollback({ changes, users: accessChanges(start, previous), seats, revision });
     });
   } catch (err) {
     if (err instanceof Rollback) return err.simulation;
     throw err;
   }
   throw new Error("unreachable: a simulation always rolls back");
-}
-
-async function seatsOf(tx: PolicyStoreReads, tenantId: string) {
-  const seats = [];
-  for (const pool of await tx.licensePools(tenantId)) {
-    seats.push({
-      licenseId: pool.licenseId,
-      used: await tx.licenseUsed(tenantId, pool.licenseId),
-      seats: pool.seats,
-    });
-  }
-  return seats;
 }

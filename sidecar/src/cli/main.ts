@@ -4,6 +4,8 @@ import { COMPARE_HELP, compareCommand, WHAT_IF_HELP, whatIfCommand } from "./ana
 import { CHECK_HELP, checkCommand, EFFECTIVE_HELP, effectiveCommand } from "./check.js";
 import { COPY_STORE_HELP, copyStoreCommand } from "./copy-store.js";
 import { HISTORY_HELP, historyCommand } from "./history.js";
+import { TEST_HELP, testCommand } from "./policy-test.js";
+import { REVIEW_HELP, reviewCommand } from "./review.js";
 import { SERVE_HELP, serve } from "./serve.js";
 import {
   EXPORT_HELP,
@@ -42,6 +44,16 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "when a user's access changed: who, what, gained and lost",
     help: HISTORY_HELP,
     run: historyCommand,
+  },
+  review: {
+    summary: "the access review: every user's roles and allowed permissions, as CSV or JSON",
+    help: REVIEW_HELP,
+    run: reviewCommand,
+  },
+  test: {
+    summary: "run policy tests: expected decisions written in a YAML file",
+    help: TEST_HELP,
+    run: testCommand,
   },
   admin: { summary: "tenants, users, roles, grants, licenses, apps", help: ADMIN_HELP, run: adminCommand },
   token: { summary: "create or revoke API tokens", help: TOKEN_HELP, run: tokenCommand },

@@ -36,8 +36,16 @@ export interface Authenticator {
   principal(ctx: RpcContext, service: ServiceKind): Principal | undefined;
   /** Throws PERMISSION_DENIED unless the principal may read `userId`'s decisions in `tenantId`. */
   authorizeRead(ctx: RpcContext, principal: Principal | undefined, tenantId: string, userId: string): void;
-  /** Throws PERMISSION_DENIED unless the principal may read tenant-wide data (LookupUsers). */
-  authorizeTenantRead(ctx: RpcContext, principal: Principal | undefined, tenantId: string): void;
+  /**
+   * Throws PERMISSION_DENIED unless the principal may read tenant-wide data (LookupUsers, the
+   * review export); `what` names the data in the refusal.
+   */
+  authorizeTenantRead(
+    ctx: RpcContext,
+    principal: Principal | undefined,
+    tenantId: string,
+    what?: string,
+  ): void;
   /** Audits a refusal decided elsewhere (the store's admin rules) like the authenticator's own. */
   recordRefusal(ctx: RpcContext, code: Code, message: string): void;
 }
@@ -90,8 +98,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         return;
       tenantRead(ctx, principal, tenantId, `the decisions of ${tenantId}/${userId}`);
     },
-    authorizeTenantRead(ctx, principal, tenantId) {
-      tenantRead(ctx, principal, tenantId, `who holds permissions in tenant '${tenantId}'`);
+    authorizeTenantRead(ctx, principal, tenantId, what) {
+      tenantRead(ctx, principal, tenantId, what ?? `who holds permissions in tenant '${tenantId}'`);
     },
     recordRefusal(ctx, code, message) {
       options.onRefused?.(ctx, code, message);
