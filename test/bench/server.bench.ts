@@ -26,7 +26,7 @@
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createH2Server } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -50,12 +50,14 @@ import {
   PolicyService,
   Reason,
 } from "../../gen/rolecall/v1/policy_pb.js";
+import { cpuSeconds, fmt, median, ms, percentile, verdict, x } from "./bench-stats.js";
+import { comparePeer } from "./peers/peer-comparison.js";
+import { unaryAsync, unaryCall, waitServing } from "./raw-grpc.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const SELF = import.meta.filename;
 const CHECK = "/rolecall.v1.PolicyService/CheckPermission";
 const CHECK_MANY = "/rolecall.v1.PolicyService/CheckPermissions";
-const HEALTH = "/grpc.health.v1.Health/Check";
 const CONCURRENCY = 32;
 const BATCH_ITEMS = 100;
 const ROUNDS = 8;
@@ -69,17 +71,6 @@ const MAX_CONCURRENT_STREAMS = 100;
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,7 +163,9 @@ type ClientCommand =
   | { id: number; op: "connect"; target: string; address: string }
   | { id: number; op: "throughput"; target: string; workload: string; ms: number; concurrency: number }
   | { id: number; op: "serial"; cases: { target: string; workload: string }[]; ms: number }
-  | { id: number; op: "prepare"; target: string; permissions: string[] };
+  | { id: number; op: "prepare"; target: string; permissions: string[] }
+  // A workload of pre-encoded requests (base64) for any method, e.g. a peer's (peers/).
+  | { id: number; op: "load"; name: string; path: string; requests: string[] };
 
 // Omit distributed over the union, so each command keeps its own fields.
 type WithoutId<C> = C extends unknown ? Omit<C, "id"> : never;
@@ -193,10 +186,6 @@ interface Workload {
   readonly path: string;
   readonly requests: readonly Buffer[];
 }
-
-// Requests and responses cross the client as raw bytes: the generator spends no time on
-// (de)serialization, so the server, not the client, dominates what we measure.
-const identity = (b: Buffer): Buffer => b;
 
 function checkBytes(tenantId: string, userId: string, permission: string): Buffer {
   return Buffer.from(
@@ -243,25 +232,10 @@ function workloads(permissions: readonly string[]): Map<string, Workload> {
   ]);
 }
 
-function unaryCall(
-  client: grpc.Client,
-  path: string,
-  request: Buffer,
-  cb: grpc.requestCallback<Buffer>,
-): void {
-  client.makeUnaryRequest(path, identity, identity, request, cb);
-}
-
-function unaryAsync(client: grpc.Client, path: string, request: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    unaryCall(client, path, request, (err, value) => (err ? reject(err) : resolve(value!))),
-  );
-}
-
 /** The load generator: one stock grpc-js channel per target, driven by IPC commands. */
 function runClient(): void {
   const clients = new Map<string, grpc.Client>();
-  let loads = new Map<string, Workload>();
+  const loads = new Map<string, Workload>();
   const clientOf = (target: string) => {
     const c = clients.get(target);
     if (!c) throw new Error(`no client for ${target}`);
@@ -337,7 +311,7 @@ function runClient(): void {
         return { id: cmd.id };
       }
       case "prepare": {
-        loads = workloads(cmd.permissions);
+        for (const [name, w] of workloads(cmd.permissions)) loads.set(name, w);
         // Sanity: the sidecar must really decide (dave holds CONTACTS_READ), not fail every call.
         const client = clientOf(cmd.target);
         const one = fromBinary(
@@ -359,6 +333,9 @@ function runClient(): void {
           } allowed; mix: ${loadOf("mix").requests.length} requests, ${failures} failed`,
         };
       }
+      case "load":
+        loads.set(cmd.name, { path: cmd.path, requests: cmd.requests.map((b) => Buffer.from(b, "base64")) });
+        return { id: cmd.id };
       case "throughput":
         return throughput(clientOf(cmd.target), loadOf(cmd.workload), cmd.ms, cmd.concurrency);
       case "serial":
@@ -530,36 +507,13 @@ function clientRpc(client: ChildProcess): (cmd: WithoutId<ClientCommand>) => Pro
     });
 }
 
-/** User + system CPU time of a process so far, from /proc (Linux); undefined elsewhere. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after "(comm)": state is [0], utime [11], stime [12], in clock ticks (USER_HZ, 100).
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Spawn → first SERVING answer of grpc.health.v1 Check (overall), in ms. */
 async function timeStartup(dbPath: string): Promise<{ totalMs: number; readyMs: number }> {
   const t0 = performance.now();
   const run = await spawnSidecar(dbPath);
   const client = new grpc.Client(run.grpcAddress, grpc.credentials.createInsecure());
   try {
-    for (;;) {
-      // HealthCheckRequest{service: ""} is the empty message; SERVING is `08 01` (field 1 = 1).
-      const answer = await new Promise<Buffer | undefined>((resolve) =>
-        client.makeUnaryRequest(HEALTH, identity, identity, Buffer.alloc(0), (err, value) =>
-          resolve(err ? undefined : value),
-        ),
-      );
-      if (answer?.length === 2 && answer[0] === 0x08 && answer[1] === 0x01) break;
-      if (performance.now() - t0 > 20_000) throw new Error(`not SERVING after 20 s:\n${run.output()}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await waitServing(client, 20_000, run.output);
     return { totalMs: performance.now() - t0, readyMs: run.readyMs };
   } finally {
     client.close();
@@ -590,14 +544,6 @@ async function catalogKeys(address: string): Promise<string[]> {
   }
 }
 
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n)
-    ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : "n/a";
-const ms = (n: number) => fmt(n, 3);
-const x = (n: number) => `${fmt(n, 2)}x`;
-const verdict = (ok: boolean) => (ok ? "ok" : "**MISS**");
-
 async function main(): Promise<void> {
   const seconds = Number(argValue("--seconds") ?? "0.5");
   if (!(seconds > 0 && seconds <= 60)) throw new Error("--seconds must be in (0, 60]");
@@ -614,6 +560,22 @@ async function main(): Promise<void> {
     process.stderr.write(`[${fmt((performance.now() - started) / 1000, 1)} s] ${s}\n`);
 
   try {
+    // The Cerbos peer first, on its own fresh sidecar, before the other servers start.
+    const peerTable = process.argv.includes("--no-peer")
+      ? ""
+      : await comparePeer({
+          dir,
+          windowMs,
+          generators: Number(argValue("--generators") ?? "2"),
+          log,
+          track,
+          spawnSidecar: (dbPath) => spawnSidecar(dbPath, [], serveArgs),
+          forkGenerator: async () => clientRpc((await forkRole("client")).child),
+        });
+    if (process.argv.includes("--peer-only")) {
+      process.stdout.write(peerTable);
+      return;
+    }
     log("starting the sidecar, the no-op servers and the load generator");
     const [sidecar, noop, connect, gen] = await Promise.all([
       spawnSidecar(
@@ -902,7 +864,7 @@ async function main(): Promise<void> {
         `Failed calls during measurement: ${errors}. Total bench time ${fmt((performance.now() - started) / 1000, 1)} s.`,
         "",
         ...lines,
-        "",
+        peerTable,
       ].join("\n"),
     );
   } finally {
