@@ -22,7 +22,9 @@
  * `--seconds N` sets the throughput window (default 0.5; the whole run takes about 1.5 minutes).
  * Every child is killed by PID at the end, also on error or Ctrl-C. `--cpu-prof DIR` writes a V8
  * CPU profile of the benchmarked sidecar into DIR (open it in Chrome DevTools); `--serve-args "..."`
- * passes extra `rolecall serve` flags to it (e.g. `--serve-args "--poll-ms 1000"`).
+ * passes extra `rolecall serve` flags to it (e.g. `--serve-args "--poll-ms 1000"`), `--node-args "..."`
+ * node flags. The Cerbos comparison (peers/peer-comparison.ts) runs first; `--no-peer` skips it,
+ * `--peer-only` runs only it, `--generators N` sets its load generator processes (default 2).
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -552,6 +554,8 @@ async function main(): Promise<void> {
   const profileDir = argValue("--cpu-prof");
   // `--serve-args "..."`: extra `rolecall serve` flags for the benchmarked sidecar (e.g. --poll-ms 1000).
   const serveArgs = (argValue("--serve-args") ?? "").split(" ").filter(Boolean);
+  // `--node-args "..."`: node flags for the benchmarked sidecars (e.g. "--max-semi-space-size=2").
+  const sidecarNodeArgs = (argValue("--node-args") ?? "").split(" ").filter(Boolean);
   // Each serial comparison alternates two cases, so it gets two throughput windows' time.
   const serialMs = windowMs * 2;
   const started = performance.now();
@@ -569,7 +573,7 @@ async function main(): Promise<void> {
           generators: Number(argValue("--generators") ?? "2"),
           log,
           track,
-          spawnSidecar: (dbPath) => spawnSidecar(dbPath, [], serveArgs),
+          spawnSidecar: (dbPath) => spawnSidecar(dbPath, sidecarNodeArgs, serveArgs),
           forkGenerator: async () => clientRpc((await forkRole("client")).child),
         });
     if (process.argv.includes("--peer-only")) {
@@ -580,7 +584,11 @@ async function main(): Promise<void> {
     const [sidecar, noop, connect, gen] = await Promise.all([
       spawnSidecar(
         join(dir, "bench.db"),
-        ["--trace-gc", ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [])],
+        [
+          "--trace-gc",
+          ...sidecarNodeArgs,
+          ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
+        ],
         serveArgs,
       ),
       forkRole("noop-grpc", true),

@@ -6,6 +6,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { PolicyStoreReads, PolicyStoreTx } from "../store/policy-store.js";
+import { traceAsync } from "../tracing.js";
 import type { AdminContext } from "./admin-context.js";
 import { watchForGains } from "./escalation.js";
 import { type Principal, principalLabel } from "./principal.js";
@@ -38,25 +39,28 @@ export function runWrite<T extends object>(
   tenantId: string,
   body: (tx: PolicyStoreTx) => Promise<WriteBody<T>>,
 ): Promise<T & WriteResult> {
-  return ctx.store.write(async (tx): Promise<T & WriteResult> => {
-    const noGainsBeyondActor = await watchForGains(ctx, tx, actor, tenantId);
-    const out = await body(tx);
-    // A no-op must not bump the revision: every sidecar would recompile the tenant for nothing.
-    if (out.before !== null && isDeepStrictEqual(out.before, out.after)) {
-      return { ...out.result, revision: await tx.revision() };
-    }
-    await noGainsBeyondActor?.();
-    const revision = await tx.commit({
-      tenantId,
-      operation,
-      detail: { operation, ...(out.users === undefined ? {} : { users: out.users }) },
-      time: ctx.clock().toISOString(),
-      actor: principalLabel(actor),
-      before: out.before,
-      after: out.after,
-    });
-    return { ...out.result, revision };
-  });
+  const attributes = { "rolecall.operation": operation, "rolecall.tenant_id": tenantId };
+  return traceAsync("rolecall.admin.write", attributes, () =>
+    ctx.store.write(async (tx): Promise<T & WriteResult> => {
+      const noGainsBeyondActor = await watchForGains(ctx, tx, actor, tenantId);
+      const out = await body(tx);
+      // A no-op must not bump the revision: every sidecar would recompile the tenant for nothing.
+      if (out.before !== null && isDeepStrictEqual(out.before, out.after)) {
+        return { ...out.result, revision: await tx.revision() };
+      }
+      await noGainsBeyondActor?.();
+      const revision = await tx.commit({
+        tenantId,
+        operation,
+        detail: { operation, ...(out.users === undefined ? {} : { users: out.users }) },
+        time: ctx.clock().toISOString(),
+        actor: principalLabel(actor),
+        before: out.before,
+        after: out.after,
+      });
+      return { ...out.result, revision };
+    }),
+  );
 }
 
 /** Runs an admin read in one consistent read transaction. */
