@@ -9,9 +9,11 @@
  * once (`--generators N`, default 2) so that one client event loop is not the ceiling, and the
  * server's own CPU time per call (from /proc, beside the cores it kept busy) is reported as the
  * capacity figure: it does not depend on what else runs. Rounds alternate which server goes first;
- * figures are medians over rounds (ratios: medians of per-round ratios).
+ * throughput is the median over rounds (ratio: median of per-round ratios), CPU per call the
+ * sum over all windows, latency percentiles over all serial samples.
  */
 import type { ChildProcess } from "node:child_process";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
@@ -110,6 +112,7 @@ async function verifyEqualDecisions(
 /** Runs the comparison and returns its markdown table (with a preamble). */
 export async function comparePeer(ctx: PeerBenchContext): Promise<string> {
   ctx.log("peer: starting a fresh sidecar and Cerbos");
+  const load0 = loadavg()[0]!;
   const dbPath = join(ctx.dir, "peer.db");
   const sidecar = await ctx.spawnSidecar(dbPath);
   const rolecallClient = new grpc.Client(sidecar.grpcAddress, grpc.credentials.createInsecure());
@@ -183,7 +186,7 @@ export async function comparePeer(ctx: PeerBenchContext): Promise<string> {
       const cpu = (cpuSeconds(pids[server]) ?? Number.NaN) - (cpu0 ?? Number.NaN);
       const calls = replies.reduce((n, r) => n + (r.calls ?? 0), 0);
       errors += replies.reduce((n, r) => n + (r.errors ?? 0), 0);
-      return { rate: calls / wall, cpuPerCall: (cpu * 1e6) / calls, cores: cpu / wall };
+      return { rate: calls / wall, cpu, calls, cores: cpu / wall };
     };
     const serial = async (w: WorkloadName, order: readonly Server[], windowMs: number) => {
       const r = await generators[0]!({
@@ -199,8 +202,10 @@ export async function comparePeer(ctx: PeerBenchContext): Promise<string> {
     for (const s of ["rolecall", "cerbos"] as const) for (const w of WORKLOADS) await window(s, w, 500);
     for (const w of WORKLOADS) await serial(w, ["rolecall", "cerbos"], 300);
 
-    type Figures = { rate: number[]; cpu: number[]; cores: number[]; latency: number[] };
-    const empty = (): Figures => ({ rate: [], cpu: [], cores: [], latency: [] });
+    // CPU time is summed over every window before dividing: /proc counts 10 ms ticks, too coarse
+    // for one short window of a lightly loaded server.
+    type Figures = { rate: number[]; cpu: number; calls: number; cores: number[]; latency: number[] };
+    const empty = (): Figures => ({ rate: [], cpu: 0, calls: 0, cores: [], latency: [] });
     const figures = new Map<string, Figures>();
     const fig = (s: Server, w: WorkloadName) => {
       const key = `${s}-${w}`;
@@ -217,12 +222,13 @@ export async function comparePeer(ctx: PeerBenchContext): Promise<string> {
         for (const s of order) got.set(s, await window(s, w, ctx.windowMs));
         const [r, c] = [got.get("rolecall")!, got.get("cerbos")!];
         for (const [s, v] of got) {
-          fig(s, w).rate.push(v.rate);
-          fig(s, w).cpu.push(v.cpuPerCall);
-          fig(s, w).cores.push(v.cores);
+          const f = fig(s, w);
+          f.rate.push(v.rate);
+          f.cpu += v.cpu;
+          f.calls += v.calls;
+          f.cores.push(v.cores);
         }
         pushRatio(`rate-${w}`, r.rate / c.rate);
-        pushRatio(`cpu-${w}`, r.cpuPerCall / c.cpuPerCall);
       }
       for (const w of WORKLOADS) {
         const samples = await serial(w, order, ctx.windowMs * 2);
@@ -245,9 +251,10 @@ export async function comparePeer(ctx: PeerBenchContext): Promise<string> {
       target: string,
       ok?: (r: number) => boolean,
     ) => {
-      const r = median(ratios.get(`${kind}-${w}`)!);
-      const value = (s: Server) => fmt(median(fig(s, w)[kind]));
-      row(label, value("rolecall"), value("cerbos"), x(r), target, ok ? verdict(ok(r)) : "");
+      const value = (s: Server) =>
+        kind === "rate" ? median(fig(s, w).rate) : (fig(s, w).cpu * 1e6) / fig(s, w).calls;
+      const r = kind === "rate" ? median(ratios.get(`rate-${w}`)!) : value("rolecall") / value("cerbos");
+      row(label, fmt(value("rolecall")), fmt(value("cerbos")), x(r), target, ok ? verdict(ok(r)) : "");
     };
     const latencyRow = (label: string, w: WorkloadName, targets?: [number, number]) => {
       const r50 = pct("rolecall", w, 50) / pct("cerbos", w, 50);
@@ -312,7 +319,8 @@ export async function comparePeer(ctx: PeerBenchContext): Promise<string> {
         ` ${fmt(ctx.windowMs / 1000, 1)} s driven by ${ctx.generators} generator processes × ${IN_FLIGHT_PER_GENERATOR} in flight;` +
         ` serial windows alternate blocks of calls between the two. rolecall: CheckPermission / CheckPermissions;` +
         ` Cerbos: CheckResources with the user's roles and 1 or ${policy.actions.length} actions.` +
-        ` Failed calls: ${errors}.`,
+        ` Failed calls: ${errors}. Load average (1 min) before / after: ${fmt(load0, 1)} / ${fmt(loadavg()[0]!, 1)}` +
+        ` on ${availableParallelism()} cores. CPU per call: all windows' CPU time over all their calls.`,
       "",
       `| ${header.join(" | ")} |`,
       `|${header.map(() => "---").join("|")}|`,
