@@ -31,7 +31,7 @@ export interface WriteBody<T> {
   readonly users?: readonly string[];
 }
 
-/** Runs `body` as the admin write `operation` on `tenantId`, audited as `actor`. */
+/** Runs `body` as the admin write `operation` on `tenantId`, audited as `actor`; traced when tracing is on. */
 export function runWrite<T extends object>(
   ctx: AdminContext,
   actor: Principal,
@@ -40,27 +40,35 @@ export function runWrite<T extends object>(
   body: (tx: PolicyStoreTx) => Promise<WriteBody<T>>,
 ): Promise<T & WriteResult> {
   const attributes = { "rolecall.operation": operation, "rolecall.tenant_id": tenantId };
-  return traceAsync("rolecall.admin.write", attributes, () =>
-    ctx.store.write(async (tx): Promise<T & WriteResult> => {
-      const noGainsBeyondActor = await watchForGains(ctx, tx, actor, tenantId);
-      const out = await body(tx);
-      // A no-op must not bump the revision: every sidecar would recompile the tenant for nothing.
-      if (out.before !== null && isDeepStrictEqual(out.before, out.after)) {
-        return { ...out.result, revision: await tx.revision() };
-      }
-      await noGainsBeyondActor?.();
-      const revision = await tx.commit({
-        tenantId,
-        operation,
-        detail: { operation, ...(out.users === undefined ? {} : { users: out.users }) },
-        time: ctx.clock().toISOString(),
-        actor: principalLabel(actor),
-        before: out.before,
-        after: out.after,
-      });
-      return { ...out.result, revision };
-    }),
-  );
+  return traceAsync("rolecall.admin.write", attributes, () => write(ctx, actor, operation, tenantId, body));
+}
+
+function write<T extends object>(
+  ctx: AdminContext,
+  actor: Principal,
+  operation: string,
+  tenantId: string,
+  body: (tx: PolicyStoreTx) => Promise<WriteBody<T>>,
+): Promise<T & WriteResult> {
+  return ctx.store.write(async (tx): Promise<T & WriteResult> => {
+    const noGainsBeyondActor = await watchForGains(ctx, tx, actor, tenantId);
+    const out = await body(tx);
+    // A no-op must not bump the revision: every sidecar would recompile the tenant for nothing.
+    if (out.before !== null && isDeepStrictEqual(out.before, out.after)) {
+      return { ...out.result, revision: await tx.revision() };
+    }
+    await noGainsBeyondActor?.();
+    const revision = await tx.commit({
+      tenantId,
+      operation,
+      detail: { operation, ...(out.users === undefined ? {} : { users: out.users }) },
+      time: ctx.clock().toISOString(),
+      actor: principalLabel(actor),
+      before: out.before,
+      after: out.after,
+    });
+    return { ...out.result, revision };
+  });
 }
 
 /** Runs an admin read in one consistent read transaction. */
