@@ -53,6 +53,7 @@ import {
   Reason,
 } from "../../gen/rolecall/v1/policy_pb.js";
 import { cpuSeconds, fmt, median, ms, percentile, verdict, x } from "./bench-stats.js";
+import { cerbosAvailable } from "./peers/cerbos.js";
 import { comparePeer } from "./peers/peer-comparison.js";
 import { unaryAsync, unaryCall, waitServing } from "./raw-grpc.js";
 
@@ -550,6 +551,9 @@ async function main(): Promise<void> {
   const seconds = Number(argValue("--seconds") ?? "0.5");
   if (!(seconds > 0 && seconds <= 60)) throw new Error("--seconds must be in (0, 60]");
   const windowMs = seconds * 1000;
+  const generators = Number(argValue("--generators") ?? "2");
+  if (!(Number.isInteger(generators) && generators >= 1 && generators <= 16))
+    throw new Error("--generators must be a whole number from 1 to 16");
   // `--cpu-prof DIR`: profile the benchmarked sidecar (written when it exits) to find a miss's cause.
   const profileDir = argValue("--cpu-prof");
   // `--serve-args "..."`: extra `rolecall serve` flags for the benchmarked sidecar (e.g. --poll-ms 1000).
@@ -567,15 +571,17 @@ async function main(): Promise<void> {
     // The Cerbos peer first, on its own fresh sidecar, before the other servers start.
     const peerTable = process.argv.includes("--no-peer")
       ? ""
-      : await comparePeer({
-          dir,
-          windowMs,
-          generators: Number(argValue("--generators") ?? "2"),
-          log,
-          track,
-          spawnSidecar: (dbPath) => spawnSidecar(dbPath, sidecarNodeArgs, serveArgs),
-          forkGenerator: async () => clientRpc((await forkRole("client")).child),
-        });
+      : !cerbosAvailable()
+        ? "\nCerbos comparison skipped: no @cerbos/cerbos-linux-x64 binary on this platform.\n"
+        : await comparePeer({
+            dir,
+            windowMs,
+            generators,
+            log,
+            track,
+            spawnSidecar: (dbPath) => spawnSidecar(dbPath, sidecarNodeArgs, serveArgs),
+            forkGenerator: async () => clientRpc((await forkRole("client")).child),
+          });
     if (process.argv.includes("--peer-only")) {
       process.stdout.write(peerTable);
       return;

@@ -6,7 +6,7 @@
  * generator sends Cerbos raw bytes exactly as it sends rolecall's.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -26,6 +26,11 @@ const BINARY = join(
   "..",
   "node_modules/@cerbos/cerbos-linux-x64/cerbos-linux-x64",
 );
+
+/** Whether this platform has the Cerbos binary (the npm package ships Linux x64 only here). */
+export function cerbosAvailable(): boolean {
+  return existsSync(BINARY);
+}
 
 /** A free loopback port (Cerbos cannot report one it picked itself). */
 async function freePort(): Promise<number> {
