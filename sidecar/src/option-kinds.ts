@@ -58,7 +58,8 @@ interface Common {
 
 /** A row of a kind that can also be set by an environment variable. */
 interface WithEnv extends Common {
-  readonly env?: `ROLECALL_${string}`;
+  // Ours, or a standard variable the option stands for (OpenTelemetry's endpoint).
+  readonly env?: `ROLECALL_${string}` | `OTEL_${string}`;
 }
 
 /** A string flag: its placeholder in help (`PATH`, `DIR`) and what it accepts. */
@@ -120,13 +121,18 @@ export function optionalText(spec: Valued & { readonly unset: string }): ServeOp
   });
 }
 
-/** An optional PostgreSQL connection URL (`postgresql://user@host:port/db`). */
-export function postgresUrl(spec: Valued & { readonly unset: string }): ServeOption<string | undefined> {
+/** An optional URL of the given schemes; `shape` completes "must be …" in the error. */
+function optionalUrl(
+  spec: Valued & { readonly unset: string },
+  protocols: readonly string[],
+  shape: string,
+  accepts: string,
+): ServeOption<string | undefined> {
   return row<string | undefined>("text", spec, {
     usage: `${spec.flag} ${spec.value}`,
     default: undefined,
     unset: spec.unset,
-    accepts: spec.accepts ?? "postgresql://… URL",
+    accepts: spec.accepts ?? accepts,
     flags: { [spec.flag.slice(2)]: { type: "string" } },
     fromFlags: (values) => stringFlag(values, spec.flag),
     fromEnv: asIs,
@@ -138,11 +144,29 @@ export function postgresUrl(spec: Valued & { readonly unset: string }): ServeOpt
       } catch {
         // reported below
       }
-      if (protocol !== "postgresql:" && protocol !== "postgres:") {
-        throw new TypeError(`${name} must be a postgresql://user@host:port/database URL`);
-      }
+      if (!protocols.includes(protocol)) throw new TypeError(`${name} must be ${shape}`);
     },
   });
+}
+
+/** An optional PostgreSQL connection URL (`postgresql://user@host:port/db`). */
+export function postgresUrl(spec: Valued & { readonly unset: string }): ServeOption<string | undefined> {
+  return optionalUrl(
+    spec,
+    ["postgresql:", "postgres:"],
+    "a postgresql://user@host:port/database URL",
+    "postgresql://… URL",
+  );
+}
+
+/** An optional http:// or https:// URL (an OTLP collector's base URL). */
+export function httpUrl(spec: Valued & { readonly unset: string }): ServeOption<string | undefined> {
+  return optionalUrl(
+    spec,
+    ["http:", "https:"],
+    "an http:// or https:// URL, e.g. http://127.0.0.1:4318",
+    "http(s)://… URL",
+  );
 }
 
 /** A listener's address: `host:port`, `[v6]:port` or `unix:/path`. */

@@ -7,6 +7,7 @@
 import {
   extensionOrigins,
   fraction,
+  httpUrl,
   listenAddress,
   optionalText,
   postgresUrl,
@@ -163,6 +164,15 @@ export const SERVE_OPTIONS = {
     help: "days of history kept for at_revision/at_time and ListAccessChanges",
     details:
       "older audit rows are pruned; older asks fail FAILED_PRECONDITION naming the oldest revision kept",
+  }),
+  otel: httpUrl({
+    flag: "--otel",
+    value: "URL",
+    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    unset: "tracing off (nothing of OpenTelemetry is loaded)",
+    help: "export OpenTelemetry spans over OTLP/HTTP to this collector base URL (…/v1/traces)",
+    details:
+      "the other OTEL_* variables apply (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, …); a caller's traceparent continues its trace",
   }),
   logLevel: text({
     flag: "--log-level",

@@ -22,11 +22,13 @@
  * `--seconds N` sets the throughput window (default 0.5; the whole run takes about 1.5 minutes).
  * Every child is killed by PID at the end, also on error or Ctrl-C. `--cpu-prof DIR` writes a V8
  * CPU profile of the benchmarked sidecar into DIR (open it in Chrome DevTools); `--serve-args "..."`
- * passes extra `rolecall serve` flags to it (e.g. `--serve-args "--poll-ms 1000"`).
+ * passes extra `rolecall serve` flags to it (e.g. `--serve-args "--poll-ms 1000"`), `--node-args "..."`
+ * node flags. The Cerbos comparison (peers/peer-comparison.ts) runs first; `--no-peer` skips it,
+ * `--peer-only` runs only it, `--generators N` sets its load generator processes (default 2).
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createH2Server } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -50,12 +52,15 @@ import {
   PolicyService,
   Reason,
 } from "../../gen/rolecall/v1/policy_pb.js";
+import { cpuSeconds, fmt, median, ms, percentile, verdict, x } from "./bench-stats.js";
+import { cerbosAvailable } from "./peers/cerbos.js";
+import { comparePeer } from "./peers/peer-comparison.js";
+import { unaryAsync, unaryCall, waitServing } from "./raw-grpc.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const SELF = import.meta.filename;
 const CHECK = "/rolecall.v1.PolicyService/CheckPermission";
 const CHECK_MANY = "/rolecall.v1.PolicyService/CheckPermissions";
-const HEALTH = "/grpc.health.v1.Health/Check";
 const CONCURRENCY = 32;
 const BATCH_ITEMS = 100;
 const ROUNDS = 8;
@@ -69,17 +74,6 @@ const MAX_CONCURRENT_STREAMS = 100;
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,7 +166,9 @@ type ClientCommand =
   | { id: number; op: "connect"; target: string; address: string }
   | { id: number; op: "throughput"; target: string; workload: string; ms: number; concurrency: number }
   | { id: number; op: "serial"; cases: { target: string; workload: string }[]; ms: number }
-  | { id: number; op: "prepare"; target: string; permissions: string[] };
+  | { id: number; op: "prepare"; target: string; permissions: string[] }
+  // A workload of pre-encoded requests (base64) for any method, e.g. a peer's (peers/).
+  | { id: number; op: "load"; name: string; path: string; requests: string[] };
 
 // Omit distributed over the union, so each command keeps its own fields.
 type WithoutId<C> = C extends unknown ? Omit<C, "id"> : never;
@@ -193,10 +189,6 @@ interface Workload {
   readonly path: string;
   readonly requests: readonly Buffer[];
 }
-
-// Requests and responses cross the client as raw bytes: the generator spends no time on
-// (de)serialization, so the server, not the client, dominates what we measure.
-const identity = (b: Buffer): Buffer => b;
 
 function checkBytes(tenantId: string, userId: string, permission: string): Buffer {
   return Buffer.from(
@@ -243,25 +235,10 @@ function workloads(permissions: readonly string[]): Map<string, Workload> {
   ]);
 }
 
-function unaryCall(
-  client: grpc.Client,
-  path: string,
-  request: Buffer,
-  cb: grpc.requestCallback<Buffer>,
-): void {
-  client.makeUnaryRequest(path, identity, identity, request, cb);
-}
-
-function unaryAsync(client: grpc.Client, path: string, request: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    unaryCall(client, path, request, (err, value) => (err ? reject(err) : resolve(value!))),
-  );
-}
-
 /** The load generator: one stock grpc-js channel per target, driven by IPC commands. */
 function runClient(): void {
   const clients = new Map<string, grpc.Client>();
-  let loads = new Map<string, Workload>();
+  const loads = new Map<string, Workload>();
   const clientOf = (target: string) => {
     const c = clients.get(target);
     if (!c) throw new Error(`no client for ${target}`);
@@ -337,7 +314,7 @@ function runClient(): void {
         return { id: cmd.id };
       }
       case "prepare": {
-        loads = workloads(cmd.permissions);
+        for (const [name, w] of workloads(cmd.permissions)) loads.set(name, w);
         // Sanity: the sidecar must really decide (dave holds CONTACTS_READ), not fail every call.
         const client = clientOf(cmd.target);
         const one = fromBinary(
@@ -359,6 +336,9 @@ function runClient(): void {
           } allowed; mix: ${loadOf("mix").requests.length} requests, ${failures} failed`,
         };
       }
+      case "load":
+        loads.set(cmd.name, { path: cmd.path, requests: cmd.requests.map((b) => Buffer.from(b, "base64")) });
+        return { id: cmd.id };
       case "throughput":
         return throughput(clientOf(cmd.target), loadOf(cmd.workload), cmd.ms, cmd.concurrency);
       case "serial":
@@ -530,36 +510,13 @@ function clientRpc(client: ChildProcess): (cmd: WithoutId<ClientCommand>) => Pro
     });
 }
 
-/** User + system CPU time of a process so far, from /proc (Linux); undefined elsewhere. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after "(comm)": state is [0], utime [11], stime [12], in clock ticks (USER_HZ, 100).
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Spawn → first SERVING answer of grpc.health.v1 Check (overall), in ms. */
 async function timeStartup(dbPath: string): Promise<{ totalMs: number; readyMs: number }> {
   const t0 = performance.now();
   const run = await spawnSidecar(dbPath);
   const client = new grpc.Client(run.grpcAddress, grpc.credentials.createInsecure());
   try {
-    for (;;) {
-      // HealthCheckRequest{service: ""} is the empty message; SERVING is `08 01` (field 1 = 1).
-      const answer = await new Promise<Buffer | undefined>((resolve) =>
-        client.makeUnaryRequest(HEALTH, identity, identity, Buffer.alloc(0), (err, value) =>
-          resolve(err ? undefined : value),
-        ),
-      );
-      if (answer?.length === 2 && answer[0] === 0x08 && answer[1] === 0x01) break;
-      if (performance.now() - t0 > 20_000) throw new Error(`not SERVING after 20 s:\n${run.output()}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await waitServing(client, 20_000, run.output);
     return { totalMs: performance.now() - t0, readyMs: run.readyMs };
   } finally {
     client.close();
@@ -590,22 +547,19 @@ async function catalogKeys(address: string): Promise<string[]> {
   }
 }
 
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n)
-    ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : "n/a";
-const ms = (n: number) => fmt(n, 3);
-const x = (n: number) => `${fmt(n, 2)}x`;
-const verdict = (ok: boolean) => (ok ? "ok" : "**MISS**");
-
 async function main(): Promise<void> {
   const seconds = Number(argValue("--seconds") ?? "0.5");
   if (!(seconds > 0 && seconds <= 60)) throw new Error("--seconds must be in (0, 60]");
   const windowMs = seconds * 1000;
+  const generators = Number(argValue("--generators") ?? "2");
+  if (!(Number.isInteger(generators) && generators >= 1 && generators <= 16))
+    throw new Error("--generators must be a whole number from 1 to 16");
   // `--cpu-prof DIR`: profile the benchmarked sidecar (written when it exits) to find a miss's cause.
   const profileDir = argValue("--cpu-prof");
   // `--serve-args "..."`: extra `rolecall serve` flags for the benchmarked sidecar (e.g. --poll-ms 1000).
   const serveArgs = (argValue("--serve-args") ?? "").split(" ").filter(Boolean);
+  // `--node-args "..."`: node flags for the benchmarked sidecars (e.g. "--max-semi-space-size=2").
+  const sidecarNodeArgs = (argValue("--node-args") ?? "").split(" ").filter(Boolean);
   // Each serial comparison alternates two cases, so it gets two throughput windows' time.
   const serialMs = windowMs * 2;
   const started = performance.now();
@@ -614,11 +568,33 @@ async function main(): Promise<void> {
     process.stderr.write(`[${fmt((performance.now() - started) / 1000, 1)} s] ${s}\n`);
 
   try {
+    // The Cerbos peer first, on its own fresh sidecar, before the other servers start.
+    const peerTable = process.argv.includes("--no-peer")
+      ? ""
+      : !cerbosAvailable()
+        ? "\nCerbos comparison skipped: no @cerbos/cerbos-linux-x64 binary on this platform.\n"
+        : await comparePeer({
+            dir,
+            windowMs,
+            generators,
+            log,
+            track,
+            spawnSidecar: (dbPath) => spawnSidecar(dbPath, sidecarNodeArgs, serveArgs),
+            forkGenerator: async () => clientRpc((await forkRole("client")).child),
+          });
+    if (process.argv.includes("--peer-only")) {
+      process.stdout.write(peerTable);
+      return;
+    }
     log("starting the sidecar, the no-op servers and the load generator");
     const [sidecar, noop, connect, gen] = await Promise.all([
       spawnSidecar(
         join(dir, "bench.db"),
-        ["--trace-gc", ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [])],
+        [
+          "--trace-gc",
+          ...sidecarNodeArgs,
+          ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
+        ],
         serveArgs,
       ),
       forkRole("noop-grpc", true),
@@ -902,7 +878,7 @@ async function main(): Promise<void> {
         `Failed calls during measurement: ${errors}. Total bench time ${fmt((performance.now() - started) / 1000, 1)} s.`,
         "",
         ...lines,
-        "",
+        peerTable,
       ].join("\n"),
     );
   } finally {

@@ -33,10 +33,11 @@ export function unary<T = Record<string, unknown>>(
   client: grpc.Client,
   method: string,
   request: object,
-  options: { token?: string; deadlineMs?: number } = {},
+  options: { token?: string; deadlineMs?: number; metadata?: Record<string, string> } = {},
 ): Promise<T> {
   const metadata = new grpc.Metadata();
   if (options.token) metadata.set("authorization", `Bearer ${options.token}`);
+  for (const [k, v] of Object.entries(options.metadata ?? {})) metadata.set(k, v);
   const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method];
   if (!fn) throw new Error(`no method ${method}`);
   return new Promise((resolve, reject) => {

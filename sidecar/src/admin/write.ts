@@ -6,6 +6,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { PolicyStoreReads, PolicyStoreTx } from "../store/policy-store.js";
+import { traceAsync } from "../tracing.js";
 import type { AdminContext } from "./admin-context.js";
 import { watchForGains } from "./escalation.js";
 import { type Principal, principalLabel } from "./principal.js";
@@ -30,8 +31,19 @@ export interface WriteBody<T> {
   readonly users?: readonly string[];
 }
 
-/** Runs `body` as the admin write `operation` on `tenantId`, audited as `actor`. */
+/** Runs `body` as the admin write `operation` on `tenantId`, audited as `actor`; traced when tracing is on. */
 export function runWrite<T extends object>(
+  ctx: AdminContext,
+  actor: Principal,
+  operation: string,
+  tenantId: string,
+  body: (tx: PolicyStoreTx) => Promise<WriteBody<T>>,
+): Promise<T & WriteResult> {
+  const attributes = { "rolecall.operation": operation, "rolecall.tenant_id": tenantId };
+  return traceAsync("rolecall.admin.write", attributes, () => write(ctx, actor, operation, tenantId, body));
+}
+
+function write<T extends object>(
   ctx: AdminContext,
   actor: Principal,
   operation: string,

@@ -13,6 +13,7 @@ import type { FlagSpec } from "../option-kinds.js";
 import { serveOptionsHelp } from "../serve-option-docs.js";
 import { SERVE_OPTION_ROWS, SERVE_OPTIONS } from "../serve-options.js";
 import { startSidecar } from "../sidecar.js";
+import { startTracing } from "../tracing.js";
 import { UsageError } from "./usage-error.js";
 
 /** Help text of `rolecall serve`. */
@@ -75,6 +76,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
   limitHeapGrowth();
   const logger = createLogger(options.logLevel);
   const started = performance.now();
+  // Before the services are bound: the RPC wrappers decide then whether to trace.
+  const tracing = await startTracing(options.otel, process.env, logger);
   const sidecar = await startSidecar(options, logger);
   const lines = [
     `rolecall is serving (ready in ${Math.round(performance.now() - started)} ms)`,
@@ -99,13 +102,17 @@ export async function serve(argv: readonly string[]): Promise<number> {
       }
       stopping = true;
       logger.info({ signal }, "shutting down");
-      sidecar.close().then(
-        () => resolve(0),
-        (err: unknown) => {
-          logger.error({ err }, "shutdown failed");
-          resolve(1);
-        },
-      );
+      sidecar
+        .close()
+        // Flushes the spans still batched (no-op when tracing is off).
+        .then(() => tracing?.shutdown())
+        .then(
+          () => resolve(0),
+          (err: unknown) => {
+            logger.error({ err }, "shutdown failed");
+            resolve(1);
+          },
+        );
     };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);

@@ -1,6 +1,7 @@
 /** Serves a ServiceBinding with connect-node (Connect, gRPC-Web and gRPC over HTTP/1.1 or h2). */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { traceUnary } from "../tracing.js";
 import { toRpcError } from "./errors.js";
 import type { DoneHook, ErrorHook } from "./grpc-adapter.js";
 import {
@@ -20,6 +21,8 @@ function contextOf(ctx: HandlerContext, method: string): RpcContext {
     listener: "http",
     method,
     requestId: requestIdFrom(ctx.requestHeader.get("x-request-id") ?? undefined),
+    traceparent: ctx.requestHeader.get("traceparent") ?? undefined,
+    tracestate: ctx.requestHeader.get("tracestate") ?? undefined,
   };
 }
 
@@ -52,7 +55,7 @@ export function addConnectService(
         }
       };
     } else {
-      const unary = handler as UnaryHandler<unknown, object>;
+      const unary = traceUnary(name, "http", handler as UnaryHandler<unknown, object>);
       const observe = onDone?.(name, "http");
       impl[method.localName] = async (request: unknown, handlerCtx: HandlerContext) => {
         const started = performance.now();

@@ -6,6 +6,7 @@
 import { create, type DescMessage, type DescMethod, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
+import { traceUnary } from "../tracing.js";
 import { toRpcError } from "./errors.js";
 import {
   ENCODE,
@@ -86,6 +87,20 @@ class GrpcCallContext implements RpcContext {
       this.#requestId = requestIdFrom(typeof header === "string" ? header : undefined);
     }
     return this.#requestId;
+  }
+
+  // Read only by tracing.ts, and only when tracing is on.
+  get traceparent(): string | undefined {
+    return this.#header("traceparent");
+  }
+
+  get tracestate(): string | undefined {
+    return this.#header("tracestate");
+  }
+
+  #header(name: string): string | undefined {
+    const value = this.call.metadata.get(name)[0];
+    return typeof value === "string" ? value : undefined;
   }
 
   // Created on first use: most checks never look at the signal.
@@ -213,7 +228,12 @@ export function toGrpcService(
     if (typeof handler !== "function") throw new TypeError(`no handler for ${name}`);
     implementation[method.localName] = streaming
       ? streamHandler(handler as StreamHandler<unknown, object>, name, onError)
-      : unaryHandler(handler as UnaryHandler<unknown, object>, name, onError, onDone);
+      : unaryHandler(
+          traceUnary(name, "grpc", handler as UnaryHandler<unknown, object>),
+          name,
+          onError,
+          onDone,
+        );
   }
   return { definition: definition as grpc.ServiceDefinition, implementation };
 }

@@ -28,6 +28,9 @@ export interface RpcContext {
   readonly method: string;
   /** The caller's `x-request-id`, or one made up for this call; in every log record about it. */
   readonly requestId: string;
+  /** The caller's W3C `traceparent` / `tracestate`, read only when tracing is on (tracing.ts). */
+  readonly traceparent?: string | undefined;
+  readonly tracestate?: string | undefined;
 }
 
 // Made-up request ids: this process's random prefix and a counter (unique, cheap, sortable).

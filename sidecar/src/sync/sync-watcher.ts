@@ -15,6 +15,7 @@ import { packageRoot } from "../package-root.js";
 import { compileSnapshot, recompileTenants } from "../policy/compiler.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import type { Snapshot } from "../policy/snapshot.js";
+import { syncAttributes, traceSync } from "../tracing.js";
 import type { RevisionFeed } from "./revision-feed.js";
 import type { RevisionGate } from "./revision-gate.js";
 import { type Directory, type StoreRead, StoreReader } from "./store-reader.js";
@@ -235,7 +236,7 @@ export class SyncWatcher {
   #succeeded(read: StoreRead | undefined): void {
     if (read) {
       try {
-        this.#apply(read);
+        traceSync("rolecall.sync.apply", syncAttributes(read), () => this.#apply(read));
       } catch (err) {
         // A compile that fails leaves the last good snapshot; ask for everything again.
         this.#resync();
