@@ -173,7 +173,7 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
   });
 
   // Needs the history branch (ListAccessChanges) and the review branch (GET …/review?format=csv).
-  describe("History and Export CSV (need the history and review branches merged)", () => {
+  describe("History and Export CSV", () => {
     it("lists dave's access changes, newest first", async () => {
       const grant = { tenantId: "demo", roleId: "custom-agent", permissions: [UPDATE] };
       await h.admin("GrantPermissions", grant);
