@@ -11,7 +11,7 @@ import {
   PolicyService,
   type Resource,
 } from "../../../gen/rolecall/v1/policy_pb.js";
-import type { Principal } from "../admin/principal.js";
+import { type Principal, principalLabel } from "../admin/principal.js";
 import type { ProposedChange, Simulation } from "../admin/simulate.js";
 import type { AppRegistry } from "../apps/app-registry.js";
 import { compareUsers, type Side } from "../policy/compare-users.js";
@@ -177,6 +177,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const permission = requireField(req.permission, "permission");
       auth.authorizeRead(ctx, principal, tenantId, userId);
       authorizeTarget(ctx, principal, tenantId, userId, req.targetUserId);
+      auth.authorizeExplain(ctx, principal);
       return then(admit(ctx, req.minRevision), () =>
         toExplainResponse(
           engine.explain(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource)),
@@ -247,6 +248,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const url = requireField(req.url, "url");
       if (!URL.canParse(url)) throw new RpcError(Code.InvalidArgument, `url '${url}' is not an absolute URL`);
       auth.authorizeRead(ctx, principal, tenantId, userId);
+      const explains = auth.mayExplain(principal);
       return then(admit(ctx, req.minRevision), () => {
         const revision = engine.currentSnapshot().revision;
         const match = deps.apps().match(tenantId, url);
@@ -267,7 +269,10 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
               allowed: d.allowed,
               reason: toWireReason(d.reason),
               missing: [...d.missing],
-              summary: d.allowed ? "" : engine.explain(tenantId, userId, { surface: surface.id }).summary,
+              summary:
+                d.allowed || !explains
+                  ? ""
+                  : engine.explain(tenantId, userId, { surface: surface.id }).summary,
             };
           }),
         };
@@ -352,15 +357,18 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const principal = auth.principal(ctx, "policy");
       const tenantId = req.tenantId;
       // Which tenants change when is tenant data: a user watches their own tenant only.
-      if (principal?.kind === "user") {
+      if (principal !== undefined && principal.kind !== "bootstrap") {
         if (tenantId === "") {
-          throw new RpcError(Code.InvalidArgument, "tenant_id is required when watching with a user's token");
+          throw new RpcError(
+            Code.InvalidArgument,
+            "tenant_id is required when watching with a tenant's token",
+          );
         }
         if (tenantId !== principal.tenantId) {
           auth.recordRefusal(ctx, Code.PermissionDenied, `watching tenant '${tenantId}' from another tenant`);
           throw new RpcError(
             Code.PermissionDenied,
-            `${principal.tenantId}/${principal.userId} may not watch tenant '${tenantId}'`,
+            `${principalLabel(principal)} may not watch tenant '${tenantId}'`,
           );
         }
       }

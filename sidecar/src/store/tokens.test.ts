@@ -43,4 +43,22 @@ describe("admin tokens", () => {
       /unknown user 'zed'/,
     );
   });
+
+  it("keeps a service token's tenant, name and explanation right, and refuses unknown tenants and odd names", () => {
+    const service = { kind: "service", tenantId: "acme", name: "gateway", explanations: true } as const;
+    const { token } = createToken(temp.db, service);
+    expect(verifyToken(temp.db, token)).toEqual(service);
+    const plain = createToken(temp.db, { ...service, name: "pep-2", explanations: false });
+    expect(verifyToken(temp.db, plain.token)).toEqual({ ...service, name: "pep-2", explanations: false });
+    expect(() => createToken(temp.db, { ...service, tenantId: "nope" })).toThrow(/unknown tenant 'nope'/);
+    expect(() => createToken(temp.db, { ...service, name: "two words" })).toThrow(/service name 'two words'/);
+    // The schema itself refuses a service row without its name (what a hand-written INSERT would do).
+    expect(() =>
+      temp.db
+        .prepare(
+          "INSERT INTO admin_tokens (hash, principal_kind, tenant_id, created_at) VALUES ('h', 'service', 'acme', 'now')",
+        )
+        .run(),
+    ).toThrow(/CHECK constraint/);
+  });
 });
