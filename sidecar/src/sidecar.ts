@@ -13,6 +13,7 @@ import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js
 import { prepareStore } from "./prepare-store.js";
 import { adminService } from "./server/admin-service.js";
 import { createAuthenticator } from "./server/auth.js";
+import { authzenRoute } from "./server/authzen/authzen-route.js";
 import { catalogService } from "./server/catalog-service.js";
 import { type GrpcListener, startGrpcListener } from "./server/grpc-server.js";
 import { type HttpListener, startHttpListener } from "./server/http-server.js";
@@ -137,7 +138,21 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     http = await startHttpListener({
       address: options.httpAddress,
       bindings,
-      routes: [health.route, observability.route(engine, watcher), ...demo.routes],
+      routes: [
+        health.route,
+        observability.route(engine, watcher),
+        authzenRoute({
+          engine,
+          auth,
+          failClosedReason: () => watcher.failClosedReason(),
+          maxBatchItems: options.maxBatchItems,
+          maxMessageBytes: options.maxMessageBytes,
+          onDecision: observability.onDecision,
+          onError: observability.onError,
+          onDone: observability.onDone,
+        }),
+        ...demo.routes,
+      ],
       extensionOrigins: options.extensionOrigins,
       maxMessageBytes: options.maxMessageBytes,
       maxTimeoutMs: options.maxTimeoutMs,

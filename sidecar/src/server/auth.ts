@@ -118,7 +118,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       refuse(
         ctx,
         Code.PermissionDenied,
-        `${label(principal)} may ask decisions but not read explanations; create its token with 'rolecall token create --service ${principal.name} --explanations'`,
+        `${label(principal)} may ask decisions but not read explanations; create its token with 'rolecall token create --tenant ${principal.tenantId} --service ${principal.name} --explanations'`,
       );
     },
     mayExplain(principal) {
