@@ -29,20 +29,18 @@ const indexes = new WeakMap<CompiledCatalog, WeakMap<CompiledTenant, TenantActio
 
 function buildIndex(catalog: CompiledCatalog, tenant: CompiledTenant): TenantActions {
   const keys: string[] = [];
-  const bare = new Map<string, string[]>();
   for (const system of tenant.systems) {
     const s = catalog.systemIds.indexOf(system);
-    if (s < 0) continue;
-    for (const p of catalog.systemPermissions[s]!) {
-      const key = catalog.permissionKeys[p]!;
-      keys.push(key);
-      const name = key.slice(key.indexOf("/") + 1);
-      const list = bare.get(name);
-      if (list) list.push(key);
-      else bare.set(name, [key]);
-    }
+    if (s >= 0) for (const p of catalog.systemPermissions[s]!) keys.push(catalog.permissionKeys[p]!);
   }
   keys.sort();
+  const bare = new Map<string, string[]>();
+  for (const key of keys) {
+    const name = key.slice(key.indexOf("/") + 1);
+    const list = bare.get(name);
+    if (list) list.push(key);
+    else bare.set(name, [key]);
+  }
   return { keys, qualified: new Set(keys), bare };
 }
 
