@@ -2,8 +2,18 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testCatalog } from "../../../test/support/store/test-catalog.js";
 import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
 import { createPolicyAdmin } from "../admin/policy-admin.js";
+import { openDatabase } from "./database.js";
+import { MIGRATIONS, migrate } from "./migrations.js";
 import { sqliteStore } from "./sqlite-policy-store.js";
-import { createToken, hashToken, revokeToken, verifyToken } from "./tokens.js";
+import {
+  createToken,
+  hashToken,
+  principalOfRow,
+  revokeToken,
+  TOKEN_PRINCIPAL_COLUMNS,
+  type TokenRow,
+  verifyToken,
+} from "./tokens.js";
 
 let temp: TempDatabase;
 beforeEach(async () => {
@@ -60,5 +70,25 @@ describe("admin tokens", () => {
         )
         .run(),
     ).toThrow(/CHECK constraint/);
+  });
+
+  it("migrates version 3 tokens to version 4 unchanged", () => {
+    const db = openDatabase(":memory:");
+    try {
+      migrate(db, { migrations: MIGRATIONS.filter((m) => m.version <= 3) });
+      db.prepare(
+        "INSERT INTO admin_tokens (hash, principal_kind, tenant_id, user_id, label, created_at, revoked_at) VALUES ('u', 'user', 'acme', 'carol', 'ci', 'now', NULL), ('b', 'bootstrap', NULL, NULL, '', 'now', 'later')",
+      ).run();
+      migrate(db);
+      const rows = db
+        .prepare(`SELECT hash, label, revoked_at, ${TOKEN_PRINCIPAL_COLUMNS} FROM admin_tokens ORDER BY hash`)
+        .all() as (TokenRow & { hash: string; label: string; revoked_at: string | null })[];
+      expect(rows.map((r) => [r.hash, r.label, r.revoked_at, principalOfRow(r)])).toEqual([
+        ["b", "", "later", { kind: "bootstrap" }],
+        ["u", "ci", null, { kind: "user", tenantId: "acme", userId: "carol" }],
+      ]);
+    } finally {
+      db.close();
+    }
   });
 });
