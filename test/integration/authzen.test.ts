@@ -4,12 +4,16 @@
  * CONTACTS_UPDATE), the three boxcar semantics, the searches, the metadata document, the errors,
  * and what a service token may and may not do, over AuthZEN and over Connect and gRPC.
  */
+
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminService } from "../../gen/rolecall/v1/admin_pb.js";
 import { PolicyService } from "../../gen/rolecall/v1/policy_pb.js";
-import { json, rolecall } from "../support/cli.js";
+import { json, ROOT, rolecall } from "../support/cli.js";
 import { connectClient, grpcClients, unary } from "../support/clients.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
 
@@ -516,5 +520,66 @@ describe("AuthZEN 1.0 over HTTP", () => {
       ]);
       expect(misuse.code).toBe(2);
     });
+  });
+});
+
+describe("AuthZEN action names over a tenant whose systems share a key", () => {
+  let sidecar: SidecarProcess;
+  let dir: string;
+
+  beforeAll(async () => {
+    // The bundled catalog plus a small system of the same schema that also has CONTACTS_READ.
+    dir = mkdtempSync(join(tmpdir(), "rolecall-authzen-catalog-"));
+    cpSync(join(ROOT, "catalog", "data"), dir, { recursive: true });
+    const permission = (key: string) => ({
+      key,
+      name: key,
+      category: "general",
+      summary: `${key} in the desk app`,
+      pages: [],
+      licenses: [],
+      requires: null,
+      implies: [],
+      status: "active",
+      mutual: false,
+      scope: null,
+    });
+    writeFileSync(
+      join(dir, "deskapp.json"),
+      JSON.stringify({
+        id: "deskapp",
+        name: "Desk App",
+        adminRights: [],
+        categories: [{ id: "general", name: "General" }],
+        licenses: [],
+        defaultRoles: [],
+        permissions: [permission("CONTACTS_READ"), permission("TICKETS_CLOSE")],
+        surfaces: [],
+      }),
+    );
+    sidecar = await startSidecarProcess({ args: ["--catalog", dir] });
+  });
+  afterAll(async () => {
+    await sidecar?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("refuses an ambiguous bare key naming the candidates, and resolves the qualified ones and the unique", async () => {
+    const ask = async (name: string) => {
+      const res = await fetch(`${sidecar.httpUrl}/tenants/demo/access/v1/evaluation`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${sidecar.adminToken}` },
+        body: JSON.stringify({ subject: subject("dave"), action: action(name), resource }),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    const ambiguous = await ask("CONTACTS_READ");
+    expect(ambiguous.status).toBe(400);
+    expect(ambiguous.text).toContain(
+      "action 'CONTACTS_READ' is ambiguous in tenant 'demo': cxengage/CONTACTS_READ, deskapp/CONTACTS_READ all have it",
+    );
+    expect(JSON.parse((await ask("cxengage/CONTACTS_READ")).text)).toEqual({ decision: true });
+    // Nobody holds the desk app's permissions yet: a decision, not an error.
+    expect(JSON.parse((await ask("TICKETS_CLOSE")).text)).toMatchObject({ decision: false });
   });
 });
