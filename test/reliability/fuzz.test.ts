@@ -13,7 +13,7 @@
  * - the process is alive and healthy after each service's run, and logged no error.
  *
  * Short variant (inside `npm test`): ROLECALL_FUZZ_RUNS (default 20) cases per RPC, listener and
- * mode, about 3,600 requests. Long variant: `ROLECALL_LONG=1 npx vitest run test/reliability/fuzz.test.ts`
+ * mode, about 3,600 RPC requests and 450 AuthZEN ones. Long variant: `ROLECALL_LONG=1 npx vitest run test/reliability/fuzz.test.ts`
  * (1,000 cases each, about 250,000 requests), or set ROLECALL_FUZZ_RUNS. ROLECALL_FUZZ_SEED
  * replays a run (the seed is printed).
  */
