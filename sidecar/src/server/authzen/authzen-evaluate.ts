@@ -54,9 +54,10 @@ function authorizeAll(call: AuthzenCall, checks: readonly (Check | AuthzenError)
   }
 }
 
-function decide(call: AuthzenCall, check: Check): EvaluationAnswer {
+/** The answer for `check`, decided now or (boxcars) already decided as `d`. */
+function decide(call: AuthzenCall, check: Check, decided?: Decision): EvaluationAnswer {
   const { tenantId, engine } = call;
-  const d: Decision = engine.check(tenantId, check.userId, check.request);
+  const d = decided ?? engine.check(tenantId, check.userId, check.request);
   call.onDecision?.(tenantId, check.userId, check.request.permission, d);
   if (d.allowed) return { decision: true };
   const context: Record<string, unknown> = { reason: d.reason };
@@ -109,11 +110,44 @@ export function evaluateMany(
   });
   // Every subject is authorized before anything is decided: a refused batch reveals nothing.
   authorizeAll(call, checks);
+  const decisions = decideRuns(call, checks);
   const evaluations: EvaluationAnswer[] = [];
-  for (const c of checks) {
-    const answer = c instanceof AuthzenError ? itemError(c) : decide(call, c);
+  for (const [i, c] of checks.entries()) {
+    const answer = c instanceof AuthzenError ? itemError(c) : decide(call, c, decisions[i]);
     evaluations.push(answer);
     if (stops(req.semantic, answer)) break;
   }
   return { evaluations };
+}
+
+/**
+ * Decides each run of consecutive items about the same subject with one checkMany (one
+ * effective-set lookup per run, all on one snapshot), the common boxcar of a page's buttons.
+ * Items past a short-circuit are decided too but never answered nor counted.
+ */
+function decideRuns(call: AuthzenCall, checks: readonly (Check | AuthzenError)[]): (Decision | undefined)[] {
+  const out: (Decision | undefined)[] = new Array(checks.length);
+  let i = 0;
+  while (i < checks.length) {
+    const first = checks[i]!;
+    if (first instanceof AuthzenError) {
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < checks.length) {
+      const next = checks[end]!;
+      if (next instanceof AuthzenError || next.userId !== first.userId) break;
+      end++;
+    }
+    const run = checks.slice(i, end) as Check[];
+    const decided = call.engine.checkMany(
+      call.tenantId,
+      first.userId,
+      run.map((c) => c.request),
+    );
+    for (const [k, d] of decided.entries()) out[i + k] = d;
+    i = end;
+  }
+  return out;
 }
