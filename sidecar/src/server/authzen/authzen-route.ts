@@ -69,13 +69,17 @@ function send(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  if (typeof body === "string") {
-    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", ...headers });
-    res.end(`${body}\n`);
-    return;
-  }
-  res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
+  const [type, text] =
+    typeof body === "string"
+      ? ["text/plain; charset=utf-8", `${body}\n`]
+      : ["application/json", JSON.stringify(body)];
+  // With its length known the answer goes out in one write, not as chunks.
+  res.writeHead(status, {
+    "content-type": type,
+    "content-length": String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
 }
 
 /** The body as text, refusing (413) more than `max` bytes without reading them all. */
