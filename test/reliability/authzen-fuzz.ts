@@ -8,11 +8,10 @@
  * evaluation names a demo user and is allowed by a clean CheckPermission of the same user,
  * permission and resource over Connect.
  */
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import fc from "fast-check";
 import { expect } from "vitest";
 import { PolicyService } from "../../gen/rolecall/v1/policy_pb.js";
+import { connectClient } from "../support/clients.js";
 
 type Json = Record<string, unknown>;
 
@@ -211,21 +210,8 @@ function allowedTuples(endpoint: string, body: Json, answer: Json): Json[] {
 
 /** Runs the AuthZEN fuzz against a running demo sidecar. */
 export async function fuzzAuthzen(target: AuthzenFuzzTarget): Promise<void> {
-  const policy = createClient(
-    PolicyService,
-    createConnectTransport({
-      baseUrl: target.httpUrl,
-      httpVersion: "1.1",
-      interceptors: [
-        (next) => (req) => {
-          req.header.set("authorization", `Bearer ${target.token}`);
-          return next(req);
-        },
-      ],
-    }),
-  );
+  const policy = connectClient(PolicyService, target.httpUrl, { token: target.token });
 
-  /** A clean CheckPermission must allow what the fuzzed evaluation allowed. */
   let checked = 0;
   const expectCleanAllows = async (t: Json) => {
     checked++;

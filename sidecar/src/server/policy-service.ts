@@ -23,6 +23,7 @@ import type { RevisionGate } from "../sync/revision-gate.js";
 import type { Authenticator } from "./auth.js";
 import { systemOf } from "./catalog-service.js";
 import { encodeCheckPermissionResponse, encodeCheckPermissionsResponse } from "./decision-codec.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
 import {
   bindService,
   type RpcContext,
@@ -225,7 +226,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       return then(admit(ctx, req.minRevision), () => {
         const revision = engine.currentSnapshot().revision;
         const limit = req.pageSize > 0 ? req.pageSize : undefined;
-        const after = req.pageToken === "" ? undefined : decodePageToken(req.pageToken);
+        const after = req.pageToken === "" ? undefined : lookupAfter(req.pageToken);
         // One more than asked tells whether another page exists.
         const ids = engine.lookupUsers(tenantId, permission, {
           ...(after !== undefined ? { after } : {}),
@@ -390,18 +391,13 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
   });
 }
 
-// Page tokens are opaque to callers: the last user id of the page, base64url-encoded.
-function encodePageToken(lastUserId: string): string {
-  return Buffer.from(lastUserId, "utf8").toString("base64url");
-}
-
-function decodePageToken(token: string): string {
-  const decoded = Buffer.from(token, "base64url").toString("utf8");
-  if (decoded === "" || encodePageToken(decoded) !== token) {
+function lookupAfter(token: string): string {
+  const after = decodePageToken(token);
+  if (after === undefined) {
     throw new RpcError(
       Code.InvalidArgument,
       "page_token is not one this sidecar issued; pass next_page_token as given",
     );
   }
-  return decoded;
+  return after;
 }

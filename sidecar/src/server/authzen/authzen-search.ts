@@ -6,6 +6,7 @@
  * request), so resource search validates the request and answers an empty page.
  */
 import type { CheckRequest } from "../../policy/decision.js";
+import { decodePageToken, encodePageToken } from "../page-token.js";
 import { resolveAction, tenantActions } from "./action-resolver.js";
 import type { AuthzenCall } from "./authzen-call.js";
 import { AuthzenError } from "./authzen-error.js";
@@ -27,15 +28,10 @@ export interface SearchAnswer<T> {
   readonly page: { readonly next_token: string };
 }
 
-// Page tokens are opaque to callers: the last result's id, base64url-encoded.
-function encodeToken(last: string): string {
-  return Buffer.from(last, "utf8").toString("base64url");
-}
-
-function decodeToken(token: string): string | undefined {
+function afterToken(token: string): string | undefined {
   if (token === "") return undefined;
-  const last = Buffer.from(token, "base64url").toString("utf8");
-  if (last === "" || encodeToken(last) !== token) {
+  const last = decodePageToken(token);
+  if (last === undefined) {
     throw new AuthzenError(400, "page.next_token is not one this sidecar issued; send it back as given");
   }
   return last;
@@ -53,14 +49,14 @@ function pageOf<T>(
   keep: (id: string) => boolean,
   result: (id: string) => T,
 ): SearchAnswer<T> {
-  let after = decodeToken(page.token);
+  let after = afterToken(page.token);
   const out: string[] = [];
   // Ask for one more than the page holds: it tells whether another page exists.
   for (;;) {
     const batch = candidates(after, page.limit + 1);
     for (const id of batch) {
       if (out.length === page.limit)
-        return { results: out.map(result), page: { next_token: encodeToken(out.at(-1)!) } };
+        return { results: out.map(result), page: { next_token: encodePageToken(out.at(-1)!) } };
       if (keep(id)) out.push(id);
     }
     if (batch.length <= page.limit) return { results: out.map(result), page: { next_token: "" } };
