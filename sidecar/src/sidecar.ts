@@ -16,6 +16,7 @@ import { prepareStore } from "./prepare-store.js";
 import { reviewRoute } from "./review/review-route.js";
 import { adminService } from "./server/admin-service.js";
 import { createAuthenticator } from "./server/auth.js";
+import { authzenRoute } from "./server/authzen/authzen-route.js";
 import { catalogService } from "./server/catalog-service.js";
 import { type GrpcListener, startGrpcListener } from "./server/grpc-server.js";
 import { type HttpListener, startHttpListener } from "./server/http-server.js";
@@ -148,6 +149,16 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
         health.route,
         observability.route(engine, watcher),
         reviewRoute({ engine, auth, gate, failClosedReason: () => watcher.failClosedReason() }),
+        authzenRoute({
+          engine,
+          auth,
+          failClosedReason: () => watcher.failClosedReason(),
+          maxBatchItems: options.maxBatchItems,
+          maxMessageBytes: options.maxMessageBytes,
+          onDecision: observability.onDecision,
+          onError: observability.onError,
+          onDone: observability.onDone,
+        }),
         ...demo.routes,
       ],
       extensionOrigins: options.extensionOrigins,

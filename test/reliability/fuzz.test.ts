@@ -1,7 +1,8 @@
 /**
  * Fuzzing (issue 8, item 1): random and mutated protobuf and JSON bodies against every RPC of
  * PolicyService, CatalogService and AdminService, on the gRPC listener (raw bytes through
- * grpc-js) and the Connect listener (raw fetch, JSON and binary).
+ * grpc-js) and the Connect listener (raw fetch, JSON and binary); and the AuthZEN endpoints of
+ * the HTTP listener (authzen-fuzz.ts).
  *
  * Asserted for every request:
  * - the answer is a proper status: a decodable response, or a gRPC status / Connect JSON error
@@ -12,7 +13,7 @@
  * - the process is alive and healthy after each service's run, and logged no error.
  *
  * Short variant (inside `npm test`): ROLECALL_FUZZ_RUNS (default 20) cases per RPC, listener and
- * mode, about 3,600 requests. Long variant: `ROLECALL_LONG=1 npx vitest run test/reliability/fuzz.test.ts`
+ * mode, about 3,600 RPC requests and 450 AuthZEN ones. Long variant: `ROLECALL_LONG=1 npx vitest run test/reliability/fuzz.test.ts`
  * (1,000 cases each, about 250,000 requests), or set ROLECALL_FUZZ_RUNS. ROLECALL_FUZZ_SEED
  * replays a run (the seed is printed).
  */
@@ -37,6 +38,7 @@ import { CatalogService } from "../../gen/rolecall/v1/catalog_pb.js";
 import { PolicyService } from "../../gen/rolecall/v1/policy_pb.js";
 import { grpcClients } from "../support/clients.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
+import { fuzzAuthzen } from "./authzen-fuzz.js";
 import { EXPECTED_CONNECT_CODES, EXPECTED_GRPC_CODES, rawConnectUnary, rawGrpcUnary } from "./helpers.js";
 import { LONG } from "./support.js";
 
@@ -523,6 +525,10 @@ describe("fuzzing every RPC on both listeners", () => {
   it("AdminService (with the admin token)", { timeout: LONG ? 3_600_000 : 60_000 }, () =>
     fuzzService(AdminService),
   );
+  it("AuthZEN endpoints (with the admin token)", { timeout: LONG ? 3_600_000 : 60_000 }, async () => {
+    await fuzzAuthzen({ httpUrl: sidecar.httpUrl, token, runs: RUNS, count });
+    await expectHealthy();
+  });
 });
 
 /** fast-check's default reporter, with the RPC and mode named. */

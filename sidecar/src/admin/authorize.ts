@@ -42,6 +42,19 @@ export function mayActOnSnapshot(
   return tenant.systems.some((system) => actionKeys(catalog, system, need).some(holds));
 }
 
+/**
+ * Refuses a service principal: its token asks decisions, it never administers (not even reads
+ * of the admin API), whatever rights its tenant's users hold. Every admin path calls this first.
+ */
+export function refuseService(actor: Principal): asserts actor is Exclude<Principal, { kind: "service" }> {
+  if (actor.kind === "service") {
+    throw new StoreError(
+      "PERMISSION_DENIED",
+      `${principalLabel(actor)} is a service token: it may ask decisions, never administer (create a user's token for admin work)`,
+    );
+  }
+}
+
 function describeNeed(need: AdminNeed): string {
   return need === "any" ? "any admin right" : `the '${need}' right`;
 }
@@ -60,6 +73,7 @@ export async function authorizeTenant(
   need: AdminNeed,
 ): Promise<void> {
   if (actor.kind === "bootstrap") return;
+  refuseService(actor);
   const who = principalLabel(actor);
   if (actor.tenantId !== tenantId || tenant === undefined) {
     throw new StoreError(
@@ -90,7 +104,9 @@ export async function authorizeSystems(
   action: AdminAction,
   systems: readonly string[],
 ): Promise<void> {
-  if (actor.kind === "bootstrap" || tenant.owners.includes(actor.userId)) return;
+  if (actor.kind === "bootstrap") return;
+  refuseService(actor);
+  if (tenant.owners.includes(actor.userId)) return;
   for (const system of systems) {
     const keys = actionKeys(catalog, system, action);
     let may = false;

@@ -208,4 +208,44 @@ describe("no escalation (property)", () => {
     expect(committed).toBeGreaterThan(20);
     expect(refused).toBeGreaterThan(20);
   }, 120_000);
+
+  it("a service principal commits nothing and reads no admin data, whatever it tries", async () => {
+    temp?.cleanup();
+    temp = createTempDatabase(catalog);
+    const admin = createPolicyAdmin(sqliteStore(temp.db), catalog);
+    await admin.createTenant(boot, {
+      tenantId: TENANT,
+      name: "T",
+      systems: SYSTEMS,
+      ownerUserIds: ["owner"],
+    });
+    for (const u of [...USERS, "owner"])
+      await admin.createUser(boot, { tenantId: TENANT, userId: u, displayName: u });
+    await admin.createRole(boot, { tenantId: TENANT, name: "Custom" });
+    const revision = () => temp!.db.prepare("SELECT revision FROM meta WHERE id = 1").pluck().get();
+    const before = revision();
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(write, fc.boolean(), async (w, explanations) => {
+        const actor: Principal = { kind: "service", tenantId: TENANT, name: "pep", explanations };
+        const err = await attempt(admin, actor, w, await roleIds(admin)).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(StoreError);
+        expect((err as StoreError).code).toBe("PERMISSION_DENIED");
+        refused++;
+        for (const read of [
+          () => admin.listUsers(actor, { tenantId: TENANT }),
+          () => admin.listRoles(actor, { tenantId: TENANT }),
+          () => admin.listTenants(actor),
+        ]) {
+          await expect(read()).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
+        }
+      }),
+      { numRuns: 40, seed: 1717 },
+    );
+    expect(refused).toBe(40);
+    expect(revision()).toBe(before);
+  }, 60_000);
 });

@@ -9,11 +9,14 @@ import { effectiveKeysByUser } from "../policy/effective-keys.js";
 import type { PolicyStoreReads, RoleState, TenantRow } from "../store/policy-store.js";
 import { StoreError } from "../store/store-error.js";
 import type { AdminContext } from "./admin-context.js";
+import { refuseService } from "./authorize.js";
 import { type Principal, principalLabel } from "./principal.js";
 
 /** The user a check applies to, or undefined for principals the rule does not bind. */
 function boundUser(actor: Principal, tenant: TenantRow): string | undefined {
-  if (actor.kind === "bootstrap" || tenant.owners.includes(actor.userId)) return undefined;
+  if (actor.kind === "bootstrap") return undefined;
+  refuseService(actor); // never bound by "what it holds": it may give nothing at all
+  if (tenant.owners.includes(actor.userId)) return undefined;
   return actor.userId;
 }
 
@@ -83,7 +86,9 @@ export async function watchForGains(
   actor: Principal,
   tenantId: string,
 ): Promise<(() => Promise<void>) | undefined> {
-  if (actor.kind === "bootstrap" || actor.tenantId !== tenantId) return undefined;
+  if (actor.kind === "bootstrap") return undefined;
+  refuseService(actor);
+  if (actor.tenantId !== tenantId) return undefined;
   const tenant = await tx.tenant(tenantId);
   if (tenant === undefined || boundUser(actor, tenant) === undefined) return undefined;
   const read = async () =>

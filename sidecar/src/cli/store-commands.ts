@@ -4,6 +4,7 @@
  * the primary into a new SQLite file by copy-store; `restore` is for SQLite files only).
  */
 import { parseArgs } from "node:util";
+import type { Principal } from "../admin/principal.js";
 import { copyStore } from "../fleet/copy-store.js";
 import { exportDatabase, restoreDatabase } from "../store/backup.js";
 import { importCatalog } from "../store/catalog-import.js";
@@ -15,12 +16,15 @@ import { print } from "./local-store.js";
 import { UsageError } from "./usage-error.js";
 
 /** Help of `rolecall token`. */
-export const TOKEN_HELP = `Usage: rolecall token create (--tenant T --user U | --bootstrap) [--label TEXT]
+export const TOKEN_HELP = `Usage: rolecall token create (--tenant T --user U | --tenant T --service NAME [--explanations] | --bootstrap) [--label TEXT]
        rolecall token revoke TOKEN_OR_ID
 
 Creates a token (printed once; the store keeps only its SHA-256) or revokes one.
 A user's token lets them read their own decisions; reading others or admin writes
 need the tenant's ownership or a permission giving that admin right (see the README).
+A service's token (--service: an API gateway, a policy enforcement point) may ask decisions
+about any user of its tenant and nothing else: no admin call, no other tenant, and no
+explanations unless created with --explanations.
 With --primary, the token is kept on the fleet's primary and every sidecar following it
 accepts it (or, once revoked, refuses it) within its --primary-poll-ms.
 
@@ -71,6 +75,8 @@ export async function tokenCommand(argv: readonly string[]): Promise<number> {
     options: {
       tenant: { type: "string" },
       user: { type: "string" },
+      service: { type: "string" },
+      explanations: { type: "boolean" },
       bootstrap: { type: "boolean" },
       label: { type: "string" },
       ...STORE_FLAGS,
@@ -81,12 +87,7 @@ export async function tokenCommand(argv: readonly string[]): Promise<number> {
   const create = action === "create" && arg === undefined;
   const revoke = action === "revoke" && arg !== undefined && extra.length === 0;
   if (!create && !revoke) throw new UsageError("expected 'token create ...' or 'token revoke TOKEN_OR_ID'");
-  const principal = values.bootstrap
-    ? ({ kind: "bootstrap" } as const)
-    : values.tenant && values.user
-      ? ({ kind: "user", tenantId: values.tenant, userId: values.user } as const)
-      : undefined;
-  if (create && !principal) throw new UsageError("token create needs --tenant T --user U, or --bootstrap");
+  const principal = create ? tokenPrincipal(values) : undefined;
   const store = await openCliStore(storeTargetOf(values), "write");
   try {
     if (create) {
@@ -108,6 +109,36 @@ export async function tokenCommand(argv: readonly string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** The principal `token create`'s flags name; exactly one kind. */
+function tokenPrincipal(values: {
+  tenant?: string | undefined;
+  user?: string | undefined;
+  service?: string | undefined;
+  explanations?: boolean | undefined;
+  bootstrap?: boolean | undefined;
+}): Principal {
+  const kinds = [values.user !== undefined, values.service !== undefined, values.bootstrap === true];
+  if (kinds.filter(Boolean).length !== 1) {
+    throw new UsageError(
+      "token create needs exactly one of --tenant T --user U, --tenant T --service NAME, --bootstrap",
+    );
+  }
+  if (values.explanations && values.service === undefined) {
+    throw new UsageError(
+      "--explanations is for service tokens (--service NAME); users' rights come from their roles",
+    );
+  }
+  if (values.bootstrap) return { kind: "bootstrap" };
+  if (!values.tenant) throw new UsageError("token create needs --tenant T with --user or --service");
+  if (values.user !== undefined) return { kind: "user", tenantId: values.tenant, userId: values.user };
+  return {
+    kind: "service",
+    tenantId: values.tenant,
+    name: values.service!,
+    explanations: values.explanations ?? false,
+  };
 }
 
 function fileCommand(argv: readonly string[]): { file: string | undefined; target: StoreTarget } {

@@ -46,6 +46,13 @@ export interface Authenticator {
     tenantId: string,
     what?: string,
   ): void;
+  /**
+   * Throws PERMISSION_DENIED for a service principal whose token has no right to explanations
+   * (call after authorizeRead: the rest is the read's rule).
+   */
+  authorizeExplain(ctx: RpcContext, principal: Principal | undefined): void;
+  /** Whether the principal may see explanations (summaries) beside decisions; no refusal recorded. */
+  mayExplain(principal: Principal | undefined): boolean;
   /** Audits a refusal decided elsewhere (the store's admin rules) like the authenticator's own. */
   recordRefusal(ctx: RpcContext, code: Code, message: string): void;
 }
@@ -57,10 +64,23 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     throw new RpcError(code, message);
   };
   const label = (p: Principal) =>
-    p.kind === "bootstrap" ? "the bootstrap token" : `${p.tenantId}/${p.userId}`;
+    p.kind === "bootstrap"
+      ? "the bootstrap token"
+      : p.kind === "user"
+        ? `${p.tenantId}/${p.userId}`
+        : `service '${p.name}' of tenant '${p.tenantId}'`;
 
   const tenantRead = (ctx: RpcContext, principal: Principal | undefined, tenantId: string, what: string) => {
     if (principal === undefined || principal.kind === "bootstrap") return;
+    // A service token exists to ask decisions about any user of its own tenant, and only those.
+    if (principal.kind === "service") {
+      if (principal.tenantId === tenantId) return;
+      return refuse(
+        ctx,
+        Code.PermissionDenied,
+        `${label(principal)} may not read ${what}: only its own tenant's`,
+      );
+    }
     if (principal.tenantId === tenantId && options.isRoleAdministrator(tenantId, principal.userId)) return;
     refuse(
       ctx,
@@ -100,6 +120,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     },
     authorizeTenantRead(ctx, principal, tenantId, what) {
       tenantRead(ctx, principal, tenantId, what ?? `who holds permissions in tenant '${tenantId}'`);
+    },
+    authorizeExplain(ctx, principal) {
+      if (principal?.kind !== "service" || principal.explanations) return;
+      refuse(
+        ctx,
+        Code.PermissionDenied,
+        `${label(principal)} may ask decisions but not read explanations; create its token with 'rolecall token create --tenant ${principal.tenantId} --service ${principal.name} --explanations'`,
+      );
+    },
+    mayExplain(principal) {
+      return principal?.kind !== "service" || principal.explanations;
     },
     recordRefusal(ctx, code, message) {
       options.onRefused?.(ctx, code, message);

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** Headers a browser may send on a Connect or gRPC-Web call. */
 const ALLOWED_HEADERS =
-  "authorization, content-type, connect-protocol-version, connect-timeout-ms, x-grpc-web, x-user-agent, grpc-timeout";
+  "authorization, content-type, connect-protocol-version, connect-timeout-ms, x-grpc-web, x-user-agent, grpc-timeout, x-request-id";
 
 /** What the guard accepts. */
 export interface BrowserGuardOptions {
@@ -55,7 +55,10 @@ export function createBrowserGuard(options: BrowserGuardOptions) {
     if (origin !== undefined && extensionOrigins.has(origin)) {
       res.setHeader("access-control-allow-origin", origin);
       res.setHeader("vary", "origin");
-      res.setHeader("access-control-expose-headers", "grpc-status, grpc-message, connect-content-encoding");
+      res.setHeader(
+        "access-control-expose-headers",
+        "grpc-status, grpc-message, connect-content-encoding, x-request-id",
+      );
       if (req.method === "OPTIONS") {
         res.writeHead(204, {
           "access-control-allow-methods": "POST, GET",

@@ -11,7 +11,7 @@ import {
   PolicyService,
   type Resource,
 } from "../../../gen/rolecall/v1/policy_pb.js";
-import type { Principal } from "../admin/principal.js";
+import { type Principal, principalLabel } from "../admin/principal.js";
 import type { ProposedChange, Simulation } from "../admin/simulate.js";
 import type { AppRegistry } from "../apps/app-registry.js";
 import type { PastAsk } from "../history/history-bounds.js";
@@ -26,6 +26,7 @@ import type { Authenticator } from "./auth.js";
 import { systemOf } from "./catalog-service.js";
 import { encodeCheckPermissionResponse, encodeCheckPermissionsResponse } from "./decision-codec.js";
 import { permissionSources } from "./permission-sources.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
 import {
   bindService,
   type RpcContext,
@@ -208,6 +209,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const permission = requireField(req.permission, "permission");
       auth.authorizeRead(ctx, principal, tenantId, userId);
       authorizeTarget(ctx, principal, tenantId, userId, req.targetUserId);
+      auth.authorizeExplain(ctx, principal);
       return decideAt(admit(ctx, req.minRevision), tenantId, pastAskOf(req), (on) =>
         toExplainResponse(
           on.explain(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource)),
@@ -256,7 +258,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       return then(admit(ctx, req.minRevision), () => {
         const revision = engine.currentSnapshot().revision;
         const limit = req.pageSize > 0 ? req.pageSize : undefined;
-        const after = req.pageToken === "" ? undefined : decodePageToken(req.pageToken);
+        const after = req.pageToken === "" ? undefined : lookupAfter(req.pageToken);
         // One more than asked tells whether another page exists.
         const ids = engine.lookupUsers(tenantId, permission, {
           ...(after !== undefined ? { after } : {}),
@@ -279,6 +281,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const url = requireField(req.url, "url");
       if (!URL.canParse(url)) throw new RpcError(Code.InvalidArgument, `url '${url}' is not an absolute URL`);
       auth.authorizeRead(ctx, principal, tenantId, userId);
+      const explains = auth.mayExplain(principal);
       return then(admit(ctx, req.minRevision), () => {
         const revision = engine.currentSnapshot().revision;
         const match = deps.apps().match(tenantId, url);
@@ -299,7 +302,10 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
               allowed: d.allowed,
               reason: toWireReason(d.reason),
               missing: [...d.missing],
-              summary: d.allowed ? "" : engine.explain(tenantId, userId, { surface: surface.id }).summary,
+              summary:
+                d.allowed || !explains
+                  ? ""
+                  : engine.explain(tenantId, userId, { surface: surface.id }).summary,
             };
           }),
         };
@@ -384,15 +390,18 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const principal = auth.principal(ctx, "policy");
       const tenantId = req.tenantId;
       // Which tenants change when is tenant data: a user watches their own tenant only.
-      if (principal?.kind === "user") {
+      if (principal !== undefined && principal.kind !== "bootstrap") {
         if (tenantId === "") {
-          throw new RpcError(Code.InvalidArgument, "tenant_id is required when watching with a user's token");
+          throw new RpcError(
+            Code.InvalidArgument,
+            "tenant_id is required when watching with a tenant's token",
+          );
         }
         if (tenantId !== principal.tenantId) {
           auth.recordRefusal(ctx, Code.PermissionDenied, `watching tenant '${tenantId}' from another tenant`);
           throw new RpcError(
             Code.PermissionDenied,
-            `${principal.tenantId}/${principal.userId} may not watch tenant '${tenantId}'`,
+            `${principalLabel(principal)} may not watch tenant '${tenantId}'`,
           );
         }
       }
@@ -447,18 +456,13 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
   });
 }
 
-// Page tokens are opaque to callers: the last user id of the page, base64url-encoded.
-function encodePageToken(lastUserId: string): string {
-  return Buffer.from(lastUserId, "utf8").toString("base64url");
-}
-
-function decodePageToken(token: string): string {
-  const decoded = Buffer.from(token, "base64url").toString("utf8");
-  if (decoded === "" || encodePageToken(decoded) !== token) {
+function lookupAfter(token: string): string {
+  const after = decodePageToken(token);
+  if (after === undefined) {
     throw new RpcError(
       Code.InvalidArgument,
       "page_token is not one this sidecar issued; pass next_page_token as given",
     );
   }
-  return decoded;
+  return after;
 }

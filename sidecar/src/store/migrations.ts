@@ -247,6 +247,30 @@ export const MIGRATIONS: readonly Migration[] = [
     // and when the last store-wide change was: each an index lookup rather than a table scan.
     up: (db) => db.exec(HISTORY_INDEXES),
   },
+  {
+    version: 5,
+    description: "service tokens",
+    // A third principal kind: a tenant's service (a PEP) asks decisions about any of its users.
+    // SQLite cannot change a CHECK in place: the table is rebuilt (nothing references it).
+    up: (db) =>
+      db.exec(`CREATE TABLE admin_tokens_v5 (
+        hash TEXT PRIMARY KEY,
+        principal_kind TEXT NOT NULL CHECK (principal_kind IN ('bootstrap', 'user', 'service')),
+        tenant_id TEXT,
+        user_id TEXT,
+        label TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        revoked_at TEXT,
+        service_name TEXT,
+        explanations INTEGER NOT NULL DEFAULT 0 CHECK (explanations IN (0, 1)),
+        CHECK ((principal_kind = 'user') = (tenant_id IS NOT NULL AND user_id IS NOT NULL)),
+        CHECK ((principal_kind = 'service') = (tenant_id IS NOT NULL AND service_name IS NOT NULL))
+      );
+      INSERT INTO admin_tokens_v5 (hash, principal_kind, tenant_id, user_id, label, created_at, revoked_at)
+        SELECT hash, principal_kind, tenant_id, user_id, label, created_at, revoked_at FROM admin_tokens;
+      DROP TABLE admin_tokens;
+      ALTER TABLE admin_tokens_v5 RENAME TO admin_tokens;`),
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -6,18 +6,17 @@
 import type { Principal } from "../admin/principal.js";
 import type { AppRegistration, SubjectSource } from "../apps/app-registry.js";
 import type { Db } from "./database.js";
+import { principalOfRow, TOKEN_PRINCIPAL_COLUMNS, type TokenRow } from "./tokens.js";
 
 /** Live tokens by SHA-256 hex. */
 export function readTokenPrincipals(db: Db): Map<string, Principal> {
   const rows = db
-    .prepare("SELECT hash, principal_kind, tenant_id, user_id FROM admin_tokens WHERE revoked_at IS NULL")
-    .all() as { hash: string; principal_kind: string; tenant_id: string | null; user_id: string | null }[];
+    .prepare(`SELECT hash, ${TOKEN_PRINCIPAL_COLUMNS} FROM admin_tokens WHERE revoked_at IS NULL`)
+    .all() as (TokenRow & { hash: string })[];
   const out = new Map<string, Principal>();
   for (const row of rows) {
-    if (row.principal_kind === "bootstrap") out.set(row.hash, { kind: "bootstrap" });
-    else if (row.tenant_id !== null && row.user_id !== null) {
-      out.set(row.hash, { kind: "user", tenantId: row.tenant_id, userId: row.user_id });
-    }
+    const principal = principalOfRow(row);
+    if (principal !== undefined) out.set(row.hash, principal);
   }
   return out;
 }

@@ -2,8 +2,18 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testCatalog } from "../../../test/support/store/test-catalog.js";
 import { createTempDatabase, type TempDatabase } from "../../../test/support/store/test-database.js";
 import { createPolicyAdmin } from "../admin/policy-admin.js";
+import { openDatabase } from "./database.js";
+import { MIGRATIONS, migrate } from "./migrations.js";
 import { sqliteStore } from "./sqlite-policy-store.js";
-import { createToken, hashToken, revokeToken, verifyToken } from "./tokens.js";
+import {
+  createToken,
+  hashToken,
+  principalOfRow,
+  revokeToken,
+  TOKEN_PRINCIPAL_COLUMNS,
+  type TokenRow,
+  verifyToken,
+} from "./tokens.js";
 
 let temp: TempDatabase;
 beforeEach(async () => {
@@ -42,5 +52,43 @@ describe("admin tokens", () => {
     expect(() => createToken(temp.db, { kind: "user", tenantId: "acme", userId: "zed" })).toThrow(
       /unknown user 'zed'/,
     );
+  });
+
+  it("keeps a service token's tenant, name and explanation right, and refuses unknown tenants and odd names", () => {
+    const service = { kind: "service", tenantId: "acme", name: "gateway", explanations: true } as const;
+    const { token } = createToken(temp.db, service);
+    expect(verifyToken(temp.db, token)).toEqual(service);
+    const plain = createToken(temp.db, { ...service, name: "pep-2", explanations: false });
+    expect(verifyToken(temp.db, plain.token)).toEqual({ ...service, name: "pep-2", explanations: false });
+    expect(() => createToken(temp.db, { ...service, tenantId: "nope" })).toThrow(/unknown tenant 'nope'/);
+    expect(() => createToken(temp.db, { ...service, name: "two words" })).toThrow(/service name 'two words'/);
+    // The schema itself refuses a service row without its name (what a hand-written INSERT would do).
+    expect(() =>
+      temp.db
+        .prepare(
+          "INSERT INTO admin_tokens (hash, principal_kind, tenant_id, created_at) VALUES ('h', 'service', 'acme', 'now')",
+        )
+        .run(),
+    ).toThrow(/CHECK constraint/);
+  });
+
+  it("migrates version 4 tokens to version 5 (service tokens) unchanged", () => {
+    const db = openDatabase(":memory:");
+    try {
+      migrate(db, { migrations: MIGRATIONS.filter((m) => m.version <= 4) });
+      db.prepare(
+        "INSERT INTO admin_tokens (hash, principal_kind, tenant_id, user_id, label, created_at, revoked_at) VALUES ('u', 'user', 'acme', 'carol', 'ci', 'now', NULL), ('b', 'bootstrap', NULL, NULL, '', 'now', 'later')",
+      ).run();
+      migrate(db);
+      const rows = db
+        .prepare(`SELECT hash, label, revoked_at, ${TOKEN_PRINCIPAL_COLUMNS} FROM admin_tokens ORDER BY hash`)
+        .all() as (TokenRow & { hash: string; label: string; revoked_at: string | null })[];
+      expect(rows.map((r) => [r.hash, r.label, r.revoked_at, principalOfRow(r)])).toEqual([
+        ["b", "", "later", { kind: "bootstrap" }],
+        ["u", "ci", null, { kind: "user", tenantId: "acme", userId: "carol" }],
+      ]);
+    } finally {
+      db.close();
+    }
   });
 });

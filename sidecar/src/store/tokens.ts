@@ -23,28 +23,129 @@ export function hashToken(plaintext: string): string {
   return createHash("sha256").update(plaintext, "utf8").digest("hex");
 }
 
+/** The stored columns of a token's principal (admin_tokens), in insertion order. */
+export interface TokenColumns {
+  readonly kind: Principal["kind"];
+  readonly tenantId: string | null;
+  readonly userId: string | null;
+  readonly serviceName: string | null;
+  readonly explanations: 0 | 1;
+}
+
+/** The columns `principal` is stored as. */
+export function tokenColumns(principal: Principal): TokenColumns {
+  switch (principal.kind) {
+    case "bootstrap":
+      return { kind: "bootstrap", tenantId: null, userId: null, serviceName: null, explanations: 0 };
+    case "user":
+      return {
+        kind: "user",
+        tenantId: principal.tenantId,
+        userId: principal.userId,
+        serviceName: null,
+        explanations: 0,
+      };
+    case "service":
+      return {
+        kind: "service",
+        tenantId: principal.tenantId,
+        userId: null,
+        serviceName: principal.name,
+        explanations: principal.explanations ? 1 : 0,
+      };
+  }
+}
+
+/** A stored token row as read back (SQLite or PostgreSQL). */
+export interface TokenRow {
+  readonly principal_kind: string;
+  readonly tenant_id: string | null;
+  readonly user_id: string | null;
+  readonly service_name: string | null;
+  readonly explanations: number | null;
+}
+
+/** The principal a stored row stands for, or `undefined` for a row no principal fits. */
+export function principalOfRow(row: TokenRow): Principal | undefined {
+  if (row.principal_kind === "bootstrap") return { kind: "bootstrap" };
+  if (row.principal_kind === "user" && row.tenant_id !== null && row.user_id !== null) {
+    return { kind: "user", tenantId: row.tenant_id, userId: row.user_id };
+  }
+  if (row.principal_kind === "service" && row.tenant_id !== null && row.service_name !== null) {
+    return {
+      kind: "service",
+      tenantId: row.tenant_id,
+      name: row.service_name,
+      explanations: row.explanations === 1,
+    };
+  }
+  return undefined;
+}
+
+/** The columns every token query reads, for principalOfRow. */
+export const TOKEN_PRINCIPAL_COLUMNS = "principal_kind, tenant_id, user_id, service_name, explanations";
+
+/** The INSERT of a token (placeholders `?`; pg-tokens.ts numbers them). */
+export const INSERT_TOKEN_SQL =
+  "INSERT INTO admin_tokens (hash, principal_kind, tenant_id, user_id, service_name, explanations, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+/** A service's name: what people read in audit lines and token listings. */
+const SERVICE_NAME = /^[A-Za-z0-9][\w.-]{0,63}$/;
+
+/** Throws INVALID_ARGUMENT for a service name that is not a short plain word. */
+export function checkServiceName(principal: Principal): void {
+  if (principal.kind === "service" && !SERVICE_NAME.test(principal.name)) {
+    throw new StoreError(
+      "INVALID_ARGUMENT",
+      `service name '${principal.name}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      { field: "service" },
+    );
+  }
+}
+
+/** NOT_FOUND naming what a token would stand for that does not exist. */
+export function missingPrincipalError(principal: Principal): StoreError {
+  return principal.kind === "user"
+    ? new StoreError("NOT_FOUND", `unknown user '${principal.userId}' in tenant '${principal.tenantId}'`, {
+        field: "user_id",
+      })
+    : new StoreError(
+        "NOT_FOUND",
+        `unknown tenant '${principal.kind === "service" ? principal.tenantId : ""}'`,
+        {
+          field: "tenant_id",
+        },
+      );
+}
+
 /** Creates a token for `principal`; returns the plaintext (shown once) and its id (the hash). */
 export function createToken(
   db: Db,
   principal: Principal,
   options: CreateTokenOptions = {},
 ): { readonly token: string; readonly id: string } {
+  checkServiceName(principal);
   const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
   const id = hashToken(token);
   const created = (options.clock ?? (() => new Date()))().toISOString();
-  const [tenantId, userId] =
-    principal.kind === "user" ? [principal.tenantId, principal.userId] : [null, null];
-  if (principal.kind === "user") {
-    const user = db.prepare("SELECT 1 FROM users WHERE tenant_id = ? AND id = ?").get(tenantId, userId);
-    if (user === undefined) {
-      throw new StoreError("NOT_FOUND", `unknown user '${userId}' in tenant '${tenantId}'`, {
-        field: "user_id",
-      });
-    }
-  }
-  db.prepare(
-    "INSERT INTO admin_tokens (hash, principal_kind, tenant_id, user_id, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-  ).run(id, principal.kind, tenantId, userId, options.label ?? "", created);
+  const c = tokenColumns(principal);
+  const exists =
+    c.kind === "user"
+      ? db.prepare("SELECT 1 FROM users WHERE tenant_id = ? AND id = ?").get(c.tenantId, c.userId)
+      : c.kind === "service"
+        ? db.prepare("SELECT 1 FROM tenants WHERE id = ?").get(c.tenantId)
+        : true;
+  if (exists === undefined) throw missingPrincipalError(principal);
+  db.prepare(INSERT_TOKEN_SQL).run(
+    id,
+    c.kind,
+    c.tenantId,
+    c.userId,
+    c.serviceName,
+    c.explanations,
+    options.label ?? "",
+    created,
+  );
   return { token, id };
 }
 
@@ -52,16 +153,9 @@ export function createToken(
 export function verifyToken(db: Db, plaintext: string): Principal | null {
   if (!plaintext.startsWith(TOKEN_PREFIX)) return null;
   const row = db
-    .prepare(
-      "SELECT principal_kind, tenant_id, user_id FROM admin_tokens WHERE hash = ? AND revoked_at IS NULL",
-    )
-    .get(hashToken(plaintext)) as
-    | { principal_kind: "bootstrap" | "user"; tenant_id: string | null; user_id: string | null }
-    | undefined;
-  if (row === undefined) return null;
-  if (row.principal_kind === "bootstrap") return { kind: "bootstrap" };
-  if (row.tenant_id === null || row.user_id === null) return null;
-  return { kind: "user", tenantId: row.tenant_id, userId: row.user_id };
+    .prepare(`SELECT ${TOKEN_PRINCIPAL_COLUMNS} FROM admin_tokens WHERE hash = ? AND revoked_at IS NULL`)
+    .get(hashToken(plaintext)) as TokenRow | undefined;
+  return row === undefined ? null : (principalOfRow(row) ?? null);
 }
 
 /** Revokes a token given its plaintext or its id; returns whether a live token was revoked. */

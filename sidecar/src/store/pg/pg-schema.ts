@@ -262,6 +262,22 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       await client.query(HISTORY_INDEXES);
     },
   },
+  {
+    version: 5,
+    description: "service tokens",
+    // As SQLite's step 5: a tenant's service (a PEP) is a third principal kind. The CHECKs of
+    // version 1 carry PostgreSQL's default names.
+    up: async (client) => {
+      await client.query(`ALTER TABLE admin_tokens
+        DROP CONSTRAINT admin_tokens_principal_kind_check,
+        DROP CONSTRAINT admin_tokens_check,
+        ADD COLUMN service_name TEXT,
+        ADD COLUMN explanations INTEGER NOT NULL DEFAULT 0 CHECK (explanations IN (0, 1)),
+        ADD CHECK (principal_kind IN ('bootstrap', 'user', 'service')),
+        ADD CHECK ((principal_kind = 'user') = (tenant_id IS NOT NULL AND user_id IS NOT NULL)),
+        ADD CHECK ((principal_kind = 'service') = (tenant_id IS NOT NULL AND service_name IS NOT NULL))`);
+    },
+  },
 ];
 
 /** The schema version this code reads and writes on PostgreSQL. */

@@ -7,8 +7,15 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Principal } from "../../admin/principal.js";
-import { StoreError } from "../store-error.js";
-import { type CreateTokenOptions, hashToken, TOKEN_PREFIX } from "../tokens.js";
+import {
+  type CreateTokenOptions,
+  checkServiceName,
+  hashToken,
+  INSERT_TOKEN_SQL,
+  missingPrincipalError,
+  TOKEN_PREFIX,
+  tokenColumns,
+} from "../tokens.js";
 import { CHANGES_CHANNEL, type PgPolicyStore, type PgQuery } from "./pg-policy-store.js";
 
 /** Wakes the followers (delivered after commit); the payload is the unchanged revision. */
@@ -22,24 +29,24 @@ export function createTokenPg(
   principal: Principal,
   options: CreateTokenOptions = {},
 ): Promise<{ readonly token: string; readonly id: string }> {
+  checkServiceName(principal);
   const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
   const id = hashToken(token);
   const created = (options.clock ?? (() => new Date()))().toISOString();
-  const [tenantId, userId] =
-    principal.kind === "user" ? [principal.tenantId, principal.userId] : [null, null];
-  // In a write transaction: the user checked is the user the token is committed beside.
+  const c = tokenColumns(principal);
+  // In a write transaction: the user or tenant checked is the one the token is committed beside.
   return store.writeSql(async (query) => {
-    if (principal.kind === "user") {
-      const user = await query("SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2", [tenantId, userId]);
-      if (user.rowCount === 0) {
-        throw new StoreError("NOT_FOUND", `unknown user '${userId}' in tenant '${tenantId}'`, {
-          field: "user_id",
-        });
-      }
-    }
+    const found =
+      c.kind === "user"
+        ? await query("SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2", [c.tenantId, c.userId])
+        : c.kind === "service"
+          ? await query("SELECT 1 FROM tenants WHERE id = $1", [c.tenantId])
+          : undefined;
+    if (found !== undefined && found.rowCount === 0) throw missingPrincipalError(principal);
+    let n = 0;
     await query(
-      "INSERT INTO admin_tokens (hash, principal_kind, tenant_id, user_id, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-      [id, principal.kind, tenantId, userId, options.label ?? "", created],
+      INSERT_TOKEN_SQL.replace(/\?/g, () => `$${++n}`),
+      [id, c.kind, c.tenantId, c.userId, c.serviceName, c.explanations, options.label ?? "", created],
     );
     await notifyFollowers(query);
     return { token, id };
