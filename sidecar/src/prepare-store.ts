@@ -176,6 +176,12 @@ async function preparePrimary(
       primaryUrl: url,
       copy: db,
       pollIntervalMs: options.primaryPollMs,
+      // A standby refuses LISTEN and delivers no notifications: poll it, and say so once (above).
+      listen: !standby,
+      // Often enough that a restart while the primary is down counts staleness about right.
+      recordReadEveryMs: Math.max(1, Math.min(5_000, Math.floor(options.maxStalenessMs / 10))),
+      onPollingOnly: (reason) =>
+        logger.info({ primary: address, reason }, "the primary refuses LISTEN; following it by polling only"),
       onSynced: (e) => {
         if (e.applied) logger.debug({ revision: e.revision, full: e.full }, "copied from the primary");
       },

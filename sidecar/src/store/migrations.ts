@@ -233,6 +233,13 @@ export const MIGRATIONS: readonly Migration[] = [
     // written by local tools, only by the follower that keeps it in step with the primary.
     up: (db) => db.exec("ALTER TABLE meta ADD COLUMN primary_address TEXT"),
   },
+  {
+    version: 4,
+    description: "copy read time",
+    // On a copy: when its follower last read the primary (epoch ms), so that a sidecar restarted
+    // while the primary is down counts staleness from then, not from its own start.
+    up: (db) => db.exec("ALTER TABLE meta ADD COLUMN primary_read_at INTEGER"),
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -45,6 +45,7 @@ import {
 } from "../tenant-rows.js";
 import { migratePg, type PgMigrateOptions } from "./pg-schema.js";
 import { isPgConnectionError, isPgServerError, PgTimeoutError, storeErrorFromPg } from "./pg-store-error.js";
+import { TouchedRows } from "./touched-rows.js";
 
 /** The channel every commit notifies, with the new revision as payload. */
 export const CHANGES_CHANNEL = "rolecall_changes";
@@ -201,6 +202,9 @@ const insertEach = (table: string, columns: string): string =>
 
 /** Rows in and out of one transaction's connection. */
 class PgTx implements PolicyStoreTx {
+  /** What the writes since the last commit touched, logged with it for followers. */
+  private readonly touched = new TouchedRows();
+
   constructor(private readonly session: Session) {}
 
   private async rows<R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]): Promise<R[]> {
@@ -438,6 +442,7 @@ class PgTx implements PolicyStoreTx {
   }
 
   async insertTenant(tenant: TenantRow, createdAt: string): Promise<void> {
+    this.touched.tenant(tenant.id);
     await this.exec("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)", [
       tenant.id,
       tenant.name,
@@ -454,6 +459,7 @@ class PgTx implements PolicyStoreTx {
   }
 
   async setSeats(tenantId: string, licenseId: string, seats: number): Promise<void> {
+    this.touched.tenant(tenantId);
     await this.exec(
       `INSERT INTO license_pools (tenant_id, license_id, seats) VALUES ($1, $2, $3)
        ON CONFLICT (tenant_id, license_id) DO UPDATE SET seats = excluded.seats`,
@@ -462,6 +468,7 @@ class PgTx implements PolicyStoreTx {
   }
 
   async insertUser(tenantId: string, user: UserRow, createdAt: string): Promise<void> {
+    this.touched.user(tenantId, user.id);
     await this.exec(
       "INSERT INTO users (tenant_id, id, display_name, active, created_at) VALUES ($1, $2, $3, $4, $5)",
       [tenantId, user.id, user.displayName, user.active ? 1 : 0, createdAt],
@@ -469,6 +476,7 @@ class PgTx implements PolicyStoreTx {
   }
 
   async setUserActive(tenantId: string, userId: string, active: boolean): Promise<void> {
+    this.touched.user(tenantId, userId);
     await this.exec("UPDATE users SET active = $1 WHERE tenant_id = $2 AND id = $3", [
       active ? 1 : 0,
       tenantId,
@@ -477,6 +485,7 @@ class PgTx implements PolicyStoreTx {
   }
 
   async insertRole(tenantId: string, role: RoleRow, createdAt: string): Promise<void> {
+    this.touched.role(tenantId, role.id);
     await this.exec(
       `INSERT INTO roles (tenant_id, id, name, kind, based_on, default_system, default_role, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -494,14 +503,17 @@ class PgTx implements PolicyStoreTx {
   }
 
   async renameRole(tenantId: string, roleId: string, name: string): Promise<void> {
+    this.touched.role(tenantId, roleId);
     await this.exec("UPDATE roles SET name = $1 WHERE tenant_id = $2 AND id = $3", [name, tenantId, roleId]);
   }
 
   async deleteRole(tenantId: string, roleId: string): Promise<void> {
+    this.touched.role(tenantId, roleId);
     await this.exec("DELETE FROM roles WHERE tenant_id = $1 AND id = $2", [tenantId, roleId]);
   }
 
   async addGrants(tenantId: string, roleId: string, keys: readonly string[]): Promise<void> {
+    this.touched.role(tenantId, roleId);
     if (keys.length === 0) return;
     await this.exec(insertEach("role_grants", "tenant_id, role_id, permission_key"), [
       tenantId,
@@ -511,6 +523,7 @@ class PgTx implements PolicyStoreTx {
   }
 
   async removeGrants(tenantId: string, roleId: string, keys: readonly string[]): Promise<void> {
+    this.touched.role(tenantId, roleId);
     if (keys.length === 0) return;
     await this.exec(
       "DELETE FROM role_grants WHERE tenant_id = $1 AND role_id = $2 AND permission_key = ANY($3::text[])",
@@ -519,6 +532,7 @@ class PgTx implements PolicyStoreTx {
   }
 
   async setRoleLicenses(tenantId: string, roleId: string, licenseIds: readonly string[]): Promise<void> {
+    this.touched.role(tenantId, roleId);
     await this.exec("DELETE FROM role_licenses WHERE tenant_id = $1 AND role_id = $2", [tenantId, roleId]);
     if (licenseIds.length === 0) return;
     await this.exec(insertEach("role_licenses", "tenant_id, role_id, license_id"), [
@@ -529,11 +543,13 @@ class PgTx implements PolicyStoreTx {
   }
 
   async addUserRoles(tenantId: string, userId: string, roleIds: readonly string[]): Promise<void> {
+    this.touched.user(tenantId, userId);
     if (roleIds.length === 0) return;
     await this.exec(insertEach("user_roles", "tenant_id, user_id, role_id"), [tenantId, userId, roleIds]);
   }
 
   async removeUserRoles(tenantId: string, userId: string, roleIds: readonly string[]): Promise<void> {
+    this.touched.user(tenantId, userId);
     if (roleIds.length === 0) return;
     await this.exec(
       "DELETE FROM user_roles WHERE tenant_id = $1 AND user_id = $2 AND role_id = ANY($3::text[])",
@@ -542,6 +558,7 @@ class PgTx implements PolicyStoreTx {
   }
 
   async putApp(tenantId: string, app: AppRegistration, createdAt: string): Promise<void> {
+    this.touched.tenant(tenantId);
     await this.exec(
       `INSERT INTO app_registrations (tenant_id, app_id, name, base_url, url_patterns, selector_overrides, subject_source, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -562,10 +579,12 @@ class PgTx implements PolicyStoreTx {
   }
 
   async deleteApp(tenantId: string, appId: string): Promise<void> {
+    this.touched.tenant(tenantId);
     await this.exec("DELETE FROM app_registrations WHERE tenant_id = $1 AND app_id = $2", [tenantId, appId]);
   }
 
   async setOwners(tenantId: string, userIds: readonly string[]): Promise<void> {
+    this.touched.tenant(tenantId);
     await this.exec("DELETE FROM tenant_owners WHERE tenant_id = $1", [tenantId]);
     if (userIds.length === 0) return;
     await this.exec(
@@ -576,6 +595,11 @@ class PgTx implements PolicyStoreTx {
   }
 
   async commit(record: CommitRecord): Promise<number> {
+    const touched = this.touched.take(record.tenantId);
+    const detail =
+      touched === undefined || typeof record.detail !== "object" || record.detail === null
+        ? record.detail
+        : { ...record.detail, touched };
     // One round trip: bump, log, audit and notify (delivered by PostgreSQL only after COMMIT).
     const revision = await this.value<number>(
       `WITH bumped AS (UPDATE meta SET revision = revision + 1 WHERE id = 1 RETURNING revision),
@@ -587,7 +611,7 @@ class PgTx implements PolicyStoreTx {
       [
         record.tenantId,
         record.operation,
-        JSON.stringify(record.detail),
+        JSON.stringify(detail),
         record.time,
         record.actor,
         record.before === null ? null : JSON.stringify(record.before),

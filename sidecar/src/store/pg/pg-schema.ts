@@ -253,6 +253,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       await client.query("ALTER TABLE meta ADD COLUMN primary_address TEXT");
     },
   },
+  {
+    version: 4,
+    description: "copy read time",
+    // Meaningful on a SQLite copy only (when it last read its primary); kept so both schemas number alike.
+    up: async (client) => {
+      await client.query("ALTER TABLE meta ADD COLUMN primary_read_at BIGINT");
+    },
+  },
 ];
 
 /** The schema version this code reads and writes on PostgreSQL. */
