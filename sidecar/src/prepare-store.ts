@@ -71,6 +71,13 @@ async function prepareFile(
   // A short busy timeout: admin writes run on the event loop that answers checks.
   const db = openStore(options.db, { busyTimeoutMs: 1_000 });
   try {
+    const copyOf = db.prepare("SELECT primary_address FROM meta WHERE id = 1").pluck().get() as string | null;
+    if (copyOf) {
+      throw new StoreError(
+        "FAILED_PRECONDITION",
+        `'${options.db}' is a copy of a PostgreSQL primary (${copyOf}); pass --primary`,
+      );
+    }
     const imported = importCatalog(db, catalog);
     if (imported.changed) logger.info({ revision: imported.revision }, "catalog imported into the store");
     const admin = adminOver(sqliteStore(db), catalog, engine);
