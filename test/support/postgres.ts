@@ -302,8 +302,13 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     start,
     pause() {
       for (const p of [pid, ...childrenOf(pid)]) {
-        process.kill(p, "SIGSTOP");
-        paused.push(p);
+        try {
+          process.kill(p, "SIGSTOP");
+          paused.push(p);
+        } catch (err) {
+          // A backend that ended between the listing and the signal has nothing left to pause.
+          if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+        }
       }
     },
     resume,
