@@ -72,9 +72,9 @@ const POLL_MS = 200;
  * outage — counted from its copy's last read of the primary, before the restart — yet long
  * enough for it to start and serve its copy first.
  */
-const SHORT_STALENESS_MS = 8_000;
+const SHORT_STALENESS_MS = 6_000;
 /** How long the restarted sidecar stays down in (b): staleness counted from its start would show. */
-const DOWN_BEFORE_RESTART_MS = 2_000;
+const DOWN_BEFORE_RESTART_MS = 1_500;
 /** Admin writes must be refused within this while the primary is down (the bound). */
 const REFUSE_WITHIN_MS = 5_000;
 const TENANT = "demo";
