@@ -572,6 +572,8 @@ describe(`a fleet on one PostgreSQL primary, under faults (partition by ${PARTIT
         // A poll every POLL_MS: the lag is at most about one interval, plus a read and a reload.
         expect(quantile(visibleMs, 0.5)).toBeLessThan(POLL_MS + 500);
         expect(refused).toMatchObject({ ok: false, code: FAILED_PRECONDITION });
+        // A standby refuses LISTEN: the follower polls without retrying it (no warning per retry).
+        expect(follower.output()).not.toMatch(/LISTEN|primary read failed/);
       } finally {
         clients.close();
       }
