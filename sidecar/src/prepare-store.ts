@@ -71,6 +71,13 @@ async function prepareFile(
   // A short busy timeout: admin writes run on the event loop that answers checks.
   const db = openStore(options.db, { busyTimeoutMs: 1_000 });
   try {
+    const copyOf = db.prepare("SELECT primary_address FROM meta WHERE id = 1").pluck().get() as string | null;
+    if (copyOf) {
+      throw new StoreError(
+        "FAILED_PRECONDITION",
+        `'${options.db}' is a copy of a PostgreSQL primary (${copyOf}); pass --primary`,
+      );
+    }
     const imported = importCatalog(db, catalog);
     if (imported.changed) logger.info({ revision: imported.revision }, "catalog imported into the store");
     const admin = adminOver(sqliteStore(db), catalog, engine);
@@ -176,6 +183,12 @@ async function preparePrimary(
       primaryUrl: url,
       copy: db,
       pollIntervalMs: options.primaryPollMs,
+      // A standby refuses LISTEN and delivers no notifications: poll it, and say so once (above).
+      listen: !standby,
+      // Often enough that a restart while the primary is down counts staleness about right.
+      recordReadEveryMs: Math.max(1, Math.min(5_000, Math.floor(options.maxStalenessMs / 10))),
+      onPollingOnly: (reason) =>
+        logger.info({ primary: address, reason }, "the primary refuses LISTEN; following it by polling only"),
       onSynced: (e) => {
         if (e.applied) logger.debug({ revision: e.revision, full: e.full }, "copied from the primary");
       },

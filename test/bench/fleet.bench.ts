@@ -75,6 +75,8 @@ const SCALE = !process.argv.includes("--no-scale");
  * the default keeps the polls near 1,000/s in all, as much as the background load.
  */
 const POLL_GAP_MS = positive("--poll-gap-ms", FOLLOWERS);
+/** How long the followers' CPU is measured under load without commits (the baseline of the CPU per commit). */
+const QUIET_MS = 5_000;
 /** Starts of the scale sidecar per kind (medians reported). */
 const START_ROUNDS = 3;
 /** Sidecars started at once after the first (which seeds the demo). */
@@ -148,6 +150,8 @@ interface FleetResult {
   readonly connections: { total: number; listening: number; pooled: number };
   /** Cores busy during the commits, per part: followers (all), PostgreSQL, load generator, this process. */
   readonly busyCores: { followers: number; postgres: number; load: number; bench: number };
+  /** CPU ms a commit costs each follower beyond serving the load (the same load measured without commits). */
+  readonly followerCpuPerCommitMs: number;
 }
 
 async function fleetPropagation(server: PostgresServer, catalog: Catalog): Promise<FleetResult> {
@@ -193,6 +197,12 @@ async function fleetPropagation(server: PostgresServer, catalog: Catalog): Promi
       bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
       at: performance.now(),
     });
+    // The followers' CPU under the same load without commits, to tell what a commit costs them.
+    const quietBefore = cpu();
+    await sleep(QUIET_MS);
+    const quietAfter = cpu();
+    const quietFollowerCores =
+      (quietAfter.followers - quietBefore.followers) / (quietAfter.at - quietBefore.at);
     const cpuBefore = cpu();
     for (let n = 0; n < COMMITS; n++) {
       const granting = n % 2 === 0;
@@ -223,6 +233,9 @@ async function fleetPropagation(server: PostgresServer, catalog: Catalog): Promi
       load: (cpuAfter.load - cpuBefore.load) / wall,
       bench: (cpuAfter.bench - cpuBefore.bench) / wall,
     };
+    /** CPU a commit costs each follower beyond serving the load: copying, reloading, the probes. */
+    const followerCpuPerCommitMs =
+      (cpuAfter.followers - cpuBefore.followers - quietFollowerCores * wall) / COMMITS / FOLLOWERS;
     const loadSummary = await load.stop();
     loads.delete(load);
     if (COMMITS % 2 === 1) await admin.revokePermissions(BOOTSTRAP, { ...change, cascade: false });
@@ -259,6 +272,7 @@ async function fleetPropagation(server: PostgresServer, catalog: Catalog): Promi
       idleRssMiB,
       connections,
       busyCores,
+      followerCpuPerCommitMs,
     };
   } finally {
     for (const c of clients) c.close();
@@ -459,7 +473,7 @@ function fleetTable(r: FleetResult): string {
     "",
     `Background load: ${r.load.ok} checks answered in ${r.load.seconds.toFixed(1)} s (${Math.round(r.load.ok / r.load.seconds)}/s), ${errors} failed, ${r.load.skipped} skipped.`,
     "",
-    `CPU during the commits, in cores (of ${cpus().length}): followers ${r.busyCores.followers.toFixed(2)} in all (${(r.busyCores.followers / FOLLOWERS).toFixed(3)} each), PostgreSQL ${r.busyCores.postgres.toFixed(2)}, load generator ${r.busyCores.load.toFixed(2)}, this process (commits and polls) ${r.busyCores.bench.toFixed(2)}.`,
+    `CPU during the commits, in cores (of ${cpus().length}): followers ${r.busyCores.followers.toFixed(2)} in all (${(r.busyCores.followers / FOLLOWERS).toFixed(3)} each), PostgreSQL ${r.busyCores.postgres.toFixed(2)}, load generator ${r.busyCores.load.toFixed(2)}, this process (commits and polls) ${r.busyCores.bench.toFixed(2)}. A commit costs each follower ${r.followerCpuPerCommitMs.toFixed(1)} ms of CPU beyond serving the load (its copy, reload and the probes that watch for it; the same load measured ${QUIET_MS / 1000} s without commits).`,
     "",
     "| idle follower (after the run) | median | max |",
     "|---|---:|---:|",

@@ -51,6 +51,14 @@ export interface FleetSidecar {
 }
 
 /** Starts `rolecall serve --primary URL --db COPY` and resolves once it serves. */
+/**
+ * Extra node flags for every sidecar started here, from `FLEET_SIDECAR_NODE_ARGS` (space
+ * separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the followers of the bench.
+ */
+function nodeArgs(): string[] {
+  return (process.env.FLEET_SIDECAR_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+}
+
 export async function startFleetSidecar(options: FleetSidecarOptions): Promise<FleetSidecar> {
   const dir = options.dbPath === undefined ? mkdtempSync(join(tmpdir(), "rolecall-fleet-")) : undefined;
   const dbPath = options.dbPath ?? join(dir!, "copy.db");
@@ -71,8 +79,8 @@ export async function startFleetSidecar(options: FleetSidecarOptions): Promise<F
   ];
   const [file, argv] =
     options.netns === undefined
-      ? [process.execPath, serve]
-      : ["ip", ["netns", "exec", options.netns, process.execPath, ...serve]];
+      ? [process.execPath, [...nodeArgs(), ...serve]]
+      : ["ip", ["netns", "exec", options.netns, process.execPath, ...nodeArgs(), ...serve]];
   const spawned = performance.now();
   const child = spawn(file, argv, {
     cwd: ROOT,

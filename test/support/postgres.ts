@@ -1,6 +1,6 @@
 /**
  * A real PostgreSQL 15 server for tests (the Debian package, never a mock): `initdb` into a temp
- * folder, `pg_ctl start` on a unix-socket folder and a free loopback port, stopped by `pg_ctl` (or
+ * folder (once per machine, then copied), `pg_ctl start` on a unix-socket folder and a free loopback port, stopped by `pg_ctl` (or
  * by PID) at the end. PostgreSQL refuses to run as root, so as root its binaries run as the
  * `postgres` user the package creates, on a folder that user owns.
  *
@@ -17,6 +17,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
 } from "node:fs";
 import { createServer } from "node:net";
@@ -123,6 +124,33 @@ async function pgCommand(name: string, args: readonly string[], timeoutMs = 60_0
     const err = e as { stderr?: string; message: string };
     throw new Error(`${name} ${args.join(" ")} failed: ${err.stderr || err.message}`);
   }
+}
+
+/** The arguments every data folder is made with (trust on loopback only: see `listen_addresses`). */
+const INITDB_ARGS = ["-A", "trust", "-U", SUPERUSER, "-N", "-E", "UTF8"] as const;
+
+/**
+ * A new data folder at `data`: a copy of one made by `initdb` once per machine (per user and
+ * binaries folder), which saves each server the seconds `initdb` takes. Test files starting
+ * together race to make it; the first rename wins and the others use it.
+ */
+async function freshDataFolder(data: string, owner: { uid: number; gid: number } | null): Promise<void> {
+  const key = `${process.getuid?.() ?? "user"}-${PG_BIN.replace(/[^A-Za-z0-9]+/g, "_")}`;
+  const template = join(tmpdir(), `rolecall-pg-template-${key}`);
+  if (!existsSync(join(template, "PG_VERSION"))) {
+    const building = mkdtempSync(join(tmpdir(), "rolecall-pg-template-building-"));
+    if (owner !== null) chownSync(building, owner.uid, owner.gid);
+    try {
+      await pgCommand("initdb", ["-D", join(building, "data"), ...INITDB_ARGS]);
+      renameSync(join(building, "data"), template);
+    } catch (e) {
+      if (!existsSync(join(template, "PG_VERSION"))) throw e; // not another file's win
+    } finally {
+      rmSync(building, { recursive: true, force: true });
+    }
+  }
+  // -a keeps the server user's ownership (as root) and the folder's 0700 mode.
+  await run("cp", ["-a", template, data]);
 }
 
 /** A loopback port nobody listens on right now. */
@@ -238,7 +266,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
 
   try {
     if (options.replicaOf === undefined) {
-      await pgCommand("initdb", ["-D", data, "-A", "trust", "-U", SUPERUSER, "-N", "-E", "UTF8"]);
+      await freshDataFolder(data, owner);
     } else {
       // -R writes standby.signal and primary_conninfo: the copy starts as a hot standby.
       const from = `host=127.0.0.1 port=${options.replicaOf.port} user=${SUPERUSER}`;
@@ -302,8 +330,13 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     start,
     pause() {
       for (const p of [pid, ...childrenOf(pid)]) {
-        process.kill(p, "SIGSTOP");
-        paused.push(p);
+        try {
+          process.kill(p, "SIGSTOP");
+          paused.push(p);
+        } catch (err) {
+          // A backend that ended between the listing and the signal has nothing left to pause.
+          if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+        }
       }
     },
     resume,

@@ -14,6 +14,7 @@ import { serveOptionsHelp } from "../serve-option-docs.js";
 import { SERVE_OPTION_ROWS, SERVE_OPTIONS } from "../serve-options.js";
 import { startSidecar } from "../sidecar.js";
 import { startTracing } from "../tracing.js";
+import { copyRefusal, readCopyMarker } from "./local-store.js";
 import { UsageError } from "./usage-error.js";
 
 /** Help text of `rolecall serve`. */
@@ -73,6 +74,9 @@ function limitHeapGrowth(): void {
 /** Runs `rolecall serve`; resolves when the sidecar has stopped. */
 export async function serve(argv: readonly string[]): Promise<number> {
   const options = parseServeOptions(argv, process.env);
+  // A follower's copy served on its own would never move again, and its writes reach no one.
+  const marker = options.primary === undefined ? readCopyMarker(options.db) : undefined;
+  if (marker !== undefined) throw copyRefusal(marker);
   limitHeapGrowth();
   const logger = createLogger(options.logLevel);
   const started = performance.now();

@@ -6,18 +6,25 @@
  * sync watcher then serves the copy as it would any store, and the copy is the host's last good
  * policy when the primary is down.
  */
+
+import type { Statement } from "better-sqlite3";
 import pg from "pg";
 import type { Db } from "../store/database.js";
 import { CHANGES_CHANNEL, type PgPolicyStore, type PgQuery } from "../store/pg/pg-policy-store.js";
+import { type ChangePlan, type ChangeRow, FULL_PLAN, planChanges } from "./change-plan.js";
+import { CopyWriter } from "./copy-writer.js";
 import {
-  CATALOG_TABLES,
-  insertSqliteRows,
-  LOG_TABLES,
-  type Row,
-  readPgRows,
-  sqliteColumns,
-  TENANT_TABLES,
-} from "./store-tables.js";
+  type CopyColumns,
+  copyColumns,
+  type PrimaryHead,
+  type RowValues,
+  readCatalog,
+  readEverything,
+  readHead,
+  readPlanned,
+  readTokens,
+  type TableRows,
+} from "./primary-read.js";
 
 /** Options of `PrimaryFollower`. */
 export interface PrimaryFollowerOptions {
@@ -33,6 +40,19 @@ export interface PrimaryFollowerOptions {
   readonly onSynced?: (event: SyncedEvent) => void;
   /** Called when a read or the LISTEN connection fails (the copy keeps serving). */
   readonly onError?: (err: unknown) => void;
+  /**
+   * Whether to LISTEN for commits. A read replica (a physical standby) delivers no
+   * notifications and refuses LISTEN: follow it by polling alone. Default true.
+   */
+  readonly listen?: boolean;
+  /**
+   * How often, at most, a read that found nothing new is recorded in the copy (`meta.primary_read_at`,
+   * from which a sidecar restarted while the primary is down counts its staleness). A read that
+   * applies something is always recorded. Default 5,000 ms.
+   */
+  readonly recordReadEveryMs?: number;
+  /** Called once when the follower falls back to polling (the server refused LISTEN). */
+  readonly onPollingOnly?: (reason: string) => void;
   /** Clock, injectable for tests. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -47,56 +67,76 @@ export interface SyncedEvent {
   readonly full: boolean;
 }
 
-const DEFAULTS = Object.freeze({ pollIntervalMs: 1_000 });
+const DEFAULTS = Object.freeze({ pollIntervalMs: 1_000, listen: true, recordReadEveryMs: 5_000 });
 
-/** More named users than this in one tenant and its rows are copied whole. */
-const MAX_NAMED_USERS = 1_000;
+/** SQLSTATE of a statement a read-only server (a standby in recovery) refuses. */
+const READ_ONLY_SQL_TRANSACTION = "25006";
 
-interface PrimaryMeta {
-  readonly database_id: string;
+interface LocalMeta {
+  readonly databaseId: string;
   readonly revision: number;
-  readonly catalog_hash: string | null;
+  readonly catalogHash: string | null;
+  readonly primaryReadAt: number | null;
 }
 
-/** What to copy for one revision range. */
-interface ChangePlan {
-  readonly full: boolean;
-  /** Per changed tenant: the users to copy, or null for the whole tenant. */
-  readonly tenants: ReadonlyMap<string, ReadonlySet<string> | null>;
+/** What one read of the primary brings back to write into the copy. */
+interface PrimaryRead {
+  readonly head: PrimaryHead;
+  /** The token table, when it changed. */
+  readonly tokens: RowValues[] | undefined;
+  /** The rows of the revisions above the copy's; undefined when the copy is at the primary's revision. */
+  readonly copy:
+    | {
+        readonly plan: ChangePlan;
+        readonly rows: TableRows;
+        /** The catalog, when it changed. */
+        readonly catalog: TableRows | undefined;
+      }
+    | undefined;
 }
 
-/** Rows read from the primary for one range of revisions. */
-interface CopyRead {
-  readonly plan: ChangePlan;
-  /** Every catalog table (CATALOG_TABLES order), when the catalog changed. */
-  readonly catalog: Row[][] | undefined;
-  /** Per tenant, its rows in TENANT_TABLES order. */
-  readonly tenants: ReadonlyMap<string, Row[][]>;
-  readonly changes: Row[];
-  readonly audit: Row[];
-}
+type Resolved = Required<Omit<PrimaryFollowerOptions, "onSynced" | "onError" | "onPollingOnly">> &
+  PrimaryFollowerOptions;
 
 /** Follows a primary into a local SQLite copy. */
 export class PrimaryFollower {
-  readonly #o: PrimaryFollowerOptions & { pollIntervalMs: number; now: () => number };
+  readonly #o: Resolved;
+  readonly #columns: CopyColumns;
+  readonly #writer: CopyWriter;
+  readonly #readMeta: Statement;
   #listener: pg.Client | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #pollingOnly = false;
   #running: Promise<void> | undefined;
   #again = false;
   #lastSuccessAt: number | undefined;
+  /** When the copy says it last read the primary (a previous process, or this one). */
+  #recordedAt: number | undefined;
   #tokensFingerprint: string | undefined;
 
   constructor(options: PrimaryFollowerOptions) {
-    this.#o = { ...DEFAULTS, now: Date.now, ...options };
-    if (!Number.isInteger(this.#o.pollIntervalMs) || this.#o.pollIntervalMs < 1) {
-      throw new TypeError(`pollIntervalMs must be a positive integer, got ${this.#o.pollIntervalMs}`);
+    this.#o = { ...DEFAULTS, now: Date.now, ...options } as Resolved;
+    for (const key of ["pollIntervalMs", "recordReadEveryMs"] as const) {
+      const value = this.#o[key];
+      if (!Number.isInteger(value) || value < 1) {
+        throw new TypeError(`${key} must be a positive integer, got ${value}`);
+      }
     }
+    this.#columns = copyColumns(this.#o.copy);
+    this.#writer = new CopyWriter(this.#o.copy, this.#columns);
+    this.#readMeta = this.#o.copy.prepare(
+      "SELECT database_id, revision, catalog_hash, primary_read_at FROM meta WHERE id = 1",
+    );
+    this.#recordedAt = this.#local().primaryReadAt ?? undefined;
   }
 
-  /** When the primary was last read successfully (undefined: never in this process). */
+  /**
+   * When the primary was last read successfully: by this process, else as the copy records it
+   * (a sidecar restarted while the primary is down); undefined when never.
+   */
   get lastSuccessAt(): number | undefined {
-    return this.#lastSuccessAt;
+    return this.#lastSuccessAt ?? this.#recordedAt;
   }
 
   /** The revision of the local copy. */
@@ -116,7 +156,8 @@ export class PrimaryFollower {
   /** Starts following without a first read (the copy is served as it is until the primary answers). */
   follow(): void {
     this.#schedulePoll();
-    void this.#listen();
+    if (this.#o.listen) void this.#listen();
+    else this.#pollingOnly = true;
   }
 
   /** Reads the primary and applies what changed; concurrent calls share one read. */
@@ -160,7 +201,7 @@ export class PrimaryFollower {
 
   /** One unpooled connection that LISTENs; on loss it reconnects after a pause, then reads. */
   async #listen(): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#pollingOnly) return;
     const client = new pg.Client({
       connectionString: this.#o.primaryUrl,
       connectionTimeoutMillis: 5_000,
@@ -192,194 +233,107 @@ export class PrimaryFollower {
       // Whatever committed while we were not listening.
       await this.syncOnce();
     } catch (err) {
+      if ((err as { code?: string }).code === READ_ONLY_SQL_TRANSACTION) {
+        // A standby: it will not deliver notifications however often we ask. Poll only.
+        this.#pollingOnly = true;
+        this.#listener = undefined;
+        void client.end().catch(() => undefined);
+        this.#o.onPollingOnly?.((err as Error).message);
+        return;
+      }
       this.#o.onError?.(err);
       retry();
     }
   }
 
-  #local(): { databaseId: string; revision: number; catalogHash: string | null } {
-    const row = this.#o.copy
-      .prepare("SELECT database_id, revision, catalog_hash FROM meta WHERE id = 1")
-      .get() as { database_id: string; revision: number; catalog_hash: string | null };
-    return { databaseId: row.database_id, revision: row.revision, catalogHash: row.catalog_hash };
+  #local(): LocalMeta {
+    const row = this.#readMeta.get() as {
+      database_id: string;
+      revision: number;
+      catalog_hash: string | null;
+      primary_read_at: number | null;
+    };
+    return {
+      databaseId: row.database_id,
+      revision: row.revision,
+      catalogHash: row.catalog_hash,
+      primaryReadAt: row.primary_read_at,
+    };
   }
 
   async #sync(): Promise<void> {
     const local = this.#local();
-    const read = await this.#o.primary.readSql(async (query) => {
-      const meta = (
-        await query<PrimaryMeta>("SELECT database_id, revision, catalog_hash FROM meta WHERE id = 1")
-      ).rows[0];
-      if (meta === undefined) throw new Error("the primary has no meta row; it is damaged");
-      const tokens = await this.#tokensIfChanged(query);
-      if (meta.database_id === local.databaseId && meta.revision === local.revision) {
-        return { meta, tokens, copy: undefined };
-      }
-      const plan =
-        meta.database_id !== local.databaseId || meta.revision < local.revision
-          ? { full: true, tenants: new Map() }
-          : await planChanges(query, local.revision, meta.revision);
-      return { meta, tokens, copy: await this.#readRows(query, plan, local.revision, meta) };
-    });
+    const read = await this.#o.primary.readSql((query) => this.#read(query, local));
     const applied = read.copy !== undefined || read.tokens !== undefined;
-    if (applied) this.#apply(read.meta, read.tokens, read.copy);
-    this.#lastSuccessAt = this.#o.now();
-    this.#o.onSynced?.({ revision: read.meta.revision, applied, full: read.copy?.plan.full ?? false });
+    const now = this.#o.now();
+    if (applied || now - (this.#recordedAt ?? 0) >= this.#o.recordReadEveryMs) {
+      this.#apply(read, now);
+      this.#recordedAt = now;
+    }
+    if (read.tokens !== undefined) this.#tokensFingerprint = read.head.tokens;
+    this.#lastSuccessAt = now;
+    this.#o.onSynced?.({ revision: read.head.revision, applied, full: read.copy?.plan.full ?? false });
   }
 
-  /** The token table when it differs from what the copy holds (tokens do not move the revision). */
-  async #tokensIfChanged(query: PgQuery): Promise<Row[] | undefined> {
-    const fingerprint = String(
-      (
-        await query<{ f: string }>(
-          "SELECT count(*) || ':' || coalesce(max(created_at), '') || ':' || coalesce(max(revoked_at), '') AS f FROM admin_tokens",
-        )
-      ).rows[0]?.f,
-    );
-    if (fingerprint === this.#tokensFingerprint) return undefined;
-    const rows = await readPgRows(query, LOG_TABLES.adminTokens, sqliteColumns(this.#o.copy, "admin_tokens"));
-    this.#tokensFingerprint = fingerprint;
-    return rows;
-  }
-
-  async #readRows(query: PgQuery, plan: ChangePlan, since: number, meta: PrimaryMeta): Promise<CopyRead> {
-    const db = this.#o.copy;
-    const columns = (table: string) => sqliteColumns(db, table);
+  /** Everything the copy lacks, in the read transaction: two statements for a one-revision change. */
+  async #read(query: PgQuery, local: LocalMeta): Promise<PrimaryRead> {
+    const head = await readHead(query, this.#columns, local);
+    const tokens = head.tokens !== this.#tokensFingerprint;
+    if (head.database_id === local.databaseId && head.revision === local.revision) {
+      return { head, tokens: tokens ? await readTokens(query, this.#columns) : undefined, copy: undefined };
+    }
+    const plan =
+      head.changes === null || head.revision < local.revision
+        ? FULL_PLAN
+        : planChanges(this.#changeRows(head.changes), local.revision, head.revision);
+    // A tenant the copy does not hold yet is copied whole.
+    for (const [id, p] of plan.tenants) if (!p.whole && !this.#writer.hasTenant(id)) p.whole = true;
+    const rows = plan.full
+      ? await readEverything(query, this.#columns, tokens)
+      : await readPlanned(query, this.#columns, plan, this.#writer.maxAuditId(), tokens);
     const catalog =
-      plan.full || meta.catalog_hash !== this.#local().catalogHash
-        ? await Promise.all(CATALOG_TABLES.map(async (t) => readPgRows(query, t, columns(t.name))))
+      plan.full || head.catalog_hash !== local.catalogHash
+        ? await readCatalog(query, this.#columns)
         : undefined;
-    const tenants = new Map<string, Row[][]>();
-    const ids = plan.full
-      ? (await query<{ id: string }>("SELECT id FROM tenants ORDER BY id")).rows.map((r) => r.id)
-      : [...plan.tenants.keys()];
-    for (const id of ids) {
-      const users = plan.full ? null : (plan.tenants.get(id) ?? null);
-      tenants.set(id, await readTenant(query, db, id, users));
-    }
-    const changes = await readPgRows(
-      query,
-      LOG_TABLES.changeLog,
-      columns("change_log"),
-      plan.full ? "TRUE" : "revision > $1",
-      plan.full ? [] : [since],
-    );
-    const maxAudit = plan.full
-      ? 0
-      : ((db.prepare("SELECT max(id) FROM audit_log").pluck().get() as number | null) ?? 0);
-    const audit = await readPgRows(query, LOG_TABLES.auditLog, columns("audit_log"), "id > $1", [maxAudit]);
-    return { plan, catalog, tenants, changes, audit };
+    return {
+      head,
+      tokens: tokens ? (rows.get("admin_tokens") ?? []) : undefined,
+      copy: { plan, rows, catalog },
+    };
   }
 
-  #apply(meta: PrimaryMeta, tokens: Row[] | undefined, copy: CopyRead | undefined): void {
+  #changeRows(changes: readonly RowValues[]): ChangeRow[] {
+    const columns = this.#columns.get("change_log")!;
+    const [revision, tenant, detail] = ["revision", "tenant_id", "detail"].map((c) => columns.indexOf(c));
+    return changes.map((r) => ({
+      revision: r[revision!] as number,
+      tenant_id: r[tenant!] as string | null,
+      detail: r[detail!] as string,
+    }));
+  }
+
+  /** Writes one read into the copy, in one transaction: the revisions land whole or not at all. */
+  #apply(read: PrimaryRead, readAt: number): void {
     const db = this.#o.copy;
+    const writer = this.#writer;
+    const { head, copy } = read;
     db.transaction(() => {
-      // Roles are replaced while users who are not copied keep holding them: check at commit.
+      // Rows are replaced while others still point at them (a role users hold): check at commit.
       db.pragma("defer_foreign_keys = ON");
-      if (tokens !== undefined) {
-        db.prepare("DELETE FROM admin_tokens").run();
-        insertSqliteRows(db, "admin_tokens", sqliteColumns(db, "admin_tokens"), tokens);
-      }
-      if (copy === undefined) return;
-      const { plan } = copy;
-      if (copy.catalog !== undefined) {
-        db.prepare("DELETE FROM catalog_systems").run();
-        for (const [i, t] of CATALOG_TABLES.entries()) {
-          insertSqliteRows(db, t.name, sqliteColumns(db, t.name), copy.catalog[i]!);
+      if (read.tokens !== undefined) writer.replaceTokens(read.tokens);
+      if (copy !== undefined) {
+        if (copy.catalog !== undefined) writer.replaceCatalog(copy.catalog);
+        if (copy.plan.full) writer.replaceTenants(copy.rows);
+        else {
+          const grouped = writer.groupByTenant(copy.rows);
+          for (const [id, plan] of copy.plan.tenants) writer.applyTenant(id, plan, grouped);
         }
+        if (copy.plan.full)
+          writer.appendLogs(copy.rows.get("change_log") ?? [], copy.rows.get("audit_log") ?? []);
+        else writer.appendLogs(head.changes ?? [], copy.rows.get("audit_log") ?? []);
+        writer.setHead(head);
       }
-      if (plan.full) {
-        db.prepare("DELETE FROM tenants").run();
-        db.prepare("DELETE FROM change_log").run();
-        db.prepare("DELETE FROM audit_log").run();
-      }
-      for (const [id, rows] of copy.tenants)
-        writeTenant(db, id, rows, plan.full ? null : (plan.tenants.get(id) ?? null));
-      insertSqliteRows(db, "change_log", sqliteColumns(db, "change_log"), copy.changes);
-      insertSqliteRows(db, "audit_log", sqliteColumns(db, "audit_log"), copy.audit);
-      db.prepare("UPDATE meta SET database_id = ?, revision = ?, catalog_hash = ? WHERE id = 1").run(
-        meta.database_id,
-        meta.revision,
-        meta.catalog_hash,
-      );
+      writer.setReadAt(readAt);
     }).immediate();
-  }
-}
-
-/** Which tenants (and users) changed in (since, until], from the primary's change log. */
-async function planChanges(query: PgQuery, since: number, until: number): Promise<ChangePlan> {
-  const rows = (
-    await query<{ tenant_id: string | null; detail: string }>(
-      "SELECT tenant_id, detail FROM change_log WHERE revision > $1 AND revision <= $2",
-      [since, until],
-    )
-  ).rows;
-  // A gap in the log (a copy far behind a restored primary) or a change to every tenant: copy all.
-  if (rows.some((r) => r.tenant_id === null)) return { full: true, tenants: new Map() };
-  const tenants = new Map<string, Set<string> | null>();
-  for (const row of rows) {
-    const users = (JSON.parse(row.detail) as { users?: string[] }).users;
-    const soFar = tenants.has(row.tenant_id!) ? tenants.get(row.tenant_id!)! : new Set<string>();
-    if (soFar === null || users === undefined) tenants.set(row.tenant_id!, null);
-    else {
-      for (const u of users) soFar.add(u);
-      tenants.set(row.tenant_id!, soFar.size > MAX_NAMED_USERS ? null : soFar);
-    }
-  }
-  return { full: false, tenants };
-}
-
-/** A tenant's rows from the primary, per TENANT_TABLES (users and their roles: only `users` when named). */
-async function readTenant(
-  query: PgQuery,
-  db: Db,
-  tenantId: string,
-  users: ReadonlySet<string> | null,
-): Promise<Row[][]> {
-  const named = users === null ? undefined : [...users];
-  return Promise.all(
-    TENANT_TABLES.map((t) => {
-      const columns = sqliteColumns(db, t.name);
-      if (t.name === "tenants") return readPgRows(query, t, columns, "id = $1", [tenantId]);
-      if (named !== undefined && t.name === "users") {
-        return readPgRows(query, t, columns, "tenant_id = $1 AND id = ANY($2)", [tenantId, named]);
-      }
-      if (named !== undefined && t.name === "user_roles") {
-        return readPgRows(query, t, columns, "tenant_id = $1 AND user_id = ANY($2)", [tenantId, named]);
-      }
-      return readPgRows(query, t, columns, "tenant_id = $1", [tenantId]);
-    }),
-  );
-}
-
-/** Replaces a tenant's rows in the copy: whole, or (named users) all but the other users. */
-function writeTenant(db: Db, tenantId: string, rows: Row[][], users: ReadonlySet<string> | null): void {
-  const exists = (rows[0] ?? []).length > 0;
-  if (users === null || !exists) {
-    db.prepare("DELETE FROM tenants WHERE id = ?").run(tenantId);
-    if (!exists) return; // gone on the primary (a restore)
-    for (const [i, t] of TENANT_TABLES.entries())
-      insertSqliteRows(db, t.name, sqliteColumns(db, t.name), rows[i]!);
-    return;
-  }
-  const named = [...users];
-  const placeholders = named.map(() => "?").join(", ");
-  for (const [i, t] of TENANT_TABLES.entries()) {
-    if (t.name === "tenants") {
-      db.prepare("UPDATE tenants SET name = ? WHERE id = ?").run(rows[0]![0]!.name, tenantId);
-      continue;
-    }
-    if (t.name === "users" || t.name === "user_roles") {
-      const column = t.name === "users" ? "id" : "user_id";
-      if (named.length > 0) {
-        db.prepare(`DELETE FROM ${t.name} WHERE tenant_id = ? AND ${column} IN (${placeholders})`).run(
-          tenantId,
-          ...named,
-        );
-      }
-    } else {
-      db.prepare(`DELETE FROM ${t.name} WHERE tenant_id = ?`).run(tenantId);
-    }
-    insertSqliteRows(db, t.name, sqliteColumns(db, t.name), rows[i]!);
   }
 }

@@ -271,6 +271,13 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE admin_tokens;
       ALTER TABLE admin_tokens_v5 RENAME TO admin_tokens;`),
   },
+  {
+    version: 6,
+    description: "copy read time",
+    // On a copy: when its follower last read the primary (epoch ms), so that a sidecar restarted
+    // while the primary is down counts staleness from then, not from its own start.
+    up: (db) => db.exec("ALTER TABLE meta ADD COLUMN primary_read_at INTEGER"),
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -278,6 +278,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         ADD CHECK ((principal_kind = 'service') = (tenant_id IS NOT NULL AND service_name IS NOT NULL))`);
     },
   },
+  {
+    version: 6,
+    description: "copy read time",
+    // Meaningful on a SQLite copy only (when it last read its primary); kept so both schemas number alike.
+    up: async (client) => {
+      await client.query("ALTER TABLE meta ADD COLUMN primary_read_at BIGINT");
+    },
+  },
 ];
 
 /** The schema version this code reads and writes on PostgreSQL. */
