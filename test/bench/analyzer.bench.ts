@@ -16,7 +16,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCatalog } from "../../catalog/loader.js";
 import { createPolicyAdmin } from "../../sidecar/src/admin/policy-admin.js";
@@ -199,6 +199,9 @@ async function main(): Promise<void> {
     if (!process.argv.includes("--no-export")) rows.push(...exportRows(dir));
     console.log("| measure | result | target |\n|---|---|---|");
     for (const r of rows) console.log(r);
+    // Absolute times on a shared machine follow its load: say what it was.
+    const load = loadavg().map((l) => l.toFixed(1));
+    console.log(`\n(load average at the end: ${load.join(", ")} on ${availableParallelism()} CPUs)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
