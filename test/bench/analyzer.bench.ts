@@ -114,7 +114,7 @@ async function simulation(db: Db): Promise<string[]> {
     `| \`SimulateChanges\` (sidecar), grant on a role held by ${holders.toLocaleString("en-US")} users (${gain} gain), ${rounds} runs | p50 ${quantile(times, 0.5).toFixed(1)} ms, p99 ${quantile(times, 0.99).toFixed(1)} ms | p99 < 200 ms |`,
     `| the same vs reading and compiling that tenant once (same run), p50 | ${(quantile(times, 0.5) / quantile(reload, 0.5)).toFixed(2)}x (${quantile(reload, 0.5).toFixed(1)} ms) | (explains) |`,
     `| the same from the store file (\`rolecall what-if\`: the tenant read first) | p50 ${quantile(cli, 0.5).toFixed(1)} ms, p99 ${quantile(cli, 0.99).toFixed(1)} ms | (explains) |`,
-    `| its memory: heap growth at the end of a run (before GC) / process peak RSS growth | ${mb(heapPeak)} / ${mb(Math.max(0, rssGrowth))} | (explains) |`,
+    `| its memory: heap growth over the runs (garbage not yet collected) / process peak RSS growth | ${mb(heapPeak)} / ${mb(Math.max(0, rssGrowth))} | (explains) |`,
   ];
 }
 

@@ -135,6 +135,18 @@ describe("the access review export", () => {
     const format = await rolecall(["review", "demo", "--format", "xlsx", "--db", sidecar.dbPath]);
     expect(format.code).toBe(2);
     expect(format.stderr).toContain("--format must be one of csv, json, not 'xlsx'");
+    const nowhere = await rolecall([
+      "review",
+      "demo",
+      "--out",
+      join(dir, "absent", "r.csv"),
+      "--db",
+      sidecar.dbPath,
+    ]);
+    expect(nowhere).toMatchObject({
+      code: 1,
+      stderr: `rolecall review: cannot write '${join(dir, "absent", "r.csv")}' (ENOENT)\n`,
+    });
     expect(existsSync(out)).toBe(false);
   });
 
