@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { json, rolecall } from "../support/cli.js";
+import { json, ROOT, rolecall } from "../support/cli.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
 import { usePostgres } from "../support/use-postgres.js";
 
@@ -135,6 +135,18 @@ describe("the access review export", () => {
     const format = await rolecall(["review", "demo", "--format", "xlsx", "--db", sidecar.dbPath]);
     expect(format.code).toBe(2);
     expect(format.stderr).toContain("--format must be one of csv, json, not 'xlsx'");
+    const nowhere = await rolecall([
+      "review",
+      "demo",
+      "--out",
+      join(dir, "absent", "r.csv"),
+      "--db",
+      sidecar.dbPath,
+    ]);
+    expect(nowhere).toMatchObject({
+      code: 1,
+      stderr: `rolecall review: cannot write '${join(dir, "absent", "r.csv")}' (ENOENT)\n`,
+    });
     expect(existsSync(out)).toBe(false);
   });
 
@@ -190,12 +202,15 @@ describe("the access review export", () => {
     expect(post.status).toBe(405);
   });
 
-  it("--primary exports the PostgreSQL primary's policy, row for row what the file gives", async () => {
+  it("--primary exports the PostgreSQL primary's policy, row for row what the file gives; policy tests run there too", async () => {
     const url = await postgres().createDatabase("review");
     const copied = await rolecall(["copy-store", sidecar.dbPath, url]);
     expect(copied.code).toBe(0);
     const fromPrimary = await rolecall(["review", "demo", "--primary", url]);
     expect(fromPrimary.code).toBe(0);
     expect(fromPrimary.stdout).toBe((await rolecall(["review", "demo", "--db", sidecar.dbPath])).stdout);
+    const tests = await rolecall(["test", join(ROOT, "examples/policy-tests/demo.yaml"), "--primary", url]);
+    expect(tests).toMatchObject({ code: 0, stderr: "" });
+    expect(tests.stdout.trimEnd().split("\n").at(-1)).toBe("11 passed, 0 failed");
   });
 });

@@ -77,6 +77,10 @@ export async function reviewCommand(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (err) {
     rmSync(partial, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    // Name the file asked for, not the temporary one beside it.
+    if (code === "ENOENT" || code === "EACCES" || code === "EISDIR")
+      throw new Error(`cannot write '${target}' (${code})`);
     throw err;
   }
 }
