@@ -25,8 +25,8 @@ import type { RevisionGate } from "../sync/revision-gate.js";
 import type { Authenticator } from "./auth.js";
 import { systemOf } from "./catalog-service.js";
 import { encodeCheckPermissionResponse, encodeCheckPermissionsResponse } from "./decision-codec.js";
-import { permissionSources } from "./permission-sources.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
+import { permissionSources } from "./permission-sources.js";
 import {
   bindService,
   type RpcContext,
