@@ -106,3 +106,59 @@ function draftOfVendor(system: CatalogSystem): SystemDraft {
     dropped: { permissions: new Set(), licenses: new Set(), categories: new Set(), all: false },
   };
 }
+
+/** A tenant's own system as stored: its id and the JSON text put. */
+export interface CustomSystemText {
+  readonly id: string;
+  readonly document: string;
+}
+
+/** Extended catalogs kept per vendor catalog, so a tenant recompiled on each write rebuilds nothing. */
+const MAX_CACHED_PER_BASE = 64;
+const extendedCache = new WeakMap<Catalog, Map<string, Catalog>>();
+
+/**
+ * The catalog a tenant with systems of its own is decided on: `base` extended with them,
+ * memoised on the documents. A stored document that no longer validates (the vendor catalog
+ * changed under it) is left out rather than failing the whole tenant; PutSystem never stores one.
+ */
+export function catalogWithCustomSystems(base: Catalog, stored: readonly CustomSystemText[]): Catalog {
+  if (stored.length === 0) return base;
+  const key = JSON.stringify(stored.map((s) => [s.id, s.document]));
+  let cache = extendedCache.get(base);
+  if (cache === undefined) {
+    cache = new Map();
+    extendedCache.set(base, cache);
+  }
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const built = extendCatalog(base, customSystemsOf(base, stored));
+  if (cache.size >= MAX_CACHED_PER_BASE) cache.delete(cache.keys().next().value as string);
+  cache.set(key, built);
+  return built;
+}
+
+function customSystemsOf(base: Catalog, stored: readonly CustomSystemText[]): CatalogSystem[] {
+  const sources = stored.map((s) => ({ file: `${s.id}.json`, data: parseOrNull(s.document) }));
+  try {
+    return buildCustomSystems(base, sources);
+  } catch (err) {
+    if (!(err instanceof CatalogError)) throw err;
+    // Keep every system that stands on its own; references between custom systems are rare.
+    return sources.flatMap((source) => {
+      try {
+        return buildCustomSystems(base, [source]);
+      } catch {
+        return [];
+      }
+    });
+  }
+}
+
+function parseOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

@@ -22,7 +22,7 @@ afterAll(() => temp.cleanup());
 
 describe("compareUsers", () => {
   it("shows only where dave and alice differ, with each side's reason and granting roles", () => {
-    const out = compareUsers(snapshot, catalog, DEMO_TENANT_ID, "dave", "alice", { system: "cxengage" });
+    const out = compareUsers(snapshot, DEMO_TENANT_ID, "dave", "alice", { system: "cxengage" });
     expect(out.permissions.map((r) => r.id)).toEqual(["cxengage/CONTACTS_UPDATE"]);
     const [row] = out.permissions;
     expect(row!.user).toMatchObject({ allowed: false, reason: "NOT_GRANTED", grantedByRoleIds: [] });
@@ -38,7 +38,7 @@ describe("compareUsers", () => {
   });
 
   it("returns every row on request, differences first", () => {
-    const out = compareUsers(snapshot, catalog, DEMO_TENANT_ID, "dave", "alice", {
+    const out = compareUsers(snapshot, DEMO_TENANT_ID, "dave", "alice", {
       system: "cxengage",
       includeSame: true,
     });
@@ -50,6 +50,6 @@ describe("compareUsers", () => {
   });
 
   it("compares a user with himself as no difference", () => {
-    expect(compareUsers(snapshot, catalog, DEMO_TENANT_ID, "bob", "bob").permissionDifferences).toBe(0);
+    expect(compareUsers(snapshot, DEMO_TENANT_ID, "bob", "bob").permissionDifferences).toBe(0);
   });
 });

@@ -3,7 +3,7 @@
  * and surface of the tenant's systems with both decisions, the rows that differ first. Both sides
  * are decided on one snapshot.
  */
-import type { Catalog } from "../../../catalog/catalog.js";
+import { catalogOfTenantIn } from "./custom-catalog.js";
 import type { Reason } from "./decision.js";
 import { type EffectivePermission, listEffective, resolveSurfaces, tenantOf } from "./evaluator.js";
 import type { Snapshot } from "./snapshot.js";
@@ -56,13 +56,14 @@ function arrange(rows: ComparedRow[], includeSame: boolean): ComparedRow[] {
 /** Compares `userId` with `otherUserId` in `tenantId` on `snapshot`. */
 export function compareUsers(
   snapshot: Snapshot,
-  catalog: Catalog,
   tenantId: string,
   userId: string,
   otherUserId: string,
   options: CompareOptions = {},
 ): Comparison {
   const includeSame = options.includeSame ?? false;
+  // The tenant's own systems are in its catalog only.
+  const catalog = catalogOfTenantIn(snapshot, tenantId);
   const mine = listEffective(snapshot, tenantId, userId, options.system);
   const theirs = new Map<string, EffectivePermission>(
     listEffective(snapshot, tenantId, otherUserId, options.system).map((r) => [r.permission, r]),

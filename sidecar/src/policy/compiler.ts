@@ -4,6 +4,7 @@
  */
 import { catalogFingerprint, compileCatalog } from "./compile-catalog.js";
 import { compileTenant } from "./compile-tenant.js";
+import { catalogOfTenant } from "./custom-catalog.js";
 import { decision, NOTHING_MISSING } from "./decision.js";
 import type { PolicySource } from "./policy-source.js";
 import type { CommonDecisions, CompiledCatalog, CompiledTenant, Snapshot } from "./snapshot.js";
@@ -17,7 +18,9 @@ export class IncrementalCompileError extends Error {
 export function compileSnapshot(source: PolicySource): Snapshot {
   const catalog = compileCatalog(source.catalog);
   const tenants = new Map<string, CompiledTenant>();
-  for (const tenant of source.tenants) tenants.set(tenant.id, compileTenant(catalog, tenant));
+  for (const tenant of source.tenants) {
+    tenants.set(tenant.id, compileTenant(catalogOfTenant(catalog, tenant), tenant));
+  }
   return makeSnapshot(source.databaseId, source.revision, catalog, tenants);
 }
 
@@ -36,7 +39,9 @@ export function recompileTenants(prev: Snapshot, changed: PolicySource, revision
   const catalog = sameCatalog(prev.catalog, changed);
   const tenants = new Map(prev.tenants);
   for (const id of changed.removedTenantIds ?? []) tenants.delete(id);
-  for (const tenant of changed.tenants) tenants.set(tenant.id, compileTenant(catalog, tenant));
+  for (const tenant of changed.tenants) {
+    tenants.set(tenant.id, compileTenant(catalogOfTenant(catalog, tenant), tenant));
+  }
   return makeSnapshot(prev.databaseId, revision, catalog, tenants);
 }
 
@@ -59,5 +64,12 @@ function makeSnapshot(
     userUnknown: decision(false, "USER_UNKNOWN", NOTHING_MISSING, revision),
     userInactive: decision(false, "USER_INACTIVE", NOTHING_MISSING, revision),
   });
-  return Object.freeze({ databaseId, revision, catalog, tenants, decisions });
+  const views = new Map<string, Snapshot>();
+  const snapshot: Snapshot = Object.freeze({ databaseId, revision, catalog, tenants, decisions, views });
+  for (const tenant of tenants.values()) {
+    if (tenant.catalog !== catalog) {
+      views.set(tenant.id, Object.freeze({ ...snapshot, catalog: tenant.catalog }));
+    }
+  }
+  return snapshot;
 }

@@ -15,6 +15,7 @@ import type { Principal } from "../admin/principal.js";
 import type { ProposedChange, Simulation } from "../admin/simulate.js";
 import type { AppRegistry } from "../apps/app-registry.js";
 import { compareUsers, type Side } from "../policy/compare-users.js";
+import { catalogOfTenantIn } from "../policy/custom-catalog.js";
 import type { CheckRequest, Decision } from "../policy/decision.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import { userProfile } from "../policy/user-profile.js";
@@ -94,6 +95,11 @@ function checkAnswer(d: Decision): CheckPermissionResponse {
 /** Binds PolicyService to the sidecar's engine and sync state. */
 export function policyService(deps: PolicyServiceDeps): ServiceBinding {
   const { engine, auth } = deps;
+  /** The catalog a tenant is decided on (its own systems included) as the serving snapshot has it. */
+  const catalogOf = (tenantId: string): Catalog => {
+    const snapshot = engine.snapshot;
+    return snapshot?.tenants.has(tenantId) === true ? catalogOfTenantIn(snapshot, tenantId) : deps.catalog;
+  };
 
   /**
    * Everything a read does before deciding: authenticate, refuse when fail-closed, wait for
@@ -188,15 +194,16 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const principal = auth.principal(ctx, "policy");
       const tenantId = requireField(req.tenantId, "tenant_id");
       const userId = requireField(req.userId, "user_id");
-      if (req.system !== undefined) systemOf(deps.catalog, req.system);
+      if (req.system !== undefined) systemOf(catalogOf(tenantId), req.system);
       auth.authorizeRead(ctx, principal, tenantId, userId);
       return then(admit(ctx, req.minRevision), () => {
         const snapshot = engine.currentSnapshot();
+        const catalog = catalogOf(tenantId);
         const rows = engine.listEffective(tenantId, userId, req.system);
         const profile = userProfile(snapshot, tenantId, userId);
         return {
           permissions: rows.map((row) => {
-            const p = deps.catalog.permissions.get(row.permission)!;
+            const p = catalog.permissions.get(row.permission)!;
             return {
               permission: row.permission,
               name: p.name,
@@ -252,11 +259,12 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
         const match = deps.apps().match(tenantId, url);
         if (!match) return { surfaces: [], revision: BigInt(revision), appId: "" };
         const decisions = engine.resolveSurfaces(tenantId, userId, match.surfaceIds);
+        const catalog = catalogOf(tenantId);
         return {
           appId: match.app.appId,
           revision: BigInt(revision),
           surfaces: decisions.map((d) => {
-            const surface = deps.catalog.surfaces.get(d.surface)!;
+            const surface = catalog.surfaces.get(d.surface)!;
             return {
               surfaceId: surface.id,
               system: surface.system,
@@ -279,11 +287,12 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const tenantId = requireField(req.tenantId, "tenant_id");
       const userId = requireField(req.userId, "user_id");
       const otherUserId = requireField(req.otherUserId, "other_user_id");
-      if (req.system !== undefined) systemOf(deps.catalog, req.system);
+      if (req.system !== undefined) systemOf(catalogOf(tenantId), req.system);
       auth.authorizeRead(ctx, principal, tenantId, userId);
       auth.authorizeRead(ctx, principal, tenantId, otherUserId);
       return then(admit(ctx, req.minRevision), () => {
-        const out = compareUsers(engine.currentSnapshot(), deps.catalog, tenantId, userId, otherUserId, {
+        const catalog = catalogOf(tenantId);
+        const out = compareUsers(engine.currentSnapshot(), tenantId, userId, otherUserId, {
           system: req.system,
           includeSame: req.includeSame,
         });
@@ -296,7 +305,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
         return {
           permissions: out.permissions.map((r) => ({
             permission: r.id,
-            name: deps.catalog.permissions.get(r.id)!.name,
+            name: catalog.permissions.get(r.id)!.name,
             system: r.system,
             user: side(r.user),
             other: side(r.other),
@@ -304,7 +313,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
           })),
           surfaces: out.surfaces.map((r) => ({
             surfaceId: r.id,
-            label: deps.catalog.surfaces.get(r.id)!.label,
+            label: catalog.surfaces.get(r.id)!.label,
             system: r.system,
             user: side(r.user),
             other: side(r.other),

@@ -205,6 +205,20 @@ CREATE TABLE app_registrations (
 );
 `;
 
+/**
+ * A tenant's own systems (PutSystem): the document as put, in the catalog files' schema, without
+ * its defaults filled in. The system's id is also in `tenant_systems`, as a vendor system a
+ * tenant enables is. The same text serves PostgreSQL (pg-schema.ts).
+ */
+export const CUSTOM_SYSTEMS_TABLE = `CREATE TABLE custom_systems (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  system_id TEXT NOT NULL,
+  document TEXT NOT NULL, -- JSON
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, system_id)
+)`;
+
 /** Every migration, in order. Append only: a released step is never edited. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -232,6 +246,11 @@ export const MIGRATIONS: readonly Migration[] = [
     // Set on a sidecar's local copy of a PostgreSQL primary (its host:port): such a file is not
     // written by local tools, only by the follower that keeps it in step with the primary.
     up: (db) => db.exec("ALTER TABLE meta ADD COLUMN primary_address TEXT"),
+  },
+  {
+    version: 4,
+    description: "custom systems",
+    up: (db) => db.exec(CUSTOM_SYSTEMS_TABLE),
   },
 ];
 

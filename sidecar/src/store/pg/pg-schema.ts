@@ -15,6 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
+import { CUSTOM_SYSTEMS_TABLE } from "../migrations.js";
 import { StoreError } from "../store-error.js";
 
 /** One forward-only schema step, run inside the migration's transaction. */
@@ -251,6 +252,13 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     // Meaningful on a SQLite copy only (whose primary it follows); kept so both schemas number alike.
     up: async (client) => {
       await client.query("ALTER TABLE meta ADD COLUMN primary_address TEXT");
+    },
+  },
+  {
+    version: 4,
+    description: "custom systems",
+    up: async (client) => {
+      await client.query(CUSTOM_SYSTEMS_TABLE);
     },
   },
 ];
