@@ -58,6 +58,17 @@ export function buildCustomSystems(base: Catalog, sources: readonly CatalogSourc
   return [...assemble(drafts).systems];
 }
 
+/** Each extended catalog's vendor catalog. */
+const vendorCatalogs = new WeakMap<Catalog, Catalog>();
+
+/**
+ * The vendor catalog under `catalog`: itself unless `extendCatalog` made it. A policy read is
+ * always compiled on the vendor catalog, so one tenant's systems never reach another tenant.
+ */
+export function vendorCatalogOf(catalog: Catalog): Catalog {
+  return vendorCatalogs.get(catalog) ?? catalog;
+}
+
 /** `base` with `custom` systems after its own, every lookup map covering both. */
 export function extendCatalog(base: Catalog, custom: readonly CatalogSystem[]): Catalog {
   if (custom.length === 0) return base;
@@ -69,7 +80,9 @@ export function extendCatalog(base: Catalog, custom: readonly CatalogSystem[]): 
     for (const l of system.licenses) licenses.set(l.id, l);
     for (const s of system.surfaces) surfaces.set(s.id, s);
   }
-  return { systems: [...base.systems, ...custom], permissions, licenses, surfaces };
+  const extended = { systems: [...base.systems, ...custom], permissions, licenses, surfaces };
+  vendorCatalogs.set(extended, vendorCatalogOf(base));
+  return extended;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { PolicyStoreReads, PolicyStoreTx } from "../store/policy-store.js";
-import type { AdminContext } from "./admin-context.js";
+import { type AdminContext, forTenant } from "./admin-context.js";
 import { watchForGains } from "./escalation.js";
 import { type Principal, principalLabel } from "./principal.js";
 
@@ -30,17 +30,20 @@ export interface WriteBody<T> {
   readonly users?: readonly string[];
 }
 
-/** Runs `body` as the admin write `operation` on `tenantId`, audited as `actor`. */
+/**
+ * Runs `body` as the admin write `operation` on `tenantId`, audited as `actor`. The body gets
+ * the context scoped to the tenant: its catalog holds the tenant's own systems.
+ */
 export function runWrite<T extends object>(
   ctx: AdminContext,
   actor: Principal,
   operation: string,
   tenantId: string,
-  body: (tx: PolicyStoreTx) => Promise<WriteBody<T>>,
+  body: (tx: PolicyStoreTx, scoped: AdminContext) => Promise<WriteBody<T>>,
 ): Promise<T & WriteResult> {
   return ctx.store.write(async (tx): Promise<T & WriteResult> => {
     const noGainsBeyondActor = await watchForGains(ctx, tx, actor, tenantId);
-    const out = await body(tx);
+    const out = await body(tx, typeof tenantId === "string" ? await forTenant(ctx, tx, tenantId) : ctx);
     // A no-op must not bump the revision: every sidecar would recompile the tenant for nothing.
     if (out.before !== null && isDeepStrictEqual(out.before, out.after)) {
       return { ...out.result, revision: await tx.revision() };

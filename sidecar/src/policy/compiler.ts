@@ -2,6 +2,7 @@
  * Builds snapshots from a `PolicySource`: in full, or incrementally by recompiling only the
  * tenants that changed and reusing the rest of the previous snapshot as they are.
  */
+import { vendorCatalogOf } from "../../../catalog/tenant-catalog.js";
 import { catalogFingerprint, compileCatalog } from "./compile-catalog.js";
 import { compileTenant } from "./compile-tenant.js";
 import { catalogOfTenant } from "./custom-catalog.js";
@@ -16,7 +17,8 @@ export class IncrementalCompileError extends Error {
 
 /** Compiles a whole source into a new snapshot. */
 export function compileSnapshot(source: PolicySource): Snapshot {
-  const catalog = compileCatalog(source.catalog);
+  // Tenants' own systems come from the source's tenants, never from a catalog already extended.
+  const catalog = compileCatalog(vendorCatalogOf(source.catalog));
   const tenants = new Map<string, CompiledTenant>();
   for (const tenant of source.tenants) {
     tenants.set(tenant.id, compileTenant(catalogOfTenant(catalog, tenant), tenant));
@@ -47,8 +49,9 @@ export function recompileTenants(prev: Snapshot, changed: PolicySource, revision
 
 /** The previous compiled catalog when `changed` carries the same catalog, else throws. */
 function sameCatalog(prev: CompiledCatalog, changed: PolicySource): CompiledCatalog {
-  if (changed.catalog === prev.source) return prev;
-  if (catalogFingerprint(changed.catalog) === prev.fingerprint) return prev;
+  const vendor = vendorCatalogOf(changed.catalog);
+  if (vendor === prev.source) return prev;
+  if (catalogFingerprint(vendor) === prev.fingerprint) return prev;
   throw new IncrementalCompileError("the catalog changed; compile the whole source");
 }
 
