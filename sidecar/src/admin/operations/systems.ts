@@ -53,7 +53,11 @@ export function putSystem(
     const before = previous === undefined ? null : { system: JSON.parse(previous.document) as unknown };
     checkOwnersOnly(vendor, actor, tenant, system, previous);
 
-    await tx.putCustomSystem(tenantId, system.id, JSON.stringify(data), ctx.clock().toISOString());
+    const document = JSON.stringify(data);
+    // The same document again is a no-op: no new revision, no audit row, not even a new updated_at.
+    if (previous?.document !== document) {
+      await tx.putCustomSystem(tenantId, system.id, document, ctx.clock().toISOString());
+    }
     const others = stored.filter((s) => s.systemId !== system.id);
     const catalog = extendCatalog(vendor, [...customSystemsOf(vendor, others), system]);
     for (const role of system.defaultRoles) {
@@ -72,7 +76,7 @@ export function putSystem(
       users: [],
       result: { systemId: system.id, createdRoleIds },
       before,
-      after: { system: data, createdRoleIds },
+      after: { system: data, ...(createdRoleIds.length === 0 ? {} : { createdRoleIds }) },
     };
   });
 }
