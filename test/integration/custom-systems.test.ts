@@ -38,13 +38,14 @@ describe("custom systems through a running sidecar", () => {
   async function call(
     method: string,
     body: unknown,
-    token: string | undefined = sidecar.adminToken,
+    /** `null`: no authorization header. */
+    token: string | null = sidecar.adminToken,
   ): Promise<{ status: number; body: Record<string, unknown> }> {
     const res = await fetch(`${sidecar.httpUrl}/rolecall.v1.${method}`, {
       method: "POST",
       headers: {
         "content-type": "application/json",
-        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
       },
       body: typeof body === "string" ? body : JSON.stringify(body),
     });
@@ -96,6 +97,24 @@ describe("custom systems through a running sidecar", () => {
       ["agent-desktop/recordings.play", "Play recordings of one's own calls"],
       ["agent-desktop/notes.edit", "Edit notes on one's own calls"],
     ]);
+  });
+
+  it("CatalogService shows a tenant's own systems to a token of that tenant only", async () => {
+    const mine = await call(
+      "CatalogService/ListPermissions",
+      { tenantId: "demo", system: "agent-desktop", category: "notes" },
+      bobToken,
+    );
+    expect((mine.body.permissions as { key: string; scope: string }[]).map((p) => [p.key, p.scope])).toEqual([
+      ["agent-desktop/notes.edit", "self"],
+      ["agent-desktop/notes.edit-any", "all"],
+    ]);
+    const systems = await call("CatalogService/ListSystems", { tenantId: "demo" }, bobToken);
+    expect((systems.body.systems as { id: string }[]).map((s) => s.id)).toContain("agent-desktop");
+    const vendor = await call("CatalogService/ListSystems", {}, null);
+    expect((vendor.body.systems as { id: string }[]).map((s) => s.id)).not.toContain("agent-desktop");
+    const anonymous = await call("CatalogService/ListSystems", { tenantId: "demo" }, null);
+    expect(anonymous.status).toBe(401);
   });
 
   it("refuses a plain supervisor, and names the problems of a bad document", async () => {
