@@ -4,14 +4,14 @@
  * the revision does not move. The answer is the difference they would make: who gains or loses
  * which permissions and surfaces, per change and in all, and the license seats after them.
  */
-import type { Catalog } from "../../../catalog/catalog.js";
 import { compileSnapshot } from "../policy/compiler.js";
+import { catalogOfTenantIn } from "../policy/custom-catalog.js";
 import { effectiveKeysByUser } from "../policy/effective-keys.js";
 import { resolveSurfaces, tenantOf } from "../policy/evaluator.js";
 import type { Snapshot } from "../policy/snapshot.js";
 import type { PolicyStoreReads } from "../store/policy-store.js";
 import { StoreError } from "../store/store-error.js";
-import { type AdminContext, gate } from "./admin-context.js";
+import { type AdminContext, forTenant, gate } from "./admin-context.js";
 import { createCurrentHolds } from "./current-holds.js";
 import { ADMIN_OPERATIONS } from "./operations/index.js";
 import type { Principal } from "./principal.js";
@@ -89,14 +89,10 @@ function gainsAndLosses(before: Access, after: Access): { gaining: number; losin
 }
 
 /** Surfaces each user sees, for the users named. */
-function surfacesOf(
-  snapshot: Snapshot,
-  catalog: Catalog,
-  tenantId: string,
-  users: Iterable<string>,
-): Map<string, Set<string>> {
+function surfacesOf(snapshot: Snapshot, tenantId: string, users: Iterable<string>): Map<string, Set<string>> {
   const tenant = tenantOf(snapshot, tenantId);
-  const ids = [...catalog.surfaces.values()]
+  // The tenant's own systems' surfaces are in its catalog only.
+  const ids = [...catalogOfTenantIn(snapshot, tenantId).surfaces.values()]
     .filter((s) => tenant.systems.includes(s.system))
     .map((s) => s.id);
   const out = new Map<string, Set<string>>();
@@ -128,7 +124,9 @@ export async function simulateChanges(
   const sim: AdminContext = { ...ctx, holds: createCurrentHolds(ctx.store, ctx.catalog) };
   try {
     await ctx.store.write(async (tx) => {
-      await gate(sim, tx, actor, req.tenantId, "any");
+      // A right may come from one of the tenant's own systems: gate on its catalog.
+      const scoped = await forTenant(sim, tx, typeof req.tenantId === "string" ? req.tenantId : "");
+      await gate(scoped, tx, actor, req.tenantId, "any");
       const tenantId = checkId("tenant_id", req.tenantId);
       const compile = async () => compileSnapshot(await tx.policySource(ctx.catalog, [tenantId]));
       const revision = await tx.revision();
@@ -178,8 +176,8 @@ export async function simulateChanges(
         const b = endAccess.get(u);
         return diff(a, b).length > 0 || diff(b, a).length > 0;
       });
-      const surfacesBefore = surfacesOf(start, ctx.catalog, tenantId, touched);
-      const surfacesAfter = surfacesOf(end, ctx.catalog, tenantId, touched);
+      const surfacesBefore = surfacesOf(start, tenantId, touched);
+      const surfacesAfter = surfacesOf(end, tenantId, touched);
       const users = touched.sort().map((userId) => ({
         userId,
         permissionsGained: diff(startAccess.get(userId), endAccess.get(userId)),

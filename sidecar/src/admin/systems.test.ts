@@ -9,6 +9,7 @@ import { STORE_BACKENDS, storeBackend, type TestStore } from "../../../test/supp
 import { StoreError } from "../store/store-error.js";
 import { createPolicyAdmin, type PolicyAdmin } from "./policy-admin.js";
 import type { Principal } from "./principal.js";
+import { type ProposedChange, simulateChanges } from "./simulate.js";
 
 const catalog = loadCatalog();
 const boot: Principal = { kind: "bootstrap" };
@@ -249,6 +250,34 @@ describe.each(STORE_BACKENDS)("custom systems over %s", (kind) => {
     expect(out.deletedRoleIds).toEqual(["agent-desktop.agent", "agent-desktop.team-lead"]);
     expect((await admin.listSystems(owner, { tenantId: "acme" })).map((s) => s.id)).toEqual(["cxengage"]);
     expect((await admin.listTenants(boot))[0]?.systems).toEqual(["cxengage"]);
+  });
+
+  it("SimulateChanges shows who would gain a custom permission and its surface", async () => {
+    await admin.putSystem(owner, { tenantId: "acme", system: { json: desktop } });
+    const role = await admin.createRole(owner, { tenantId: "acme", name: "Night shift", licenseIds: [] });
+    await admin.assignRoles(owner, { tenantId: "acme", userId: "opal", roleIds: [role.roleId] });
+    const before = await temp.dump();
+    const out = await simulateChanges(admin.context, owner, {
+      tenantId: "acme",
+      changes: [
+        {
+          operation: "grantPermissions",
+          request: {
+            tenantId: "acme",
+            roleId: role.roleId,
+            permissions: ["agent-desktop/recordings.play"],
+          } as ProposedChange["request"],
+        },
+      ],
+    });
+    expect(out.users).toEqual([
+      expect.objectContaining({
+        userId: "opal",
+        permissionsGained: ["agent-desktop/desktop.use", "agent-desktop/recordings.play"],
+        surfacesGained: ["agent-desktop/recording-player"],
+      }),
+    ]);
+    expect(await temp.dump()).toBe(before);
   });
 
   it("creates a tenant with no vendor system, holding only its own", async () => {
