@@ -37,7 +37,9 @@ export async function gate(
   if (actor.kind === "bootstrap") return;
   const id = typeof tenantId === "string" ? tenantId : "";
   const tenant = id === actor.tenantId ? await tx.tenant(id) : undefined;
-  await authorizeTenant(ctx.catalog, ctx.holds, actor, id, tenant, need);
+  // A right may come from the adminRights of one of the tenant's own systems.
+  const catalog = tenant === undefined ? ctx.catalog : (await forTenant(ctx, tx, id)).catalog;
+  await authorizeTenant(catalog, ctx.holds, actor, id, tenant, need);
 }
 
 /** Rejects unless `actor` may take `action` for every system the write touches. */

@@ -170,6 +170,7 @@ describe.each(STORE_BACKENDS)("custom systems over %s", (kind) => {
     await admin.assignRoles(owner, { tenantId: "acme", userId: "opal", roleIds: [role.roleId] });
     const tiny = { id: "tiny", name: "Tiny", permissions: [{ key: "go", name: "Go" }] };
     await admin.putSystem(ops, { tenantId: "acme", system: { json: tiny } });
+    expect((await admin.listSystems(ops, { tenantId: "acme" })).map((s) => s.id)).toContain("tiny");
     await admin.deleteSystem(ops, { tenantId: "acme", systemId: "tiny" });
     await refused(
       () => admin.putSystem(sup, { tenantId: "acme", system: { json: tiny } }),
