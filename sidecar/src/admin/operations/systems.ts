@@ -7,7 +7,12 @@ import type { Catalog, CatalogSystem } from "../../../../catalog/catalog.js";
 import { didYouMean } from "../../../../catalog/closest-key.js";
 import { CatalogError, formatCatalogIssue } from "../../../../catalog/loader.js";
 import { requirementKeys } from "../../../../catalog/requirement.js";
-import { buildCustomSystems, extendCatalog, vendorCatalogOf } from "../../../../catalog/tenant-catalog.js";
+import {
+  buildCustomSystems,
+  catalogWithCustomSystems,
+  extendCatalog,
+  vendorCatalogOf,
+} from "../../../../catalog/tenant-catalog.js";
 import type { CustomSystemRow, PolicyStoreTx, TenantRow } from "../../store/policy-store.js";
 import { StoreError } from "../../store/store-error.js";
 import { type AdminContext, gate } from "../admin-context.js";
@@ -235,13 +240,13 @@ function validate(
   }
 }
 
-/** The tenant's stored systems as catalog systems (each validated when it was put). */
+/**
+ * The tenant's stored systems as catalog systems (each validated when it was put; one that no
+ * longer validates against the vendor catalog is left out, as the engine leaves it out).
+ */
 function customSystemsOf(vendor: Catalog, stored: readonly CustomSystemRow[]): CatalogSystem[] {
-  if (stored.length === 0) return [];
-  return buildCustomSystems(
-    vendor,
-    stored.map((s) => ({ file: `${s.systemId}.json`, data: JSON.parse(s.document) as unknown })),
-  );
+  const rows = stored.map((s) => ({ id: s.systemId, document: s.document }));
+  return catalogWithCustomSystems(vendor, rows).systems.slice(vendor.systems.length);
 }
 
 /** Every qualified key and license id a system names (its own included). */
