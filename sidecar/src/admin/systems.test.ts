@@ -253,6 +253,32 @@ describe.each(STORE_BACKENDS)("custom systems over %s", (kind) => {
     expect((await admin.listTenants(boot))[0]?.systems).toEqual(["cxengage"]);
   });
 
+  it("registers an app showing a custom surface, which then blocks deleting the system", async () => {
+    await admin.putSystem(owner, { tenantId: "acme", system: { json: platform } });
+    await admin.putSystem(owner, { tenantId: "acme", system: { json: { ...desktop, defaultRoles: [] } } });
+    const app = {
+      appId: "desk",
+      name: "Desk",
+      baseUrl: "https://desk.example.com",
+      pages: [{ urlPattern: "/desktop/calls/*", surfaceIds: ["agent-desktop/recording-player"] }],
+      selectors: [],
+      subject: { kind: "meta" as const },
+    };
+    await admin.putApp(owner, { tenantId: "acme", app });
+    await refused(
+      () => admin.deleteSystem(owner, { tenantId: "acme", systemId: "agent-desktop" }),
+      "FAILED_PRECONDITION",
+      /surfaces on registered apps 'desk'/,
+    );
+    await admin.deleteApp(owner, { tenantId: "acme", appId: "desk" });
+    await admin.deleteSystem(owner, { tenantId: "acme", systemId: "agent-desktop" });
+    await refused(
+      () => admin.putApp(owner, { tenantId: "acme", app }),
+      "NOT_FOUND",
+      /agent-desktop\/recording-player/,
+    );
+  });
+
   it("SimulateChanges shows who would gain a custom permission and its surface", async () => {
     await admin.putSystem(owner, { tenantId: "acme", system: { json: desktop } });
     const role = await admin.createRole(owner, { tenantId: "acme", name: "Night shift", licenseIds: [] });
