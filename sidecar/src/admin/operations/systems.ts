@@ -5,7 +5,7 @@
  */
 import type { Catalog, CatalogSystem } from "../../../../catalog/catalog.js";
 import { didYouMean } from "../../../../catalog/closest-key.js";
-import { CatalogError, formatCatalogIssue } from "../../../../catalog/loader.js";
+import { CatalogError } from "../../../../catalog/loader.js";
 import { requirementKeys } from "../../../../catalog/requirement.js";
 import {
   buildCustomSystems,
@@ -231,12 +231,10 @@ function validate(
     return system!;
   } catch (err) {
     if (!(err instanceof CatalogError)) throw err;
-    const n = err.issues.length;
-    throw new StoreError(
-      "INVALID_ARGUMENT",
-      `invalid system: ${n} problem${n === 1 ? "" : "s"}\n${err.issues.map((i) => `  ${formatCatalogIssue(i)}`).join("\n")}`,
-      { field: "system" },
-    );
+    // The loader's own report, every problem on its line, naming the file, the entry and the field.
+    throw new StoreError("INVALID_ARGUMENT", err.message.replace(/^invalid catalog/, "invalid system"), {
+      field: "system",
+    });
   }
 }
 
