@@ -1,4 +1,3 @@
-import type { Catalog } from "../../catalog/catalog.js";
 import { loadCatalog } from "../../catalog/loader.js";
 import { mayActOnSnapshot } from "./admin/authorize.js";
 import { DEMO_TENANT_ID } from "./admin/demo-seed.js";
@@ -98,7 +97,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     bootstrapToken: bootstrap.token,
     tokens: { principalOf: (token) => watcher.directory.tokens.get(hashToken(token)) },
     grpcRequireToken: options.grpcRequireToken,
-    isRoleAdministrator: decisionReaderCheck(engine, catalog, () => watcher.directory.owners),
+    isRoleAdministrator: decisionReaderCheck(engine, () => watcher.directory.owners),
     onRefused: observability.onRefusedCall,
   });
   const demo = createSidecarDemo({
@@ -124,7 +123,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       history: new PastSnapshots({ store: sqliteStore(store.db), catalog, historyDays: options.historyDays }),
       onDecision: observability.onDecision,
     }),
-    catalogService(catalog),
+    catalogService(catalog, { engine, auth }),
     adminService({ admin, auth, storeRevision: store.revision }),
   ];
 
@@ -209,11 +208,7 @@ const NO_OWNERS: readonly string[] = Object.freeze([]);
  * permission giving `read-decisions` (admin/authorize.ts), decided on the serving snapshot, which
  * answers those reads too.
  */
-function decisionReaderCheck(
-  engine: PolicyEngine,
-  catalog: Catalog,
-  owners: () => ReadonlyMap<string, ReadonlySet<string>>,
-) {
+function decisionReaderCheck(engine: PolicyEngine, owners: () => ReadonlyMap<string, ReadonlySet<string>>) {
   return (tenantId: string, userId: string): boolean => {
     const tenant = engine.snapshot?.tenants.get(tenantId);
     if (!tenant) return false;
@@ -221,6 +216,7 @@ function decisionReaderCheck(
     if (owners().get(tenantId)?.has(userId) === true) return true;
     const rights = { id: tenantId, systems: tenant.systems, owners: NO_OWNERS };
     const holds = (key: string) => engine.check(tenantId, userId, { permission: key }).allowed;
-    return mayActOnSnapshot(catalog, holds, rights, userId, "read-decisions");
+    // The tenant's own catalog: a right may come from one of its own systems' adminRights.
+    return mayActOnSnapshot(tenant.catalog.source, holds, rights, userId, "read-decisions");
   };
 }

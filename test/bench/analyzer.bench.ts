@@ -135,7 +135,7 @@ function comparison(db: Db): string[] {
     for (const [a, b] of pairs) {
       // Interleaved, so both meet the same machine.
       let t0 = performance.now();
-      sink += compareUsers(snapshot, catalog, TENANT, a, b).permissionDifferences;
+      sink += compareUsers(snapshot, TENANT, a, b).permissionDifferences;
       compare.push(performance.now() - t0);
       t0 = performance.now();
       sink += engine.listEffective(TENANT, a).length;

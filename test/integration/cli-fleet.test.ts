@@ -6,7 +6,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicyService } from "../../gen/rolecall/v1/policy_pb.js";
-import { json, rolecall } from "../support/cli.js";
+import { json, ROOT, rolecall } from "../support/cli.js";
 import { connectClient, grpcClients, unary } from "../support/clients.js";
 import type { PostgresServer } from "../support/postgres.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
@@ -215,6 +215,9 @@ describe("rolecall CLI with a PostgreSQL primary", () => {
       ]);
       expect(granted.code).toBe(0);
       token = json<{ token: string }>(created).token;
+      // A tenant's own system (issue 16) travels with the store too.
+      const system = join(ROOT, "examples/systems/agent-desktop.json");
+      expect((await rolecall(["admin", "put-system", "demo", system, "--db", original])).code).toBe(0);
       movedUrl = await pg.createDatabase("moved");
     });
     afterAll(async () => {
@@ -239,11 +242,13 @@ describe("rolecall CLI with a PostgreSQL primary", () => {
             "CheckPermission",
             { tenant_id: "demo", user_id, permission },
           );
-        const [dave, alice, lena] = await Promise.all([
+        const [dave, alice, lena, own] = await Promise.all([
           check("dave", "cxengage/CONTACTS_UPDATE"),
           check("alice", "cxengage/CONTACTS_READ"),
           check("lena", "calabrio-one/view-analytics"),
+          check("dave", "agent-desktop/desktop.use"),
         ]);
+        expect(own).toMatchObject({ allowed: false, reason: "REASON_NOT_GRANTED" });
         // Dave's grant is history made on the file: it came along.
         expect(dave).toMatchObject({
           allowed: true,

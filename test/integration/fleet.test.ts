@@ -4,6 +4,8 @@
  * seen by the other at the revision it answered; with the primary stopped both keep serving their
  * last good copy, writes fail UNAVAILABLE in time, and on its return they catch up.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grpcClients, unary } from "../support/clients.js";
 import type { PostgresServer } from "../support/postgres.js";
@@ -64,6 +66,33 @@ describe("a fleet following one PostgreSQL primary", () => {
     );
     const seen = await unary<{ allowed: boolean; revision: string }>(clientsB.policy, "CheckPermission", {
       ...daveUpdate,
+      min_revision: written.revision,
+    });
+    expect(seen).toMatchObject({ allowed: true, revision: written.revision });
+  });
+
+  it("a tenant's own system put through one sidecar is decided by the other (issue 16)", async () => {
+    const system = readFileSync(
+      join(import.meta.dirname, "../../examples/systems/agent-desktop.json"),
+      "utf8",
+    );
+    await unary(
+      clientsA.admin,
+      "PutSystem",
+      { tenant_id: "demo", system_json: system },
+      { token: a.adminToken },
+    );
+    const written = await unary<{ revision: string }>(
+      clientsA.admin,
+      "AssignRoles",
+      { tenant_id: "demo", user_id: "dave", role_ids: ["agent-desktop.team-lead"] },
+      { token: a.adminToken },
+    );
+    const seen = await unary<{ allowed: boolean; revision: string }>(clientsB.policy, "CheckPermission", {
+      tenant_id: "demo",
+      user_id: "dave",
+      permission: "agent-desktop/notes.edit",
+      resource: { owner_user_id: "alice" },
       min_revision: written.revision,
     });
     expect(seen).toMatchObject({ allowed: true, revision: written.revision });

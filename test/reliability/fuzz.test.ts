@@ -120,6 +120,10 @@ function fieldArb(field: DescField, depth: number): fc.Arbitrary<unknown> {
     case "enum":
       return fc.integer({ min: -1, max: 10 });
     case "message":
+      // A google.protobuf.Struct field (PutSystem's system) takes a plain JSON object.
+      if (field.message.typeName === "google.protobuf.Struct") {
+        return fc.dictionary(stringArb, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 });
+      }
       return initArb(field.message, depth + 1);
     case "list": {
       const element =

@@ -4,13 +4,14 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Message } from "@bufbuild/protobuf";
+import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file rolecall/v1/admin.proto.
  */
 export const file_rolecall_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chdyb2xlY2FsbC92MS9hZG1pbi5wcm90bxILcm9sZWNhbGwudjEiSwoGVGVuYW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHc3lzdGVtcxgDIAMoCRIWCg5vd25lcl91c2VyX2lkcxgEIAMoCSIUChJMaXN0VGVuYW50c1JlcXVlc3QiTQoTTGlzdFRlbmFudHNSZXNwb25zZRIkCgd0ZW5hbnRzGAEgAygLMhMucm9sZWNhbGwudjEuVGVuYW50EhAKCHJldmlzaW9uGAIgASgEIk8KBFVzZXISDwoHdXNlcl9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDgoGYWN0aXZlGAMgASgIEhAKCHJvbGVfaWRzGAQgAygJIiUKEExpc3RVc2Vyc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkcKEUxpc3RVc2Vyc1Jlc3BvbnNlEiAKBXVzZXJzGAEgAygLMhEucm9sZWNhbGwudjEuVXNlchIQCghyZXZpc2lvbhgCIAEoBCKNAQoEUm9sZRIPCgdyb2xlX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEa2luZBgDIAEoCRIYChBiYXNlZF9vbl9yb2xlX2lkGAQgASgJEhMKC3Blcm1pc3Npb25zGAUgAygJEhMKC2xpY2Vuc2VfaWRzGAYgAygJEhQKDGhvbGRlcl9jb3VudBgHIAEoBSIlChBMaXN0Um9sZXNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSJHChFMaXN0Um9sZXNSZXNwb25zZRIgCgVyb2xlcxgBIAMoCzIRLnJvbGVjYWxsLnYxLlJvbGUSEAoIcmV2aXNpb24YAiABKAQiPwoWR2V0TGljZW5zZVVzYWdlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSEgoKbGljZW5zZV9pZBgCIAEoCSJcChdHZXRMaWNlbnNlVXNhZ2VSZXNwb25zZRISCgpsaWNlbnNlX2lkGAEgASgJEgwKBHVzZWQYAiABKAUSDQoFc2VhdHMYAyABKAUSEAoIcmV2aXNpb24YBCABKAQigAEKCkF1ZGl0RXZlbnQSEAoIcmV2aXNpb24YASABKAQSDQoFYWN0b3IYAiABKAkSEQoJb3BlcmF0aW9uGAMgASgJEg4KBmJlZm9yZRgEIAEoCRINCgVhZnRlchgFIAEoCRIMCgR0aW1lGAYgASgJEhEKCXRlbmFudF9pZBgHIAEoCSJSChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJbChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRInCgZldmVudHMYASADKAsyFy5yb2xlY2FsbC52MS5BdWRpdEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJfChNDcmVhdGVUZW5hbnRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3N5c3RlbXMYAyADKAkSFgoOb3duZXJfdXNlcl9pZHMYBCADKAkiKAoUQ3JlYXRlVGVuYW50UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiQwoWU2V0VGVuYW50T3duZXJzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSFgoOb3duZXJfdXNlcl9pZHMYAiADKAkiKwoXU2V0VGVuYW50T3duZXJzUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiTQoRQ3JlYXRlVXNlclJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJIiYKEkNyZWF0ZVVzZXJSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCJKChRTZXRVc2VyQWN0aXZlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIOCgZhY3RpdmUYAyABKAgiKQoVU2V0VXNlckFjdGl2ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEIn0KEUNyZWF0ZVJvbGVSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEh0KEGJhc2VkX29uX3JvbGVfaWQYAyABKAlIAIgBARITCgtsaWNlbnNlX2lkcxgEIAMoCUITChFfYmFzZWRfb25fcm9sZV9pZCI3ChJDcmVhdGVSb2xlUmVzcG9uc2USDwoHcm9sZV9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBCJFChFSZW5hbWVSb2xlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHcm9sZV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJIiYKElJlbmFtZVJvbGVSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCI3ChFEZWxldGVSb2xlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHcm9sZV9pZBgCIAEoCSImChJEZWxldGVSb2xlUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiUgoXR3JhbnRQZXJtaXNzaW9uc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3JvbGVfaWQYAiABKAkSEwoLcGVybWlzc2lvbnMYAyADKAkiQgoYR3JhbnRQZXJtaXNzaW9uc1Jlc3BvbnNlEhQKDGF1dG9fZ3JhbnRlZBgBIAMoCRIQCghyZXZpc2lvbhgCIAEoBCJkChhSZXZva2VQZXJtaXNzaW9uc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3JvbGVfaWQYAiABKAkSEwoLcGVybWlzc2lvbnMYAyADKAkSDwoHY2FzY2FkZRgEIAEoCCI+ChlSZXZva2VQZXJtaXNzaW9uc1Jlc3BvbnNlEg8KB3Jldm9rZWQYASADKAkSEAoIcmV2aXNpb24YAiABKAQiUQoWU2V0Um9sZUxpY2Vuc2VzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHcm9sZV9pZBgCIAEoCRITCgtsaWNlbnNlX2lkcxgDIAMoCSIrChdTZXRSb2xlTGljZW5zZXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCJOChZTZXRMaWNlbnNlU2VhdHNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRISCgpsaWNlbnNlX2lkGAIgASgJEg0KBXNlYXRzGAMgASgFIisKF1NldExpY2Vuc2VTZWF0c1Jlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEIkoKEkFzc2lnblJvbGVzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIQCghyb2xlX2lkcxgDIAMoCSInChNBc3NpZ25Sb2xlc1Jlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEIkwKFFVuYXNzaWduUm9sZXNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhAKCHJvbGVfaWRzGAMgAygJIikKFVVuYXNzaWduUm9sZXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCIvCg1TdWJqZWN0U291cmNlEgwKBGtpbmQYASABKAkSEAoIc2VsZWN0b3IYAiABKAkiMwoHQXBwUGFnZRITCgt1cmxfcGF0dGVybhgBIAEoCRITCgtzdXJmYWNlX2lkcxgCIAMoCSI4ChBTZWxlY3Rvck92ZXJyaWRlEhIKCnN1cmZhY2VfaWQYASABKAkSEAoIc2VsZWN0b3IYAiABKAkiuQEKA0FwcBIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghiYXNlX3VybBgDIAEoCRIjCgVwYWdlcxgEIAMoCzIULnJvbGVjYWxsLnYxLkFwcFBhZ2USMAoJc2VsZWN0b3JzGAUgAygLMh0ucm9sZWNhbGwudjEuU2VsZWN0b3JPdmVycmlkZRIrCgdzdWJqZWN0GAYgASgLMhoucm9sZWNhbGwudjEuU3ViamVjdFNvdXJjZSIkCg9MaXN0QXBwc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkQKEExpc3RBcHBzUmVzcG9uc2USHgoEYXBwcxgBIAMoCzIQLnJvbGVjYWxsLnYxLkFwcBIQCghyZXZpc2lvbhgCIAEoBCJBCg1QdXRBcHBSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIdCgNhcHAYAiABKAsyEC5yb2xlY2FsbC52MS5BcHAiIgoOUHV0QXBwUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiNQoQRGVsZXRlQXBwUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDgoGYXBwX2lkGAIgASgJIiUKEURlbGV0ZUFwcFJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEMv4NCgxBZG1pblNlcnZpY2USUAoLTGlzdFRlbmFudHMSHy5yb2xlY2FsbC52MS5MaXN0VGVuYW50c1JlcXVlc3QaIC5yb2xlY2FsbC52MS5MaXN0VGVuYW50c1Jlc3BvbnNlEkoKCUxpc3RVc2VycxIdLnJvbGVjYWxsLnYxLkxpc3RVc2Vyc1JlcXVlc3QaHi5yb2xlY2FsbC52MS5MaXN0VXNlcnNSZXNwb25zZRJKCglMaXN0Um9sZXMSHS5yb2xlY2FsbC52MS5MaXN0Um9sZXNSZXF1ZXN0Gh4ucm9sZWNhbGwudjEuTGlzdFJvbGVzUmVzcG9uc2USXAoPR2V0TGljZW5zZVVzYWdlEiMucm9sZWNhbGwudjEuR2V0TGljZW5zZVVzYWdlUmVxdWVzdBokLnJvbGVjYWxsLnYxLkdldExpY2Vuc2VVc2FnZVJlc3BvbnNlElwKD0xpc3RBdWRpdEV2ZW50cxIjLnJvbGVjYWxsLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaJC5yb2xlY2FsbC52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZRJTCgxDcmVhdGVUZW5hbnQSIC5yb2xlY2FsbC52MS5DcmVhdGVUZW5hbnRSZXF1ZXN0GiEucm9sZWNhbGwudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USXAoPU2V0VGVuYW50T3duZXJzEiMucm9sZWNhbGwudjEuU2V0VGVuYW50T3duZXJzUmVxdWVzdBokLnJvbGVjYWxsLnYxLlNldFRlbmFudE93bmVyc1Jlc3BvbnNlEk0KCkNyZWF0ZVVzZXISHi5yb2xlY2FsbC52MS5DcmVhdGVVc2VyUmVxdWVzdBofLnJvbGVjYWxsLnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJWCg1TZXRVc2VyQWN0aXZlEiEucm9sZWNhbGwudjEuU2V0VXNlckFjdGl2ZVJlcXVlc3QaIi5yb2xlY2FsbC52MS5TZXRVc2VyQWN0aXZlUmVzcG9uc2USTQoKQ3JlYXRlUm9sZRIeLnJvbGVjYWxsLnYxLkNyZWF0ZVJvbGVSZXF1ZXN0Gh8ucm9sZWNhbGwudjEuQ3JlYXRlUm9sZVJlc3BvbnNlEk0KClJlbmFtZVJvbGUSHi5yb2xlY2FsbC52MS5SZW5hbWVSb2xlUmVxdWVzdBofLnJvbGVjYWxsLnYxLlJlbmFtZVJvbGVSZXNwb25zZRJNCgpEZWxldGVSb2xlEh4ucm9sZWNhbGwudjEuRGVsZXRlUm9sZVJlcXVlc3QaHy5yb2xlY2FsbC52MS5EZWxldGVSb2xlUmVzcG9uc2USXwoQR3JhbnRQZXJtaXNzaW9ucxIkLnJvbGVjYWxsLnYxLkdyYW50UGVybWlzc2lvbnNSZXF1ZXN0GiUucm9sZWNhbGwudjEuR3JhbnRQZXJtaXNzaW9uc1Jlc3BvbnNlEmIKEVJldm9rZVBlcm1pc3Npb25zEiUucm9sZWNhbGwudjEuUmV2b2tlUGVybWlzc2lvbnNSZXF1ZXN0GiYucm9sZWNhbGwudjEuUmV2b2tlUGVybWlzc2lvbnNSZXNwb25zZRJcCg9TZXRSb2xlTGljZW5zZXMSIy5yb2xlY2FsbC52MS5TZXRSb2xlTGljZW5zZXNSZXF1ZXN0GiQucm9sZWNhbGwudjEuU2V0Um9sZUxpY2Vuc2VzUmVzcG9uc2USXAoPU2V0TGljZW5zZVNlYXRzEiMucm9sZWNhbGwudjEuU2V0TGljZW5zZVNlYXRzUmVxdWVzdBokLnJvbGVjYWxsLnYxLlNldExpY2Vuc2VTZWF0c1Jlc3BvbnNlElAKC0Fzc2lnblJvbGVzEh8ucm9sZWNhbGwudjEuQXNzaWduUm9sZXNSZXF1ZXN0GiAucm9sZWNhbGwudjEuQXNzaWduUm9sZXNSZXNwb25zZRJWCg1VbmFzc2lnblJvbGVzEiEucm9sZWNhbGwudjEuVW5hc3NpZ25Sb2xlc1JlcXVlc3QaIi5yb2xlY2FsbC52MS5VbmFzc2lnblJvbGVzUmVzcG9uc2USRwoITGlzdEFwcHMSHC5yb2xlY2FsbC52MS5MaXN0QXBwc1JlcXVlc3QaHS5yb2xlY2FsbC52MS5MaXN0QXBwc1Jlc3BvbnNlEkEKBlB1dEFwcBIaLnJvbGVjYWxsLnYxLlB1dEFwcFJlcXVlc3QaGy5yb2xlY2FsbC52MS5QdXRBcHBSZXNwb25zZRJKCglEZWxldGVBcHASHS5yb2xlY2FsbC52MS5EZWxldGVBcHBSZXF1ZXN0Gh4ucm9sZWNhbGwudjEuRGVsZXRlQXBwUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("Chdyb2xlY2FsbC92MS9hZG1pbi5wcm90bxILcm9sZWNhbGwudjEiSwoGVGVuYW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHc3lzdGVtcxgDIAMoCRIWCg5vd25lcl91c2VyX2lkcxgEIAMoCSIUChJMaXN0VGVuYW50c1JlcXVlc3QiTQoTTGlzdFRlbmFudHNSZXNwb25zZRIkCgd0ZW5hbnRzGAEgAygLMhMucm9sZWNhbGwudjEuVGVuYW50EhAKCHJldmlzaW9uGAIgASgEIk8KBFVzZXISDwoHdXNlcl9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDgoGYWN0aXZlGAMgASgIEhAKCHJvbGVfaWRzGAQgAygJIiUKEExpc3RVc2Vyc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkcKEUxpc3RVc2Vyc1Jlc3BvbnNlEiAKBXVzZXJzGAEgAygLMhEucm9sZWNhbGwudjEuVXNlchIQCghyZXZpc2lvbhgCIAEoBCKNAQoEUm9sZRIPCgdyb2xlX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEa2luZBgDIAEoCRIYChBiYXNlZF9vbl9yb2xlX2lkGAQgASgJEhMKC3Blcm1pc3Npb25zGAUgAygJEhMKC2xpY2Vuc2VfaWRzGAYgAygJEhQKDGhvbGRlcl9jb3VudBgHIAEoBSIlChBMaXN0Um9sZXNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSJHChFMaXN0Um9sZXNSZXNwb25zZRIgCgVyb2xlcxgBIAMoCzIRLnJvbGVjYWxsLnYxLlJvbGUSEAoIcmV2aXNpb24YAiABKAQiPwoWR2V0TGljZW5zZVVzYWdlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSEgoKbGljZW5zZV9pZBgCIAEoCSJcChdHZXRMaWNlbnNlVXNhZ2VSZXNwb25zZRISCgpsaWNlbnNlX2lkGAEgASgJEgwKBHVzZWQYAiABKAUSDQoFc2VhdHMYAyABKAUSEAoIcmV2aXNpb24YBCABKAQigAEKCkF1ZGl0RXZlbnQSEAoIcmV2aXNpb24YASABKAQSDQoFYWN0b3IYAiABKAkSEQoJb3BlcmF0aW9uGAMgASgJEg4KBmJlZm9yZRgEIAEoCRINCgVhZnRlchgFIAEoCRIMCgR0aW1lGAYgASgJEhEKCXRlbmFudF9pZBgHIAEoCSJSChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJbChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRInCgZldmVudHMYASADKAsyFy5yb2xlY2FsbC52MS5BdWRpdEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJfChNDcmVhdGVUZW5hbnRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3N5c3RlbXMYAyADKAkSFgoOb3duZXJfdXNlcl9pZHMYBCADKAkiKAoUQ3JlYXRlVGVuYW50UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiQwoWU2V0VGVuYW50T3duZXJzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSFgoOb3duZXJfdXNlcl9pZHMYAiADKAkiKwoXU2V0VGVuYW50T3duZXJzUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiTQoRQ3JlYXRlVXNlclJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJIiYKEkNyZWF0ZVVzZXJSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCJKChRTZXRVc2VyQWN0aXZlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIOCgZhY3RpdmUYAyABKAgiKQoVU2V0VXNlckFjdGl2ZVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEIn0KEUNyZWF0ZVJvbGVSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEh0KEGJhc2VkX29uX3JvbGVfaWQYAyABKAlIAIgBARITCgtsaWNlbnNlX2lkcxgEIAMoCUITChFfYmFzZWRfb25fcm9sZV9pZCI3ChJDcmVhdGVSb2xlUmVzcG9uc2USDwoHcm9sZV9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoBCJFChFSZW5hbWVSb2xlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHcm9sZV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJIiYKElJlbmFtZVJvbGVSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCI3ChFEZWxldGVSb2xlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHcm9sZV9pZBgCIAEoCSImChJEZWxldGVSb2xlUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQiUgoXR3JhbnRQZXJtaXNzaW9uc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3JvbGVfaWQYAiABKAkSEwoLcGVybWlzc2lvbnMYAyADKAkiQgoYR3JhbnRQZXJtaXNzaW9uc1Jlc3BvbnNlEhQKDGF1dG9fZ3JhbnRlZBgBIAMoCRIQCghyZXZpc2lvbhgCIAEoBCJkChhSZXZva2VQZXJtaXNzaW9uc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg8KB3JvbGVfaWQYAiABKAkSEwoLcGVybWlzc2lvbnMYAyADKAkSDwoHY2FzY2FkZRgEIAEoCCI+ChlSZXZva2VQZXJtaXNzaW9uc1Jlc3BvbnNlEg8KB3Jldm9rZWQYASADKAkSEAoIcmV2aXNpb24YAiABKAQiUQoWU2V0Um9sZUxpY2Vuc2VzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHcm9sZV9pZBgCIAEoCRITCgtsaWNlbnNlX2lkcxgDIAMoCSIrChdTZXRSb2xlTGljZW5zZXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCJOChZTZXRMaWNlbnNlU2VhdHNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRISCgpsaWNlbnNlX2lkGAIgASgJEg0KBXNlYXRzGAMgASgFIisKF1NldExpY2Vuc2VTZWF0c1Jlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEIkoKEkFzc2lnblJvbGVzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIQCghyb2xlX2lkcxgDIAMoCSInChNBc3NpZ25Sb2xlc1Jlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEIkwKFFVuYXNzaWduUm9sZXNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhAKCHJvbGVfaWRzGAMgAygJIikKFVVuYXNzaWduUm9sZXNSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoBCIvCg1TdWJqZWN0U291cmNlEgwKBGtpbmQYASABKAkSEAoIc2VsZWN0b3IYAiABKAkiMwoHQXBwUGFnZRITCgt1cmxfcGF0dGVybhgBIAEoCRITCgtzdXJmYWNlX2lkcxgCIAMoCSI4ChBTZWxlY3Rvck92ZXJyaWRlEhIKCnN1cmZhY2VfaWQYASABKAkSEAoIc2VsZWN0b3IYAiABKAkiuQEKA0FwcBIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghiYXNlX3VybBgDIAEoCRIjCgVwYWdlcxgEIAMoCzIULnJvbGVjYWxsLnYxLkFwcFBhZ2USMAoJc2VsZWN0b3JzGAUgAygLMh0ucm9sZWNhbGwudjEuU2VsZWN0b3JPdmVycmlkZRIrCgdzdWJqZWN0GAYgASgLMhoucm9sZWNhbGwudjEuU3ViamVjdFNvdXJjZSIkCg9MaXN0QXBwc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkQKEExpc3RBcHBzUmVzcG9uc2USHgoEYXBwcxgBIAMoCzIQLnJvbGVjYWxsLnYxLkFwcBIQCghyZXZpc2lvbhgCIAEoBCJBCg1QdXRBcHBSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIdCgNhcHAYAiABKAsyEC5yb2xlY2FsbC52MS5BcHAiIgoOUHV0QXBwUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQidgoQUHV0U3lzdGVtUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSJwoGc3lzdGVtGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBITCgtzeXN0ZW1fanNvbhgDIAEoCRIRCglmaWxlX25hbWUYBCABKAkiPwoRUHV0U3lzdGVtUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQSGAoQY3JlYXRlZF9yb2xlX2lkcxgCIAMoCSI7ChNEZWxldGVTeXN0ZW1SZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIRCglzeXN0ZW1faWQYAiABKAkiQgoURGVsZXRlU3lzdGVtUmVzcG9uc2USEAoIcmV2aXNpb24YASABKAQSGAoQZGVsZXRlZF9yb2xlX2lkcxgCIAMoCSIzCh5BZG1pblNlcnZpY2VMaXN0U3lzdGVtc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIn0KDFRlbmFudFN5c3RlbRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg4KBmN1c3RvbRgDIAEoCBIYChBwZXJtaXNzaW9uX2NvdW50GAQgASgFEhUKDWRvY3VtZW50X2pzb24YBSABKAkSEgoKdXBkYXRlZF9hdBgGIAEoCSJfCh9BZG1pblNlcnZpY2VMaXN0U3lzdGVtc1Jlc3BvbnNlEioKB3N5c3RlbXMYASADKAsyGS5yb2xlY2FsbC52MS5UZW5hbnRTeXN0ZW0SEAoIcmV2aXNpb24YAiABKAQiNQoQRGVsZXRlQXBwUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDgoGYXBwX2lkGAIgASgJIiUKEURlbGV0ZUFwcFJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgEMokQCgxBZG1pblNlcnZpY2USUAoLTGlzdFRlbmFudHMSHy5yb2xlY2FsbC52MS5MaXN0VGVuYW50c1JlcXVlc3QaIC5yb2xlY2FsbC52MS5MaXN0VGVuYW50c1Jlc3BvbnNlEkoKCUxpc3RVc2VycxIdLnJvbGVjYWxsLnYxLkxpc3RVc2Vyc1JlcXVlc3QaHi5yb2xlY2FsbC52MS5MaXN0VXNlcnNSZXNwb25zZRJKCglMaXN0Um9sZXMSHS5yb2xlY2FsbC52MS5MaXN0Um9sZXNSZXF1ZXN0Gh4ucm9sZWNhbGwudjEuTGlzdFJvbGVzUmVzcG9uc2USXAoPR2V0TGljZW5zZVVzYWdlEiMucm9sZWNhbGwudjEuR2V0TGljZW5zZVVzYWdlUmVxdWVzdBokLnJvbGVjYWxsLnYxLkdldExpY2Vuc2VVc2FnZVJlc3BvbnNlElwKD0xpc3RBdWRpdEV2ZW50cxIjLnJvbGVjYWxsLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaJC5yb2xlY2FsbC52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZRJTCgxDcmVhdGVUZW5hbnQSIC5yb2xlY2FsbC52MS5DcmVhdGVUZW5hbnRSZXF1ZXN0GiEucm9sZWNhbGwudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USXAoPU2V0VGVuYW50T3duZXJzEiMucm9sZWNhbGwudjEuU2V0VGVuYW50T3duZXJzUmVxdWVzdBokLnJvbGVjYWxsLnYxLlNldFRlbmFudE93bmVyc1Jlc3BvbnNlEk0KCkNyZWF0ZVVzZXISHi5yb2xlY2FsbC52MS5DcmVhdGVVc2VyUmVxdWVzdBofLnJvbGVjYWxsLnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJWCg1TZXRVc2VyQWN0aXZlEiEucm9sZWNhbGwudjEuU2V0VXNlckFjdGl2ZVJlcXVlc3QaIi5yb2xlY2FsbC52MS5TZXRVc2VyQWN0aXZlUmVzcG9uc2USTQoKQ3JlYXRlUm9sZRIeLnJvbGVjYWxsLnYxLkNyZWF0ZVJvbGVSZXF1ZXN0Gh8ucm9sZWNhbGwudjEuQ3JlYXRlUm9sZVJlc3BvbnNlEk0KClJlbmFtZVJvbGUSHi5yb2xlY2FsbC52MS5SZW5hbWVSb2xlUmVxdWVzdBofLnJvbGVjYWxsLnYxLlJlbmFtZVJvbGVSZXNwb25zZRJNCgpEZWxldGVSb2xlEh4ucm9sZWNhbGwudjEuRGVsZXRlUm9sZVJlcXVlc3QaHy5yb2xlY2FsbC52MS5EZWxldGVSb2xlUmVzcG9uc2USXwoQR3JhbnRQZXJtaXNzaW9ucxIkLnJvbGVjYWxsLnYxLkdyYW50UGVybWlzc2lvbnNSZXF1ZXN0GiUucm9sZWNhbGwudjEuR3JhbnRQZXJtaXNzaW9uc1Jlc3BvbnNlEmIKEVJldm9rZVBlcm1pc3Npb25zEiUucm9sZWNhbGwudjEuUmV2b2tlUGVybWlzc2lvbnNSZXF1ZXN0GiYucm9sZWNhbGwudjEuUmV2b2tlUGVybWlzc2lvbnNSZXNwb25zZRJcCg9TZXRSb2xlTGljZW5zZXMSIy5yb2xlY2FsbC52MS5TZXRSb2xlTGljZW5zZXNSZXF1ZXN0GiQucm9sZWNhbGwudjEuU2V0Um9sZUxpY2Vuc2VzUmVzcG9uc2USXAoPU2V0TGljZW5zZVNlYXRzEiMucm9sZWNhbGwudjEuU2V0TGljZW5zZVNlYXRzUmVxdWVzdBokLnJvbGVjYWxsLnYxLlNldExpY2Vuc2VTZWF0c1Jlc3BvbnNlElAKC0Fzc2lnblJvbGVzEh8ucm9sZWNhbGwudjEuQXNzaWduUm9sZXNSZXF1ZXN0GiAucm9sZWNhbGwudjEuQXNzaWduUm9sZXNSZXNwb25zZRJWCg1VbmFzc2lnblJvbGVzEiEucm9sZWNhbGwudjEuVW5hc3NpZ25Sb2xlc1JlcXVlc3QaIi5yb2xlY2FsbC52MS5VbmFzc2lnblJvbGVzUmVzcG9uc2USRwoITGlzdEFwcHMSHC5yb2xlY2FsbC52MS5MaXN0QXBwc1JlcXVlc3QaHS5yb2xlY2FsbC52MS5MaXN0QXBwc1Jlc3BvbnNlEkEKBlB1dEFwcBIaLnJvbGVjYWxsLnYxLlB1dEFwcFJlcXVlc3QaGy5yb2xlY2FsbC52MS5QdXRBcHBSZXNwb25zZRJKCglEZWxldGVBcHASHS5yb2xlY2FsbC52MS5EZWxldGVBcHBSZXF1ZXN0Gh4ucm9sZWNhbGwudjEuRGVsZXRlQXBwUmVzcG9uc2USSgoJUHV0U3lzdGVtEh0ucm9sZWNhbGwudjEuUHV0U3lzdGVtUmVxdWVzdBoeLnJvbGVjYWxsLnYxLlB1dFN5c3RlbVJlc3BvbnNlElMKDERlbGV0ZVN5c3RlbRIgLnJvbGVjYWxsLnYxLkRlbGV0ZVN5c3RlbVJlcXVlc3QaIS5yb2xlY2FsbC52MS5EZWxldGVTeXN0ZW1SZXNwb25zZRJoCgtMaXN0U3lzdGVtcxIrLnJvbGVjYWxsLnYxLkFkbWluU2VydmljZUxpc3RTeXN0ZW1zUmVxdWVzdBosLnJvbGVjYWxsLnYxLkFkbWluU2VydmljZUxpc3RTeXN0ZW1zUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct]);
 
 /**
  * @generated from message rolecall.v1.Tenant
@@ -1199,6 +1200,203 @@ export const PutAppResponseSchema: GenMessage<PutAppResponse> = /*@__PURE__*/
   messageDesc(file_rolecall_v1_admin, 47);
 
 /**
+ * @generated from message rolecall.v1.PutSystemRequest
+ */
+export type PutSystemRequest = Message<"rolecall.v1.PutSystemRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * The system as a JSON object, in the schema of catalog/data/*.json. Set this or system_json.
+   *
+   * @generated from field: google.protobuf.Struct system = 2;
+   */
+  system?: JsonObject | undefined;
+
+  /**
+   * The same, as JSON text (what `rolecall admin put-system` sends: problems keep their line numbers).
+   *
+   * @generated from field: string system_json = 3;
+   */
+  systemJson: string;
+
+  /**
+   * The name messages give the document (`agent-desktop.json`). Default: `<system id>.json`.
+   *
+   * @generated from field: string file_name = 4;
+   */
+  fileName: string;
+};
+
+/**
+ * Describes the message rolecall.v1.PutSystemRequest.
+ * Use `create(PutSystemRequestSchema)` to create a new message.
+ */
+export const PutSystemRequestSchema: GenMessage<PutSystemRequest> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_admin, 48);
+
+/**
+ * @generated from message rolecall.v1.PutSystemResponse
+ */
+export type PutSystemResponse = Message<"rolecall.v1.PutSystemResponse"> & {
+  /**
+   * @generated from field: uint64 revision = 1;
+   */
+  revision: bigint;
+
+  /**
+   * The system's default roles created by this call (`<system>.<role>`).
+   *
+   * @generated from field: repeated string created_role_ids = 2;
+   */
+  createdRoleIds: string[];
+};
+
+/**
+ * Describes the message rolecall.v1.PutSystemResponse.
+ * Use `create(PutSystemResponseSchema)` to create a new message.
+ */
+export const PutSystemResponseSchema: GenMessage<PutSystemResponse> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_admin, 49);
+
+/**
+ * @generated from message rolecall.v1.DeleteSystemRequest
+ */
+export type DeleteSystemRequest = Message<"rolecall.v1.DeleteSystemRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string system_id = 2;
+   */
+  systemId: string;
+};
+
+/**
+ * Describes the message rolecall.v1.DeleteSystemRequest.
+ * Use `create(DeleteSystemRequestSchema)` to create a new message.
+ */
+export const DeleteSystemRequestSchema: GenMessage<DeleteSystemRequest> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_admin, 50);
+
+/**
+ * @generated from message rolecall.v1.DeleteSystemResponse
+ */
+export type DeleteSystemResponse = Message<"rolecall.v1.DeleteSystemResponse"> & {
+  /**
+   * @generated from field: uint64 revision = 1;
+   */
+  revision: bigint;
+
+  /**
+   * The system's default roles removed with it.
+   *
+   * @generated from field: repeated string deleted_role_ids = 2;
+   */
+  deletedRoleIds: string[];
+};
+
+/**
+ * Describes the message rolecall.v1.DeleteSystemResponse.
+ * Use `create(DeleteSystemResponseSchema)` to create a new message.
+ */
+export const DeleteSystemResponseSchema: GenMessage<DeleteSystemResponse> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_admin, 51);
+
+/**
+ * @generated from message rolecall.v1.AdminServiceListSystemsRequest
+ */
+export type AdminServiceListSystemsRequest = Message<"rolecall.v1.AdminServiceListSystemsRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message rolecall.v1.AdminServiceListSystemsRequest.
+ * Use `create(AdminServiceListSystemsRequestSchema)` to create a new message.
+ */
+export const AdminServiceListSystemsRequestSchema: GenMessage<AdminServiceListSystemsRequest> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_admin, 52);
+
+/**
+ * One system a tenant has.
+ *
+ * @generated from message rolecall.v1.TenantSystem
+ */
+export type TenantSystem = Message<"rolecall.v1.TenantSystem"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * True for the tenant's own system (PutSystem), false for a vendor system of the catalog.
+   *
+   * @generated from field: bool custom = 3;
+   */
+  custom: boolean;
+
+  /**
+   * @generated from field: int32 permission_count = 4;
+   */
+  permissionCount: number;
+
+  /**
+   * The tenant's own system's document as put (JSON text); empty for a vendor system.
+   *
+   * @generated from field: string document_json = 5;
+   */
+  documentJson: string;
+
+  /**
+   * When the tenant's own system was last put (ISO 8601); empty for a vendor system.
+   *
+   * @generated from field: string updated_at = 6;
+   */
+  updatedAt: string;
+};
+
+/**
+ * Describes the message rolecall.v1.TenantSystem.
+ * Use `create(TenantSystemSchema)` to create a new message.
+ */
+export const TenantSystemSchema: GenMessage<TenantSystem> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_admin, 53);
+
+/**
+ * @generated from message rolecall.v1.AdminServiceListSystemsResponse
+ */
+export type AdminServiceListSystemsResponse = Message<"rolecall.v1.AdminServiceListSystemsResponse"> & {
+  /**
+   * @generated from field: repeated rolecall.v1.TenantSystem systems = 1;
+   */
+  systems: TenantSystem[];
+
+  /**
+   * @generated from field: uint64 revision = 2;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message rolecall.v1.AdminServiceListSystemsResponse.
+ * Use `create(AdminServiceListSystemsResponseSchema)` to create a new message.
+ */
+export const AdminServiceListSystemsResponseSchema: GenMessage<AdminServiceListSystemsResponse> = /*@__PURE__*/
+  messageDesc(file_rolecall_v1_admin, 54);
+
+/**
  * @generated from message rolecall.v1.DeleteAppRequest
  */
 export type DeleteAppRequest = Message<"rolecall.v1.DeleteAppRequest"> & {
@@ -1218,7 +1416,7 @@ export type DeleteAppRequest = Message<"rolecall.v1.DeleteAppRequest"> & {
  * Use `create(DeleteAppRequestSchema)` to create a new message.
  */
 export const DeleteAppRequestSchema: GenMessage<DeleteAppRequest> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 48);
+  messageDesc(file_rolecall_v1_admin, 55);
 
 /**
  * @generated from message rolecall.v1.DeleteAppResponse
@@ -1235,7 +1433,7 @@ export type DeleteAppResponse = Message<"rolecall.v1.DeleteAppResponse"> & {
  * Use `create(DeleteAppResponseSchema)` to create a new message.
  */
 export const DeleteAppResponseSchema: GenMessage<DeleteAppResponse> = /*@__PURE__*/
-  messageDesc(file_rolecall_v1_admin, 49);
+  messageDesc(file_rolecall_v1_admin, 56);
 
 /**
  * AdminService reads and changes the policy store. Every call needs `authorization: Bearer
@@ -1457,6 +1655,37 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof DeleteAppRequestSchema;
     output: typeof DeleteAppResponseSchema;
+  },
+  /**
+   * Adds or replaces one of the tenant's own systems (same schema as catalog/data/*.json);
+   * creates its default roles that the tenant lacks.
+   *
+   * @generated from rpc rolecall.v1.AdminService.PutSystem
+   */
+  putSystem: {
+    methodKind: "unary";
+    input: typeof PutSystemRequestSchema;
+    output: typeof PutSystemResponseSchema;
+  },
+  /**
+   * Removes one of the tenant's own systems; refused while a role grants its permissions.
+   *
+   * @generated from rpc rolecall.v1.AdminService.DeleteSystem
+   */
+  deleteSystem: {
+    methodKind: "unary";
+    input: typeof DeleteSystemRequestSchema;
+    output: typeof DeleteSystemResponseSchema;
+  },
+  /**
+   * Lists the tenant's systems: the vendor systems it has and its own.
+   *
+   * @generated from rpc rolecall.v1.AdminService.ListSystems
+   */
+  listSystems: {
+    methodKind: "unary";
+    input: typeof AdminServiceListSystemsRequestSchema;
+    output: typeof AdminServiceListSystemsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_rolecall_v1_admin, 0);

@@ -10,12 +10,20 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file rolecall/v1/catalog.proto.
  */
 export const file_rolecall_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("Chlyb2xlY2FsbC92MS9jYXRhbG9nLnByb3RvEgtyb2xlY2FsbC52MSIUChJMaXN0U3lzdGVtc1JlcXVlc3QiPAoGU3lzdGVtEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSGAoQcGVybWlzc2lvbl9jb3VudBgDIAEoBSI7ChNMaXN0U3lzdGVtc1Jlc3BvbnNlEiQKB3N5c3RlbXMYASADKAsyEy5yb2xlY2FsbC52MS5TeXN0ZW0iTAoWTGlzdFBlcm1pc3Npb25zUmVxdWVzdBIOCgZzeXN0ZW0YASABKAkSFQoIY2F0ZWdvcnkYAiABKAlIAIgBAUILCglfY2F0ZWdvcnki1wEKClBlcm1pc3Npb24SCwoDa2V5GAEgASgJEgwKBG5hbWUYAiABKAkSEAoIY2F0ZWdvcnkYAyABKAkSDwoHc3VtbWFyeRgEIAEoCRITCgtsaWNlbnNlX2lkcxgFIAMoCRIQCghyZXF1aXJlcxgGIAEoCRIPCgdpbXBsaWVzGAcgAygJEg4KBnN0YXR1cxgIIAEoCRINCgVwYWdlcxgJIAMoCRIOCgZtdXR1YWwYCiABKAgSDQoFc2NvcGUYCyABKAkSFQoNY2F0ZWdvcnlfbmFtZRgMIAEoCSJHChdMaXN0UGVybWlzc2lvbnNSZXNwb25zZRIsCgtwZXJtaXNzaW9ucxgBIAMoCzIXLnJvbGVjYWxsLnYxLlBlcm1pc3Npb24iJQoTTGlzdExpY2Vuc2VzUmVxdWVzdBIOCgZzeXN0ZW0YASABKAkiIwoHTGljZW5zZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJIj4KFExpc3RMaWNlbnNlc1Jlc3BvbnNlEiYKCGxpY2Vuc2VzGAEgAygLMhQucm9sZWNhbGwudjEuTGljZW5zZSIlChNMaXN0U3VyZmFjZXNSZXF1ZXN0Eg4KBnN5c3RlbRgBIAEoCSKQAQoHU3VyZmFjZRIKCgJpZBgBIAEoCRIOCgZzeXN0ZW0YAiABKAkSDQoFbGFiZWwYAyABKAkSDAoEa2luZBgEIAEoCRIQCghsb2NhdGlvbhgFIAEoCRITCgt1cmxfcGF0dGVybhgGIAEoCRIQCghzZWxlY3RvchgHIAEoCRITCgtyZXF1aXJlbWVudBgIIAEoCSI+ChRMaXN0U3VyZmFjZXNSZXNwb25zZRImCghzdXJmYWNlcxgBIAMoCzIULnJvbGVjYWxsLnYxLlN1cmZhY2Uy6gIKDkNhdGFsb2dTZXJ2aWNlElAKC0xpc3RTeXN0ZW1zEh8ucm9sZWNhbGwudjEuTGlzdFN5c3RlbXNSZXF1ZXN0GiAucm9sZWNhbGwudjEuTGlzdFN5c3RlbXNSZXNwb25zZRJcCg9MaXN0UGVybWlzc2lvbnMSIy5yb2xlY2FsbC52MS5MaXN0UGVybWlzc2lvbnNSZXF1ZXN0GiQucm9sZWNhbGwudjEuTGlzdFBlcm1pc3Npb25zUmVzcG9uc2USUwoMTGlzdExpY2Vuc2VzEiAucm9sZWNhbGwudjEuTGlzdExpY2Vuc2VzUmVxdWVzdBohLnJvbGVjYWxsLnYxLkxpc3RMaWNlbnNlc1Jlc3BvbnNlElMKDExpc3RTdXJmYWNlcxIgLnJvbGVjYWxsLnYxLkxpc3RTdXJmYWNlc1JlcXVlc3QaIS5yb2xlY2FsbC52MS5MaXN0U3VyZmFjZXNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chlyb2xlY2FsbC92MS9jYXRhbG9nLnByb3RvEgtyb2xlY2FsbC52MSInChJMaXN0U3lzdGVtc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIjwKBlN5c3RlbRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhgKEHBlcm1pc3Npb25fY291bnQYAyABKAUiOwoTTGlzdFN5c3RlbXNSZXNwb25zZRIkCgdzeXN0ZW1zGAEgAygLMhMucm9sZWNhbGwudjEuU3lzdGVtIl8KFkxpc3RQZXJtaXNzaW9uc1JlcXVlc3QSDgoGc3lzdGVtGAEgASgJEhUKCGNhdGVnb3J5GAIgASgJSACIAQESEQoJdGVuYW50X2lkGAMgASgJQgsKCV9jYXRlZ29yeSLXAQoKUGVybWlzc2lvbhILCgNrZXkYASABKAkSDAoEbmFtZRgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCRIPCgdzdW1tYXJ5GAQgASgJEhMKC2xpY2Vuc2VfaWRzGAUgAygJEhAKCHJlcXVpcmVzGAYgASgJEg8KB2ltcGxpZXMYByADKAkSDgoGc3RhdHVzGAggASgJEg0KBXBhZ2VzGAkgAygJEg4KBm11dHVhbBgKIAEoCBINCgVzY29wZRgLIAEoCRIVCg1jYXRlZ29yeV9uYW1lGAwgASgJIkcKF0xpc3RQZXJtaXNzaW9uc1Jlc3BvbnNlEiwKC3Blcm1pc3Npb25zGAEgAygLMhcucm9sZWNhbGwudjEuUGVybWlzc2lvbiI4ChNMaXN0TGljZW5zZXNSZXF1ZXN0Eg4KBnN5c3RlbRgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkiIwoHTGljZW5zZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJIj4KFExpc3RMaWNlbnNlc1Jlc3BvbnNlEiYKCGxpY2Vuc2VzGAEgAygLMhQucm9sZWNhbGwudjEuTGljZW5zZSI4ChNMaXN0U3VyZmFjZXNSZXF1ZXN0Eg4KBnN5c3RlbRgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkikAEKB1N1cmZhY2USCgoCaWQYASABKAkSDgoGc3lzdGVtGAIgASgJEg0KBWxhYmVsGAMgASgJEgwKBGtpbmQYBCABKAkSEAoIbG9jYXRpb24YBSABKAkSEwoLdXJsX3BhdHRlcm4YBiABKAkSEAoIc2VsZWN0b3IYByABKAkSEwoLcmVxdWlyZW1lbnQYCCABKAkiPgoUTGlzdFN1cmZhY2VzUmVzcG9uc2USJgoIc3VyZmFjZXMYASADKAsyFC5yb2xlY2FsbC52MS5TdXJmYWNlMuoCCg5DYXRhbG9nU2VydmljZRJQCgtMaXN0U3lzdGVtcxIfLnJvbGVjYWxsLnYxLkxpc3RTeXN0ZW1zUmVxdWVzdBogLnJvbGVjYWxsLnYxLkxpc3RTeXN0ZW1zUmVzcG9uc2USXAoPTGlzdFBlcm1pc3Npb25zEiMucm9sZWNhbGwudjEuTGlzdFBlcm1pc3Npb25zUmVxdWVzdBokLnJvbGVjYWxsLnYxLkxpc3RQZXJtaXNzaW9uc1Jlc3BvbnNlElMKDExpc3RMaWNlbnNlcxIgLnJvbGVjYWxsLnYxLkxpc3RMaWNlbnNlc1JlcXVlc3QaIS5yb2xlY2FsbC52MS5MaXN0TGljZW5zZXNSZXNwb25zZRJTCgxMaXN0U3VyZmFjZXMSIC5yb2xlY2FsbC52MS5MaXN0U3VyZmFjZXNSZXF1ZXN0GiEucm9sZWNhbGwudjEuTGlzdFN1cmZhY2VzUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message rolecall.v1.ListSystemsRequest
  */
 export type ListSystemsRequest = Message<"rolecall.v1.ListSystemsRequest"> & {
+  /**
+   * A tenant whose view to read: the vendor systems it has and its own (PutSystem). Needs a token
+   * of that tenant (or the bootstrap token) unless the gRPC listener trusts its callers. Empty:
+   * the vendor catalog.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
 };
 
 /**
@@ -84,6 +92,15 @@ export type ListPermissionsRequest = Message<"rolecall.v1.ListPermissionsRequest
    * @generated from field: optional string category = 2;
    */
   category?: string | undefined;
+
+  /**
+   * A tenant whose view to read: the vendor systems it has and its own (PutSystem). Needs a token
+   * of that tenant (or the bootstrap token) unless the gRPC listener trusts its callers. Empty:
+   * the vendor catalog.
+   *
+   * @generated from field: string tenant_id = 3;
+   */
+  tenantId: string;
 };
 
 /**
@@ -198,6 +215,15 @@ export type ListLicensesRequest = Message<"rolecall.v1.ListLicensesRequest"> & {
    * @generated from field: string system = 1;
    */
   system: string;
+
+  /**
+   * A tenant whose view to read: the vendor systems it has and its own (PutSystem). Needs a token
+   * of that tenant (or the bootstrap token) unless the gRPC listener trusts its callers. Empty:
+   * the vendor catalog.
+   *
+   * @generated from field: string tenant_id = 2;
+   */
+  tenantId: string;
 };
 
 /**
@@ -254,6 +280,15 @@ export type ListSurfacesRequest = Message<"rolecall.v1.ListSurfacesRequest"> & {
    * @generated from field: string system = 1;
    */
   system: string;
+
+  /**
+   * A tenant whose view to read: the vendor systems it has and its own (PutSystem). Needs a token
+   * of that tenant (or the bootstrap token) unless the gRPC listener trusts its callers. Empty:
+   * the vendor catalog.
+   *
+   * @generated from field: string tenant_id = 2;
+   */
+  tenantId: string;
 };
 
 /**

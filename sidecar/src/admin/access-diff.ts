@@ -4,7 +4,7 @@
  * re-evaluated only where a surface mentions a permission the user gains or loses, so a change
  * on a role thousands of users hold costs a bitset comparison per user, not a full resolution.
  */
-import type { Catalog } from "../../../catalog/catalog.js";
+import { tenantView } from "../policy/custom-catalog.js";
 import { computeEffective } from "../policy/effective-set.js";
 import { tenantOf } from "../policy/evaluator.js";
 import { holds, LEAF } from "../policy/requirement-program.js";
@@ -53,8 +53,11 @@ function surfacesMentioning(catalog: CompiledCatalog): ReadonlyMap<number, reado
 }
 
 /** The access of every user of `tenantId` on `snapshot`. */
-export function tenantAccess(snapshot: Snapshot, catalog: Catalog, tenantId: string): TenantAccess {
-  const tenant = tenantOf(snapshot, tenantId);
+export function tenantAccess(shared: Snapshot, tenantId: string): TenantAccess {
+  const tenant = tenantOf(shared, tenantId);
+  // A tenant with systems of its own is decided on its own view (its catalog holds them).
+  const snapshot = tenantView(shared, tenantId);
+  const catalog = snapshot.catalog.source;
   const byRoles = new Map<string, Held>();
   const users = new Map<string, Held>();
   for (const [u, userId] of tenant.userIds.entries()) {

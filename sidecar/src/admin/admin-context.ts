@@ -1,5 +1,6 @@
 /** What every admin operation runs with: the store, the catalog, the clock and the rights checks. */
 import type { AdminAction, Catalog } from "../../../catalog/catalog.js";
+import { catalogWithCustomSystems, vendorCatalogOf } from "../../../catalog/tenant-catalog.js";
 import type { PolicyStore, PolicyStoreReads, TenantRow } from "../store/policy-store.js";
 import { type AdminNeed, authorizeSystems, authorizeTenant, type HoldsFn } from "./authorize.js";
 import type { Principal } from "./principal.js";
@@ -7,6 +8,10 @@ import type { Principal } from "./principal.js";
 /** The services an admin operation needs. */
 export interface AdminContext {
   readonly store: PolicyStore;
+  /**
+   * The catalog the operation decides on: the vendor catalog, or — inside a write on one tenant
+   * (`runWrite` passes it) — that tenant's, its own systems included.
+   */
   readonly catalog: Catalog;
   /** The time recorded in audit rows and creation times. */
   readonly clock: () => Date;
@@ -32,7 +37,9 @@ export async function gate(
   if (actor.kind === "bootstrap") return;
   const id = typeof tenantId === "string" ? tenantId : "";
   const tenant = id === actor.tenantId ? await tx.tenant(id) : undefined;
-  await authorizeTenant(ctx.catalog, ctx.holds, actor, id, tenant, need);
+  // A right may come from the adminRights of one of the tenant's own systems.
+  const catalog = tenant === undefined ? ctx.catalog : (await forTenant(ctx, tx, id)).catalog;
+  await authorizeTenant(catalog, ctx.holds, actor, id, tenant, need);
 }
 
 /** Rejects unless `actor` may take `action` for every system the write touches. */
@@ -44,4 +51,22 @@ export function authorize(
   systems: readonly string[],
 ): Promise<void> {
   return authorizeSystems(ctx.catalog, ctx.holds, actor, tenant, action, systems);
+}
+
+/**
+ * `ctx` as a write on `tenantId` runs: its catalog extended with the tenant's own systems as the
+ * store holds them now (the same context when it has none).
+ */
+export async function forTenant(
+  ctx: AdminContext,
+  tx: PolicyStoreReads,
+  tenantId: string,
+): Promise<AdminContext> {
+  const stored = await tx.customSystems(tenantId);
+  if (stored.length === 0) return ctx;
+  const catalog = catalogWithCustomSystems(
+    vendorCatalogOf(ctx.catalog),
+    stored.map((s) => ({ id: s.systemId, document: s.document })),
+  );
+  return { ...ctx, catalog };
 }

@@ -9,7 +9,10 @@ import { StoreError } from "../store/store-error.js";
 import { closeGrants } from "./grant-closure.js";
 import { defaultGrantsOf } from "./license-rules.js";
 
-/** Creates the default roles of `systems` in a new tenant; returns their ids (`<system>.<role>`). */
+/**
+ * Creates the default roles of `systems` that the tenant lacks (all of them in a new tenant);
+ * returns the ids created (`<system>.<role>`).
+ */
 export async function createDefaultRoles(
   tx: PolicyStoreTx,
   catalog: Catalog,
@@ -26,9 +29,20 @@ export async function createDefaultRoles(
   const roleIds: string[] = [];
   for (const { system, role } of defaults) {
     const roleId = `${system.id}.${role.id}`;
+    // A system put again (PutSystem) keeps the default roles it created before, as they are now.
+    if ((await tx.role(tenantId, roleId)) !== undefined) continue;
     // Two systems may both have an "Administrator"; the system name tells them apart.
-    const name =
+    let name =
       (nameCount.get(role.name.toLowerCase()) ?? 0) > 1 ? `${role.name} (${system.name})` : role.name;
+    if ((await tx.roleNamed(tenantId, name)) !== undefined) name = `${role.name} (${system.name})`;
+    const taken = await tx.roleNamed(tenantId, name);
+    if (taken !== undefined) {
+      throw new StoreError(
+        "FAILED_PRECONDITION",
+        `default role '${role.id}' of ${system.id} would be named '${name}', which role '${taken}' already is; rename that role first`,
+        { field: "system" },
+      );
+    }
     await tx.insertRole(
       tenantId,
       { id: roleId, name, kind: "default", basedOn: null, defaultSystem: system.id, defaultRole: role.id },

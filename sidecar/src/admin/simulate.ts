@@ -16,7 +16,7 @@ import {
   tenantAccess,
   type UserAccessChange,
 } from "./access-diff.js";
-import { type AdminContext, gate } from "./admin-context.js";
+import { type AdminContext, forTenant, gate } from "./admin-context.js";
 import { createCurrentHolds } from "./current-holds.js";
 import { ADMIN_OPERATIONS } from "./operations/index.js";
 import type { Principal } from "./principal.js";
@@ -100,11 +100,13 @@ export async function simulateChanges(
   const sim: AdminContext = { ...ctx, holds: createCurrentHolds(ctx.store, ctx.catalog) };
   try {
     await ctx.store.write(async (tx) => {
-      await gate(sim, tx, actor, req.tenantId, "any");
+      // A right may come from one of the tenant's own systems: gate on its catalog.
+      const scoped = await forTenant(sim, tx, typeof req.tenantId === "string" ? req.tenantId : "");
+      await gate(scoped, tx, actor, req.tenantId, "any");
       const tenantId = checkId("tenant_id", req.tenantId);
       const access = async (): Promise<TenantAccess> => {
         const snapshot = compileSnapshot(await tx.policySource(ctx.catalog, [tenantId]));
-        return tenantAccess(snapshot, ctx.catalog, tenantId);
+        return tenantAccess(snapshot, tenantId);
       };
       const revision = await tx.revision();
       const serving = options.current?.();
@@ -113,7 +115,7 @@ export async function simulateChanges(
         serving.revision === revision &&
         serving.databaseId === (await tx.databaseId()) &&
         serving.tenants.has(tenantId)
-          ? tenantAccess(serving, ctx.catalog, tenantId)
+          ? tenantAccess(serving, tenantId)
           : await access();
       tenantOf(start.snapshot, tenantId); // NOT_FOUND for an unknown tenant
       let previous = start;
@@ -152,7 +154,6 @@ export async function simulateChanges(
                   change.operation,
                   change.request,
                 ),
-                ctx.catalog,
                 tenantId,
               )
             : previous;

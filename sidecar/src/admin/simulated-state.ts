@@ -87,6 +87,8 @@ export async function stateAfterWrite(
       users[at] = { ...fresh, roleIds: await tx.userRoles(tenantId, named) };
     }
   }
+  // The tenant's own systems stay part of its policy (its catalog is built from them).
+  const custom = await tx.customSystems(tenantId);
   const tenant: TenantPolicy = {
     id: row.id,
     name: row.name,
@@ -94,6 +96,9 @@ export async function stateAfterWrite(
     licenseSeats: new Map((await tx.licensePools(tenantId)).map((p) => [p.licenseId, p.seats])),
     users,
     roles: await rolesOf(tx, tenantId),
+    ...(custom.length > 0
+      ? { customSystems: custom.map((c) => ({ id: c.systemId, document: c.document })) }
+      : {}),
   };
   return recompileTenants(
     previous,

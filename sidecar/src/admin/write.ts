@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { PolicyStoreReads, PolicyStoreTx } from "../store/policy-store.js";
 import { traceAsync } from "../tracing.js";
-import type { AdminContext } from "./admin-context.js";
+import { type AdminContext, forTenant } from "./admin-context.js";
 import { watchForGains } from "./escalation.js";
 import { type Principal, principalLabel } from "./principal.js";
 
@@ -31,13 +31,17 @@ export interface WriteBody<T> {
   readonly users?: readonly string[];
 }
 
-/** Runs `body` as the admin write `operation` on `tenantId`, audited as `actor`; traced when tracing is on. */
+/**
+ * Runs `body` as the admin write `operation` on `tenantId`, audited as `actor`; traced when
+ * tracing is on. The body gets the context scoped to the tenant: its catalog holds the tenant's
+ * own systems.
+ */
 export function runWrite<T extends object>(
   ctx: AdminContext,
   actor: Principal,
   operation: string,
   tenantId: string,
-  body: (tx: PolicyStoreTx) => Promise<WriteBody<T>>,
+  body: (tx: PolicyStoreTx, scoped: AdminContext) => Promise<WriteBody<T>>,
 ): Promise<T & WriteResult> {
   const attributes = { "rolecall.operation": operation, "rolecall.tenant_id": tenantId };
   return traceAsync("rolecall.admin.write", attributes, () => write(ctx, actor, operation, tenantId, body));
@@ -48,11 +52,11 @@ function write<T extends object>(
   actor: Principal,
   operation: string,
   tenantId: string,
-  body: (tx: PolicyStoreTx) => Promise<WriteBody<T>>,
+  body: (tx: PolicyStoreTx, scoped: AdminContext) => Promise<WriteBody<T>>,
 ): Promise<T & WriteResult> {
   return ctx.store.write(async (tx): Promise<T & WriteResult> => {
     const noGainsBeyondActor = await watchForGains(ctx, tx, actor, tenantId);
-    const out = await body(tx);
+    const out = await body(tx, typeof tenantId === "string" ? await forTenant(ctx, tx, tenantId) : ctx);
     // A no-op must not bump the revision: every sidecar would recompile the tenant for nothing.
     if (out.before !== null && isDeepStrictEqual(out.before, out.after)) {
       return { ...out.result, revision: await tx.revision() };

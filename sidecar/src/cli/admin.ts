@@ -75,7 +75,8 @@ const OPS: Readonly<Record<string, AdminOp>> = {
   "create-tenant": {
     args: ["TENANT", "NAME"],
     access: "write",
-    summary: "create a tenant with --system S and --owner USER (both repeatable) and its default roles",
+    summary:
+      "create a tenant with --system S (none: only its own systems) and --owner USER (both repeatable)",
     run: (admin, a, f) =>
       admin.createTenant(BOOTSTRAP, {
         tenantId: one(a, "TENANT"),
@@ -252,6 +253,34 @@ const OPS: Readonly<Record<string, AdminOp>> = {
     access: "write",
     summary: "remove a registered app",
     run: (admin, a) => admin.deleteApp(BOOTSTRAP, { tenantId: one(a, "TENANT"), appId: one(a, "APP") }),
+  },
+  "list-systems": {
+    args: ["TENANT"],
+    access: "read",
+    summary: "list a tenant's systems: the vendor ones it has and its own",
+    run: (admin, a) => admin.listSystems(BOOTSTRAP, { tenantId: one(a, "TENANT") }),
+  },
+  "put-system": {
+    args: ["TENANT", "FILE"],
+    access: "write",
+    summary: "add or replace the tenant's own system from a JSON file (schema of catalog/data/*.json)",
+    run: (admin, a) => {
+      const file = one(a, "FILE");
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (err) {
+        throw new UsageError(`cannot read system file '${file}': ${(err as Error).message}`);
+      }
+      return admin.putSystem(BOOTSTRAP, { tenantId: one(a, "TENANT"), system: { text }, fileName: file });
+    },
+  },
+  "delete-system": {
+    args: ["TENANT", "SYSTEM"],
+    access: "write",
+    summary: "remove the tenant's own system (no role may grant its permissions)",
+    run: (admin, a) =>
+      admin.deleteSystem(BOOTSTRAP, { tenantId: one(a, "TENANT"), systemId: one(a, "SYSTEM") }),
   },
 };
 

@@ -61,7 +61,7 @@ export async function compareCommand(argv: readonly string[]): Promise<number> {
   const store = await openCliStore(storeTargetOf(values), "read");
   try {
     const snapshot = await snapshotOf(store, tenant);
-    const out = compareUsers(snapshot, store.catalog, tenant, user, other, {
+    const out = compareUsers(snapshot, tenant, user, other, {
       system: values.system,
       includeSame: values.all ?? false,
     });

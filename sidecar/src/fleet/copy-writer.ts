@@ -15,7 +15,13 @@ import type { CopyColumns, RowValues, TableRows } from "./primary-read.js";
 import { CATALOG_TABLES, TENANT_TABLES } from "./store-tables.js";
 
 /** A tenant's own rows besides its `tenants` row (replaced together). */
-const OWN_TABLES = ["tenant_systems", "tenant_owners", "license_pools", "app_registrations"] as const;
+const OWN_TABLES = [
+  "tenant_systems",
+  "tenant_owners",
+  "license_pools",
+  "app_registrations",
+  "custom_systems",
+] as const;
 
 /** Rows of one table grouped by tenant id, in the order read. */
 type ByTenant = Map<string, RowValues[]>;

@@ -169,6 +169,7 @@ export function readPlanned(
     tenant_owners: ownRows,
     license_pools: ownRows,
     app_registrations: ownRows,
+    custom_systems: ownRows,
     roles: roles("id"),
     role_grants: roles("role_id"),
     role_licenses: roles("role_id"),

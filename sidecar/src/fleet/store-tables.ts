@@ -43,6 +43,7 @@ export const TENANT_TABLES: readonly StoreTable[] = [
   t("role_licenses", "seq"),
   t("user_roles", "seq"),
   t("app_registrations", "app_id"),
+  t("custom_systems", "system_id"),
 ];
 
 /** The tables written around the policy: the change log, the audit log and API tokens. */

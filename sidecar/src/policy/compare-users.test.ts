@@ -23,7 +23,7 @@ afterAll(() => temp.cleanup());
 
 describe("compareUsers", () => {
   it("shows only where dave and alice differ, with each side's reason and granting roles", () => {
-    const out = compareUsers(snapshot, catalog, DEMO_TENANT_ID, "dave", "alice", { system: "cxengage" });
+    const out = compareUsers(snapshot, DEMO_TENANT_ID, "dave", "alice", { system: "cxengage" });
     expect(out.permissions.map((r) => r.id)).toEqual(["cxengage/CONTACTS_UPDATE"]);
     const [row] = out.permissions;
     expect(row!.user).toMatchObject({ allowed: false, reason: "NOT_GRANTED", grantedByRoleIds: [] });
@@ -39,7 +39,7 @@ describe("compareUsers", () => {
   });
 
   it("returns every row on request, differences first", () => {
-    const out = compareUsers(snapshot, catalog, DEMO_TENANT_ID, "dave", "alice", {
+    const out = compareUsers(snapshot, DEMO_TENANT_ID, "dave", "alice", {
       system: "cxengage",
       includeSame: true,
     });
@@ -55,7 +55,7 @@ describe("compareUsers", () => {
     const surfaceIds = [...catalog.surfaces.keys()];
     for (const a of users) {
       for (const b of users) {
-        const out = compareUsers(snapshot, catalog, DEMO_TENANT_ID, a, b, { includeSame: true });
+        const out = compareUsers(snapshot, DEMO_TENANT_ID, a, b, { includeSame: true });
         const mine = listEffective(snapshot, DEMO_TENANT_ID, a);
         const theirs = listEffective(snapshot, DEMO_TENANT_ID, b);
         const side = (r: (typeof mine)[number]) => ({
@@ -80,7 +80,7 @@ describe("compareUsers", () => {
             differs: d.allowed !== o.allowed || d.reason !== o.reason,
           });
         }
-        const differences = compareUsers(snapshot, catalog, DEMO_TENANT_ID, a, b);
+        const differences = compareUsers(snapshot, DEMO_TENANT_ID, a, b);
         expect(differences.permissions).toEqual(out.permissions.filter((r) => r.differs));
         expect(differences.surfaces).toEqual(out.surfaces.filter((r) => r.differs));
       }
@@ -88,6 +88,6 @@ describe("compareUsers", () => {
   });
 
   it("compares a user with himself as no difference", () => {
-    expect(compareUsers(snapshot, catalog, DEMO_TENANT_ID, "bob", "bob").permissionDifferences).toBe(0);
+    expect(compareUsers(snapshot, DEMO_TENANT_ID, "bob", "bob").permissionDifferences).toBe(0);
   });
 });

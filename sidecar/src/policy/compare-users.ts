@@ -4,6 +4,7 @@
  * are decided on one snapshot.
  */
 import type { Catalog } from "../../../catalog/catalog.js";
+import { tenantView } from "./custom-catalog.js";
 import type { Decision, Reason } from "./decision.js";
 import { computeFresh, type EffectiveBits, type EffectiveLookup } from "./effective-set.js";
 import { decideHeld, rolesGranting, tenantOf } from "./evaluator.js";
@@ -144,8 +145,7 @@ function tenantSurfaces(
  * returned, so comparing two users costs about what listing one user's permissions does.
  */
 export function compareUsers(
-  snapshot: Snapshot,
-  catalog: Catalog,
+  shared: Snapshot,
   tenantId: string,
   userId: string,
   otherUserId: string,
@@ -153,7 +153,10 @@ export function compareUsers(
 ): Comparison {
   const includeSame = options.includeSame ?? false;
   const lookup = options.lookup ?? computeFresh;
-  const tenant = tenantOf(snapshot, tenantId);
+  const tenant = tenantOf(shared, tenantId);
+  // A tenant with systems of its own is decided on its own view of the snapshot.
+  const snapshot = tenantView(shared, tenantId);
+  const catalog = snapshot.catalog.source;
   const compiled = snapshot.catalog;
   const me = subjectOf(snapshot, tenant, userId, lookup);
   const them = subjectOf(snapshot, tenant, otherUserId, lookup);

@@ -89,6 +89,7 @@ export function compileTenant(catalog: CompiledCatalog, tenant: TenantPolicy): C
   return {
     id: tenant.id,
     name: tenant.name,
+    catalog,
     systems: tenant.systems,
     pool,
     poolHeld,

@@ -2,8 +2,10 @@
  * Builds snapshots from a `PolicySource`: in full, or incrementally by recompiling only the
  * tenants that changed and reusing the rest of the previous snapshot as they are.
  */
+import { vendorCatalogOf } from "../../../catalog/tenant-catalog.js";
 import { catalogFingerprint, compileCatalog } from "./compile-catalog.js";
 import { compileTenant } from "./compile-tenant.js";
+import { catalogOfTenant } from "./custom-catalog.js";
 import { decision, NOTHING_MISSING } from "./decision.js";
 import type { PolicySource } from "./policy-source.js";
 import type { CommonDecisions, CompiledCatalog, CompiledTenant, Snapshot } from "./snapshot.js";
@@ -15,9 +17,12 @@ export class IncrementalCompileError extends Error {
 
 /** Compiles a whole source into a new snapshot. */
 export function compileSnapshot(source: PolicySource): Snapshot {
-  const catalog = compileCatalog(source.catalog);
+  // Tenants' own systems come from the source's tenants, never from a catalog already extended.
+  const catalog = compileCatalog(vendorCatalogOf(source.catalog));
   const tenants = new Map<string, CompiledTenant>();
-  for (const tenant of source.tenants) tenants.set(tenant.id, compileTenant(catalog, tenant));
+  for (const tenant of source.tenants) {
+    tenants.set(tenant.id, compileTenant(catalogOfTenant(catalog, tenant), tenant));
+  }
   return makeSnapshot(source.databaseId, source.revision, catalog, tenants);
 }
 
@@ -36,14 +41,17 @@ export function recompileTenants(prev: Snapshot, changed: PolicySource, revision
   const catalog = sameCatalog(prev.catalog, changed);
   const tenants = new Map(prev.tenants);
   for (const id of changed.removedTenantIds ?? []) tenants.delete(id);
-  for (const tenant of changed.tenants) tenants.set(tenant.id, compileTenant(catalog, tenant));
+  for (const tenant of changed.tenants) {
+    tenants.set(tenant.id, compileTenant(catalogOfTenant(catalog, tenant), tenant));
+  }
   return makeSnapshot(prev.databaseId, revision, catalog, tenants);
 }
 
 /** The previous compiled catalog when `changed` carries the same catalog, else throws. */
 function sameCatalog(prev: CompiledCatalog, changed: PolicySource): CompiledCatalog {
-  if (changed.catalog === prev.source) return prev;
-  if (catalogFingerprint(changed.catalog) === prev.fingerprint) return prev;
+  const vendor = vendorCatalogOf(changed.catalog);
+  if (vendor === prev.source) return prev;
+  if (catalogFingerprint(vendor) === prev.fingerprint) return prev;
   throw new IncrementalCompileError("the catalog changed; compile the whole source");
 }
 
@@ -59,5 +67,12 @@ function makeSnapshot(
     userUnknown: decision(false, "USER_UNKNOWN", NOTHING_MISSING, revision),
     userInactive: decision(false, "USER_INACTIVE", NOTHING_MISSING, revision),
   });
-  return Object.freeze({ databaseId, revision, catalog, tenants, decisions });
+  const views = new Map<string, Snapshot>();
+  const snapshot: Snapshot = Object.freeze({ databaseId, revision, catalog, tenants, decisions, views });
+  for (const tenant of tenants.values()) {
+    if (tenant.catalog !== catalog) {
+      views.set(tenant.id, Object.freeze({ ...snapshot, catalog: tenant.catalog }));
+    }
+  }
+  return snapshot;
 }

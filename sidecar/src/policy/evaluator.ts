@@ -6,6 +6,7 @@
  * its cache; without one they are computed afresh (correct, just slower).
  */
 import { hasBit } from "./bitset.js";
+import { tenantView } from "./custom-catalog.js";
 import {
   type CheckRequest,
   type Decision,
@@ -87,8 +88,10 @@ export function check(
   lookup: EffectiveLookup = computeFresh,
 ): Decision {
   const tenant = tenantOf(snapshot, tenantId);
-  const p = permissionOf(snapshot, request.permission);
-  return checkIndexed(snapshot, tenant, tenant.userIndex.get(userId), p, request, lookup);
+  // A tenant with systems of its own is decided on its view; the test is one pointer compare.
+  const s = tenant.catalog === snapshot.catalog ? snapshot : tenantView(snapshot, tenantId);
+  const p = permissionOf(s, request.permission);
+  return checkIndexed(s, tenant, tenant.userIndex.get(userId), p, request, lookup);
 }
 
 /** Checks several permissions for one user, in order. Every key is validated before any is decided. */
@@ -100,9 +103,10 @@ export function checkMany(
   lookup: EffectiveLookup = computeFresh,
 ): Decision[] {
   const tenant = tenantOf(snapshot, tenantId);
-  const indices = requests.map((r) => permissionOf(snapshot, r.permission));
+  const s = tenant.catalog === snapshot.catalog ? snapshot : tenantView(snapshot, tenantId);
+  const indices = requests.map((r) => permissionOf(s, r.permission));
   const u = tenant.userIndex.get(userId);
-  return requests.map((r, i) => checkIndexed(snapshot, tenant, u, indices[i]!, r, lookup));
+  return requests.map((r, i) => checkIndexed(s, tenant, u, indices[i]!, r, lookup));
 }
 
 /** Rules 1–5 on interned ids; the hot path: allocation-free when allowed or plainly not granted. */
@@ -252,13 +256,14 @@ function missingRequirement(snapshot: Snapshot, p: number, bits: EffectiveBits):
 
 /** Every permission of the tenant's enabled systems (or of `system` only), with the user's decision and the roles granting it. */
 export function listEffective(
-  snapshot: Snapshot,
+  shared: Snapshot,
   tenantId: string,
   userId: string,
   system?: string,
   lookup: EffectiveLookup = computeFresh,
 ): EffectivePermission[] {
-  const tenant = tenantOf(snapshot, tenantId);
+  const tenant = tenantOf(shared, tenantId);
+  const snapshot = tenantView(shared, tenantId);
   const catalog = snapshot.catalog;
   const u = tenant.userIndex.get(userId);
   const known = u !== undefined && tenant.userActive[u] === 1;
@@ -307,13 +312,14 @@ function anyRoleGrants(snapshot: Snapshot, tenant: CompiledTenant, u: number, p:
 
 /** Ids of the tenant's users for whom `permission` is allowed (rules 1–4b), sorted by id, paged. */
 export function lookupUsers(
-  snapshot: Snapshot,
+  shared: Snapshot,
   tenantId: string,
   permission: string,
   page: LookupPage = {},
   lookup: EffectiveLookup = computeFresh,
 ): string[] {
-  const tenant = tenantOf(snapshot, tenantId);
+  const tenant = tenantOf(shared, tenantId);
+  const snapshot = tenantView(shared, tenantId);
   const p = permissionOf(snapshot, permission);
   const limit = page.limit ?? Number.POSITIVE_INFINITY;
   const { usersById, userIds } = tenant;
@@ -341,13 +347,14 @@ export function lookupUsers(
 
 /** Each surface's requirement evaluated on the user's effective set. Throws `UnknownSurfaceError` for an unknown id. */
 export function resolveSurfaces(
-  snapshot: Snapshot,
+  shared: Snapshot,
   tenantId: string,
   userId: string,
   surfaces: readonly string[],
   lookup: EffectiveLookup = computeFresh,
 ): SurfaceDecision[] {
-  const tenant = tenantOf(snapshot, tenantId);
+  const tenant = tenantOf(shared, tenantId);
+  const snapshot = tenantView(shared, tenantId);
   const { surfaceStart, program, permissionKeys } = snapshot.catalog;
   const starts = surfaces.map((id) => {
     const start = surfaceStart.get(id);

@@ -3,7 +3,9 @@
  * which grant, licenses held vs wanted, the requirement tree with each node's value, target and
  * scope) and a one-line summary to paste into a ticket that says what *would* fix it.
  */
+
 import { hasBit } from "./bitset.js";
+import { tenantView } from "./custom-catalog.js";
 import { type CheckRequest, type Decision, decision, type Reason, UnknownSurfaceError } from "./decision.js";
 import { computeFresh, type EffectiveBits, type EffectiveLookup } from "./effective-set.js";
 import { checkIndexed, denial, permissionOf, tenantOf } from "./evaluator.js";
@@ -82,13 +84,14 @@ export interface Explanation {
 
 /** Explains a permission check or a surface for one user on `snapshot`. */
 export function explain(
-  snapshot: Snapshot,
+  shared: Snapshot,
   tenantId: string,
   userId: string,
   subject: ExplainSubject,
   lookup: EffectiveLookup = computeFresh,
 ): Explanation {
-  const tenant = tenantOf(snapshot, tenantId);
+  const tenant = tenantOf(shared, tenantId);
+  const snapshot = tenantView(shared, tenantId);
   const ctx = new Context(snapshot, tenant, userId, lookup);
   return "surface" in subject ? ctx.surface(subject.surface) : ctx.permission(subject);
 }

@@ -38,6 +38,18 @@ export interface TenantPolicy {
   readonly licenseSeats: ReadonlyMap<string, number>;
   readonly users: readonly UserRecord[];
   readonly roles: readonly RoleRecord[];
+  /**
+   * The tenant's own systems (PutSystem), as stored: the compiler validates them against the
+   * catalog and decides this tenant on the catalog extended with them. Default: none.
+   */
+  readonly customSystems?: readonly CustomSystemDocument[];
+}
+
+/** A tenant's own system as stored: its id and the JSON document as put. */
+export interface CustomSystemDocument {
+  readonly id: string;
+  /** JSON text, in the schema of `catalog/data/*.json` (defaults not filled in). */
+  readonly document: string;
 }
 
 /** Everything the compiler needs, read at one revision. */

@@ -88,6 +88,11 @@ export interface CompiledCatalog {
 export interface CompiledTenant {
   readonly id: string;
   readonly name: string;
+  /**
+   * The catalog this tenant is decided on: the snapshot's own, or — for a tenant with systems of
+   * its own (PutSystem) — that catalog extended with them, which no other tenant sees.
+   */
+  readonly catalog: CompiledCatalog;
   /** Enabled system ids, as stored. */
   readonly systems: readonly string[];
   /** The tenant's license pool as a license bitset. */
@@ -141,4 +146,10 @@ export interface Snapshot {
   readonly catalog: CompiledCatalog;
   readonly tenants: ReadonlyMap<string, CompiledTenant>;
   readonly decisions: CommonDecisions;
+  /**
+   * Per tenant with systems of its own, this snapshot as that tenant sees it: the same revision,
+   * tenants and decisions, with the tenant's catalog (`tenantView` in tenant-view.ts). Every
+   * decision about such a tenant is made on its view.
+   */
+  readonly views: ReadonlyMap<string, Snapshot>;
 }

@@ -1,5 +1,6 @@
 /** Who a user is in a snapshot: their roles and the licenses they hold through them. */
 import { hasBit } from "./bitset.js";
+import { tenantView } from "./custom-catalog.js";
 import { tenantOf } from "./evaluator.js";
 import type { Snapshot } from "./snapshot.js";
 
@@ -14,8 +15,9 @@ export interface UserProfile {
 }
 
 /** The profile of a user; throws `UnknownTenantError` for an unknown tenant. */
-export function userProfile(snapshot: Snapshot, tenantId: string, userId: string): UserProfile {
-  const tenant = tenantOf(snapshot, tenantId);
+export function userProfile(shared: Snapshot, tenantId: string, userId: string): UserProfile {
+  const tenant = tenantOf(shared, tenantId);
+  const snapshot = tenantView(shared, tenantId);
   const u = tenant.userIndex.get(userId);
   if (u === undefined) return { found: false, active: false, displayName: "", roleIds: [], licenseIds: [] };
   const { licenseIds, licenseWords } = snapshot.catalog;

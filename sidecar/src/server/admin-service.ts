@@ -10,6 +10,7 @@ import {
   type App,
   type CreateTenantRequest,
   type PutAppRequest,
+  type PutSystemRequest,
 } from "../../../gen/rolecall/v1/admin_pb.js";
 import type { PolicyAdmin, WriteResult } from "../admin/policy-admin.js";
 import type { Principal } from "../admin/principal.js";
@@ -38,6 +39,19 @@ function appFromWire(app: App | undefined): AppRegistration {
       kind: (app.subject?.kind || "meta") as AppRegistration["subject"]["kind"],
       ...(app.subject?.selector ? { selector: app.subject.selector } : {}),
     },
+  };
+}
+
+/** PutSystem's document: `system` (a JSON object) or `system_json` (text), exactly one. */
+function systemFromWire(req: PutSystemRequest): Parameters<PolicyAdmin["putSystem"]>[1] {
+  const hasText = req.systemJson !== "";
+  if (req.system !== undefined && hasText) {
+    throw new RpcError(Code.InvalidArgument, "set system or system_json, not both");
+  }
+  return {
+    tenantId: req.tenantId,
+    system: hasText ? { text: req.systemJson } : { json: req.system },
+    ...(req.fileName !== "" ? { fileName: req.fileName } : {}),
   };
 }
 
@@ -146,6 +160,25 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
       admin.putApp(a, { tenantId: req.tenantId, app: appFromWire(req.app) }),
     ),
     deleteApp: write(admin.deleteApp),
+    putSystem: async (req, ctx) => {
+      const out = await admin.putSystem(actor(ctx), systemFromWire(req));
+      return { createdRoleIds: [...out.createdRoleIds], revision: BigInt(out.revision) };
+    },
+    deleteSystem: async (req, ctx) => {
+      const out = await admin.deleteSystem(actor(ctx), req);
+      return { deletedRoleIds: [...out.deletedRoleIds], revision: BigInt(out.revision) };
+    },
+    listSystems: async (req, ctx) => ({
+      systems: (await admin.listSystems(actor(ctx), req)).map((s) => ({
+        id: s.id,
+        name: s.name,
+        custom: s.custom,
+        permissionCount: s.permissionCount,
+        documentJson: s.document ?? "",
+        updatedAt: s.updatedAt ?? "",
+      })),
+      revision: storeRev(),
+    }),
   });
   return auditStoreRefusals(deps.auth, binding);
 }

@@ -1,12 +1,26 @@
-/** CatalogService: what the catalog holds, straight from the loaded Catalog (it never changes while serving). */
+/**
+ * CatalogService: what the catalog holds, straight from the loaded Catalog (it never changes while
+ * serving) — or, with `tenant_id`, what one tenant is decided on: the vendor systems it has and
+ * its own, from the serving snapshot.
+ */
 import { Code } from "@connectrpc/connect";
 import type { Catalog, CatalogSystem } from "../../../catalog/catalog.js";
 import { formatRequirement } from "../../../catalog/requirement.js";
 import { CatalogService } from "../../../gen/rolecall/v1/catalog_pb.js";
-import { bindService, RpcError, requireField, type ServiceBinding } from "./rpc.js";
+import { principalLabel } from "../admin/principal.js";
+import { systemsOfTenant } from "../policy/custom-catalog.js";
+import type { PolicyEngine } from "../policy/policy-engine.js";
+import type { Authenticator } from "./auth.js";
+import { bindService, type RpcContext, RpcError, requireField, type ServiceBinding } from "./rpc.js";
+
+/** What CatalogService needs to answer for one tenant. */
+export interface TenantCatalogDeps {
+  readonly engine: PolicyEngine;
+  readonly auth: Authenticator;
+}
 
 /** Finds a system or throws NOT_FOUND listing the known ones. */
-export function systemOf(catalog: Catalog, id: string): CatalogSystem {
+export function systemOf(catalog: Pick<Catalog, "systems">, id: string): CatalogSystem {
   const system = catalog.systems.find((s) => s.id === id);
   if (!system) {
     throw new RpcError(
@@ -17,18 +31,43 @@ export function systemOf(catalog: Catalog, id: string): CatalogSystem {
   return system;
 }
 
-/** Binds CatalogService to a catalog. */
-export function catalogService(catalog: Catalog): ServiceBinding {
+/** Binds CatalogService to a catalog, and (with `tenants`) to the tenants' views of it. */
+export function catalogService(vendor: Catalog, tenants?: TenantCatalogDeps): ServiceBinding {
+  /** The systems a request may see: the vendor catalog's, or one tenant's. */
+  const systemsFor = (req: { readonly tenantId: string }, ctx: RpcContext): readonly CatalogSystem[] => {
+    if (req.tenantId === "") return vendor.systems;
+    if (tenants === undefined) throw new RpcError(Code.Unimplemented, "tenant_id is not served here");
+    const principal = tenants.auth.principal(ctx, "catalog");
+    const trusted = ctx.listener === "grpc" && principal === undefined;
+    if (!trusted && principal?.kind !== "bootstrap" && principal?.tenantId !== req.tenantId) {
+      const who = principal === undefined ? "an anonymous caller" : principalLabel(principal);
+      const code = principal === undefined ? Code.Unauthenticated : Code.PermissionDenied;
+      tenants.auth.recordRefusal(ctx, code, `catalog of tenant '${req.tenantId}' asked by ${who}`);
+      throw new RpcError(
+        code,
+        `${who} may not read tenant '${req.tenantId}''s systems: that needs a token of the tenant`,
+      );
+    }
+    try {
+      return systemsOfTenant(tenants.engine.currentSnapshot(), req.tenantId);
+    } catch {
+      // The same answer whether or not such a tenant exists for a caller who may not know.
+      throw new RpcError(Code.NotFound, `unknown tenant '${req.tenantId}'`);
+    }
+  };
+  const catalogOf = (req: { readonly tenantId: string }, ctx: RpcContext): Pick<Catalog, "systems"> => ({
+    systems: systemsFor(req, ctx),
+  });
   return bindService(CatalogService, {
-    listSystems: () => ({
-      systems: catalog.systems.map((s) => ({
+    listSystems: (req, ctx) => ({
+      systems: systemsFor(req, ctx).map((s) => ({
         id: s.id,
         name: s.name,
         permissionCount: s.permissions.length,
       })),
     }),
-    listPermissions: (req) => {
-      const system = systemOf(catalog, requireField(req.system, "system"));
+    listPermissions: (req, ctx) => {
+      const system = systemOf(catalogOf(req, ctx), requireField(req.system, "system"));
       const category = req.category;
       if (category !== undefined && !system.categories.some((c) => c.id === category)) {
         throw new RpcError(
@@ -55,14 +94,14 @@ export function catalogService(catalog: Catalog): ServiceBinding {
           })),
       };
     },
-    listLicenses: (req) => ({
-      licenses: systemOf(catalog, requireField(req.system, "system")).licenses.map((l) => ({
+    listLicenses: (req, ctx) => ({
+      licenses: systemOf(catalogOf(req, ctx), requireField(req.system, "system")).licenses.map((l) => ({
         id: l.id,
         name: l.name,
       })),
     }),
-    listSurfaces: (req) => ({
-      surfaces: systemOf(catalog, requireField(req.system, "system")).surfaces.map((s) => ({
+    listSurfaces: (req, ctx) => ({
+      surfaces: systemOf(catalogOf(req, ctx), requireField(req.system, "system")).surfaces.map((s) => ({
         id: s.id,
         system: s.system,
         label: s.label,

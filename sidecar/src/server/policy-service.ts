@@ -17,6 +17,7 @@ import type { AppRegistry } from "../apps/app-registry.js";
 import type { PastAsk } from "../history/history-bounds.js";
 import type { PastSnapshots } from "../history/past-snapshots.js";
 import { compareUsers, type Side } from "../policy/compare-users.js";
+import { catalogOfTenantIn } from "../policy/custom-catalog.js";
 import type { CheckRequest, Decision } from "../policy/decision.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import { userProfile } from "../policy/user-profile.js";
@@ -109,6 +110,10 @@ const ACCESS_CHANGES_PAGE = { max: 1_000, default: 50 } as const;
 /** Binds PolicyService to the sidecar's engine and sync state. */
 export function policyService(deps: PolicyServiceDeps): ServiceBinding {
   const { engine, auth } = deps;
+  /** The catalog a tenant is decided on (its own systems included) as a snapshot (default: the serving one) has it. */
+  const catalogOf = (tenantId: string, snapshot = engine.snapshot): Catalog => {
+    return snapshot?.tenants.has(tenantId) === true ? catalogOfTenantIn(snapshot, tenantId) : deps.catalog;
+  };
 
   /**
    * Everything a read does before deciding: authenticate, refuse when fail-closed, wait for
@@ -221,15 +226,16 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const principal = auth.principal(ctx, "policy");
       const tenantId = requireField(req.tenantId, "tenant_id");
       const userId = requireField(req.userId, "user_id");
-      if (req.system !== undefined) systemOf(deps.catalog, req.system);
+      if (req.system !== undefined) systemOf(catalogOf(tenantId), req.system);
       auth.authorizeRead(ctx, principal, tenantId, userId);
       return decideAt(admit(ctx, req.minRevision), tenantId, pastAskOf(req), (on) => {
         const snapshot = on.currentSnapshot();
+        const catalog = catalogOf(tenantId, snapshot);
         const rows = on.listEffective(tenantId, userId, req.system);
         const profile = userProfile(snapshot, tenantId, userId);
         return {
           permissions: rows.map((row) => {
-            const p = deps.catalog.permissions.get(row.permission)!;
+            const p = catalog.permissions.get(row.permission)!;
             return {
               permission: row.permission,
               name: p.name,
@@ -287,11 +293,12 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
         const match = deps.apps().match(tenantId, url);
         if (!match) return { surfaces: [], revision: BigInt(revision), appId: "" };
         const decisions = engine.resolveSurfaces(tenantId, userId, match.surfaceIds);
+        const catalog = catalogOf(tenantId);
         return {
           appId: match.app.appId,
           revision: BigInt(revision),
           surfaces: decisions.map((d) => {
-            const surface = deps.catalog.surfaces.get(d.surface)!;
+            const surface = catalog.surfaces.get(d.surface)!;
             return {
               surfaceId: surface.id,
               system: surface.system,
@@ -317,11 +324,13 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const tenantId = requireField(req.tenantId, "tenant_id");
       const userId = requireField(req.userId, "user_id");
       const otherUserId = requireField(req.otherUserId, "other_user_id");
-      if (req.system !== undefined) systemOf(deps.catalog, req.system);
+      if (req.system !== undefined) systemOf(catalogOf(tenantId), req.system);
       auth.authorizeRead(ctx, principal, tenantId, userId);
       auth.authorizeRead(ctx, principal, tenantId, otherUserId);
       return decideAt(admit(ctx, req.minRevision), tenantId, pastAskOf(req), (on) => {
-        const out = compareUsers(on.currentSnapshot(), deps.catalog, tenantId, userId, otherUserId, {
+        const snapshot = on.currentSnapshot();
+        const catalog = catalogOf(tenantId, snapshot);
+        const out = compareUsers(snapshot, tenantId, userId, otherUserId, {
           system: req.system,
           includeSame: req.includeSame,
         });
@@ -334,7 +343,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
         return {
           permissions: out.permissions.map((r) => ({
             permission: r.id,
-            name: deps.catalog.permissions.get(r.id)!.name,
+            name: catalog.permissions.get(r.id)!.name,
             system: r.system,
             user: side(r.user),
             other: side(r.other),
@@ -342,7 +351,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
           })),
           surfaces: out.surfaces.map((r) => ({
             surfaceId: r.id,
-            label: deps.catalog.surfaces.get(r.id)!.label,
+            label: catalog.surfaces.get(r.id)!.label,
             system: r.system,
             user: side(r.user),
             other: side(r.other),

@@ -212,6 +212,20 @@ CREATE INDEX audit_log_by_operation ON audit_log (operation, revision);
 CREATE INDEX change_log_by_tenant ON change_log (tenant_id, revision);
 `;
 
+/**
+ * A tenant's own systems (PutSystem): the document as put, in the catalog files' schema, without
+ * its defaults filled in. The system's id is also in `tenant_systems`, as a vendor system a
+ * tenant enables is. The same text serves PostgreSQL (pg-schema.ts).
+ */
+export const CUSTOM_SYSTEMS_TABLE = `CREATE TABLE custom_systems (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  system_id TEXT NOT NULL,
+  document TEXT NOT NULL, -- JSON
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, system_id)
+)`;
+
 /** Every migration, in order. Append only: a released step is never edited. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -277,6 +291,11 @@ export const MIGRATIONS: readonly Migration[] = [
     // On a copy: when its follower last read the primary (epoch ms), so that a sidecar restarted
     // while the primary is down counts staleness from then, not from its own start.
     up: (db) => db.exec("ALTER TABLE meta ADD COLUMN primary_read_at INTEGER"),
+  },
+  {
+    version: 7,
+    description: "custom systems",
+    up: (db) => db.exec(CUSTOM_SYSTEMS_TABLE),
   },
 ];
 

@@ -49,6 +49,14 @@ export interface RoleState extends RoleRow {
   readonly licenseIds: readonly string[];
 }
 
+/** A tenant's own system as stored: the document as put (JSON text, defaults not filled in). */
+export interface CustomSystemRow {
+  readonly systemId: string;
+  readonly document: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
 /** One audit row as stored (before/after are JSON text). */
 export interface AuditRow {
   readonly id: number;
@@ -114,6 +122,8 @@ export interface PolicyStoreReads {
   /** The ids of the roles a user holds, in the order assigned. */
   userRoles(tenantId: string, userId: string): Awaitable<string[]>;
   apps(tenantId: string): Awaitable<AppRegistration[]>;
+  /** The tenant's own systems, by id. */
+  customSystems(tenantId: string): Awaitable<CustomSystemRow[]>;
   /** Audit rows with id below `beforeId`, newest first, of one tenant or (null) all. */
   auditPage(tenantId: string | null, beforeId: number, limit: number): Awaitable<AuditRow[]>;
   /** What bounds the history kept (history/): the last pruning, and the last whole-store change. */
@@ -145,6 +155,10 @@ export interface PolicyStoreWrites {
   /** Inserts or replaces an app registration. */
   putApp(tenantId: string, app: AppRegistration, createdAt: string): Awaitable<void>;
   deleteApp(tenantId: string, appId: string): Awaitable<void>;
+  /** Inserts or replaces a tenant's own system, and enables it for the tenant (`tenant_systems`). */
+  putCustomSystem(tenantId: string, systemId: string, document: string, now: string): Awaitable<void>;
+  /** Removes a tenant's own system and disables it. */
+  deleteCustomSystem(tenantId: string, systemId: string): Awaitable<void>;
   /** Replaces the tenant's owners (insertTenant records the first ones). */
   setOwners(tenantId: string, userIds: readonly string[]): Awaitable<void>;
   /**

@@ -10,6 +10,7 @@ import {
   assembleTenants,
   createPairCollector,
   groupByTenant,
+  type StoredCustomSystem,
   type StoredRole,
   type StoredUser,
 } from "./tenant-rows.js";
@@ -98,6 +99,11 @@ function readTenants(
     roles: groupByTenant(
       all<StoredRole>(
         `SELECT tenant_id, id, name, kind, based_on, default_system, default_role FROM roles ${filter} ORDER BY rowid`,
+      ),
+    ),
+    customSystems: groupByTenant(
+      all<StoredCustomSystem>(
+        `SELECT tenant_id, system_id, document FROM custom_systems ${filter} ORDER BY tenant_id, system_id`,
       ),
     ),
   });

@@ -18,6 +18,7 @@ import {
 import type {
   AuditRow,
   CommitRecord,
+  CustomSystemRow,
   HistoryBounds,
   PolicyStore,
   PolicyStoreReads,
@@ -184,6 +185,15 @@ class SqliteTx implements PolicyStoreTx {
     return readAppRegistrations(this.db).get(tenantId) ?? [];
   }
 
+  customSystems(tenantId: string): CustomSystemRow[] {
+    return this.db
+      .prepare(
+        `SELECT system_id AS systemId, document, created_at AS createdAt, updated_at AS updatedAt
+         FROM custom_systems WHERE tenant_id = ? ORDER BY system_id`,
+      )
+      .all(tenantId) as CustomSystemRow[];
+  }
+
   auditPage(tenantId: string | null, beforeId: number, limit: number): AuditRow[] {
     return this.db
       .prepare(
@@ -327,6 +337,27 @@ class SqliteTx implements PolicyStoreTx {
 
   deleteApp(tenantId: string, appId: string): void {
     this.db.prepare("DELETE FROM app_registrations WHERE tenant_id = ? AND app_id = ?").run(tenantId, appId);
+  }
+
+  putCustomSystem(tenantId: string, systemId: string, document: string, now: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO custom_systems (tenant_id, system_id, document, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (tenant_id, system_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at`,
+      )
+      .run(tenantId, systemId, document, now, now);
+    this.db
+      .prepare("INSERT OR IGNORE INTO tenant_systems (tenant_id, system_id) VALUES (?, ?)")
+      .run(tenantId, systemId);
+  }
+
+  deleteCustomSystem(tenantId: string, systemId: string): void {
+    this.db
+      .prepare("DELETE FROM custom_systems WHERE tenant_id = ? AND system_id = ?")
+      .run(tenantId, systemId);
+    this.db
+      .prepare("DELETE FROM tenant_systems WHERE tenant_id = ? AND system_id = ?")
+      .run(tenantId, systemId);
   }
 
   setOwners(tenantId: string, userIds: readonly string[]): void {

@@ -52,6 +52,15 @@ export interface TenantRowGroups {
   readonly grants: ReadonlyMap<string, readonly string[]>;
   /** License ids per (tenant, role). */
   readonly roleLicenses: ReadonlyMap<string, readonly string[]>;
+  /** The tenants' own systems, in id order. */
+  readonly customSystems: ReadonlyMap<string, readonly StoredCustomSystem[]>;
+}
+
+/** A custom system row as the policy read takes it. */
+export interface StoredCustomSystem {
+  readonly tenant_id: string;
+  readonly system_id: string;
+  readonly document: string;
 }
 
 /** The key of a (tenant, id) pair in the grouped maps. */
@@ -100,8 +109,9 @@ export function createPairCollector(): (
 
 /** The tenants' policy records, in the order of `groups.tenants`. */
 export function assembleTenants(groups: TenantRowGroups): TenantPolicy[] {
-  const { systems, pools, users, roles, userRoles, grants, roleLicenses } = groups;
+  const { systems, pools, users, roles, userRoles, grants, roleLicenses, customSystems } = groups;
   return groups.tenants.map((t) => ({
+    ...customSystemsOf(customSystems.get(t.id)),
     id: t.id,
     name: t.name,
     systems: (systems.get(t.id) ?? []).map((r) => r.system_id),
@@ -129,4 +139,13 @@ export function assembleTenants(groups: TenantRowGroups): TenantPolicy[] {
       }),
     ),
   }));
+}
+
+/** `{ customSystems }` when the tenant has any, `{}` otherwise (absent means none). */
+function customSystemsOf(
+  rows: readonly StoredCustomSystem[] | undefined,
+): Pick<TenantPolicy, "customSystems"> {
+  return rows === undefined || rows.length === 0
+    ? {}
+    : { customSystems: rows.map((r) => ({ id: r.system_id, document: r.document })) };
 }

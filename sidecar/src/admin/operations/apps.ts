@@ -14,7 +14,7 @@ export function putApp(
   actor: Principal,
   req: { readonly tenantId: string; readonly app: AppRegistration },
 ): Promise<WriteResult> {
-  return runWrite(ctx, actor, "PutApp", req.tenantId, async (tx) => {
+  return runWrite(ctx, actor, "PutApp", req.tenantId, async (tx, ctx) => {
     await gate(ctx, tx, actor, req.tenantId, "manage-apps");
     const tenantId = checkId("tenant_id", req.tenantId);
     const tenant = await requireTenant(tx, tenantId);
@@ -31,7 +31,7 @@ export function deleteApp(
   actor: Principal,
   req: { readonly tenantId: string; readonly appId: string },
 ): Promise<WriteResult> {
-  return runWrite(ctx, actor, "DeleteApp", req.tenantId, async (tx) => {
+  return runWrite(ctx, actor, "DeleteApp", req.tenantId, async (tx, ctx) => {
     await gate(ctx, tx, actor, req.tenantId, "manage-apps");
     const tenantId = checkId("tenant_id", req.tenantId);
     const appId = checkId("app_id", req.appId);

@@ -20,7 +20,7 @@ export function grantPermissions(
   actor: Principal,
   req: { readonly tenantId: string; readonly roleId: string; readonly permissions: readonly string[] },
 ): Promise<WriteResult & { readonly granted: readonly string[]; readonly autoGranted: readonly string[] }> {
-  return runWrite(ctx, actor, "GrantPermissions", req.tenantId, async (tx) => {
+  return runWrite(ctx, actor, "GrantPermissions", req.tenantId, async (tx, ctx) => {
     await gate(ctx, tx, actor, req.tenantId, "edit-roles");
     const tenantId = checkId("tenant_id", req.tenantId);
     const roleId = checkId("role_id", req.roleId);
@@ -54,7 +54,7 @@ export function revokePermissions(
     readonly cascade?: boolean;
   },
 ): Promise<WriteResult & { readonly revoked: readonly string[] }> {
-  return runWrite(ctx, actor, "RevokePermissions", req.tenantId, async (tx) => {
+  return runWrite(ctx, actor, "RevokePermissions", req.tenantId, async (tx, ctx) => {
     await gate(ctx, tx, actor, req.tenantId, "edit-roles");
     const tenantId = checkId("tenant_id", req.tenantId);
     const roleId = checkId("role_id", req.roleId);

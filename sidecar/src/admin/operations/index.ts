@@ -7,6 +7,7 @@ import { listAuditEvents } from "./audit.js";
 import { grantPermissions, revokePermissions } from "./grants.js";
 import { getLicenseUsage, setLicenseSeats, setRoleLicenses } from "./licenses.js";
 import { createRole, deleteRole, listRoles, renameRole } from "./roles.js";
+import { deleteSystem, listSystems, putSystem } from "./systems.js";
 import { createTenant, listTenants, setTenantOwners } from "./tenants.js";
 import { assignRoles, createUser, listUsers, setUserActive, unassignRoles } from "./users.js";
 
@@ -33,6 +34,9 @@ export const ADMIN_OPERATIONS = Object.freeze({
   listApps,
   putApp,
   deleteApp,
+  putSystem,
+  deleteSystem,
+  listSystems,
 });
 
 /** The name of an admin operation. */
@@ -40,4 +44,5 @@ export type AdminOperationName = keyof typeof ADMIN_OPERATIONS;
 
 export type { AuditEvent } from "./audit.js";
 export type { RoleSummary } from "./roles.js";
+export type { SystemDocument, TenantSystemSummary } from "./systems.js";
 export type { TenantSummary } from "./tenants.js";

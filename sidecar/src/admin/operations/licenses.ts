@@ -25,7 +25,7 @@ export function setRoleLicenses(
   actor: Principal,
   req: { readonly tenantId: string; readonly roleId: string; readonly licenseIds: readonly string[] },
 ): Promise<WriteResult & { readonly autoGranted?: readonly string[] }> {
-  return runWrite(ctx, actor, "SetRoleLicenses", req.tenantId, async (tx) => {
+  return runWrite(ctx, actor, "SetRoleLicenses", req.tenantId, async (tx, ctx) => {
     await gate(ctx, tx, actor, req.tenantId, "edit-roles");
     const tenantId = checkId("tenant_id", req.tenantId);
     const roleId = checkId("role_id", req.roleId);
@@ -72,7 +72,7 @@ export function setLicenseSeats(
   actor: Principal,
   req: { readonly tenantId: string; readonly licenseId: string; readonly seats: number },
 ): Promise<WriteResult> {
-  return runWrite(ctx, actor, "SetLicenseSeats", req.tenantId, async (tx) => {
+  return runWrite(ctx, actor, "SetLicenseSeats", req.tenantId, async (tx, ctx) => {
     await gate(ctx, tx, actor, req.tenantId, "manage-seats");
     const tenantId = checkId("tenant_id", req.tenantId);
     const licenseId = checkId("license_id", req.licenseId);

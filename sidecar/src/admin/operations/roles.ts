@@ -30,7 +30,7 @@ export function createRole(
     readonly licenseIds?: readonly string[];
   },
 ): Promise<WriteResult & { readonly roleId: string; readonly autoGranted?: readonly string[] }> {
-  return runWrite(ctx, actor, "CreateRole", req.tenantId, async (tx) => {
+  return runWrite(ctx, actor, "CreateRole", req.tenantId, async (tx, ctx) => {
     await gate(ctx, tx, actor, req.tenantId, "edit-roles");
     const tenantId = checkId("tenant_id", req.tenantId);
     const name = checkName("name", req.name);
@@ -119,7 +119,7 @@ export function renameRole(
   actor: Principal,
   req: { readonly tenantId: string; readonly roleId: string; readonly name: string },
 ): Promise<WriteResult> {
-  return runWrite(ctx, actor, "RenameRole", req.tenantId, async (tx) => {
+  return runWrite(ctx, actor, "RenameRole", req.tenantId, async (tx, ctx) => {
     let name = "";
     const { tenantId, before } = await roleToEdit(ctx, tx, actor, req, () => {
       name = checkName("name", req.name);
@@ -136,7 +136,7 @@ export function deleteRole(
   actor: Principal,
   req: { readonly tenantId: string; readonly roleId: string },
 ): Promise<WriteResult> {
-  return runWrite(ctx, actor, "DeleteRole", req.tenantId, async (tx) => {
+  return runWrite(ctx, actor, "DeleteRole", req.tenantId, async (tx, ctx) => {
     const { tenantId, before } = await roleToEdit(ctx, tx, actor, req);
     await checkRoleDeletable(tx, tenantId, before);
     await tx.deleteRole(tenantId, before.id);

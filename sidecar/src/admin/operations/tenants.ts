@@ -42,7 +42,8 @@ export function createTenant(
         `${principalLabel(actor)} may not create tenants (bootstrap only)`,
       );
     }
-    const systems = checkIdList("systems", req.systems, false);
+    // No vendor system at all is a tenant that will hold only its own systems (PutSystem).
+    const systems = checkIdList("systems", req.systems, true);
     for (const [i, s] of systems.entries()) checkSystem(ctx.catalog, `systems[${i}]`, s);
     if ((await tx.tenant(tenantId)) !== undefined) {
       throw new StoreError("ALREADY_EXISTS", `tenant '${tenantId}' already exists`, { field: "tenant_id" });

@@ -27,7 +27,7 @@ export function createUser(
     readonly active?: boolean;
   },
 ): Promise<WriteResult> {
-  return runWrite(ctx, actor, "CreateUser", req.tenantId, async (tx) => {
+  return runWrite(ctx, actor, "CreateUser", req.tenantId, async (tx, ctx) => {
     await gate(ctx, tx, actor, req.tenantId, "manage-users");
     const tenantId = checkId("tenant_id", req.tenantId);
     const userId = checkId("user_id", req.userId);
@@ -50,7 +50,7 @@ export function setUserActive(
   actor: Principal,
   req: { readonly tenantId: string; readonly userId: string; readonly active: boolean },
 ): Promise<WriteResult> {
-  return runWrite(ctx, actor, "SetUserActive", req.tenantId, async (tx) => {
+  return runWrite(ctx, actor, "SetUserActive", req.tenantId, async (tx, ctx) => {
     await gate(ctx, tx, actor, req.tenantId, "manage-users");
     const tenantId = checkId("tenant_id", req.tenantId);
     const userId = checkId("user_id", req.userId);
@@ -110,7 +110,7 @@ function changeUserRoles(
   operation: string,
   change: (tx: PolicyStoreTx, tenant: TenantRow, userId: string, roles: RoleState[]) => Promise<void>,
 ): Promise<WriteResult> {
-  return runWrite(ctx, actor, operation, req.tenantId, async (tx) => {
+  return runWrite(ctx, actor, operation, req.tenantId, async (tx, ctx) => {
     await gate(ctx, tx, actor, req.tenantId, "assign-roles");
     const tenantId = checkId("tenant_id", req.tenantId);
     const userId = checkId("user_id", req.userId);

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { HISTORY_INDEXES } from "../migrations.js";
+import { CUSTOM_SYSTEMS_TABLE, HISTORY_INDEXES } from "../migrations.js";
 import { StoreError } from "../store-error.js";
 
 /** One forward-only schema step, run inside the migration's transaction. */
@@ -284,6 +284,13 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     // Meaningful on a SQLite copy only (when it last read its primary); kept so both schemas number alike.
     up: async (client) => {
       await client.query("ALTER TABLE meta ADD COLUMN primary_read_at BIGINT");
+    },
+  },
+  {
+    version: 7,
+    description: "custom systems",
+    up: async (client) => {
+      await client.query(CUSTOM_SYSTEMS_TABLE);
     },
   },
 ];

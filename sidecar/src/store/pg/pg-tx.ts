@@ -16,6 +16,7 @@ import {
 import type {
   AuditRow,
   CommitRecord,
+  CustomSystemRow,
   HistoryBounds,
   PolicyStoreTx,
   RoleRow,
@@ -28,6 +29,7 @@ import {
   createPairCollector,
   groupByTenant,
   ROLE_COLUMNS,
+  type StoredCustomSystem,
   type StoredRole,
   type StoredUser,
   toRoleRow,
@@ -277,6 +279,14 @@ export class PgTx implements PolicyStoreTx {
     return v === null || v === undefined ? undefined : Number(v);
   }
 
+  customSystems(tenantId: string): Promise<CustomSystemRow[]> {
+    return this.rows<CustomSystemRow>(
+      `SELECT system_id AS "systemId", document, created_at AS "createdAt", updated_at AS "updatedAt"
+       FROM custom_systems WHERE tenant_id = $1 ORDER BY system_id COLLATE "C"`,
+      [tenantId],
+    );
+  }
+
   /** As `readPolicySourceForTenants` (read-policy.ts) answers on SQLite, read in this transaction. */
   async policySource(catalog: Catalog, tenantIds: readonly string[]): Promise<PolicySource> {
     const ids = [...tenantIds];
@@ -318,6 +328,11 @@ export class PgTx implements PolicyStoreTx {
       ),
       roles: groupByTenant(
         await all<StoredRole>(`SELECT tenant_id, ${ROLE_COLUMNS} FROM roles ${where} ORDER BY seq`),
+      ),
+      customSystems: groupByTenant(
+        await all<StoredCustomSystem>(
+          `SELECT tenant_id, system_id, document FROM custom_systems ${where} ORDER BY tenant_id COLLATE "C", system_id COLLATE "C"`,
+        ),
       ),
     });
     const found = new Set(policies.map((t) => t.id));
@@ -465,6 +480,31 @@ export class PgTx implements PolicyStoreTx {
         createdAt,
       ],
     );
+  }
+
+  async putCustomSystem(tenantId: string, systemId: string, document: string, now: string): Promise<void> {
+    this.touched.tenant(tenantId);
+    await this.exec(
+      `INSERT INTO custom_systems (tenant_id, system_id, document, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+       ON CONFLICT (tenant_id, system_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at`,
+      [tenantId, systemId, document, now],
+    );
+    await this.exec(
+      `INSERT INTO tenant_systems (tenant_id, system_id) VALUES ($1, $2) ON CONFLICT (tenant_id, system_id) DO NOTHING`,
+      [tenantId, systemId],
+    );
+  }
+
+  async deleteCustomSystem(tenantId: string, systemId: string): Promise<void> {
+    this.touched.tenant(tenantId);
+    await this.exec("DELETE FROM custom_systems WHERE tenant_id = $1 AND system_id = $2", [
+      tenantId,
+      systemId,
+    ]);
+    await this.exec("DELETE FROM tenant_systems WHERE tenant_id = $1 AND system_id = $2", [
+      tenantId,
+      systemId,
+    ]);
   }
 
   async deleteApp(tenantId: string, appId: string): Promise<void> {
