@@ -17,7 +17,10 @@ interface Held {
 
 /** Every user's access in one tenant of one snapshot. */
 export interface TenantAccess {
+  /** The tenant's view: the snapshot with its own systems in the catalog (decide on this). */
   readonly snapshot: Snapshot;
+  /** The snapshot the view was taken of (recompile from this). */
+  readonly shared: Snapshot;
   /** Per user id; absent for an unknown user, `NOTHING` for an inactive one. */
   readonly users: ReadonlyMap<string, Held>;
   /** Surface ids of the tenant's systems, in catalog order. */
@@ -84,7 +87,7 @@ export function tenantAccess(shared: Snapshot, tenantId: string): TenantAccess {
   const surfaces = [...catalog.surfaces.values()]
     .filter((s) => tenant.systems.includes(s.system))
     .map((s) => s.id);
-  return { snapshot, users, surfaces };
+  return { snapshot, shared, users, surfaces };
 }
 
 /** Whether `held` shows the surface (false for an unknown or inactive user). */

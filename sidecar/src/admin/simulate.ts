@@ -149,7 +149,7 @@ export async function simulateChanges(
                 await stateAfterWrite(
                   tx,
                   ctx.catalog,
-                  previous.snapshot,
+                  previous.shared,
                   tenantId,
                   change.operation,
                   change.request,
