@@ -9,6 +9,7 @@ import { createSidecarDemo } from "./demo/index.js";
 import { createHealth } from "./health.js";
 import type { Logger } from "./logger.js";
 import { createObservability } from "./observability.js";
+import { TenantNotReadyError } from "./policy/decision.js";
 import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js";
 import { prepareStore } from "./prepare-store.js";
 import { adminService } from "./server/admin-service.js";
@@ -186,6 +187,8 @@ function decisionReaderCheck(
   owners: () => ReadonlyMap<string, ReadonlySet<string>>,
 ) {
   return (tenantId: string, userId: string): boolean => {
+    // A tenant still loading after a start is never judged on missing data: UNAVAILABLE, retry.
+    if (engine.tenantLoading(tenantId)) throw new TenantNotReadyError(tenantId);
     const tenant = engine.snapshot?.tenants.get(tenantId);
     if (!tenant) return false;
     // Owners first: no rights object to build for them. Others are decided without an owner list.

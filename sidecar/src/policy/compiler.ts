@@ -13,12 +13,39 @@ export class IncrementalCompileError extends Error {
   override readonly name = "IncrementalCompileError";
 }
 
-/** Compiles a whole source into a new snapshot. */
-export function compileSnapshot(source: PolicySource): Snapshot {
+/**
+ * Compiles a whole source into a new snapshot. With `pendingTenantIds`, the source is the first
+ * part of a store loaded tenant by tenant: those tenants exist but are not compiled yet, and calls
+ * naming them wait (`withTenants` adds them as they come).
+ */
+export function compileSnapshot(source: PolicySource, pendingTenantIds: Iterable<string> = []): Snapshot {
   const catalog = compileCatalog(source.catalog);
   const tenants = new Map<string, CompiledTenant>();
   for (const tenant of source.tenants) tenants.set(tenant.id, compileTenant(catalog, tenant));
-  return makeSnapshot(source.databaseId, source.revision, catalog, tenants);
+  const pending = new Set(pendingTenantIds);
+  for (const id of tenants.keys()) pending.delete(id);
+  return makeSnapshot(source.databaseId, source.revision, catalog, tenants, pending);
+}
+
+/**
+ * `prev` with more of its pending tenants compiled, at the same revision: the next part of a
+ * store loaded tenant by tenant. Throws IncrementalCompileError for another database or revision.
+ */
+export function withTenants(prev: Snapshot, more: PolicySource): Snapshot {
+  if (more.databaseId !== prev.databaseId || more.revision !== prev.revision) {
+    throw new IncrementalCompileError(
+      `cannot add tenants of '${more.databaseId}' at revision ${more.revision} to a snapshot of '${prev.databaseId}' at ${prev.revision}`,
+    );
+  }
+  const catalog = sameCatalog(prev.catalog, more);
+  const tenants = new Map(prev.tenants);
+  const pending = new Set(prev.pendingTenantIds);
+  for (const tenant of more.tenants) {
+    tenants.set(tenant.id, compileTenant(catalog, tenant));
+    pending.delete(tenant.id);
+  }
+  // The same revision: the common decisions (and answers built from them) stay valid.
+  return Object.freeze({ ...prev, tenants, pendingTenantIds: pending });
 }
 
 /**
@@ -35,9 +62,16 @@ export function recompileTenants(prev: Snapshot, changed: PolicySource, revision
   }
   const catalog = sameCatalog(prev.catalog, changed);
   const tenants = new Map(prev.tenants);
-  for (const id of changed.removedTenantIds ?? []) tenants.delete(id);
-  for (const tenant of changed.tenants) tenants.set(tenant.id, compileTenant(catalog, tenant));
-  return makeSnapshot(prev.databaseId, revision, catalog, tenants);
+  const pending = new Set(prev.pendingTenantIds);
+  for (const id of changed.removedTenantIds ?? []) {
+    tenants.delete(id);
+    pending.delete(id);
+  }
+  for (const tenant of changed.tenants) {
+    tenants.set(tenant.id, compileTenant(catalog, tenant));
+    pending.delete(tenant.id);
+  }
+  return makeSnapshot(prev.databaseId, revision, catalog, tenants, pending);
 }
 
 /** The previous compiled catalog when `changed` carries the same catalog, else throws. */
@@ -52,6 +86,7 @@ function makeSnapshot(
   revision: number,
   catalog: CompiledCatalog,
   tenants: ReadonlyMap<string, CompiledTenant>,
+  pendingTenantIds: ReadonlySet<string>,
 ): Snapshot {
   const decisions: CommonDecisions = Object.freeze({
     granted: decision(true, "GRANTED", NOTHING_MISSING, revision),
@@ -59,5 +94,5 @@ function makeSnapshot(
     userUnknown: decision(false, "USER_UNKNOWN", NOTHING_MISSING, revision),
     userInactive: decision(false, "USER_INACTIVE", NOTHING_MISSING, revision),
   });
-  return Object.freeze({ databaseId, revision, catalog, tenants, decisions });
+  return Object.freeze({ databaseId, revision, catalog, tenants, pendingTenantIds, decisions });
 }

@@ -99,14 +99,17 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
    * Everything a read does before deciding: authenticate, refuse when fail-closed, wait for
    * min_revision. Returns a promise only when it must wait, so the common path stays synchronous.
    */
-  const admit = (ctx: RpcContext, minRevision: bigint): Promise<void> | undefined => {
+  const admit = (ctx: RpcContext, minRevision: bigint, tenantId: string): Promise<void> | undefined => {
     const stale = deps.failClosedReason();
     if (stale !== undefined) throw new RpcError(Code.Unavailable, stale);
     const min = Number(minRevision);
     // Reading ctx.signal creates an AbortController and a cancel listener: only a wait needs one.
-    if (min <= deps.gate.revision) return undefined;
-    return deps.gate.reach(min, ctx.deadline, ctx.signal);
+    if (min <= deps.gate.revision) return tenantLoaded(ctx, tenantId);
+    return deps.gate.reach(min, ctx.deadline, ctx.signal)!.then(() => tenantLoaded(ctx, tenantId));
   };
+  /** A tenant still loading after a start is waited for (up to the deadline), never decided partly loaded. */
+  const tenantLoaded = (ctx: RpcContext, tenantId: string): Promise<void> | undefined =>
+    engine.tenantLoading(tenantId) ? engine.tenantReady(tenantId, ctx.deadline, ctx.signal) : undefined;
   /** A mutual check answers whether the target holds the permission too: that is reading the target. */
   const authorizeTarget = (
     ctx: RpcContext,
@@ -129,7 +132,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const permission = requireField(req.permission, "permission");
       auth.authorizeRead(ctx, principal, tenantId, userId);
       authorizeTarget(ctx, principal, tenantId, userId, req.targetUserId);
-      return then(admit(ctx, req.minRevision), () => {
+      return then(admit(ctx, req.minRevision, tenantId), () => {
         const d = engine.check(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource));
         deps.onDecision?.(tenantId, userId, permission, d);
         return checkAnswer(d);
@@ -155,7 +158,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       );
       auth.authorizeRead(ctx, principal, tenantId, userId);
       for (const item of req.items) authorizeTarget(ctx, principal, tenantId, userId, item.targetUserId);
-      return then(admit(ctx, req.minRevision), () => {
+      return then(admit(ctx, req.minRevision, tenantId), () => {
         const decisions = engine.checkMany(tenantId, userId, requests);
         const observe = deps.onDecision;
         if (observe)
@@ -177,7 +180,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const permission = requireField(req.permission, "permission");
       auth.authorizeRead(ctx, principal, tenantId, userId);
       authorizeTarget(ctx, principal, tenantId, userId, req.targetUserId);
-      return then(admit(ctx, req.minRevision), () =>
+      return then(admit(ctx, req.minRevision, tenantId), () =>
         toExplainResponse(
           engine.explain(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource)),
         ),
@@ -190,7 +193,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const userId = requireField(req.userId, "user_id");
       if (req.system !== undefined) systemOf(deps.catalog, req.system);
       auth.authorizeRead(ctx, principal, tenantId, userId);
-      return then(admit(ctx, req.minRevision), () => {
+      return then(admit(ctx, req.minRevision, tenantId), () => {
         const snapshot = engine.currentSnapshot();
         const rows = engine.listEffective(tenantId, userId, req.system);
         const profile = userProfile(snapshot, tenantId, userId);
@@ -221,7 +224,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const permission = requireField(req.permission, "permission");
       if (req.pageSize < 0) throw new RpcError(Code.InvalidArgument, "page_size must not be negative");
       auth.authorizeTenantRead(ctx, principal, tenantId);
-      return then(admit(ctx, req.minRevision), () => {
+      return then(admit(ctx, req.minRevision, tenantId), () => {
         const revision = engine.currentSnapshot().revision;
         const limit = req.pageSize > 0 ? req.pageSize : undefined;
         const after = req.pageToken === "" ? undefined : decodePageToken(req.pageToken);
@@ -247,7 +250,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const url = requireField(req.url, "url");
       if (!URL.canParse(url)) throw new RpcError(Code.InvalidArgument, `url '${url}' is not an absolute URL`);
       auth.authorizeRead(ctx, principal, tenantId, userId);
-      return then(admit(ctx, req.minRevision), () => {
+      return then(admit(ctx, req.minRevision, tenantId), () => {
         const revision = engine.currentSnapshot().revision;
         const match = deps.apps().match(tenantId, url);
         if (!match) return { surfaces: [], revision: BigInt(revision), appId: "" };
@@ -282,7 +285,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       if (req.system !== undefined) systemOf(deps.catalog, req.system);
       auth.authorizeRead(ctx, principal, tenantId, userId);
       auth.authorizeRead(ctx, principal, tenantId, otherUserId);
-      return then(admit(ctx, req.minRevision), () => {
+      return then(admit(ctx, req.minRevision, tenantId), () => {
         const out = compareUsers(engine.currentSnapshot(), deps.catalog, tenantId, userId, otherUserId, {
           system: req.system,
           includeSame: req.includeSame,
@@ -332,7 +335,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
         }
         return { operation: c.change.case, request: c.change.value };
       });
-      await admit(ctx, req.minRevision);
+      await admit(ctx, req.minRevision, tenantId);
       const out = await deps.simulate(principal, { tenantId, changes });
       return {
         changes: out.changes.map((c) => ({ ...c })),
