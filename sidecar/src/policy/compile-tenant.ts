@@ -9,8 +9,17 @@ import type { TenantPolicy } from "./policy-source.js";
 import type { CompiledCatalog, CompiledTenant } from "./snapshot.js";
 import { decodeUserIds, type UserColumns, userColumnsOf } from "./user-columns.js";
 
-/** Compiles `tenant`. References the catalog does not know (grants, licenses) are dropped: they can never be held. */
-export function compileTenant(catalog: CompiledCatalog, tenant: TenantPolicy): CompiledTenant {
+/**
+ * Compiles `tenant`. References the catalog does not know (grants, licenses) are dropped: they can
+ * never be held. With `previous` (the same tenant compiled before), its user id index is reused
+ * when the ids did not change — most changes touch roles, and decoding and indexing every id of a
+ * large tenant was most of a recompile.
+ */
+export function compileTenant(
+  catalog: CompiledCatalog,
+  tenant: TenantPolicy,
+  previous?: CompiledTenant,
+): CompiledTenant {
   const { words, licenseWords } = catalog;
 
   const pool = new Uint32Array(licenseWords);
@@ -57,10 +66,8 @@ export function compileTenant(catalog: CompiledCatalog, tenant: TenantPolicy): C
 
   const users = tenant.userColumns ?? userColumnsOf(tenant.users);
   const { userRoleStart, userRoles } = compileUserRoles(users, roleIndex, roleCount);
-  const userIds = decodeUserIds(users);
-  const userIndex = new Map<string, number>();
-  for (let u = 0; u < users.count; u++) userIndex.set(userIds[u]!, u);
-  const usersById = orderById(userIds);
+  const { userIds, userIndex, usersById } =
+    previous !== undefined && sameIds(previous.users, users) ? previous : indexUsers(users);
 
   return {
     id: tenant.id,
@@ -117,6 +124,22 @@ function compileUserRoles(
   }
   userRoleStart[count] = at;
   return { userRoleStart, userRoles: at === userRoles.length ? userRoles : userRoles.slice(0, at) };
+}
+
+/** The users' ids decoded, indexed and ordered. */
+function indexUsers(users: UserColumns): Pick<CompiledTenant, "userIds" | "userIndex" | "usersById"> {
+  const userIds = decodeUserIds(users);
+  const userIndex = new Map<string, number>();
+  for (let u = 0; u < users.count; u++) userIndex.set(userIds[u]!, u);
+  return { userIds, userIndex, usersById: orderById(userIds) };
+}
+
+/** Whether two columns hold the same ids in the same order (a byte comparison, no decoding). */
+function sameIds(a: UserColumns, b: UserColumns): boolean {
+  if (a === b) return true;
+  if (a.count !== b.count || a.idBytes.length !== b.idBytes.length) return false;
+  const view = (x: Uint8Array | Int32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  return view(a.idStart).equals(view(b.idStart)) && view(a.idBytes).equals(view(b.idBytes));
 }
 
 /** User indices ordered by id (code-unit order); the store's order usually is that already. */

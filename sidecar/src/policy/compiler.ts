@@ -68,7 +68,7 @@ export function recompileTenants(prev: Snapshot, changed: PolicySource, revision
     pending.delete(id);
   }
   for (const tenant of changed.tenants) {
-    tenants.set(tenant.id, compileTenant(catalog, tenant));
+    tenants.set(tenant.id, compileTenant(catalog, tenant, prev.tenants.get(tenant.id)));
     pending.delete(tenant.id);
   }
   return makeSnapshot(prev.databaseId, revision, catalog, tenants, pending);
