@@ -67,7 +67,9 @@ export function compileTenant(
   const users = tenant.userColumns ?? userColumnsOf(tenant.users);
   const { userRoleStart, userRoles } = compileUserRoles(users, roleIndex, roleCount);
   const { userIds, userIndex, usersById } =
-    previous !== undefined && sameIds(previous.users, users) ? previous : indexUsers(users);
+    previous !== undefined && sameIds(previous.users, users)
+      ? previous
+      : indexUsers(users, tenant.userColumns === undefined ? tenant.users.map((u) => u.id) : undefined);
 
   return {
     id: tenant.id,
@@ -126,9 +128,12 @@ function compileUserRoles(
   return { userRoleStart, userRoles: at === userRoles.length ? userRoles : userRoles.slice(0, at) };
 }
 
-/** The users' ids decoded, indexed and ordered. */
-function indexUsers(users: UserColumns): Pick<CompiledTenant, "userIds" | "userIndex" | "usersById"> {
-  const userIds = decodeUserIds(users);
+/** The users' ids (decoded unless given), indexed and ordered. */
+function indexUsers(
+  users: UserColumns,
+  ids: string[] = decodeUserIds(users),
+): Pick<CompiledTenant, "userIds" | "userIndex" | "usersById"> {
+  const userIds = ids;
   const userIndex = new Map<string, number>();
   for (let u = 0; u < users.count; u++) userIndex.set(userIds[u]!, u);
   return { userIds, userIndex, usersById: orderById(userIds) };

@@ -78,14 +78,14 @@ export function userRecordsOf(columns: UserColumns): UserRecord[] {
 
 /** A growable byte column. */
 class ByteColumn {
-  bytes = new Uint8Array(1024);
+  bytes: Buffer = Buffer.allocUnsafeSlow(1024);
   length = 0;
 
   write(value: string): void {
     // At most 3 bytes per UTF-16 unit.
     const need = this.length + value.length * 3;
     if (need > this.bytes.length) this.grow(need);
-    this.length += bytesView(this.bytes).write(value, this.length, "utf8");
+    this.length += this.bytes.write(value, this.length, "utf8");
   }
 
   copy(from: Uint8Array, start: number, end: number): void {
@@ -96,7 +96,7 @@ class ByteColumn {
   }
 
   private grow(need: number): void {
-    const next = new Uint8Array(Math.max(need, this.bytes.length * 2));
+    const next = Buffer.allocUnsafeSlow(Math.max(need, this.bytes.length * 2));
     next.set(this.bytes.subarray(0, this.length));
     this.bytes = next;
   }
