@@ -10,6 +10,7 @@ import { PastSnapshots } from "./history/past-snapshots.js";
 import { startHistoryPruner } from "./history/prune-history.js";
 import type { Logger } from "./logger.js";
 import { createObservability } from "./observability.js";
+import { TenantNotReadyError } from "./policy/decision.js";
 import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js";
 import { prepareStore } from "./prepare-store.js";
 import { reviewRoute } from "./review/review-route.js";
@@ -210,6 +211,8 @@ const NO_OWNERS: readonly string[] = Object.freeze([]);
  */
 function decisionReaderCheck(engine: PolicyEngine, owners: () => ReadonlyMap<string, ReadonlySet<string>>) {
   return (tenantId: string, userId: string): boolean => {
+    // A tenant still loading after a start is never judged on missing data: UNAVAILABLE, retry.
+    if (engine.tenantLoading(tenantId)) throw new TenantNotReadyError(tenantId);
     const tenant = engine.snapshot?.tenants.get(tenantId);
     if (!tenant) return false;
     // Owners first: no rights object to build for them. Others are decided without an owner list.

@@ -19,6 +19,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Catalog } from "../../catalog/catalog.js";
 import { loadCatalog } from "../../catalog/loader.js";
@@ -118,22 +119,22 @@ function startLoad(address: string, requests: readonly object[]): { stop(): Prom
 const epochNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function percentile(values: readonly number[], p: number): number {
+export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
-const ms = (v: number) => (Number.isNaN(v) ? "–" : v < 10 ? v.toFixed(2) : v.toFixed(1));
+export const ms = (v: number) => (Number.isNaN(v) ? "–" : v < 10 ? v.toFixed(2) : v.toFixed(1));
 
 /** What a run commits and watches: a role one user holds and a permission toggled on it. */
-interface Target {
+export interface Target {
   readonly tenantId: string;
   readonly userId: string;
   readonly roleId: string;
   readonly permission: string;
 }
 
-interface RunResult {
+export interface RunResult {
   readonly propagationMs: number[];
   readonly polls: number[];
   readonly idle: LoadSample[];
@@ -156,7 +157,7 @@ function reloadsLogged(output: string, from: number): number[] {
   return out;
 }
 
-async function run(
+export async function run(
   sidecar: SidecarProcess,
   admin: PolicyAdmin,
   target: Target,
@@ -239,7 +240,7 @@ function report(title: string, target: Target, r: RunResult): string {
 }
 
 /** Finds a (role, permission) in `tenantId` whose grant flips `userId`'s decision, and back. */
-async function findScaleTarget(
+export async function findScaleTarget(
   db: Db,
   admin: PolicyAdmin,
   catalog: Catalog,
@@ -360,4 +361,5 @@ async function main(): Promise<void> {
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
-await main();
+// Run as a script; imported (by scale.bench.ts), only its measuring functions are used.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();

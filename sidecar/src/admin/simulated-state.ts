@@ -11,6 +11,7 @@ import { compileSnapshot, recompileTenants } from "../policy/compiler.js";
 import { tenantOf } from "../policy/evaluator.js";
 import type { RoleRecord, TenantPolicy, UserRecord } from "../policy/policy-source.js";
 import type { Snapshot } from "../policy/snapshot.js";
+import { userNameAt } from "../policy/user-columns.js";
 import type { PolicyStoreReads } from "../store/policy-store.js";
 
 /** The users a simulated write may change, by operation: the one its request names. Others change none. */
@@ -32,7 +33,7 @@ function usersOf(snapshot: Snapshot, tenantId: string): UserRecord[] {
   const t = tenantOf(snapshot, tenantId);
   return t.userIds.map((id, u) => ({
     id,
-    displayName: t.userNames[u]!,
+    displayName: userNameAt(t.users, u),
     active: t.userActive[u] === 1,
     roleIds: Array.from(
       t.userRoles.subarray(t.userRoleStart[u]!, t.userRoleStart[u + 1]!),

@@ -15,15 +15,42 @@ export class IncrementalCompileError extends Error {
   override readonly name = "IncrementalCompileError";
 }
 
-/** Compiles a whole source into a new snapshot. */
-export function compileSnapshot(source: PolicySource): Snapshot {
+/**
+ * Compiles a whole source into a new snapshot. With `pendingTenantIds`, the source is the first
+ * part of a store loaded tenant by tenant: those tenants exist but are not compiled yet, and calls
+ * naming them wait (`withTenants` adds them as they come).
+ */
+export function compileSnapshot(source: PolicySource, pendingTenantIds: Iterable<string> = []): Snapshot {
   // Tenants' own systems come from the source's tenants, never from a catalog already extended.
   const catalog = compileCatalog(vendorCatalogOf(source.catalog));
   const tenants = new Map<string, CompiledTenant>();
   for (const tenant of source.tenants) {
     tenants.set(tenant.id, compileTenant(catalogOfTenant(catalog, tenant), tenant));
   }
-  return makeSnapshot(source.databaseId, source.revision, catalog, tenants);
+  const pending = new Set(pendingTenantIds);
+  for (const id of tenants.keys()) pending.delete(id);
+  return makeSnapshot(source.databaseId, source.revision, catalog, tenants, pending);
+}
+
+/**
+ * `prev` with more of its pending tenants compiled, at the same revision: the next part of a
+ * store loaded tenant by tenant. Throws IncrementalCompileError for another database or revision.
+ */
+export function withTenants(prev: Snapshot, more: PolicySource): Snapshot {
+  if (more.databaseId !== prev.databaseId || more.revision !== prev.revision) {
+    throw new IncrementalCompileError(
+      `cannot add tenants of '${more.databaseId}' at revision ${more.revision} to a snapshot of '${prev.databaseId}' at ${prev.revision}`,
+    );
+  }
+  const catalog = sameCatalog(prev.catalog, more);
+  const tenants = new Map(prev.tenants);
+  const pending = new Set(prev.pendingTenantIds);
+  for (const tenant of more.tenants) {
+    tenants.set(tenant.id, compileTenant(catalogOfTenant(catalog, tenant), tenant));
+    pending.delete(tenant.id);
+  }
+  // The same revision: the common decisions (and answers built from them) stay valid.
+  return makeSnapshot(prev.databaseId, prev.revision, catalog, tenants, pending, prev.decisions);
 }
 
 /**
@@ -40,11 +67,19 @@ export function recompileTenants(prev: Snapshot, changed: PolicySource, revision
   }
   const catalog = sameCatalog(prev.catalog, changed);
   const tenants = new Map(prev.tenants);
-  for (const id of changed.removedTenantIds ?? []) tenants.delete(id);
-  for (const tenant of changed.tenants) {
-    tenants.set(tenant.id, compileTenant(catalogOfTenant(catalog, tenant), tenant));
+  const pending = new Set(prev.pendingTenantIds);
+  for (const id of changed.removedTenantIds ?? []) {
+    tenants.delete(id);
+    pending.delete(id);
   }
-  return makeSnapshot(prev.databaseId, revision, catalog, tenants);
+  for (const tenant of changed.tenants) {
+    tenants.set(
+      tenant.id,
+      compileTenant(catalogOfTenant(catalog, tenant), tenant, prev.tenants.get(tenant.id)),
+    );
+    pending.delete(tenant.id);
+  }
+  return makeSnapshot(prev.databaseId, revision, catalog, tenants, pending);
 }
 
 /** The previous compiled catalog when `changed` carries the same catalog, else throws. */
@@ -60,15 +95,26 @@ function makeSnapshot(
   revision: number,
   catalog: CompiledCatalog,
   tenants: ReadonlyMap<string, CompiledTenant>,
-): Snapshot {
-  const decisions: CommonDecisions = Object.freeze({
+  pendingTenantIds: ReadonlySet<string>,
+  // At the same revision the common decisions stay valid: pass them on.
+  decisions: CommonDecisions = Object.freeze({
     granted: decision(true, "GRANTED", NOTHING_MISSING, revision),
     notGranted: decision(false, "NOT_GRANTED", NOTHING_MISSING, revision),
     userUnknown: decision(false, "USER_UNKNOWN", NOTHING_MISSING, revision),
     userInactive: decision(false, "USER_INACTIVE", NOTHING_MISSING, revision),
-  });
+  }),
+): Snapshot {
   const views = new Map<string, Snapshot>();
-  const snapshot: Snapshot = Object.freeze({ databaseId, revision, catalog, tenants, decisions, views });
+  const snapshot: Snapshot = Object.freeze({
+    databaseId,
+    revision,
+    catalog,
+    tenants,
+    pendingTenantIds,
+    decisions,
+    views,
+  });
+  // A tenant with systems of its own is decided on a view whose catalog holds them.
   for (const tenant of tenants.values()) {
     if (tenant.catalog !== catalog) {
       views.set(tenant.id, Object.freeze({ ...snapshot, catalog: tenant.catalog }));

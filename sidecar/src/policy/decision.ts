@@ -101,6 +101,21 @@ export class UnknownTenantError extends DomainError {
   }
 }
 
+/**
+ * Thrown for a tenant that exists but is not compiled yet (a large store loading after a start):
+ * it is never decided on partial data, so the caller retries, or waits with `tenantReady`.
+ */
+export class TenantNotReadyError extends DomainError {
+  override readonly name = "TenantNotReadyError";
+  readonly code = "UNAVAILABLE";
+  readonly tenant: string;
+
+  constructor(tenant: string) {
+    super(`tenant '${tenant}' is still loading after the sidecar started; retry shortly`);
+    this.tenant = tenant;
+  }
+}
+
 /** Frozen empty list shared by every decision that names nothing, so the hot path does not allocate. */
 export const NOTHING_MISSING: readonly string[] = Object.freeze([]);
 

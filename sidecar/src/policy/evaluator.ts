@@ -12,6 +12,7 @@ import {
   type Decision,
   decision,
   type Reason,
+  TenantNotReadyError,
   UnknownPermissionError,
   UnknownSurfaceError,
   UnknownTenantError,
@@ -65,10 +66,13 @@ export interface LookupPage {
   readonly limit?: number;
 }
 
-/** The tenant, or throws `UnknownTenantError`. */
+/** The tenant, or throws `UnknownTenantError` (or `TenantNotReadyError` while it is still loading). */
 export function tenantOf(snapshot: Snapshot, tenantId: string): CompiledTenant {
   const tenant = snapshot.tenants.get(tenantId);
-  if (tenant === undefined) throw new UnknownTenantError(tenantId);
+  if (tenant === undefined) {
+    if (snapshot.pendingTenantIds.has(tenantId)) throw new TenantNotReadyError(tenantId);
+    throw new UnknownTenantError(tenantId);
+  }
   return tenant;
 }
 

@@ -11,6 +11,7 @@ import { computeFresh, type EffectiveBits, type EffectiveLookup } from "./effect
 import { checkIndexed, denial, permissionOf, tenantOf } from "./evaluator.js";
 import { collectMissing, holds, type RequirementTrace, traceProgram } from "./requirement-program.js";
 import { type CompiledTenant, FLAG_MUTUAL, FLAG_SELF, type Snapshot } from "./snapshot.js";
+import { userNameAt } from "./user-columns.js";
 
 /** What to explain: a permission check, or a UI surface. */
 export type ExplainSubject = CheckRequest | { readonly surface: string };
@@ -111,7 +112,7 @@ class Context {
     this.u = tenant.userIndex.get(userId);
     const active = this.u !== undefined && tenant.userActive[this.u] === 1;
     this.bits = active ? lookup(snapshot, tenant, this.u!) : undefined;
-    this.who = this.u === undefined ? userId : tenant.userNames[this.u] || userId;
+    this.who = this.u === undefined ? userId : userNameAt(tenant.users, this.u) || userId;
   }
 
   permission(request: CheckRequest): Explanation {
@@ -256,7 +257,7 @@ class Context {
       tenant: tenant.id,
       user: {
         id: this.userId,
-        displayName: this.u === undefined ? null : tenant.userNames[this.u]!,
+        displayName: this.u === undefined ? null : userNameAt(tenant.users, this.u),
         found: this.u !== undefined,
         active: this.bits !== undefined,
       },

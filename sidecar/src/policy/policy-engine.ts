@@ -18,6 +18,7 @@ import {
 } from "./evaluator.js";
 import { type ExplainSubject, type Explanation, explain } from "./explain.js";
 import type { Snapshot } from "./snapshot.js";
+import { TenantReadiness } from "./tenant-readiness.js";
 
 /** Options of `createPolicyEngine`. */
 export interface PolicyEngineOptions {
@@ -52,6 +53,7 @@ export function createPolicyEngine(options: PolicyEngineOptions = {}): PolicyEng
 export class PolicyEngine {
   private current: Snapshot | undefined;
   private readonly cache: EffectiveCache;
+  private readonly readiness = new TenantReadiness();
 
   /** Prefer `createPolicyEngine`. */
   constructor(options: PolicyEngineOptions = {}) {
@@ -85,6 +87,26 @@ export class PolicyEngine {
     ) {
       this.cache.clear();
     }
+    this.readiness.installed(snapshot);
+  }
+
+  /** Whether the tenant exists but is still loading after a start (see `tenantReady`). */
+  tenantLoading(tenantId: string): boolean {
+    const pending = this.current?.pendingTenantIds;
+    return pending !== undefined && pending.size > 0 && pending.has(tenantId);
+  }
+
+  /**
+   * Undefined when the tenant can be decided now (compiled, unknown, or no snapshot yet: the call
+   * then fails as it would); a promise while it is still loading after a start, resolved once it
+   * is compiled, rejected with TenantNotReadyError (UNAVAILABLE) shortly before `deadline`.
+   */
+  tenantReady(
+    tenantId: string,
+    deadline: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> | undefined {
+    return this.readiness.wait(this.current, tenantId, deadline, signal);
   }
 
   /** Checks one permission for one user on the current snapshot. */

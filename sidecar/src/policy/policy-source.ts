@@ -3,6 +3,7 @@
  * it (in one read transaction); the engine knows nothing of SQLite.
  */
 import type { Catalog } from "../../../catalog/catalog.js";
+import type { UserColumns } from "./user-columns.js";
 
 /** A user of a tenant. */
 export interface UserRecord {
@@ -36,7 +37,13 @@ export interface TenantPolicy {
   readonly systems: readonly string[];
   /** License pool: qualified license id → seats. A tenant "has" a license when it is in the pool. */
   readonly licenseSeats: ReadonlyMap<string, number>;
+  /** The users as records; ignored when `userColumns` is given. */
   readonly users: readonly UserRecord[];
+  /**
+   * The users in columns (the sync reader's form: no object per user), in the store's order. When
+   * present it is the tenant's users and `users` is empty.
+   */
+  readonly userColumns?: UserColumns;
   readonly roles: readonly RoleRecord[];
   /**
    * The tenant's own systems (PutSystem), as stored: the compiler validates them against the

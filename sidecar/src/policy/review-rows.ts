@@ -16,6 +16,7 @@ import {
   FLAG_TENANT_LICENSED,
   type Snapshot,
 } from "./snapshot.js";
+import { userNameAt } from "./user-columns.js";
 
 /** One row of the review. */
 export interface ReviewRow {
@@ -147,7 +148,7 @@ function* reviewRows(
   for (const u of tenant.usersById) {
     const tenantId = tenant.id;
     const userId = tenant.userIds[u]!;
-    const userName = tenant.userNames[u]!;
+    const userName = userNameAt(tenant.users, u);
     const active = tenant.userActive[u] === 1;
     const start = tenant.userRoleStart[u]!;
     const end = tenant.userRoleStart[u + 1]!;

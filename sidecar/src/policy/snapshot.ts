@@ -5,6 +5,7 @@
  */
 import type { Catalog } from "../../../catalog/catalog.js";
 import type { Decision } from "./decision.js";
+import type { UserColumns } from "./user-columns.js";
 
 /** Per-permission flag: both the user and the target must hold it. */
 export const FLAG_MUTUAL = 1;
@@ -115,8 +116,8 @@ export interface CompiledTenant {
   readonly roleLicenses: Uint32Array;
   /** Index → user id. */
   readonly userIds: readonly string[];
-  /** Index → display name. */
-  readonly userNames: readonly string[];
+  /** The users as read (display names are decoded from here when asked: `userNameAt`). */
+  readonly users: UserColumns;
   /** User id → index. */
   readonly userIndex: ReadonlyMap<string, number>;
   /** 1 when the user is active. */
@@ -145,6 +146,12 @@ export interface Snapshot {
   readonly revision: number;
   readonly catalog: CompiledCatalog;
   readonly tenants: ReadonlyMap<string, CompiledTenant>;
+  /**
+   * Tenants that exist at this revision but are not compiled yet (a large store loads tenant by
+   * tenant after a start). A call naming one is never answered from what is there: it waits for
+   * the tenant (`PolicyEngine.tenantReady`) or fails UNAVAILABLE (`TenantNotReadyError`).
+   */
+  readonly pendingTenantIds: ReadonlySet<string>;
   readonly decisions: CommonDecisions;
   /**
    * Per tenant with systems of its own, this snapshot as that tenant sees it: the same revision,

@@ -3,6 +3,7 @@ import { hasBit } from "./bitset.js";
 import { tenantView } from "./custom-catalog.js";
 import { tenantOf } from "./evaluator.js";
 import type { Snapshot } from "./snapshot.js";
+import { userNameAt } from "./user-columns.js";
 
 /** A user's roles and held licenses; empty for an unknown user. */
 export interface UserProfile {
@@ -34,7 +35,7 @@ export function userProfile(shared: Snapshot, tenantId: string, userId: string):
   return {
     found: true,
     active: tenant.userActive[u] === 1,
-    displayName: tenant.userNames[u]!,
+    displayName: userNameAt(tenant.users, u),
     roleIds,
     licenseIds: [...held].sort(),
   };

@@ -119,14 +119,17 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
    * Everything a read does before deciding: authenticate, refuse when fail-closed, wait for
    * min_revision. Returns a promise only when it must wait, so the common path stays synchronous.
    */
-  const admit = (ctx: RpcContext, minRevision: bigint): Promise<void> | undefined => {
+  const admit = (ctx: RpcContext, minRevision: bigint, tenantId: string): Promise<void> | undefined => {
     const stale = deps.failClosedReason();
     if (stale !== undefined) throw new RpcError(Code.Unavailable, stale);
     const min = Number(minRevision);
     // Reading ctx.signal creates an AbortController and a cancel listener: only a wait needs one.
-    if (min <= deps.gate.revision) return undefined;
-    return deps.gate.reach(min, ctx.deadline, ctx.signal);
+    if (min <= deps.gate.revision) return tenantLoaded(ctx, tenantId);
+    return deps.gate.reach(min, ctx.deadline, ctx.signal)!.then(() => tenantLoaded(ctx, tenantId));
   };
+  /** A tenant still loading after a start is waited for (up to the deadline), never decided partly loaded. */
+  const tenantLoaded = (ctx: RpcContext, tenantId: string): Promise<void> | undefined =>
+    engine.tenantLoading(tenantId) ? engine.tenantReady(tenantId, ctx.deadline, ctx.signal) : undefined;
   /** A mutual check answers whether the target holds the permission too: that is reading the target. */
   const authorizeTarget = (
     ctx: RpcContext,
@@ -166,7 +169,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const permission = requireField(req.permission, "permission");
       auth.authorizeRead(ctx, principal, tenantId, userId);
       authorizeTarget(ctx, principal, tenantId, userId, req.targetUserId);
-      return decideAt(admit(ctx, req.minRevision), tenantId, pastAskOf(req), (on, past) => {
+      return decideAt(admit(ctx, req.minRevision, tenantId), tenantId, pastAskOf(req), (on, past) => {
         const d = on.check(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource));
         if (!past) deps.onDecision?.(tenantId, userId, permission, d);
         return checkAnswer(d);
@@ -192,7 +195,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       );
       auth.authorizeRead(ctx, principal, tenantId, userId);
       for (const item of req.items) authorizeTarget(ctx, principal, tenantId, userId, item.targetUserId);
-      return then(admit(ctx, req.minRevision), () => {
+      return then(admit(ctx, req.minRevision, tenantId), () => {
         const decisions = engine.checkMany(tenantId, userId, requests);
         const observe = deps.onDecision;
         if (observe)
@@ -215,7 +218,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       auth.authorizeRead(ctx, principal, tenantId, userId);
       authorizeTarget(ctx, principal, tenantId, userId, req.targetUserId);
       auth.authorizeExplain(ctx, principal);
-      return decideAt(admit(ctx, req.minRevision), tenantId, pastAskOf(req), (on) =>
+      return decideAt(admit(ctx, req.minRevision, tenantId), tenantId, pastAskOf(req), (on) =>
         toExplainResponse(
           on.explain(tenantId, userId, toCheckRequest(permission, req.targetUserId, req.resource)),
         ),
@@ -228,7 +231,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const userId = requireField(req.userId, "user_id");
       if (req.system !== undefined) systemOf(catalogOf(tenantId), req.system);
       auth.authorizeRead(ctx, principal, tenantId, userId);
-      return decideAt(admit(ctx, req.minRevision), tenantId, pastAskOf(req), (on) => {
+      return decideAt(admit(ctx, req.minRevision, tenantId), tenantId, pastAskOf(req), (on) => {
         const snapshot = on.currentSnapshot();
         const catalog = catalogOf(tenantId, snapshot);
         const rows = on.listEffective(tenantId, userId, req.system);
@@ -261,7 +264,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       const permission = requireField(req.permission, "permission");
       if (req.pageSize < 0) throw new RpcError(Code.InvalidArgument, "page_size must not be negative");
       auth.authorizeTenantRead(ctx, principal, tenantId);
-      return then(admit(ctx, req.minRevision), () => {
+      return then(admit(ctx, req.minRevision, tenantId), () => {
         const revision = engine.currentSnapshot().revision;
         const limit = req.pageSize > 0 ? req.pageSize : undefined;
         const after = req.pageToken === "" ? undefined : lookupAfter(req.pageToken);
@@ -288,7 +291,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       if (!URL.canParse(url)) throw new RpcError(Code.InvalidArgument, `url '${url}' is not an absolute URL`);
       auth.authorizeRead(ctx, principal, tenantId, userId);
       const explains = auth.mayExplain(principal);
-      return then(admit(ctx, req.minRevision), () => {
+      return then(admit(ctx, req.minRevision, tenantId), () => {
         const revision = engine.currentSnapshot().revision;
         const match = deps.apps().match(tenantId, url);
         if (!match) return { surfaces: [], revision: BigInt(revision), appId: "" };
@@ -327,7 +330,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       if (req.system !== undefined) systemOf(catalogOf(tenantId), req.system);
       auth.authorizeRead(ctx, principal, tenantId, userId);
       auth.authorizeRead(ctx, principal, tenantId, otherUserId);
-      return decideAt(admit(ctx, req.minRevision), tenantId, pastAskOf(req), (on) => {
+      return decideAt(admit(ctx, req.minRevision, tenantId), tenantId, pastAskOf(req), (on) => {
         const snapshot = on.currentSnapshot();
         const catalog = catalogOf(tenantId, snapshot);
         const out = compareUsers(snapshot, tenantId, userId, otherUserId, {
@@ -379,7 +382,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
         }
         return { operation: c.change.case, request: c.change.value };
       });
-      await admit(ctx, req.minRevision);
+      await admit(ctx, req.minRevision, tenantId);
       const out = await deps.simulate(principal, { tenantId, changes });
       return {
         changes: out.changes.map((c) => ({ ...c })),
@@ -442,7 +445,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       }
       // Whose access changed when is as much the user's data as their decisions.
       auth.authorizeRead(ctx, principal, tenantId, userId);
-      await admit(ctx, req.minRevision);
+      await admit(ctx, req.minRevision, tenantId);
       const page = await deps.history.accessChanges({
         tenantId,
         userId,

@@ -29,7 +29,8 @@ if (port) {
   });
   const poll = () => {
     try {
-      const read = reader.read(known);
+      // A full read posts its parts as it goes: the main thread compiles one while this reads the next.
+      const read = reader.read(known, (part) => port.postMessage({ kind: "read", read: part }));
       if (read === undefined) port.postMessage({ kind: "ok" });
       else {
         if (read.source) known = { revision: read.source.revision, databaseId: read.source.databaseId };

@@ -5,6 +5,7 @@ import { createTempDatabase } from "../../../test/support/store/test-database.js
 import { createPolicyAdmin, type PolicyAdmin } from "../admin/policy-admin.js";
 import type { Principal } from "../admin/principal.js";
 import type { TenantPolicy } from "../policy/policy-source.js";
+import { userColumnsOf, userRecordsOf } from "../policy/user-columns.js";
 import { readPolicySource } from "../store/read-policy.js";
 import { sqliteStore } from "../store/sqlite-policy-store.js";
 import { StoreError } from "../store/store-error.js";
@@ -129,6 +130,12 @@ async function apply(admin: PolicyAdmin, o: Op): Promise<void> {
   }
 }
 
+/** A tenant with its users as records, whichever form it was read in. */
+function asRecords(tenant: TenantPolicy): TenantPolicy {
+  const { userColumns, ...rest } = tenant;
+  return userColumns === undefined ? tenant : { ...rest, users: userRecordsOf(userColumns) };
+}
+
 describe("StoreReader", () => {
   it("brings a follower to exactly what a full read sees, rereading only the changed users of tenants it holds", async () => {
     await fc.assert(
@@ -166,7 +173,8 @@ describe("StoreReader", () => {
               }
               const truth = readPolicySource(temp.db, catalog);
               expect(known?.revision).toBe(truth.revision);
-              expect([...follower.values()].sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual(truth.tenants);
+              const held = [...follower.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(asRecords);
+              expect(held).toEqual(truth.tenants);
             }
           } finally {
             reader.close();
@@ -198,5 +206,27 @@ describe("withFreshUsers", () => {
     // U+FF21 is EF BC A1 in UTF-8 and U+1F600 is F0 9F 98 80: bytes put the emoji last, UTF-16 would not.
     expect(merged.users.map((u) => u.id)).toEqual(["a", "b", "c", "\uFF21", "\u{1F600}"]);
     expect(merged.users[1]!.roleIds).toEqual(["r"]);
+  });
+
+  it("merges users held in columns the same way, by UTF-8 bytes", () => {
+    const inColumns = (t: TenantPolicy): TenantPolicy => ({
+      ...t,
+      users: [],
+      userColumns: userColumnsOf(t.users, "shared"),
+    });
+    const cached = inColumns(tenant([user("a", ["x"]), user("b"), user("d"), user("\uFF21", ["y"])]));
+    const fresh = inColumns(tenant([user("b", ["r"]), user("c"), user("\u{1F600}")], "Renamed"));
+    const merged = withFreshUsers(cached, fresh, ["b", "c", "d", "\u{1F600}"]);
+    expect(merged.name).toBe("Renamed");
+    expect(merged.users).toEqual([]);
+    expect(userRecordsOf(merged.userColumns!)).toEqual([
+      user("a", ["x"]),
+      user("b", ["r"]),
+      user("c"),
+      user("\uFF21", ["y"]),
+      user("\u{1F600}"),
+    ]);
+    // A change naming no users keeps the cached columns as they are.
+    expect(withFreshUsers(cached, fresh, []).userColumns).toBe(cached.userColumns);
   });
 });

@@ -7,20 +7,15 @@
  * Synchronous and self-contained, so it runs inside the sync worker thread (or in-thread in tests).
  */
 import { statSync } from "node:fs";
-import type { Catalog } from "../../../catalog/catalog.js";
 import type { Principal } from "../admin/principal.js";
 import type { AppRegistration } from "../apps/app-registry.js";
 import type { PolicySource, TenantPolicy } from "../policy/policy-source.js";
 import { type Db, openDatabase } from "../store/database.js";
 import { assertSchemaCurrent } from "../store/migrations.js";
 import { readAppRegistrations, readTenantOwners, readTokenPrincipals } from "../store/read-directory.js";
-import {
-  type ChangeSet,
-  readChangesSince,
-  readPolicySource,
-  readPolicySourceForTenants,
-  readTenantsWithUsers,
-} from "../store/read-policy.js";
+import { type ChangeSet, readChangesSince, readTenantsWithUsers } from "../store/read-policy.js";
+import { readDatabaseId, readRevision } from "../store/revision.js";
+import { readUserColumns } from "./read-user-columns.js";
 import { TenantCache, withFreshUsers } from "./tenant-cache.js";
 
 /** Side data read with each change: token principals and registered apps. */
@@ -34,10 +29,24 @@ export interface Directory {
 /** A policy source without its catalog: the catalog stays on the main thread (it is not cloneable cheaply). */
 export type DetachedSource = Omit<PolicySource, "catalog">;
 
+/**
+ * One part of a full read delivered in parts (the sync worker's): the tenants arrive a batch at a
+ * time, all read in one transaction at the source's revision.
+ */
+export interface ReadPart {
+  /** The first part: the read begins; `tenantIds` lists every tenant at this revision. */
+  readonly first: boolean;
+  /** The last part: every tenant has been sent. */
+  readonly last: boolean;
+  readonly tenantIds: readonly string[];
+}
+
 /** What one read found. */
 export interface StoreRead {
   /** Everything (a first read, a catalog import, a restored or replaced file) or only changed tenants. */
   readonly full: boolean;
+  /** For a full read delivered in parts: which part this is (its source holds that part's tenants). */
+  readonly part?: ReadPart;
   /** The policy to compile; undefined when only the directory changed (e.g. a token was created). */
   readonly source: DetachedSource | undefined;
   /** What an incremental read was computed against: it applies only on a snapshot at exactly this state. */
@@ -51,27 +60,41 @@ export interface KnownState {
   readonly databaseId: string;
 }
 
-// readPolicySource only attaches the catalog to its result; the reader never needs a real one.
-const NO_CATALOG = undefined as unknown as Catalog;
+/** A full read in parts sends a part once it holds this many users (the first part: one tenant). */
+const USERS_PER_PART = 20_000;
 
-function detach(source: PolicySource): DetachedSource {
-  const { catalog: _catalog, ...rest } = source;
-  return rest;
+/** Receives the parts of a full read as they are read; the read then returns only the last one. */
+export type PartSink = (read: StoreRead) => void;
+
+/** Reads a tenant's rows without its users (they are read into columns separately). */
+const NO_USERS: readonly string[] = Object.freeze([]);
+
+/** One tenant with all its users in columns, or undefined when the store has no such tenant. */
+function readWholeTenant(db: Db, tenantId: string): TenantPolicy | undefined {
+  const [tenant] = readTenantsWithUsers(db, new Map([[tenantId, NO_USERS]]));
+  if (tenant === undefined) return undefined;
+  const roleIds = tenant.roles.map((r) => r.id);
+  return { ...tenant, users: [], userColumns: readUserColumns(db, tenantId, roleIds) };
 }
 
 /** Polls one database file. Every method may throw; the caller records the failure and retries. */
 export class StoreReader {
   readonly #path: string;
   readonly #onReading: () => void;
+  readonly #usersPerPart: number;
   #db: Db | undefined;
   #fileStamp: string | undefined;
   #dataVersion: number | undefined;
   readonly #cache = new TenantCache();
 
-  /** @param onReading called when a change was seen and its (possibly long) read begins */
-  constructor(path: string, onReading: () => void = () => {}) {
+  /**
+   * @param onReading called when a change was seen and its (possibly long) read begins
+   * @param usersPerPart a full read in parts sends a part once it holds this many users
+   */
+  constructor(path: string, onReading: () => void = () => {}, usersPerPart = USERS_PER_PART) {
     this.#path = path;
     this.#onReading = onReading;
+    this.#usersPerPart = usersPerPart;
   }
 
   /** Forgets what was read: the next read is done even if the file did not change since. */
@@ -88,8 +111,12 @@ export class StoreReader {
     this.#cache.clear();
   }
 
-  /** What changed since `known` (everything when undefined), or undefined when nothing did. */
-  read(known: KnownState | undefined): StoreRead | undefined {
+  /**
+   * What changed since `known` (everything when undefined), or undefined when nothing did. With
+   * `sink`, a full read is delivered in parts: every part but the last goes to `sink` as it is
+   * read, and the last is returned.
+   */
+  read(known: KnownState | undefined, sink?: PartSink): StoreRead | undefined {
     const stat = statSync(this.#path); // throws ENOENT when the file is gone
     // A replaced file (restore, mv) has a new inode. A file truncated or overwritten in place keeps
     // its inode, and an open WAL connection would keep answering from its cache and the unchanged
@@ -121,11 +148,7 @@ export class StoreReader {
         };
         const changes = readChangesSince(db, known?.revision ?? 0);
         const full = known === undefined || changes.all || changes.databaseId !== known.databaseId;
-        if (full) {
-          const source = readPolicySource(db, NO_CATALOG);
-          this.#cache.fill(source, source.tenants);
-          return { full, source: detach(source), base: undefined, directory };
-        }
+        if (full) return this.#readAll(db, directory, sink);
         if (changes.revision === known.revision) return { full, source: undefined, base: known, directory };
         const tenants = this.#readChanged(db, known, changes);
         const present = new Set(tenants.map((t) => t.id));
@@ -137,6 +160,41 @@ export class StoreReader {
       .deferred();
     this.#dataVersion = version;
     return read;
+  }
+
+  /** Every tenant, users in columns; in parts through `sink` when given. Inside the read transaction. */
+  #readAll(db: Db, directory: Directory, sink: PartSink | undefined): StoreRead {
+    const revision = readRevision(db);
+    const databaseId = readDatabaseId(db);
+    const ids = db.prepare("SELECT id FROM tenants ORDER BY id").pluck().all() as string[];
+    const all: TenantPolicy[] = [];
+    let part: TenantPolicy[] = [];
+    let partUsers = 0;
+    let first = true;
+    const message = (tenants: TenantPolicy[], last: boolean): StoreRead => ({
+      full: true,
+      source: { revision, databaseId, tenants },
+      base: undefined,
+      directory,
+      ...(sink === undefined ? {} : { part: { first, last, tenantIds: first ? ids : [] } }),
+    });
+    // Tenant by tenant (not table-wide reads), so the first part is out after one tenant's rows.
+    for (const id of ids) {
+      const whole = readWholeTenant(db, id);
+      if (whole === undefined) continue;
+      all.push(whole);
+      part.push(whole);
+      partUsers += whole.userColumns!.count;
+      // The first part as soon as it has a tenant: the sidecar serves what is compiled meanwhile.
+      if (sink !== undefined && (first || partUsers >= this.#usersPerPart) && all.length < ids.length) {
+        sink(message(part, false));
+        first = false;
+        part = [];
+        partUsers = 0;
+      }
+    }
+    this.#cache.fill({ revision, databaseId }, all);
+    return message(sink === undefined ? all : part, true);
   }
 
   /**
@@ -151,9 +209,16 @@ export class StoreReader {
       if (users && this.#cache.get(known, id)) someUsers.set(id, users);
       else whole.push(id);
     }
-    const tenants = whole.length > 0 ? [...readPolicySourceForTenants(db, NO_CATALOG, whole).tenants] : [];
-    for (const fresh of readTenantsWithUsers(db, someUsers)) {
-      tenants.push(withFreshUsers(this.#cache.get(known, fresh.id)!, fresh, someUsers.get(fresh.id)!));
+    const tenants: TenantPolicy[] = [];
+    for (const id of whole) {
+      const tenant = readWholeTenant(db, id);
+      if (tenant !== undefined) tenants.push(tenant);
+    }
+    for (const fresh of readTenantsWithUsers(db, new Map([...someUsers].map(([id]) => [id, NO_USERS])))) {
+      const named = someUsers.get(fresh.id)!;
+      const roleIds = fresh.roles.map((r) => r.id);
+      const freshUsers = { ...fresh, users: [], userColumns: readUserColumns(db, fresh.id, roleIds, named) };
+      tenants.push(withFreshUsers(this.#cache.get(known, fresh.id)!, freshUsers, named));
     }
     return tenants;
   }

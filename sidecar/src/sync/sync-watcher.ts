@@ -12,13 +12,13 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Catalog } from "../../../catalog/catalog.js";
 import { packageRoot } from "../package-root.js";
-import { compileSnapshot, recompileTenants } from "../policy/compiler.js";
+import { compileSnapshot, recompileTenants, withTenants } from "../policy/compiler.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import type { Snapshot } from "../policy/snapshot.js";
 import { syncAttributes, traceSync } from "../tracing.js";
 import type { RevisionFeed } from "./revision-feed.js";
 import type { RevisionGate } from "./revision-gate.js";
-import { type Directory, type StoreRead, StoreReader } from "./store-reader.js";
+import { type Directory, type ReadPart, type StoreRead, StoreReader } from "./store-reader.js";
 import type { StoreReaderWorkerData } from "./store-reader-worker.js";
 
 export type { Directory } from "./store-reader.js";
@@ -53,6 +53,11 @@ export interface SyncWatcherOptions {
    * this process). Staleness then counts from whichever of the two is older. Default: none.
    */
   readonly upstreamLastSuccess?: () => number | undefined;
+  /**
+   * In-thread only: deliver a full read in parts of about this many users, as the worker does
+   * (each applied as it is read). For tests of a start that loads tenant by tenant. Default: whole.
+   */
+  readonly readInParts?: number;
   /** Clock, injectable for tests. Default `Date.now`. */
   readonly now?: () => number;
   readonly onReload?: (event: ReloadEvent) => void;
@@ -96,6 +101,8 @@ export class SyncWatcher {
   /** When the worker last said anything, and whether it was "reading". */
   #lastMessage = { at: 0, reading: false };
   #stallReported = false;
+  /** A full read arriving in parts: the snapshot built so far, and whether it is being served already. */
+  #loading: { readonly progressive: boolean; readonly snapshot: Snapshot } | undefined;
 
   constructor(options: SyncWatcherOptions) {
     this.#o = { pollIntervalMs: 20, maxStalenessMs: 5 * 60_000, now: Date.now, ...options };
@@ -133,7 +140,7 @@ export class SyncWatcher {
    */
   start(): Promise<void> {
     if (!this.#o.worker) {
-      this.#reader = new StoreReader(this.#o.dbPath);
+      this.#reader = new StoreReader(this.#o.dbPath, undefined, this.#o.readInParts);
       try {
         this.#pollInThread(true);
       } catch (err) {
@@ -223,7 +230,9 @@ export class SyncWatcher {
     const snapshot = this.#o.engine.snapshot;
     let read: StoreRead | undefined;
     try {
-      read = this.#reader!.read(snapshot && { revision: snapshot.revision, databaseId: snapshot.databaseId });
+      const known = snapshot && { revision: snapshot.revision, databaseId: snapshot.databaseId };
+      const sink = this.#o.readInParts === undefined ? undefined : (part: StoreRead) => this.#succeeded(part);
+      read = this.#reader!.read(known, sink);
     } catch (err) {
       this.#reader!.close();
       this.#failed(err);
@@ -256,6 +265,7 @@ export class SyncWatcher {
 
   /** Makes the next read a full one (worker) or a repeated one (in-thread). */
   #resync(): void {
+    this.#loading = undefined;
     this.#worker?.postMessage({ kind: "resync" });
     this.#reader?.forget();
   }
@@ -283,6 +293,10 @@ export class SyncWatcher {
   #apply(read: StoreRead): void {
     this.#directory = read.directory;
     if (!read.source) return;
+    if (read.part) {
+      this.#applyPart(read, read.part);
+      return;
+    }
     const current = this.#o.engine.snapshot;
     if (
       !read.full &&
@@ -308,6 +322,49 @@ export class SyncWatcher {
       full: read.full,
       durationMs: performance.now() - started,
     });
+  }
+
+  /**
+   * One part of a full read. On a start (nothing served yet) each part is installed as it comes:
+   * the tenants compiled so far serve, and calls naming the others wait for them (never decided
+   * on a tenant partly there). A later full read (a resync, a catalog import) is compiled aside
+   * and swapped in whole once its last part is in, so no tenant ever goes back to loading.
+   */
+  #applyPart(read: StoreRead, part: ReadPart): void {
+    const started = performance.now();
+    const source = { ...read.source!, catalog: this.#o.catalog };
+    if (part.first) {
+      this.#loading = undefined;
+      const snapshot = compileSnapshot(source, part.tenantIds);
+      if (this.#o.engine.snapshot === undefined) {
+        this.#loading = { progressive: true, snapshot };
+        this.#install(snapshot, []);
+      } else this.#loading = { progressive: false, snapshot };
+    } else {
+      // A part of a read whose earlier part failed: a resync was asked for already.
+      if (this.#loading === undefined) return;
+      const base = this.#loading.progressive ? this.#o.engine.snapshot! : this.#loading.snapshot;
+      const snapshot = withTenants(base, source);
+      this.#loading = { ...this.#loading, snapshot };
+      if (this.#loading.progressive) this.#o.engine.setSnapshot(snapshot);
+    }
+    if (part.last) {
+      if (!this.#loading.progressive) this.#install(this.#loading.snapshot, []);
+      this.#loading = undefined;
+    }
+    this.#o.onReload?.({
+      revision: source.revision,
+      tenantIds: source.tenants.map((t) => t.id),
+      full: true,
+      durationMs: performance.now() - started,
+    });
+  }
+
+  /** Serves `snapshot`, then acknowledges its revision to waiting callers and watchers. */
+  #install(snapshot: Snapshot, tenantIds: readonly string[]): void {
+    this.#o.engine.setSnapshot(snapshot);
+    this.#o.gate.advance(snapshot.revision);
+    this.#o.feed.publish({ revision: snapshot.revision, tenantIds });
   }
 
   /** Full, or only the changed tenants; an IncrementalCompileError (other database or catalog) propagates to ask for a full read. */

@@ -5,6 +5,7 @@
  * its caller has applied, and anything else finds nothing (and then reads tenants whole).
  */
 import type { TenantPolicy, UserRecord } from "../policy/policy-source.js";
+import { type UserColumns, UserColumnsBuilder, userIdAt } from "../policy/user-columns.js";
 
 /** The revision of one database file. */
 export interface CacheState {
@@ -69,6 +70,13 @@ export function withFreshUsers(
   fresh: TenantPolicy,
   userIds: readonly string[],
 ): TenantPolicy {
+  if (cached.userColumns !== undefined && fresh.userColumns !== undefined) {
+    const columns =
+      userIds.length === 0
+        ? cached.userColumns
+        : mergeColumns(cached.userColumns, fresh.userColumns, userIds);
+    return { ...fresh, users: [], userColumns: columns };
+  }
   if (userIds.length === 0) return { ...fresh, users: cached.users };
   const named = new Set(userIds);
   const freshById = new Map(fresh.users.map((u) => [u.id, u]));
@@ -92,4 +100,35 @@ export function withFreshUsers(
   }
   while (i < added.length) users.push(added[i++]!);
   return { ...fresh, users };
+}
+
+/** Compares user `a` of `x` with user `b` of `y` by id bytes (the store's order). */
+function compareIds(x: UserColumns, a: number, y: UserColumns, b: number): number {
+  const xs = x.idStart[a]!;
+  const xe = x.idStart[a + 1]!;
+  const ys = y.idStart[b]!;
+  const ye = y.idStart[b + 1]!;
+  for (let i = xs, j = ys; i < xe && j < ye; i++, j++) {
+    const d = x.idBytes[i]! - y.idBytes[j]!;
+    if (d !== 0) return d;
+  }
+  return xe - xs - (ye - ys);
+}
+
+/**
+ * The columns `cached` brought up to date by `fresh` (the users named in `userIds` that the store
+ * still has, in its order): one merge by id bytes; a named user missing from `fresh` is dropped.
+ * Shared memory like the columns it replaces, so the main thread receives it without a copy.
+ */
+function mergeColumns(cached: UserColumns, fresh: UserColumns, userIds: readonly string[]): UserColumns {
+  const named = new Set(userIds);
+  const out = new UserColumnsBuilder(cached.roleTable);
+  let f = 0;
+  for (let u = 0; u < cached.count; u++) {
+    while (f < fresh.count && compareIds(fresh, f, cached, u) < 0) out.copyUser(fresh, f++);
+    if (f < fresh.count && compareIds(fresh, f, cached, u) === 0) out.copyUser(fresh, f++);
+    else if (!named.has(userIdAt(cached, u))) out.copyUser(cached, u);
+  }
+  while (f < fresh.count) out.copyUser(fresh, f++);
+  return out.build("shared");
 }
