@@ -11,10 +11,10 @@
  * reference evaluator (test/support/policy/reference-evaluator.ts) on the store as of that
  * revision: allowed, reason and missing. Zero mismatches.
  *
- * History (issue 15): a tenth of the checks ask `at_revision` R, a revision already committed:
+ * History (issue 15): one check in twenty asks `at_revision` R, a revision already committed:
  * the answer must carry R and equal the reference on the store as recorded right after R
  * committed — what a fresh sidecar would answer on a copy of the store restored at R. And some
- * writes are first simulated (SimulateChanges): after the run, each simulation must equal what
+ * writes (every fourth) are first simulated (SimulateChanges): after the run, each simulation must equal what
  * committing the same write did per the reference (who gained and lost which permissions), or
  * report the refusal the commit met.
  *
@@ -118,7 +118,7 @@ describe.each(STORE_BACKENDS)(
           const change = randomChange(random, tenantAt(latest), { keys: allKeys, licenseIds });
           const from = latest;
           const out =
-            simulations.length < MAX_SIMULATIONS && i % 3 === 0
+            simulations.length < MAX_SIMULATIONS && i % 4 === 0
               ? await admin.simulateChanges({
                   tenantId: TENANT,
                   changes: [
@@ -203,7 +203,7 @@ describe.each(STORE_BACKENDS)(
         maxInFlight: 256,
         fire: async () => {
           const t = tenantAt(latest);
-          if (random() < 0.1) {
+          if (random() < 0.05) {
             // A decision at a past revision: judged on the store as recorded right after it committed.
             const revision = pick([...writer.sources.keys()]);
             const { user, request } = randomRequest(tenantAt(revision));
@@ -280,7 +280,7 @@ describe.each(STORE_BACKENDS)(
       expect(writes).toBeGreaterThan(seconds * 2);
       expect(revisionsSeen.size).toBeGreaterThan(seconds);
       expect(compared).toBeGreaterThan(seconds * 50);
-      expect(pastCompared).toBeGreaterThan(seconds * 5);
+      expect(pastCompared).toBeGreaterThan(seconds * 2);
       expect(simulations.length).toBeGreaterThanOrEqual(3);
     });
   },
