@@ -6,7 +6,7 @@ import type { Catalog } from "../../../catalog/catalog.js";
 import type { RoleRecord, TenantPolicy } from "../policy/policy-source.js";
 import type { AuditRow, PolicyStoreReads } from "../store/policy-store.js";
 import { StoreError } from "../store/store-error.js";
-import { canUndo, TenantRewind } from "./tenant-rewind.js";
+import { canUndo, TenantRewind, toRoleRecord } from "./tenant-rewind.js";
 
 /** Audit rows read per page while walking back. */
 const PAGE = 500;
@@ -58,18 +58,13 @@ export async function currentTenant(
   const pools = await tx.licensePools(tenantId);
   const roles: RoleRecord[] = [];
   for (const r of await tx.roles(tenantId)) {
-    roles.push({
-      id: r.id,
-      name: r.name,
-      kind: r.kind,
-      basedOn: r.basedOn,
-      defaultOf:
-        r.defaultSystem === null || r.defaultRole === null
-          ? null
-          : { system: r.defaultSystem, roleId: r.defaultRole },
-      grants: await tx.grants(tenantId, r.id),
-      licenseIds: await tx.roleLicenses(tenantId, r.id),
-    });
+    roles.push(
+      toRoleRecord({
+        ...r,
+        grants: await tx.grants(tenantId, r.id),
+        licenseIds: await tx.roleLicenses(tenantId, r.id),
+      }),
+    );
   }
   const user = await tx.user(tenantId, userId);
   return {

@@ -62,7 +62,8 @@ function parse<T>(json: string | null): T | null {
   return json === null ? null : (JSON.parse(json) as T);
 }
 
-function toRoleRecord(r: RoleState): RoleRecord {
+/** A role as the audit log records it, as the compiler takes it. */
+export function toRoleRecord(r: RoleState): RoleRecord {
   return {
     id: r.id,
     name: r.name,
