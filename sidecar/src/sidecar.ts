@@ -120,8 +120,13 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
       maxBatchItems: options.maxBatchItems,
       simulate: (actor, req) =>
         simulateChanges(admin.context, actor, req, { current: () => engine.snapshot }),
-      // History is read where the sidecar reads: the file, or its copy of the primary.
-      history: new PastSnapshots({ store: sqliteStore(store.db), catalog, historyDays: options.historyDays }),
+      // History is read where the sidecar reads: the file (through the admin's store, so their
+      // transactions on the one connection queue behind each other), or its copy of the primary.
+      history: new PastSnapshots({
+        store: options.primary === undefined ? admin.context.store : sqliteStore(store.db),
+        catalog,
+        historyDays: options.historyDays,
+      }),
       onDecision: observability.onDecision,
     }),
     catalogService(catalog, { engine, auth }),

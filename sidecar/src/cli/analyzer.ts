@@ -6,7 +6,8 @@ import { parseArgs } from "node:util";
 import type { Principal } from "../admin/principal.js";
 import { type ProposedChange, SIMULATED_OPERATIONS, simulateChanges } from "../admin/simulate.js";
 import { compareUsers, type Side } from "../policy/compare-users.js";
-import { openCliStore, STORE_FLAGS, STORE_FLAGS_HELP, snapshotOf, storeTargetOf } from "./cli-store.js";
+import { openCliStore, STORE_FLAGS, STORE_FLAGS_HELP, storeTargetOf } from "./cli-store.js";
+import { AT_FLAGS, AT_FLAGS_HELP, engineAt } from "./history.js";
 import { print } from "./local-store.js";
 import { UsageError } from "./usage-error.js";
 
@@ -19,6 +20,7 @@ each side with its reason and the roles that grant it.
 Options:
   --system ID       only this system
   --all             also the rows where both are the same (differences first)
+${AT_FLAGS_HELP}
 ${STORE_FLAGS_HELP}
   --json            machine-readable output
 `;
@@ -52,6 +54,7 @@ export async function compareCommand(argv: readonly string[]): Promise<number> {
     options: {
       system: { type: "string" },
       all: { type: "boolean" },
+      ...AT_FLAGS,
       ...STORE_FLAGS,
       json: { type: "boolean" },
     },
@@ -60,7 +63,7 @@ export async function compareCommand(argv: readonly string[]): Promise<number> {
   if (!tenant || !user || !other || extra.length > 0) throw new UsageError("expected TENANT USER OTHER_USER");
   const store = await openCliStore(storeTargetOf(values), "read");
   try {
-    const snapshot = await snapshotOf(store, tenant);
+    const snapshot = (await engineAt(store, tenant, values)).currentSnapshot();
     const out = compareUsers(snapshot, tenant, user, other, {
       system: values.system,
       includeSame: values.all ?? false,

@@ -39,6 +39,7 @@ describe("rolecall serve options", () => {
       shutdownGraceMs: 5000,
       extensionOrigins: [`chrome-extension://${PINNED_EXTENSION_ID}`],
       grpcRequireToken: false,
+      historyDays: 90,
       tls: undefined,
       demo: true,
       logLevel: "info",

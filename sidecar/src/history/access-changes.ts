@@ -116,7 +116,7 @@ export async function listAccessChanges(
   if (permission !== undefined && !catalog.permissions.has(permission)) {
     throw new StoreError(
       "NOT_FOUND",
-      `unknown permission '${permission}'; pass a qualified key such as genesys-cloud:...`,
+      `unknown permission '${permission}'; permissions are named system/key, e.g. cxengage/CONTACTS_UPDATE`,
       {
         field: "permission",
       },

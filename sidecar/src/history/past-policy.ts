@@ -6,43 +6,99 @@ import type { Catalog } from "../../../catalog/catalog.js";
 import type { RoleRecord, TenantPolicy } from "../policy/policy-source.js";
 import type { AuditRow, PolicyStoreReads } from "../store/policy-store.js";
 import { StoreError } from "../store/store-error.js";
-import { canUndo, TenantRewind } from "./tenant-rewind.js";
+import { canUndo, TenantRewind, toRoleRecord, touchedKind } from "./tenant-rewind.js";
 
 /** Audit rows read per page while walking back. */
 const PAGE = 500;
 
 /**
- * Calls `visit` for each of the tenant's audit rows above `downTo`, newest first, after undoing
- * it on `rewind` (so `rewind` then stands just before that row's write); `visit` returning
- * false stops the walk. Starts below audit id `beforeId` (default: the newest row). Returns the
- * id of the last row undone (`beforeId` when none was). Throws FAILED_PRECONDITION at a row that
- * cannot be undone.
+ * Pages through the tenant's audit rows above `downTo`, newest first, starting below audit id
+ * `beforeId`; `each` returning false stops. Throws FAILED_PRECONDITION at a row that cannot be
+ * undone, before `each` sees it.
  */
-export async function walkBack(
+async function eachRowAbove(
   tx: PolicyStoreReads,
-  rewind: TenantRewind,
+  tenantId: string,
   downTo: number,
-  visit?: (row: AuditRow) => boolean,
-  beforeId = Number.MAX_SAFE_INTEGER,
-): Promise<number> {
-  let lastUndone = beforeId;
+  beforeId: number,
+  each: (row: AuditRow) => boolean,
+): Promise<void> {
+  let below = beforeId;
   for (;;) {
-    const rows = await tx.auditPage(rewind.tenantId, beforeId, PAGE);
+    const rows = await tx.auditPage(tenantId, below, PAGE);
     for (const row of rows) {
-      if (row.revision <= downTo) return lastUndone;
+      if (row.revision <= downTo) return;
       if (!canUndo(row.operation)) {
         throw new StoreError(
           "FAILED_PRECONDITION",
           `revision ${row.revision} (${row.operation}) cannot be rebuilt from the audit log; ask for revision ${row.revision} or later`,
         );
       }
-      rewind.undo(row);
-      lastUndone = row.id;
-      if (visit !== undefined && !visit(row)) return lastUndone;
+      if (!each(row)) return;
     }
-    if (rows.length < PAGE) return lastUndone;
-    beforeId = rows[rows.length - 1]!.id;
+    if (rows.length < PAGE) return;
+    below = rows[rows.length - 1]!.id;
   }
+}
+
+/**
+ * Calls `visit` for each of the tenant's audit rows above `downTo`, newest first, after undoing
+ * it on `rewind` (so `rewind` then stands just before that row's write); `visit` returning
+ * false stops the walk. Starts below audit id `beforeId` (default: the newest row). Returns the
+ * id of the last row undone (`beforeId` when none was).
+ */
+export async function walkBack(
+  tx: PolicyStoreReads,
+  rewind: TenantRewind,
+  downTo: number,
+  visit: (row: AuditRow) => boolean,
+  beforeId = Number.MAX_SAFE_INTEGER,
+): Promise<number> {
+  let lastUndone = beforeId;
+  await eachRowAbove(tx, rewind.tenantId, downTo, beforeId, (row) => {
+    rewind.undo(row);
+    lastUndone = row.id;
+    return visit(row);
+  });
+  return lastUndone;
+}
+
+/**
+ * Walks `rewind` back to `downTo` as `walkBack` does, undoing only what decides the result: of
+ * the rows about one role or one user, the state before the oldest is the state at `downTo`, so
+ * the newer ones (the bulk of the audit log's bytes) are never parsed. Returns the id of the
+ * last row passed.
+ */
+async function rewindTo(
+  tx: PolicyStoreReads,
+  rewind: TenantRewind,
+  downTo: number,
+  beforeId: number,
+): Promise<number> {
+  const rows: AuditRow[] = [];
+  await eachRowAbove(tx, rewind.tenantId, downTo, beforeId, (row) => rows.push(row) > 0);
+  const oldest = new Map<string, AuditRow>();
+  for (const row of rows) {
+    const key = entityOf(row);
+    if (key !== undefined) oldest.set(key, row); // rows come newest first: the last one kept is the oldest
+  }
+  for (const row of rows) {
+    const key = entityOf(row);
+    if (key === undefined || oldest.get(key) === row) rewind.undo(row);
+  }
+  return rows.length === 0 ? beforeId : rows[rows.length - 1]!.id;
+}
+
+// The stored states begin with the role's or user's id (`{"id":"…"` — roleState and userState
+// spread the row first); anything else is undone row by row.
+const LEADING_ID = /^\{"id":("(?:[^"\\]|\\.)*")/;
+
+/** "role:ID" or "user:ID" for a row about one role or one user, read without parsing the row. */
+function entityOf(row: AuditRow): string | undefined {
+  const kind = touchedKind(row.operation);
+  if (kind === undefined) return undefined;
+  const match = LEADING_ID.exec(row.before ?? row.after ?? "");
+  return match === null ? undefined : `${kind}:${match[1]}`;
 }
 
 /** The tenant as it is now: every user, or only `userId` (with every role, held or not). */
@@ -58,18 +114,13 @@ export async function currentTenant(
   const pools = await tx.licensePools(tenantId);
   const roles: RoleRecord[] = [];
   for (const r of await tx.roles(tenantId)) {
-    roles.push({
-      id: r.id,
-      name: r.name,
-      kind: r.kind,
-      basedOn: r.basedOn,
-      defaultOf:
-        r.defaultSystem === null || r.defaultRole === null
-          ? null
-          : { system: r.defaultSystem, roleId: r.defaultRole },
-      grants: await tx.grants(tenantId, r.id),
-      licenseIds: await tx.roleLicenses(tenantId, r.id),
-    });
+    roles.push(
+      toRoleRecord({
+        ...r,
+        grants: await tx.grants(tenantId, r.id),
+        licenseIds: await tx.roleLicenses(tenantId, r.id),
+      }),
+    );
   }
   const user = await tx.user(tenantId, userId);
   return {
@@ -108,6 +159,6 @@ export async function pastTenant(
     beforeId: Number.MAX_SAFE_INTEGER,
   };
   const rewind = new TenantRewind(tenantId, start.policy);
-  const beforeId = await walkBack(tx, rewind, revision, undefined, start.beforeId);
+  const beforeId = await rewindTo(tx, rewind, revision, start.beforeId);
   return { revision, policy: rewind.policy(), beforeId };
 }

@@ -39,19 +39,22 @@ export interface PastEngine {
   readonly engine: PolicyEngine;
 }
 
+/** The catalog compiled once per catalog and database id, shared by every reader in the process. */
+const bases = new WeakMap<Catalog, Snapshot>();
+
 /** Compiles tenants at past revisions onto one compiled catalog (per database id). */
 export class PastCompiler {
-  private base: Snapshot | undefined;
-
   constructor(private readonly catalog: Catalog) {}
 
   /** A snapshot at `revision` holding just `tenant` (none: it did not exist then). */
   compile(databaseId: string, revision: number, tenant: TenantPolicy | undefined): Snapshot {
-    if (this.base?.databaseId !== databaseId) {
-      this.base = compileSnapshot({ databaseId, revision: 0, catalog: this.catalog, tenants: [] });
+    let base = bases.get(this.catalog);
+    if (base?.databaseId !== databaseId) {
+      base = compileSnapshot({ databaseId, revision: 0, catalog: this.catalog, tenants: [] });
+      bases.set(this.catalog, base);
     }
     const tenants = tenant === undefined ? [] : [tenant];
-    return recompileTenants(this.base, { databaseId, revision, catalog: this.catalog, tenants }, revision);
+    return recompileTenants(base, { databaseId, revision, catalog: this.catalog, tenants }, revision);
   }
 }
 

@@ -44,6 +44,13 @@ export function canUndo(operation: string): boolean {
   );
 }
 
+/** Whether rows of `operation` are about one role or one user (their states are whole). */
+export function touchedKind(operation: string): "role" | "user" | undefined {
+  if (ROLE_OPERATIONS.has(operation)) return "role";
+  if (USER_OPERATIONS.has(operation)) return "user";
+  return undefined;
+}
+
 /** What an audit row touched (nothing, for the decision-neutral operations). */
 export function touchedBy(row: AuditRow): Touched {
   if (ROLE_OPERATIONS.has(row.operation)) {
@@ -62,7 +69,8 @@ function parse<T>(json: string | null): T | null {
   return json === null ? null : (JSON.parse(json) as T);
 }
 
-function toRoleRecord(r: RoleState): RoleRecord {
+/** A role as the audit log records it, as the compiler takes it. */
+export function toRoleRecord(r: RoleState): RoleRecord {
   return {
     id: r.id,
     name: r.name,
