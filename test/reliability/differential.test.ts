@@ -310,13 +310,18 @@ function judgeSimulations(
   simulations: readonly Simulated[],
   sources: ReadonlyMap<number, PolicySource>,
 ): string[] {
-  // SimulateChanges reports changes of users' effective sets (what they hold), so it is judged on
-  // the reference's effective sets. (A permission whose acting-user-only requirement is unmet —
-  // live monitoring without Agent Monitoring — is held, yet a check of it is denied.)
+  // SimulateChanges reports what checks would answer: a permission the user holds whose
+  // acting-user-only requirement is unmet (live monitoring without Agent Monitoring) is denied,
+  // so it is neither gained nor lost.
   const allowed = (source: PolicySource, userId: string): Set<string> => {
     const tenant = source.tenants.find((t) => t.id === TENANT)!;
     const user = tenant.users.find((u) => u.id === userId);
-    return user === undefined || !user.active ? new Set() : referenceEffective(source, tenant, user);
+    if (user === undefined || !user.active) return new Set();
+    return new Set(
+      [...referenceEffective(source, tenant, user)].filter(
+        (permission) => referenceCheck(source, TENANT, userId, { permission }).allowed,
+      ),
+    );
   };
   const problems: string[] = [];
   for (const { change, from, to, refusal, out } of simulations) {

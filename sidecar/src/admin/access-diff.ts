@@ -4,15 +4,23 @@
  * re-evaluated only where a surface mentions a permission the user gains or loses, so a change
  * on a role thousands of users hold costs a bitset comparison per user, not a full resolution.
  */
+
+import { hasBit } from "../policy/bitset.js";
 import { tenantView } from "../policy/custom-catalog.js";
 import { computeEffective } from "../policy/effective-set.js";
-import { tenantOf } from "../policy/evaluator.js";
+import { actorRequirementHolds, tenantOf } from "../policy/evaluator.js";
 import { holds, LEAF } from "../policy/requirement-program.js";
 import type { CompiledCatalog, Snapshot } from "../policy/snapshot.js";
 
-/** One user's effective permissions (words `[0, W)` of the buffer). */
+/**
+ * One user's access: the effective set (words `[0, W)` of `bits`; surfaces are decided on it) and
+ * the permissions a check allows (`allowed`: the effective set less those whose acting-user
+ * requirement is unmet — held, yet denied when the user acts). Gains and losses are reported on
+ * `allowed`, so a what-if says what checks will answer.
+ */
 interface Held {
   readonly bits: Uint32Array;
+  readonly allowed: Uint32Array;
 }
 
 /** Every user's access in one tenant of one snapshot. */
@@ -28,7 +36,7 @@ export interface TenantAccess {
 }
 
 /** The access of an unknown or inactive user: nothing, and no surface. */
-const NOTHING: Held = { bits: new Uint32Array(0) };
+const NOTHING: Held = { bits: new Uint32Array(0), allowed: new Uint32Array(0) };
 
 /** Per catalog, per permission index, the surfaces whose requirement mentions it. */
 const surfacesByPermission = new WeakMap<CompiledCatalog, ReadonlyMap<number, readonly string[]>>();
@@ -79,7 +87,8 @@ export function tenantAccess(shared: Snapshot, tenantId: string): TenantAccess {
     );
     let held = byRoles.get(key);
     if (held === undefined) {
-      held = { bits: computeEffective(snapshot.catalog, tenant, u) };
+      const bits = computeEffective(snapshot.catalog, tenant, u);
+      held = { bits, allowed: allowedOf(snapshot, bits) };
       byRoles.set(key, held);
     }
     users.set(userId, held);
@@ -88,6 +97,33 @@ export function tenantAccess(shared: Snapshot, tenantId: string): TenantAccess {
     .filter((s) => tenant.systems.includes(s.system))
     .map((s) => s.id);
   return { snapshot, shared, users, surfaces };
+}
+
+/** Per catalog, the permissions with a requirement only the acting user must meet. */
+const actorPermissionsByCatalog = new WeakMap<CompiledCatalog, readonly number[]>();
+
+function actorPermissions(catalog: CompiledCatalog): readonly number[] {
+  let out = actorPermissionsByCatalog.get(catalog);
+  if (out === undefined) {
+    const list: number[] = [];
+    for (let p = 0; p < catalog.permissionCount; p++) {
+      if (catalog.actorRequirementStart[p]! >= 0) list.push(p);
+    }
+    out = list;
+    actorPermissionsByCatalog.set(catalog, out);
+  }
+  return out;
+}
+
+/** `bits` less the permissions whose acting-user requirement it does not meet (the same array when none). */
+function allowedOf(snapshot: Snapshot, bits: Uint32Array): Uint32Array {
+  let out = bits;
+  for (const p of actorPermissions(snapshot.catalog)) {
+    if (!hasBit(bits, p) || actorRequirementHolds(snapshot, p, bits)) continue;
+    if (out === bits) out = bits.slice(0, snapshot.catalog.words);
+    out[p >>> 5]! &= ~(1 << (p & 31));
+  }
+  return out;
 }
 
 /** Whether `held` shows the surface (false for an unknown or inactive user). */
@@ -110,11 +146,11 @@ export function countChanged(before: TenantAccess, after: TenantAccess): { gaini
   for (const [user, now] of after.users) {
     const had = before.users.get(user) ?? NOTHING;
     if (had === now) continue;
-    if (hasMore(now.bits, had.bits, W)) gaining++;
-    if (hasMore(had.bits, now.bits, W)) losing++;
+    if (hasMore(now.allowed, had.allowed, W)) gaining++;
+    if (hasMore(had.allowed, now.allowed, W)) losing++;
   }
   for (const [user, had] of before.users) {
-    if (!after.users.has(user) && hasMore(had.bits, NOTHING.bits, W)) losing++;
+    if (!after.users.has(user) && hasMore(had.allowed, NOTHING.allowed, W)) losing++;
   }
   return { gaining, losing };
 }
@@ -185,10 +221,19 @@ export function accessChanges(before: TenantAccess, after: TenantAccess): UserAc
       if (is && !was) surfacesGained.push(surface);
       if (was && !is) surfacesLost.push(surface);
     }
+    const permissionsGained = keysOnlyIn(after.snapshot, now.allowed, had.allowed);
+    const permissionsLost = keysOnlyIn(after.snapshot, had.allowed, now.allowed);
+    // Held changed, yet no answer did (an acting-user requirement still unmet): nothing to report.
+    if (
+      permissionsGained.length + permissionsLost.length + surfacesGained.length + surfacesLost.length ===
+      0
+    ) {
+      continue;
+    }
     out.push({
       userId,
-      permissionsGained: keysOnlyIn(after.snapshot, now.bits, had.bits),
-      permissionsLost: keysOnlyIn(after.snapshot, had.bits, now.bits),
+      permissionsGained,
+      permissionsLost,
       surfacesGained: surfacesGained.sort(),
       surfacesLost: surfacesLost.sort(),
     });
