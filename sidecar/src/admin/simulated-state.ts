@@ -7,6 +7,7 @@
  */
 
 import type { Catalog } from "../../../catalog/catalog.js";
+import { toRoleRecord } from "../history/tenant-rewind.js";
 import { compileSnapshot, recompileTenants } from "../policy/compiler.js";
 import { tenantOf } from "../policy/evaluator.js";
 import type { RoleRecord, TenantPolicy, UserRecord } from "../policy/policy-source.js";
@@ -45,18 +46,8 @@ function usersOf(snapshot: Snapshot, tenantId: string): UserRecord[] {
 async function rolesOf(tx: PolicyStoreReads, tenantId: string): Promise<RoleRecord[]> {
   const out: RoleRecord[] = [];
   for (const r of await tx.roles(tenantId)) {
-    out.push({
-      id: r.id,
-      name: r.name,
-      kind: r.kind,
-      basedOn: r.basedOn,
-      defaultOf:
-        r.defaultSystem === null || r.defaultRole === null
-          ? null
-          : { system: r.defaultSystem, roleId: r.defaultRole },
-      grants: await tx.grants(tenantId, r.id),
-      licenseIds: await tx.roleLicenses(tenantId, r.id),
-    });
+    const [grants, licenseIds] = [await tx.grants(tenantId, r.id), await tx.roleLicenses(tenantId, r.id)];
+    out.push(toRoleRecord({ ...r, grants, licenseIds }));
   }
   return out;
 }
