@@ -56,7 +56,33 @@ describe("AuthZEN action names", () => {
   });
 
   it("knows which permissions are mutual", () => {
-    expect(isMutual(snapshot, "desk/CALL")).toBe(true);
-    expect(isMutual(snapshot, "desk/READ")).toBe(false);
+    expect(isMutual(snapshot, "acme", "desk/CALL")).toBe(true);
+    expect(isMutual(snapshot, "acme", "desk/READ")).toBe(false);
+  });
+
+  it("resolves a tenant's own system (PutSystem) for that tenant only", () => {
+    const desktop = JSON.stringify({
+      id: "headset",
+      name: "Headset",
+      permissions: [
+        { key: "MUTE", name: "Mute" },
+        { key: "BARGE", name: "Barge in", mutual: true },
+      ],
+    });
+    const own = tenant("own", ["crm", "headset"], [], []);
+    const withOwn = compileSnapshot({
+      databaseId: "db",
+      revision: 2,
+      catalog,
+      tenants: [
+        { ...own, customSystems: [{ id: "headset", document: desktop }] },
+        tenant("solo", ["crm"], [], []),
+      ],
+    });
+    expect(resolveAction(withOwn, "own", "MUTE")).toBe("headset/MUTE");
+    expect(resolveAction(withOwn, "own", "headset/BARGE")).toBe("headset/BARGE");
+    expect(isMutual(withOwn, "own", "headset/BARGE")).toBe(true);
+    expect(() => resolveAction(withOwn, "solo", "headset/MUTE")).toThrow(/not a permission of tenant 'solo'/);
+    expect(tenantActions(withOwn, "solo").keys).toEqual(["crm/CONTACTS_UPDATE", "crm/READ"]);
   });
 });

@@ -48,14 +48,15 @@ function buildIndex(catalog: CompiledCatalog, tenant: CompiledTenant): TenantAct
 export function tenantActions(snapshot: Snapshot, tenantId: string): TenantActions {
   const tenant = snapshot.tenants.get(tenantId);
   if (tenant === undefined) throw new UnknownTenantError(tenantId);
-  let byTenant = indexes.get(snapshot.catalog);
+  // The tenant's catalog, not the snapshot's: it holds the tenant's own systems (PutSystem).
+  let byTenant = indexes.get(tenant.catalog);
   if (byTenant === undefined) {
     byTenant = new WeakMap();
-    indexes.set(snapshot.catalog, byTenant);
+    indexes.set(tenant.catalog, byTenant);
   }
   let index = byTenant.get(tenant);
   if (index === undefined) {
-    index = buildIndex(snapshot.catalog, tenant);
+    index = buildIndex(tenant.catalog, tenant);
     byTenant.set(tenant, index);
   }
   return index;
@@ -97,8 +98,9 @@ function suggest(actions: TenantActions, name: string): string | undefined {
     .join(" or ")}?`;
 }
 
-/** Whether a permission is mutual (decided against a target user as well). */
-export function isMutual(snapshot: Snapshot, permission: string): boolean {
-  const p = snapshot.catalog.permissionIndex.get(permission);
-  return p !== undefined && (snapshot.catalog.flags[p]! & FLAG_MUTUAL) !== 0;
+/** Whether a permission of tenant `tenantId` is mutual (decided against a target user as well). */
+export function isMutual(snapshot: Snapshot, tenantId: string, permission: string): boolean {
+  const catalog = snapshot.tenants.get(tenantId)?.catalog ?? snapshot.catalog;
+  const p = catalog.permissionIndex.get(permission);
+  return p !== undefined && (catalog.flags[p]! & FLAG_MUTUAL) !== 0;
 }

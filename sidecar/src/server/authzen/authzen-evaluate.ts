@@ -30,7 +30,8 @@ function toCheck(snapshot: Snapshot, tenantId: string, e: Evaluation): Check {
   const { ownerId, participants } = e.resource;
   const scoped = ownerId !== undefined || participants.length > 0;
   // A mutual permission is decided against another user too: a resource of type `user` names them.
-  const target = e.resource.type === "user" && isMutual(snapshot, permission) ? e.resource.id : undefined;
+  const target =
+    e.resource.type === "user" && isMutual(snapshot, tenantId, permission) ? e.resource.id : undefined;
   return {
     userId: e.subject.id,
     request: {
