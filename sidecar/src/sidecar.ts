@@ -65,7 +65,11 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
   // A broken catalog refuses the start: never serve a partial one.
   const catalog = loadCatalog(options.catalogDir);
   const observability = createObservability(logger, options);
-  const engine = createPolicyEngine({ maxCachedUsers: options.maxCachedUsers });
+  const engine = createPolicyEngine({
+    maxCachedUsers: options.maxCachedUsers,
+    // A call waiting for a tenant still loading is held no longer than any other wait.
+    maxTenantWaitMs: options.maxTimeoutMs,
+  });
   const store = await prepareStore(options, catalog, engine, logger);
   const { admin, created } = store;
   const bootstrap = loadBootstrapToken(options.db, options.adminToken);

@@ -26,6 +26,8 @@ export interface PolicyEngineOptions {
   readonly maxCachedUsers?: number;
   /** The snapshot to serve from the start. Default: none; calls throw `NoSnapshotError` until `setSnapshot`. */
   readonly snapshot?: Snapshot;
+  /** Longest wait for a loading tenant whatever the caller's deadline (the sidecar's maximum deadline). Default 30,000 ms. */
+  readonly maxTenantWaitMs?: number;
 }
 
 /** Defaults of `PolicyEngineOptions`. */
@@ -53,12 +55,15 @@ export function createPolicyEngine(options: PolicyEngineOptions = {}): PolicyEng
 export class PolicyEngine {
   private current: Snapshot | undefined;
   private readonly cache: EffectiveCache;
-  private readonly readiness = new TenantReadiness();
+  private readonly readiness: TenantReadiness;
 
   /** Prefer `createPolicyEngine`. */
   constructor(options: PolicyEngineOptions = {}) {
     this.cache = new EffectiveCache(options.maxCachedUsers ?? POLICY_ENGINE_DEFAULTS.maxCachedUsers);
     this.current = options.snapshot;
+    this.readiness = new TenantReadiness(
+      options.maxTenantWaitMs === undefined ? {} : { maxWaitMs: options.maxTenantWaitMs },
+    );
   }
 
   /** The snapshot being served, or `undefined` before the first one. */

@@ -13,6 +13,8 @@ export interface TenantReadinessOptions {
   readonly marginMs?: number;
   /** Longest wait when the caller set no deadline. Default 5,000 ms. */
   readonly defaultWaitMs?: number;
+  /** Longest wait whatever the caller's deadline (the sidecar's maximum deadline). Default 30,000 ms. */
+  readonly maxWaitMs?: number;
   /** Clock. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -27,11 +29,13 @@ export class TenantReadiness {
   #waiters: Waiter[] = [];
   readonly #marginMs: number;
   readonly #defaultWaitMs: number;
+  readonly #maxWaitMs: number;
   readonly #now: () => number;
 
   constructor(options: TenantReadinessOptions = {}) {
     this.#marginMs = options.marginMs ?? 20;
     this.#defaultWaitMs = options.defaultWaitMs ?? 5_000;
+    this.#maxWaitMs = options.maxWaitMs ?? 30_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -48,7 +52,8 @@ export class TenantReadiness {
   ): Promise<void> | undefined {
     if (snapshot === undefined || snapshot.pendingTenantIds.size === 0) return undefined;
     if (!snapshot.pendingTenantIds.has(tenantId)) return undefined;
-    const budget = (deadline === undefined ? this.#defaultWaitMs : deadline - this.#now()) - this.#marginMs;
+    const asked = deadline === undefined ? this.#defaultWaitMs : deadline - this.#now();
+    const budget = Math.min(asked, this.#maxWaitMs) - this.#marginMs;
     return new Promise<void>((resolve, reject) => {
       const settle = () => {
         clearTimeout(timer);
