@@ -19,6 +19,13 @@ const LICENSED = [
   "calabrio-one/quality-management",
 ];
 
+/** The error a call failed with, or undefined when it succeeded. */
+const error = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
+
 describe("history: when did lena lose analytics?", () => {
   let sidecar: SidecarProcess;
   let carol: ReturnType<typeof connectClient<typeof PolicyService>>;
@@ -31,9 +38,21 @@ describe("history: when did lena lose analytics?", () => {
 
   beforeAll(async () => {
     sidecar = await startSidecarProcess();
-    tokenOf = async (user: string) =>
-      json<{ token: string }>(await cli("token", "create", "--tenant", "demo", "--user", user, "--json"))
-        .token;
+    tokenOf = async (user: string) => {
+      const token = json<{ token: string }>(
+        await cli("token", "create", "--tenant", "demo", "--user", user, "--json"),
+      ).token;
+      // A new token reaches the running sidecar with its next poll of the store: wait for it.
+      const probe = connectClient(PolicyService, sidecar.httpUrl, { token });
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
+        const e = await error(
+          probe.checkPermission({ tenantId: "demo", userId: user, permission: ANALYTICS }),
+        );
+        if (e?.code !== Code.Unauthenticated) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return token;
+    };
     carol = connectClient(PolicyService, sidecar.httpUrl, { token: await tokenOf("carol") });
     fixed = json<{ revision: number }>(
       await cli("admin", "set-role-licenses", "demo", "analytics-viewer", ...LICENSED, "--json"),
@@ -128,11 +147,6 @@ describe("history: when did lena lose analytics?", () => {
   });
 
   it("refuses what it cannot answer with a clear error", async () => {
-    const error = (p: Promise<unknown>) =>
-      p.then(
-        () => undefined,
-        (e: unknown) => ConnectError.from(e),
-      );
     const future = await error(
       carol.checkPermission({
         tenantId: "demo",

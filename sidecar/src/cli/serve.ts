@@ -95,9 +95,9 @@ export async function serve(argv: readonly string[]): Promise<number> {
     "  extension: npm run build, then chrome://extensions → Developer mode → Load unpacked → extension/dist",
     "Stop with Ctrl-C.",
   );
-  process.stdout.write(`${lines.join("\n")}\n`);
-
-  return new Promise<number>((resolve) => {
+  // The handlers go in before the banner: whoever waits for it may signal at once, and a pipe
+  // write is synchronous, so printing first would leave a moment where SIGTERM kills outright.
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -121,4 +121,6 @@ export async function serve(argv: readonly string[]): Promise<number> {
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return stopped;
 }
