@@ -8,7 +8,7 @@ import type { Catalog, CatalogSystem } from "./catalog.js";
 import { assemble } from "./load/assemble.js";
 import { withCustomDefaults } from "./load/custom-defaults.js";
 import { checkCycles } from "./load/cycles.js";
-import { CatalogError, IssueList } from "./load/issues.js";
+import { CatalogError, formatCatalogIssue, IssueList } from "./load/issues.js";
 import { checkReferences, References } from "./load/references.js";
 import { checkSystemShape, type SystemDraft } from "./load/shape.js";
 import type { CatalogSource } from "./loader.js";
@@ -128,15 +128,35 @@ export interface CustomSystemText {
 
 /** Extended catalogs kept per vendor catalog, so a tenant recompiled on each write rebuilds nothing. */
 const MAX_CACHED_PER_BASE = 64;
-const extendedCache = new WeakMap<Catalog, Map<string, Catalog>>();
+interface Extended {
+  readonly catalog: Catalog;
+  /** Why each stored system left out of `catalog` is not in force, by system id. */
+  readonly problems: ReadonlyMap<string, string>;
+}
+const extendedCache = new WeakMap<Catalog, Map<string, Extended>>();
 
 /**
  * The catalog a tenant with systems of its own is decided on: `base` extended with them,
  * memoised on the documents. A stored document that no longer validates (the vendor catalog
- * changed under it) is left out rather than failing the whole tenant; PutSystem never stores one.
+ * changed under it) is left out rather than failing the whole tenant, and `customSystemProblems`
+ * says why; PutSystem never stores one.
  */
 export function catalogWithCustomSystems(base: Catalog, stored: readonly CustomSystemText[]): Catalog {
-  if (stored.length === 0) return base;
+  return stored.length === 0 ? base : extended(base, stored).catalog;
+}
+
+/**
+ * The stored systems `catalogWithCustomSystems` leaves out (a vendor system now has their id, or
+ * a permission they name is gone), each with the loader's messages. Empty when all are in force.
+ */
+export function customSystemProblems(
+  base: Catalog,
+  stored: readonly CustomSystemText[],
+): ReadonlyMap<string, string> {
+  return stored.length === 0 ? new Map() : extended(base, stored).problems;
+}
+
+function extended(base: Catalog, stored: readonly CustomSystemText[]): Extended {
   const key = JSON.stringify(stored.map((s) => [s.id, s.document]));
   let cache = extendedCache.get(base);
   if (cache === undefined) {
@@ -145,26 +165,37 @@ export function catalogWithCustomSystems(base: Catalog, stored: readonly CustomS
   }
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
-  const built = extendCatalog(base, customSystemsOf(base, stored));
+  const { systems, problems } = customSystemsOf(base, stored);
+  const built = { catalog: extendCatalog(base, systems), problems };
   if (cache.size >= MAX_CACHED_PER_BASE) cache.delete(cache.keys().next().value as string);
   cache.set(key, built);
   return built;
 }
 
-function customSystemsOf(base: Catalog, stored: readonly CustomSystemText[]): CatalogSystem[] {
-  const sources = stored.map((s) => ({ file: `${s.id}.json`, data: parseOrNull(s.document) }));
+function customSystemsOf(
+  base: Catalog,
+  stored: readonly CustomSystemText[],
+): {
+  systems: CatalogSystem[];
+  problems: Map<string, string>;
+} {
+  const sources = stored.map((s) => ({ id: s.id, file: `${s.id}.json`, data: parseOrNull(s.document) }));
+  const problems = new Map<string, string>();
   try {
-    return buildCustomSystems(base, sources);
+    return { systems: buildCustomSystems(base, sources), problems };
   } catch (err) {
     if (!(err instanceof CatalogError)) throw err;
     // Keep every system that stands on its own; references between custom systems are rare.
-    return sources.flatMap((source) => {
+    const systems = sources.flatMap((source) => {
       try {
         return buildCustomSystems(base, [source]);
-      } catch {
+      } catch (one) {
+        if (!(one instanceof CatalogError)) throw one;
+        problems.set(source.id, one.issues.map(formatCatalogIssue).join("; "));
         return [];
       }
     });
+    return { systems, problems };
   }
 }
 

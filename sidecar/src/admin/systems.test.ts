@@ -2,9 +2,10 @@
  * PutSystem, DeleteSystem and ListSystems (issue 16) over every store backend, on the real
  * catalog: who may, what is validated, what a non-owner cannot slip in, and what blocks a delete.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadCatalog } from "../../../catalog/loader.js";
+import { withCustomDefaults } from "../../../catalog/load/custom-defaults.js";
+import { buildCatalog, defaultCatalogDir, loadCatalog } from "../../../catalog/loader.js";
 import { STORE_BACKENDS, storeBackend, type TestStore } from "../../../test/support/store/backends.js";
 import { StoreError } from "../store/store-error.js";
 import { createPolicyAdmin, type PolicyAdmin } from "./policy-admin.js";
@@ -319,5 +320,29 @@ describe.each(STORE_BACKENDS)("custom systems over %s", (kind) => {
       "PERMISSION_DENIED",
       /only its own tenant/,
     );
+  });
+
+  it("lists a stored system the catalog took over as not in force, saying why", async () => {
+    await admin.putSystem(owner, { tenantId: "acme", system: { json: desktop } });
+    // A later catalog ships a vendor system with the same id: the tenant's own one is left out.
+    const dir = defaultCatalogDir();
+    const vendorFiles = readdirSync(dir)
+      .filter((n) => n.endsWith(".json"))
+      .map((n) => ({ file: n, data: JSON.parse(readFileSync(`${dir}/${n}`, "utf8")) as unknown }));
+    const newer = buildCatalog([
+      ...vendorFiles,
+      { file: "agent-desktop.json", data: withCustomDefaults({ ...desktop, name: "Vendor desktop" }) },
+    ]);
+    const upgraded = createPolicyAdmin(temp.store, newer);
+    const listed = await upgraded.listSystems(owner, { tenantId: "acme" });
+    expect(listed.find((s) => s.custom)).toMatchObject({
+      id: "agent-desktop",
+      permissionCount: 0,
+      problem: expect.stringMatching(/'agent-desktop' is a vendor system of the catalog/),
+    });
+    // On the catalog it was put against, it is in force and says nothing.
+    expect(
+      (await admin.listSystems(owner, { tenantId: "acme" })).find((s) => s.custom)?.problem,
+    ).toBeUndefined();
   });
 });

@@ -176,6 +176,7 @@ export function adminService(deps: AdminServiceDeps): ServiceBinding {
         permissionCount: s.permissionCount,
         documentJson: s.document ?? "",
         updatedAt: s.updatedAt ?? "",
+        problem: s.problem ?? "",
       })),
       revision: storeRev(),
     }),

@@ -9,7 +9,9 @@ import { CatalogError } from "../../../../catalog/loader.js";
 import { requirementKeys } from "../../../../catalog/requirement.js";
 import {
   buildCustomSystems,
+  type CustomSystemText,
   catalogWithCustomSystems,
+  customSystemProblems,
   extendCatalog,
   vendorCatalogOf,
 } from "../../../../catalog/tenant-catalog.js";
@@ -34,6 +36,11 @@ export interface TenantSystemSummary {
   readonly document?: string;
   /** When the tenant's own system was last put; absent for a vendor system. */
   readonly updatedAt?: string;
+  /**
+   * Why the tenant's own system is stored but not in force (the vendor catalog changed under
+   * it: re-put it corrected, or delete it); absent when it is in force.
+   */
+  readonly problem?: string;
 }
 
 /** The document of PutSystem: parsed JSON, or JSON text (whose syntax errors keep their position). */
@@ -166,6 +173,7 @@ export function listSystems(
     const vendor = vendorCatalogOf(ctx.catalog);
     const stored = await tx.customSystems(tenant.id);
     const own = new Map(customSystemsOf(vendor, stored).map((s) => [s.id, s] as const));
+    const problems = customSystemProblems(vendor, storedTexts(stored));
     const out: TenantSystemSummary[] = [];
     for (const system of vendor.systems) {
       if (!tenant.systems.includes(system.id)) continue;
@@ -178,6 +186,7 @@ export function listSystems(
     }
     for (const row of stored) {
       const system = own.get(row.systemId);
+      const problem = problems.get(row.systemId);
       out.push({
         id: row.systemId,
         name: system?.name ?? row.systemId,
@@ -185,6 +194,7 @@ export function listSystems(
         permissionCount: system?.permissions.length ?? 0,
         document: row.document,
         updatedAt: row.updatedAt,
+        ...(problem === undefined ? {} : { problem }),
       });
     }
     return out;
@@ -243,8 +253,11 @@ function validate(
  * longer validates against the vendor catalog is left out, as the engine leaves it out).
  */
 function customSystemsOf(vendor: Catalog, stored: readonly CustomSystemRow[]): CatalogSystem[] {
-  const rows = stored.map((s) => ({ id: s.systemId, document: s.document }));
-  return catalogWithCustomSystems(vendor, rows).systems.slice(vendor.systems.length);
+  return catalogWithCustomSystems(vendor, storedTexts(stored)).systems.slice(vendor.systems.length);
+}
+
+function storedTexts(stored: readonly CustomSystemRow[]): CustomSystemText[] {
+  return stored.map((s) => ({ id: s.systemId, document: s.document }));
 }
 
 /** Every qualified key and license id a system names (its own included). */
