@@ -132,10 +132,11 @@ function requestAttributes(span: Api.Span, request: unknown): void {
   if (Array.isArray(r.items)) span.setAttribute("rolecall.batch.items", r.items.length);
 }
 
-/** Ends a span with what the answer decided, when it is a decision or a batch of them. */
+/** Ends a span with what the answer decided, when it is a decision (AuthZEN's too) or a batch of them. */
 function endAnswered(span: Api.Span, answer: unknown): void {
-  const a = answer as { allowed?: unknown; results?: unknown };
+  const a = answer as { allowed?: unknown; decision?: unknown; results?: unknown };
   if (typeof a?.allowed === "boolean") span.setAttribute("rolecall.allowed", a.allowed);
+  if (typeof a?.decision === "boolean") span.setAttribute("rolecall.allowed", a.decision);
   if (Array.isArray(a?.results))
     span.setAttribute(
       "rolecall.batch.allowed",
@@ -157,19 +158,21 @@ function endFailed(api: typeof Api, span: Api.Span, err: unknown): void {
 
 /**
  * Wraps a unary handler in a SERVER span continuing the caller's trace; with tracing off, returns
- * `handler` itself. `method` is `package.Service/Method`.
+ * `handler` itself. `method` is `package.Service/Method`; `system` names the protocol when it is
+ * neither gRPC nor Connect (AuthZEN's plain HTTP).
  */
 export function traceUnary<I, O>(
   method: string,
   listener: Listener,
   handler: UnaryHandler<I, O>,
+  system: string = listener === "grpc" ? "grpc" : "connect_rpc",
 ): UnaryHandler<I, O> {
   const tracing = active;
   if (tracing === undefined) return handler;
   const { api, tracer } = tracing;
   const slash = method.indexOf("/");
   const attributes: Api.Attributes = {
-    "rpc.system": listener === "grpc" ? "grpc" : "connect_rpc",
+    "rpc.system": system,
     "rpc.service": method.slice(0, slash),
     "rpc.method": method.slice(slash + 1),
   };

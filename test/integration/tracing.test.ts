@@ -9,6 +9,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicyService } from "../../gen/rolecall/v1/policy_pb.js";
+import { action, authzenCaller, resource, subject } from "../support/authzen.js";
 import { rolecall } from "../support/cli.js";
 import { connectClient, grpcClients, unary } from "../support/clients.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
@@ -160,6 +161,32 @@ describe("OpenTelemetry tracing", () => {
         String(attr(s, "rolecall.revision")?.intValue) === created.revision,
     );
     expect(apply.traceId).not.toBe(traceId); // a background step, not part of the caller's request
+  });
+
+  it("traces AuthZEN evaluations from the HTTP traceparent header, refusals included", async () => {
+    const post = authzenCaller(() => sidecar.httpUrl);
+    const [okTrace, refusedTrace, parent] = [hex(16), hex(16), hex(8)];
+    const answer = await post(
+      "/tenants/demo/access/v1/evaluation",
+      { subject: subject("dave"), action: action("cxengage/CONTACTS_UPDATE"), resource },
+      sidecar.adminToken,
+      { traceparent: `00-${okTrace}-${parent}-01` },
+    );
+    expect(answer.body).toMatchObject({ decision: false });
+    const span = await spanWhere(receiver.spans, (s) => s.traceId === okTrace);
+    expect(span.name).toBe("AuthZEN/evaluation");
+    expect(span.parentSpanId).toBe(parent);
+    expect(span.kind).toBe(2); // SERVER
+    expect(attr(span, "rpc.system")).toEqual({ stringValue: "authzen" });
+    expect(attr(span, "rolecall.allowed")).toEqual({ boolValue: false });
+    // A call without a token is refused before any decision: its span says so.
+    const refused = await post("/access/v1/evaluations", {}, undefined, {
+      traceparent: `00-${refusedTrace}-${parent}-01`,
+    });
+    expect(refused.status).toBe(401);
+    const failed = await spanWhere(receiver.spans, (s) => s.traceId === refusedTrace);
+    expect(failed.name).toBe("AuthZEN/evaluations");
+    expect(failed.status?.code).toBe(2); // ERROR
   });
 
   it("marks a refused call's span as an error with its gRPC status", async () => {

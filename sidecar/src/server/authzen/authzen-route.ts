@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code } from "@connectrpc/connect";
 import type { Principal } from "../../admin/principal.js";
 import type { PolicyEngine } from "../../policy/policy-engine.js";
+import { traceUnary } from "../../tracing.js";
 import type { Authenticator } from "../auth.js";
 import type { DoneHook, ErrorHook } from "../grpc-adapter.js";
 import type { PlainRoute } from "../http-server.js";
@@ -37,6 +38,15 @@ export interface AuthzenDeps {
 }
 
 type Handler = (call: AuthzenCall, body: Record<string, unknown>, deps: AuthzenDeps) => unknown;
+
+/** One AuthZEN request as its (traced) answer sees it. */
+interface AccessRequest {
+  readonly req: IncomingMessage;
+  /** The tenant segment of the path, undecoded, when the path names one. */
+  readonly rawTenant: string | undefined;
+  /** Called once the body has arrived: the latency histogram starts there. */
+  readonly markAnswerStart: () => void;
+}
 
 /** Each endpoint (the path after `access/v1/`) and its handler. */
 const ENDPOINTS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
@@ -103,6 +113,11 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
   });
 }
 
+function headerText(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === "string" ? value : undefined;
+}
+
 function isJson(req: IncomingMessage): boolean {
   const type = (req.headers["content-type"] ?? "").split(";", 1)[0]!.trim().toLowerCase();
   return type === "application/json";
@@ -141,10 +156,57 @@ export function authzenRoute(deps: AuthzenDeps): PlainRoute {
     send(res, 200, metadataDocument(pdp), { "cache-control": "public, max-age=300" });
   };
 
+  /** Everything between the request and its answer: who asks, about which tenant, the decision. */
+  const answer = async (
+    endpoint: string,
+    handler: Handler,
+    { req, rawTenant, markAnswerStart }: AccessRequest,
+    ctx: RpcContext,
+  ): Promise<unknown> => {
+    if (req.method !== "POST") throw new AuthzenError(405, `${endpoint} is called with POST`);
+    const principal = deps.auth.principal(ctx, "policy");
+    if (principal === undefined)
+      throw new AuthzenError(401, "this call needs 'authorization: Bearer <token>'");
+    const fromPath = rawTenant === undefined ? undefined : tenantSegment(rawTenant);
+    const tenantId = tenantOf(principal, fromPath, (message) => {
+      deps.auth.recordRefusal(ctx, Code.PermissionDenied, message);
+      throw new AuthzenError(403, message);
+    });
+    const stale = deps.failClosedReason();
+    if (stale !== undefined) throw new AuthzenError(503, stale);
+    if (!isJson(req)) {
+      throw new AuthzenError(415, "send the request as JSON: 'content-type: application/json'");
+    }
+    const text = await readBody(req, deps.maxMessageBytes);
+    // As on the Connect endpoints, the histogram times the answer, not the body's arrival.
+    markAnswerStart();
+    const body = parseBody(text);
+    const call: AuthzenCall = {
+      ctx,
+      auth: deps.auth,
+      principal,
+      tenantId,
+      engine: deps.engine,
+      onDecision: deps.onDecision,
+    };
+    return handler(call, body, deps);
+  };
+  // Each endpoint's answer in a SERVER span when tracing is on (the answer itself when off).
+  const traced = new Map(
+    [...ENDPOINTS].map(([endpoint, handler]) => [
+      endpoint,
+      traceUnary<AccessRequest, unknown>(
+        `AuthZEN/${endpoint}`,
+        "http",
+        (request, ctx) => answer(endpoint, handler, request, ctx),
+        "authzen",
+      ),
+    ]),
+  );
+
   const access = async (
     req: IncomingMessage,
     res: ServerResponse,
-    handler: Handler,
     endpoint: string,
     rawTenant: string | undefined,
   ) => {
@@ -163,35 +225,14 @@ export function authzenRoute(deps: AuthzenDeps): PlainRoute {
       listener: "http",
       method,
       requestId,
+      traceparent: headerText(req, "traceparent"),
+      tracestate: headerText(req, "tracestate"),
+    };
+    const markAnswerStart = () => {
+      if (observe) started = performance.now();
     };
     try {
-      if (req.method !== "POST") throw new AuthzenError(405, `${endpoint} is called with POST`);
-      const principal = deps.auth.principal(ctx, "policy");
-      if (principal === undefined)
-        throw new AuthzenError(401, "this call needs 'authorization: Bearer <token>'");
-      const fromPath = rawTenant === undefined ? undefined : tenantSegment(rawTenant);
-      const tenantId = tenantOf(principal, fromPath, (message) => {
-        deps.auth.recordRefusal(ctx, Code.PermissionDenied, message);
-        throw new AuthzenError(403, message);
-      });
-      const stale = deps.failClosedReason();
-      if (stale !== undefined) throw new AuthzenError(503, stale);
-      if (!isJson(req)) {
-        throw new AuthzenError(415, "send the request as JSON: 'content-type: application/json'");
-      }
-      const text = await readBody(req, deps.maxMessageBytes);
-      // As on the Connect endpoints, the histogram times the answer, not the body's arrival.
-      if (observe) started = performance.now();
-      const body = parseBody(text);
-      const call: AuthzenCall = {
-        ctx,
-        auth: deps.auth,
-        principal,
-        tenantId,
-        engine: deps.engine,
-        onDecision: deps.onDecision,
-      };
-      send(res, 200, handler(call, body, deps), echo);
+      send(res, 200, await traced.get(endpoint)!({ req, rawTenant, markAnswerStart }, ctx), echo);
     } catch (err) {
       const { error, rpc } = toAuthzenError(err);
       deps.onError?.(method, rpc, err, requestId);
@@ -221,12 +262,11 @@ export function authzenRoute(deps: AuthzenDeps): PlainRoute {
     }
     const m = ACCESS.exec(path);
     if (!m) return false;
-    const handler = ENDPOINTS.get(m[2]!);
-    if (handler === undefined) {
+    if (!ENDPOINTS.has(m[2]!)) {
       send(res, 404, `no AuthZEN endpoint '${m[2]}'; the endpoints are ${[...ENDPOINTS.keys()].join(", ")}`);
       return true;
     }
-    await access(req, res, handler, m[2]!, m[1]);
+    await access(req, res, m[2]!, m[1]);
     return true;
   };
 }
