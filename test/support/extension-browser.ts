@@ -39,7 +39,10 @@ export interface ExtensionHarness {
   waitForOrError(page: Page, selector: string): Promise<void>;
   /** Calls an AdminService method over Connect JSON with the admin token (an admin's own tools). */
   admin(method: string, body: unknown): Promise<unknown>;
-  /** Saves a screenshot under test-results/ and, when `docs` is given, as docs/screenshots/<docs>. */
+  /**
+   * Saves a screenshot under test-results/ and, when `docs` is given and ROLECALL_SCREENSHOTS=1,
+   * as docs/screenshots/<docs> (a plain test run leaves the committed pictures alone).
+   */
   screenshot(page: Page | Locator, name: string, docs?: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -138,7 +141,7 @@ export async function startExtensionHarness(): Promise<ExtensionHarness> {
     async screenshot(page, name, docs) {
       const shot = join(RESULTS_DIR, name);
       await page.screenshot({ path: shot });
-      if (docs) {
+      if (docs && process.env.ROLECALL_SCREENSHOTS === "1") {
         mkdirSync(SCREENSHOTS_DIR, { recursive: true });
         copyFileSync(shot, join(SCREENSHOTS_DIR, docs));
       }
