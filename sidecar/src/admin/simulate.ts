@@ -155,6 +155,7 @@ export async function simulateChanges(
                   change.request,
                 ),
                 tenantId,
+                previous,
               )
             : previous;
         const { gaining, losing } = countChanged(previous, now);
@@ -169,7 +170,7 @@ export async function simulateChanges(
         previous = now;
       }
       // The state after the last change is the end state: no third read.
-      const seats = seatsUsed(previous, tenantId, await tx.licensePools(tenantId));
+      const seats = seatsUsed(previous, await tx.licensePools(tenantId));
       throw new Rollback({ changes, users: accessChanges(start, previous), seats, revision });
     });
   } catch (err) {

@@ -2,17 +2,18 @@
  * The tenant's compiled policy after a simulated write, without rereading the whole tenant: a
  * write changes roles, the license pool or the few users it names, so those are read from the
  * transaction (through the store's ordinary reads, SQLite or PostgreSQL alike) and every other
- * user is carried over from the state before. Reading thousands of users back is what made a
- * what-if on a large tenant slow.
+ * user is carried over from the state before — as the compiled tenant's own columns, with no
+ * record per user. Reading (or rebuilding) thousands of users is what made a what-if on a large
+ * tenant slow.
  */
 
 import type { Catalog } from "../../../catalog/catalog.js";
 import { toRoleRecord } from "../history/tenant-rewind.js";
 import { compileSnapshot, recompileTenants } from "../policy/compiler.js";
 import { tenantOf } from "../policy/evaluator.js";
-import type { RoleRecord, TenantPolicy, UserRecord } from "../policy/policy-source.js";
-import type { Snapshot } from "../policy/snapshot.js";
-import { userNameAt } from "../policy/user-columns.js";
+import type { RoleRecord, TenantPolicy } from "../policy/policy-source.js";
+import type { CompiledTenant, Snapshot } from "../policy/snapshot.js";
+import type { UserColumns } from "../policy/user-columns.js";
 import type { PolicyStoreReads } from "../store/policy-store.js";
 
 /** The users a simulated write may change, by operation: the one its request names. Others change none. */
@@ -29,18 +30,40 @@ const KNOWN_WRITES: ReadonlySet<string> = new Set([
   "deleteRole",
 ]);
 
-/** A tenant's users as the compiled tenant holds them (role ids it lacks were already dropped). */
-function usersOf(snapshot: Snapshot, tenantId: string): UserRecord[] {
-  const t = tenantOf(snapshot, tenantId);
-  return t.userIds.map((id, u) => ({
-    id,
-    displayName: userNameAt(t.users, u),
-    active: t.userActive[u] === 1,
-    roleIds: Array.from(
-      t.userRoles.subarray(t.userRoleStart[u]!, t.userRoleStart[u + 1]!),
-      (r) => t.roleIds[r]!,
-    ),
-  }));
+/**
+ * A tenant's users as the compiled tenant holds them, in columns that share its arrays (no record
+ * per user): role references are the compiled role indices, so role ids it lacks stay dropped.
+ */
+function columnsOf(tenant: CompiledTenant): UserColumns {
+  return {
+    ...tenant.users,
+    active: tenant.userActive,
+    roleStart: tenant.userRoleStart,
+    roleRefs: tenant.userRoles,
+    roleTable: tenant.roleIds,
+  };
+}
+
+/** `columns` with user `u`'s flag and roles replaced (new arrays; the others are shared). */
+function withUser(columns: UserColumns, u: number, active: boolean, roleIds: readonly string[]): UserColumns {
+  const roleTable = [...columns.roleTable];
+  const refs = roleIds.map((id) => {
+    const at = roleTable.indexOf(id);
+    return at >= 0 ? at : roleTable.push(id) - 1;
+  });
+  const { roleStart, roleRefs } = columns;
+  const from = roleStart[u]!;
+  const to = roleStart[u + 1]!;
+  const nextRefs = new Int32Array(roleRefs.length - (to - from) + refs.length);
+  nextRefs.set(roleRefs.subarray(0, from));
+  nextRefs.set(refs, from);
+  nextRefs.set(roleRefs.subarray(to), from + refs.length);
+  const nextStart = roleStart.slice();
+  const shift = refs.length - (to - from);
+  for (let v = u + 1; v < nextStart.length; v++) nextStart[v]! += shift;
+  const nextActive = columns.active.slice();
+  nextActive[u] = active ? 1 : 0;
+  return { ...columns, active: nextActive, roleStart: nextStart, roleRefs: nextRefs, roleTable };
 }
 
 async function rolesOf(tx: PolicyStoreReads, tenantId: string): Promise<RoleRecord[]> {
@@ -71,12 +94,13 @@ export async function stateAfterWrite(
   if (row === undefined) return compileSnapshot(await tx.policySource(catalog, [tenantId]));
   const userId = (request as { readonly userId?: unknown }).userId;
   const named = USER_WRITES.has(operation) && typeof userId === "string" ? userId : undefined;
-  const users = usersOf(previous, tenantId);
+  const compiled = tenantOf(previous, tenantId);
+  let userColumns = columnsOf(compiled);
   if (named !== undefined) {
-    const at = users.findIndex((u) => u.id === named);
+    const u = compiled.userIndex.get(named);
     const fresh = await tx.user(tenantId, named);
-    if (at >= 0 && fresh !== undefined) {
-      users[at] = { ...fresh, roleIds: await tx.userRoles(tenantId, named) };
+    if (u !== undefined && fresh !== undefined) {
+      userColumns = withUser(userColumns, u, fresh.active, await tx.userRoles(tenantId, named));
     }
   }
   // The tenant's own systems stay part of its policy (its catalog is built from them).
@@ -86,7 +110,8 @@ export async function stateAfterWrite(
     name: row.name,
     systems: row.systems,
     licenseSeats: new Map((await tx.licensePools(tenantId)).map((p) => [p.licenseId, p.seats])),
-    users,
+    users: [],
+    userColumns,
     roles: await rolesOf(tx, tenantId),
     ...(custom.length > 0
       ? { customSystems: custom.map((c) => ({ id: c.systemId, document: c.document })) }
