@@ -19,6 +19,16 @@ import type { PolicyStoreReads } from "../store/policy-store.js";
 /** The users a simulated write may change, by operation: the one its request names. Others change none. */
 const USER_WRITES: ReadonlySet<string> = new Set(["assignRoles", "unassignRoles", "setUserActive"]);
 
+/** Writes that change the grants or licenses of the one role `request.roleId` names, and no other role's. */
+const ROLE_WRITES: ReadonlySet<string> = new Set([
+  "grantPermissions",
+  "revokePermissions",
+  "setRoleLicenses",
+]);
+
+/** Writes that change no role's grants or licenses. */
+const ROLE_KEEPING_WRITES: ReadonlySet<string> = new Set([...USER_WRITES, "setLicenseSeats"]);
+
 /** Writes known to change only roles, the pool or the user `request.userId`. */
 const KNOWN_WRITES: ReadonlySet<string> = new Set([
   ...USER_WRITES,
@@ -66,13 +76,52 @@ function withUser(columns: UserColumns, u: number, active: boolean, roleIds: rea
   return { ...columns, active: nextActive, roleStart: nextStart, roleRefs: nextRefs, roleTable };
 }
 
-async function rolesOf(tx: PolicyStoreReads, tenantId: string): Promise<RoleRecord[]> {
+/** The keys of the bits set in `words` words of `bits` from `offset`, named by `names`. */
+function namesOf(bits: Uint32Array, offset: number, words: number, names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let w = 0; w < words; w++) {
+    let word = bits[offset + w]!;
+    while (word !== 0) {
+      const low = word & -word;
+      word ^= low;
+      out.push(names[(w << 5) + (31 - Math.clz32(low))]!);
+    }
+  }
+  return out;
+}
+
+/**
+ * The tenant's roles as `tx` holds them. Grants and licenses are read only for the roles in
+ * `reread` (all when undefined): the others' come from `compiled`, which the write left alone
+ * (its compiled grants are the known keys, the only ones compiling keeps anyway).
+ */
+async function rolesOf(
+  tx: PolicyStoreReads,
+  tenantId: string,
+  compiled: CompiledTenant,
+  reread: ReadonlySet<string> | undefined,
+): Promise<RoleRecord[]> {
+  const { words, licenseWords, permissionKeys, licenseIds: licenseNames } = compiled.catalog;
   const out: RoleRecord[] = [];
   for (const r of await tx.roles(tenantId)) {
-    const [grants, licenseIds] = [await tx.grants(tenantId, r.id), await tx.roleLicenses(tenantId, r.id)];
+    const at = compiled.roleIndex.get(r.id);
+    const [grants, licenseIds] =
+      reread === undefined || reread.has(r.id) || at === undefined
+        ? [await tx.grants(tenantId, r.id), await tx.roleLicenses(tenantId, r.id)]
+        : [
+            namesOf(compiled.roleGrants, at * words, words, permissionKeys),
+            namesOf(compiled.roleLicenses, at * licenseWords, licenseWords, licenseNames),
+          ];
     out.push(toRoleRecord({ ...r, grants, licenseIds }));
   }
   return out;
+}
+
+/** The roles whose grants and licenses `operation` may have changed (undefined: any). */
+function rolesToReread(operation: string, request: object): ReadonlySet<string> | undefined {
+  if (ROLE_KEEPING_WRITES.has(operation)) return new Set();
+  const roleId = (request as { readonly roleId?: unknown }).roleId;
+  return ROLE_WRITES.has(operation) && typeof roleId === "string" ? new Set([roleId]) : undefined;
 }
 
 /**
@@ -112,7 +161,7 @@ export async function stateAfterWrite(
     licenseSeats: new Map((await tx.licensePools(tenantId)).map((p) => [p.licenseId, p.seats])),
     users: [],
     userColumns,
-    roles: await rolesOf(tx, tenantId),
+    roles: await rolesOf(tx, tenantId, compiled, rolesToReread(operation, request)),
     ...(custom.length > 0
       ? { customSystems: custom.map((c) => ({ id: c.systemId, document: c.document })) }
       : {}),
