@@ -8,11 +8,10 @@
  */
 
 import type { Catalog } from "../../../catalog/catalog.js";
-import { toRoleRecord } from "../history/tenant-rewind.js";
+import { compiledUserColumns, servedTenantPolicy } from "../history/served-tenant.js";
 import { compileSnapshot, recompileTenants } from "../policy/compiler.js";
 import { tenantOf } from "../policy/evaluator.js";
-import type { RoleRecord, TenantPolicy } from "../policy/policy-source.js";
-import type { CompiledTenant, Snapshot } from "../policy/snapshot.js";
+import type { Snapshot } from "../policy/snapshot.js";
 import type { UserColumns } from "../policy/user-columns.js";
 import type { PolicyStoreReads } from "../store/policy-store.js";
 
@@ -40,20 +39,6 @@ const KNOWN_WRITES: ReadonlySet<string> = new Set([
   "deleteRole",
 ]);
 
-/**
- * A tenant's users as the compiled tenant holds them, in columns that share its arrays (no record
- * per user): role references are the compiled role indices, so role ids it lacks stay dropped.
- */
-function columnsOf(tenant: CompiledTenant): UserColumns {
-  return {
-    ...tenant.users,
-    active: tenant.userActive,
-    roleStart: tenant.userRoleStart,
-    roleRefs: tenant.userRoles,
-    roleTable: tenant.roleIds,
-  };
-}
-
 /** `columns` with user `u`'s flag and roles replaced (new arrays; the others are shared). */
 function withUser(columns: UserColumns, u: number, active: boolean, roleIds: readonly string[]): UserColumns {
   const roleTable = [...columns.roleTable];
@@ -74,47 +59,6 @@ function withUser(columns: UserColumns, u: number, active: boolean, roleIds: rea
   const nextActive = columns.active.slice();
   nextActive[u] = active ? 1 : 0;
   return { ...columns, active: nextActive, roleStart: nextStart, roleRefs: nextRefs, roleTable };
-}
-
-/** The keys of the bits set in `words` words of `bits` from `offset`, named by `names`. */
-function namesOf(bits: Uint32Array, offset: number, words: number, names: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let w = 0; w < words; w++) {
-    let word = bits[offset + w]!;
-    while (word !== 0) {
-      const low = word & -word;
-      word ^= low;
-      out.push(names[(w << 5) + (31 - Math.clz32(low))]!);
-    }
-  }
-  return out;
-}
-
-/**
- * The tenant's roles as `tx` holds them. Grants and licenses are read only for the roles in
- * `reread` (all when undefined): the others' come from `compiled`, which the write left alone
- * (its compiled grants are the known keys, the only ones compiling keeps anyway).
- */
-async function rolesOf(
-  tx: PolicyStoreReads,
-  tenantId: string,
-  compiled: CompiledTenant,
-  reread: ReadonlySet<string> | undefined,
-): Promise<RoleRecord[]> {
-  const { words, licenseWords, permissionKeys, licenseIds: licenseNames } = compiled.catalog;
-  const out: RoleRecord[] = [];
-  for (const r of await tx.roles(tenantId)) {
-    const at = compiled.roleIndex.get(r.id);
-    const [grants, licenseIds] =
-      reread === undefined || reread.has(r.id) || at === undefined
-        ? [await tx.grants(tenantId, r.id), await tx.roleLicenses(tenantId, r.id)]
-        : [
-            namesOf(compiled.roleGrants, at * words, words, permissionKeys),
-            namesOf(compiled.roleLicenses, at * licenseWords, licenseWords, licenseNames),
-          ];
-    out.push(toRoleRecord({ ...r, grants, licenseIds }));
-  }
-  return out;
 }
 
 /** The roles whose grants and licenses `operation` may have changed (undefined: any). */
@@ -139,33 +83,19 @@ export async function stateAfterWrite(
 ): Promise<Snapshot> {
   const revision = previous.revision;
   if (!KNOWN_WRITES.has(operation)) return compileSnapshot(await tx.policySource(catalog, [tenantId]));
-  const row = await tx.tenant(tenantId);
-  if (row === undefined) return compileSnapshot(await tx.policySource(catalog, [tenantId]));
   const userId = (request as { readonly userId?: unknown }).userId;
   const named = USER_WRITES.has(operation) && typeof userId === "string" ? userId : undefined;
   const compiled = tenantOf(previous, tenantId);
-  let userColumns = columnsOf(compiled);
+  let users = compiledUserColumns(compiled);
   if (named !== undefined) {
     const u = compiled.userIndex.get(named);
     const fresh = await tx.user(tenantId, named);
     if (u !== undefined && fresh !== undefined) {
-      userColumns = withUser(userColumns, u, fresh.active, await tx.userRoles(tenantId, named));
+      users = withUser(users, u, fresh.active, await tx.userRoles(tenantId, named));
     }
   }
-  // The tenant's own systems stay part of its policy (its catalog is built from them).
-  const custom = await tx.customSystems(tenantId);
-  const tenant: TenantPolicy = {
-    id: row.id,
-    name: row.name,
-    systems: row.systems,
-    licenseSeats: new Map((await tx.licensePools(tenantId)).map((p) => [p.licenseId, p.seats])),
-    users: [],
-    userColumns,
-    roles: await rolesOf(tx, tenantId, compiled, rolesToReread(operation, request)),
-    ...(custom.length > 0
-      ? { customSystems: custom.map((c) => ({ id: c.systemId, document: c.document })) }
-      : {}),
-  };
+  const tenant = await servedTenantPolicy(tx, compiled, rolesToReread(operation, request), users);
+  if (tenant === undefined) return compileSnapshot(await tx.policySource(catalog, [tenantId]));
   return recompileTenants(
     previous,
     { databaseId: previous.databaseId, revision, catalog, tenants: [tenant] },
