@@ -130,6 +130,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
         store: options.primary === undefined ? admin.context.store : sqliteStore(store.db),
         catalog,
         historyDays: options.historyDays,
+        current: () => engine.snapshot,
       }),
       onDecision: observability.onDecision,
     }),

@@ -5,7 +5,8 @@
  * roles — 1,000 random admin writes are committed per tenant; then:
  *
  * 1. at_revision 1,000 writes back, first ask: a fresh reader each time, so the tenant is
- *    rebuilt by walking the audit log back from now and compiled; p50/p99 of that + one check;
+ *    rebuilt by walking the audit log back from now and compiled; p50/p99 of that + one check —
+ *    starting from the snapshot a sidecar serves, and (as the CLI does) from the store file;
  * 1b. new revisions near the last asked (an investigation): one reader, each ask a revision not
  *    asked before, walked back from the nearest state already rebuilt;
  * 2. warm: one revision asked again (a cached past engine);
@@ -120,27 +121,35 @@ async function measure(tenantId: string, userId: string): Promise<Row[]> {
   const key = [...catalog.permissions.values()].find((p) => p.system === "cxengage")!.key;
   const rows: Row[] = [];
 
-  // First asks: each from a fresh reader, so the tenant is walked back from now every time.
-  let cpu0 = process.cpuUsage();
-  const cold: number[] = [];
-  for (let i = 0; i < COLD_ASKS; i++) {
-    const fresh = new PastSnapshots({ store, catalog });
-    const t0 = process.hrtime.bigint();
-    const at = (await fresh.engineAt(tenantId, { atRevision: current - WRITES_BACK - i }))!;
-    at.engine.check(tenantId, userId, { permission: key });
-    cold.push(ms(t0));
+  // The snapshot a sidecar serves (the store now): a walk back starts from its tenant.
+  const served = compileSnapshot(readPolicySource(temp.db, catalog));
+  // First asks: each from a fresh reader, so the tenant is walked back from now every time; as a
+  // sidecar asks (from the snapshot it serves), and as the CLI does (the tenant read from the file).
+  for (const [how, current_] of [
+    ["as served", () => served],
+    ["from the store file (CLI)", () => undefined],
+  ] as const) {
+    const cpu0 = process.cpuUsage();
+    const cold: number[] = [];
+    for (let i = 0; i < COLD_ASKS; i++) {
+      const fresh = new PastSnapshots({ store, catalog, current: current_ });
+      const t0 = process.hrtime.bigint();
+      const at = (await fresh.engineAt(tenantId, { atRevision: current - WRITES_BACK - i }))!;
+      at.engine.check(tenantId, userId, { permission: key });
+      cold.push(ms(t0));
+    }
+    rows.push({
+      tenant: tenantId,
+      what: `at_revision ${WRITES_BACK} writes back, first ask (walked back from now), ${how}`,
+      p50: quantile(cold, 0.5),
+      p99: quantile(cold, 0.99),
+      cpu: cpuPer(cpu0, COLD_ASKS),
+    });
   }
-  rows.push({
-    tenant: tenantId,
-    what: `at_revision ${WRITES_BACK} writes back, first ask (walked back from now)`,
-    p50: quantile(cold, 0.5),
-    p99: quantile(cold, 0.99),
-    cpu: cpuPer(cpu0, COLD_ASKS),
-  });
 
   // An investigation: one reader, each ask a revision not asked before, near the last one.
-  const past = new PastSnapshots({ store, catalog });
-  cpu0 = process.cpuUsage();
+  const past = new PastSnapshots({ store, catalog, current: () => served });
+  let cpu0 = process.cpuUsage();
   const nearby: number[] = [];
   for (let i = 0; i < COLD_ASKS; i++) {
     const t0 = process.hrtime.bigint();
@@ -187,7 +196,7 @@ async function measure(tenantId: string, userId: string): Promise<Row[]> {
     cpu: cpuPer(cpu0, 10),
   });
 
-  const live = createPolicyEngine({ snapshot: compileSnapshot(readPolicySource(temp.db, catalog)) });
+  const live = createPolicyEngine({ snapshot: served });
   cpu0 = process.cpuUsage();
   const checks: number[] = [];
   for (let i = 0; i < WARM_ASKS; i++) {

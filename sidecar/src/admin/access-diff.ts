@@ -1,8 +1,9 @@
 /**
  * Who would gain or lose what between two compiled states of one tenant (what-if). Effective sets
- * are compared as bitsets and computed once per distinct set of roles held; a user's surfaces are
- * re-evaluated only where a surface mentions a permission the user gains or loses, so a change
- * on a role thousands of users hold costs a bitset comparison per user, not a full resolution.
+ * are compared as bitsets, computed once per distinct set of roles held and, after a change, only
+ * for the holders of the roles it changed; users are indexed as the compiled tenant indexes them
+ * (no map or record per user), and what changed is worked out once per pair of role sets, so a
+ * change on a role thousands of users hold costs a bitset comparison per user.
  */
 
 import { hasBit } from "../policy/bitset.js";
@@ -10,7 +11,7 @@ import { tenantView } from "../policy/custom-catalog.js";
 import { computeEffective } from "../policy/effective-set.js";
 import { actorRequirementHolds, tenantOf } from "../policy/evaluator.js";
 import { holds, LEAF } from "../policy/requirement-program.js";
-import type { CompiledCatalog, Snapshot } from "../policy/snapshot.js";
+import type { CompiledCatalog, CompiledTenant, Snapshot } from "../policy/snapshot.js";
 
 /**
  * One user's access: the effective set (words `[0, W)` of `bits`; surfaces are decided on it) and
@@ -29,8 +30,13 @@ export interface TenantAccess {
   readonly snapshot: Snapshot;
   /** The snapshot the view was taken of (recompile from this). */
   readonly shared: Snapshot;
-  /** Per user id; absent for an unknown user, `NOTHING` for an inactive one. */
-  readonly users: ReadonlyMap<string, Held>;
+  /** The compiled tenant: user `u` is `tenant.userIds[u]`. */
+  readonly tenant: CompiledTenant;
+  /**
+   * Per user index, its access (`NOTHING` for an inactive user). Users holding the same roles
+   * share one object, so "did anything change?" is often a reference comparison.
+   */
+  readonly held: readonly Held[];
   /** Surface ids of the tenant's systems, in catalog order. */
   readonly surfaces: readonly string[];
 }
@@ -63,40 +69,101 @@ function surfacesMentioning(catalog: CompiledCatalog): ReadonlyMap<number, reado
   return index;
 }
 
-/** The access of every user of `tenantId` on `snapshot`. */
-export function tenantAccess(shared: Snapshot, tenantId: string): TenantAccess {
+/** A key for user `u`'s set of roles: one character per role index (a tenant has far fewer than 65,536). */
+function roleSetKey(tenant: CompiledTenant, u: number): string {
+  const start = tenant.userRoleStart[u]!;
+  const end = tenant.userRoleStart[u + 1]!;
+  const roles = tenant.userRoles;
+  let key = "";
+  for (let i = start; i < end; i++) key += String.fromCharCode(roles[i]!);
+  return key;
+}
+
+/**
+ * Per role of `after.tenant`, 1 when a user holding it may hold something else than before: its
+ * closure or licenses changed. Undefined when users cannot be carried over at all (another
+ * catalog, pool, user list or numbering of roles: every user is recomputed).
+ */
+function changedRoles(before: TenantAccess, after: Omit<TenantAccess, "held">): Uint8Array | undefined {
+  const a = before.tenant;
+  const b = after.tenant;
+  if (before.snapshot.catalog !== after.snapshot.catalog || a.userIds !== b.userIds) return undefined;
+  if (!sameWords(a.pool, b.pool) || !sameWords(a.poolHeld, b.poolHeld)) return undefined;
+  if (!sameWords(a.tenantBlocked, b.tenantBlocked)) return undefined;
+  const { words: W, licenseWords: LW } = after.snapshot.catalog;
+  const out = new Uint8Array(b.roleIds.length);
+  for (let r = 0; r < b.roleIds.length; r++) {
+    // The users' role indices are shared, so index r must name the same role on both sides.
+    if (r >= a.roleIds.length || a.roleIds[r] !== b.roleIds[r]) return undefined;
+    const same =
+      sameWords(a.roleClosure, b.roleClosure, r * W, W) &&
+      sameWords(a.roleLicenses, b.roleLicenses, r * LW, LW);
+    if (!same) out[r] = 1;
+  }
+  return out;
+}
+
+/** Whether user `u` may hold something else in `b` than in `a`: other flag, other roles, or a changed role. */
+function touched(a: CompiledTenant, b: CompiledTenant, u: number, dirty: Uint8Array): boolean {
+  if (a.userActive[u] !== b.userActive[u]) return true;
+  const start = b.userRoleStart[u]!;
+  const end = b.userRoleStart[u + 1]!;
+  // Shared arrays (a write on roles only) need no comparison; a write on one user replaced them.
+  if (a.userRoles !== b.userRoles || a.userRoleStart !== b.userRoleStart) {
+    const from = a.userRoleStart[u]!;
+    if (a.userRoleStart[u + 1]! - from !== end - start) return true;
+    for (let i = 0; i < end - start; i++) if (a.userRoles[from + i] !== b.userRoles[start + i]) return true;
+  }
+  for (let i = start; i < end; i++) if (dirty[b.userRoles[i]!] === 1) return true;
+  return false;
+}
+
+/** Whether `a` and `b` hold the same `length` words from `offset` (all of them by default). */
+function sameWords(a: Uint32Array, b: Uint32Array, offset = 0, length = a.length): boolean {
+  if (a.length !== b.length) return false;
+  for (let w = offset; w < offset + length; w++) if (a[w] !== b[w]) return false;
+  return true;
+}
+
+/**
+ * The access of every user of `tenantId` on `shared`. With `from` (the same tenant before a
+ * change), a user none of whose roles changed keeps `from`'s access as it is: a grant on one
+ * role recomputes only its holders.
+ */
+export function tenantAccess(shared: Snapshot, tenantId: string, from?: TenantAccess): TenantAccess {
   const tenant = tenantOf(shared, tenantId);
   // A tenant with systems of its own is decided on its own view (its catalog holds them).
   const snapshot = tenantView(shared, tenantId);
   const catalog = snapshot.catalog.source;
-  const byRoles = new Map<string, Held>();
-  const users = new Map<string, Held>();
-  for (const [u, userId] of tenant.userIds.entries()) {
-    if (tenant.userActive[u] === 0) {
-      users.set(userId, NOTHING);
-      continue;
-    }
-    // The effective set depends only on the roles held (and the tenant): share it.
-    // One character per role index: a cheap key (a tenant has far fewer than 65,536 roles).
-    const key = String.fromCharCode.apply(
-      null,
-      tenant.userRoles.subarray(
-        tenant.userRoleStart[u]!,
-        tenant.userRoleStart[u + 1]!,
-      ) as unknown as number[],
-    );
-    let held = byRoles.get(key);
-    if (held === undefined) {
-      const bits = computeEffective(snapshot.catalog, tenant, u);
-      held = { bits, allowed: allowedOf(snapshot, bits) };
-      byRoles.set(key, held);
-    }
-    users.set(userId, held);
-  }
   const surfaces = [...catalog.surfaces.values()]
     .filter((s) => tenant.systems.includes(s.system))
     .map((s) => s.id);
-  return { snapshot, shared, users, surfaces };
+  const partial = { snapshot, shared, tenant, surfaces };
+  const dirty = from === undefined ? undefined : changedRoles(from, partial);
+  const { userRoleStart, userRoles, userActive } = tenant;
+  const n = tenant.userIds.length;
+  const byRoles = new Map<string, Held>();
+  const held: Held[] = new Array(n);
+  for (let u = 0; u < n; u++) {
+    if (userActive[u] === 0) {
+      held[u] = NOTHING;
+      continue;
+    }
+    if (dirty !== undefined && !touched(from!.tenant, tenant, u, dirty)) {
+      held[u] = from!.held[u]!;
+      continue;
+    }
+    // The effective set depends only on the roles held (and the tenant): share it.
+    const key = roleSetKey(tenant, u);
+    let h = byRoles.get(key);
+    if (h === undefined) {
+      const bits = computeEffective(snapshot.catalog, tenant, u);
+      h = { bits, allowed: allowedOf(snapshot, bits) };
+      byRoles.set(key, h);
+    }
+    held[u] = h;
+  }
+  return { ...partial, held };
 }
 
 /** Per catalog, the permissions with a requirement only the acting user must meet. */
@@ -132,6 +199,29 @@ function shows(snapshot: Snapshot, held: Held, surface: string): boolean {
   return holds(snapshot.catalog.program, snapshot.catalog.surfaceStart.get(surface)!, held.bits);
 }
 
+/** For each user of `after`, its index in `before` (-1 when new); null when both list the same users alike. */
+function alignment(before: TenantAccess, after: TenantAccess): Int32Array | null {
+  const a = before.tenant;
+  const b = after.tenant;
+  if (a.userIds === b.userIds) return null;
+  const out = new Int32Array(b.userIds.length);
+  let same = a.userIds.length === b.userIds.length;
+  for (let u = 0; u < out.length; u++) {
+    const i = a.userIndex.get(b.userIds[u]!) ?? -1;
+    out[u] = i;
+    if (i !== u) same = false;
+  }
+  return same ? null : out;
+}
+
+/** The indices in `before` of its users `after` no longer has. */
+function removedUsers(before: TenantAccess, after: TenantAccess): number[] {
+  if (before.tenant.userIds === after.tenant.userIds) return [];
+  const out: number[] = [];
+  for (const [u, id] of before.tenant.userIds.entries()) if (!after.tenant.userIndex.has(id)) out.push(u);
+  return out;
+}
+
 /** Whether `a` has a permission `b` lacks (the first `words` words). */
 function hasMore(a: Uint32Array, b: Uint32Array, words: number): boolean {
   for (let w = 0; w < words; w++) if (((a[w] ?? 0) & ~(b[w] ?? 0)) !== 0) return true;
@@ -141,27 +231,34 @@ function hasMore(a: Uint32Array, b: Uint32Array, words: number): boolean {
 /** How many users gain something and how many lose something from `before` to `after`. */
 export function countChanged(before: TenantAccess, after: TenantAccess): { gaining: number; losing: number } {
   const W = after.snapshot.catalog.words;
+  const align = alignment(before, after);
   let gaining = 0;
   let losing = 0;
-  for (const [user, now] of after.users) {
-    const had = before.users.get(user) ?? NOTHING;
+  for (let u = 0; u < after.held.length; u++) {
+    const b = align === null ? u : align[u]!;
+    const had = b < 0 ? NOTHING : before.held[b]!;
+    const now = after.held[u]!;
     if (had === now) continue;
     if (hasMore(now.allowed, had.allowed, W)) gaining++;
     if (hasMore(had.allowed, now.allowed, W)) losing++;
   }
-  for (const [user, had] of before.users) {
-    if (!after.users.has(user) && hasMore(had.allowed, NOTHING.allowed, W)) losing++;
+  for (const b of removedUsers(before, after)) {
+    if (hasMore(before.held[b]!.allowed, NOTHING.allowed, W)) losing++;
   }
   return { gaining, losing };
 }
 
-/** One user whose access differs between two states. */
-export interface UserAccessChange {
-  readonly userId: string;
+/** What changed for one user (shared by every user whose access changed alike). */
+interface AccessDiff {
   readonly permissionsGained: readonly string[];
   readonly permissionsLost: readonly string[];
   readonly surfacesGained: readonly string[];
   readonly surfacesLost: readonly string[];
+}
+
+/** One user whose access differs between two states. */
+export interface UserAccessChange extends AccessDiff {
+  readonly userId: string;
 }
 
 /** The keys of the permissions in `a` and not in `b`, sorted. */
@@ -194,61 +291,89 @@ function changedPermissions(a: Uint32Array, b: Uint32Array, words: number): numb
   return out;
 }
 
-/** Every user whose permissions differ between `before` and `after`, by id, with what changed. */
-export function accessChanges(before: TenantAccess, after: TenantAccess): UserAccessChange[] {
+/** What changes from `had` (on `before`) to `now` (on `after`); undefined when no answer does. */
+function diffOf(before: TenantAccess, after: TenantAccess, had: Held, now: Held): AccessDiff | undefined {
   const W = after.snapshot.catalog.words;
+  const changed = changedPermissions(had.bits, now.bits, W);
+  if (changed.length === 0) return undefined;
+  // Becoming active or inactive can change a surface that needs nothing; otherwise only the
+  // surfaces mentioning a changed permission can change.
   const mentioning = surfacesMentioning(after.snapshot.catalog);
-  const tenantSurfaces = new Set(after.surfaces);
-  const ids = new Set([...before.users.keys(), ...after.users.keys()]);
-  const out: UserAccessChange[] = [];
-  for (const userId of [...ids].sort()) {
-    const had = before.users.get(userId) ?? NOTHING;
-    const now = after.users.get(userId) ?? NOTHING;
-    if (had === now) continue;
-    const changed = changedPermissions(had.bits, now.bits, W);
-    if (changed.length === 0) continue;
-    // Becoming active or inactive can change a surface that needs nothing; otherwise only the
-    // surfaces mentioning a changed permission can change.
-    const candidates =
-      had === NOTHING || now === NOTHING
-        ? after.surfaces
-        : [...new Set(changed.flatMap((p) => mentioning.get(p) ?? []))].filter((s) => tenantSurfaces.has(s));
-    const surfacesGained: string[] = [];
-    const surfacesLost: string[] = [];
-    for (const surface of candidates) {
-      const was = shows(before.snapshot, had, surface);
-      const is = shows(after.snapshot, now, surface);
-      if (is && !was) surfacesGained.push(surface);
-      if (was && !is) surfacesLost.push(surface);
-    }
-    const permissionsGained = keysOnlyIn(after.snapshot, now.allowed, had.allowed);
-    const permissionsLost = keysOnlyIn(after.snapshot, had.allowed, now.allowed);
-    // Held changed, yet no answer did (an acting-user requirement still unmet): nothing to report.
-    if (
-      permissionsGained.length + permissionsLost.length + surfacesGained.length + surfacesLost.length ===
-      0
-    ) {
-      continue;
-    }
-    out.push({
-      userId,
-      permissionsGained,
-      permissionsLost,
-      surfacesGained: surfacesGained.sort(),
-      surfacesLost: surfacesLost.sort(),
-    });
+  const candidates =
+    had === NOTHING || now === NOTHING
+      ? after.surfaces
+      : [...new Set(changed.flatMap((p) => mentioning.get(p) ?? []))].filter((s) =>
+          after.surfaces.includes(s),
+        );
+  const surfacesGained: string[] = [];
+  const surfacesLost: string[] = [];
+  for (const surface of candidates) {
+    const was = shows(before.snapshot, had, surface);
+    const is = shows(after.snapshot, now, surface);
+    if (is && !was) surfacesGained.push(surface);
+    if (was && !is) surfacesLost.push(surface);
   }
+  const permissionsGained = keysOnlyIn(after.snapshot, now.allowed, had.allowed);
+  const permissionsLost = keysOnlyIn(after.snapshot, had.allowed, now.allowed);
+  // Held changed, yet no answer did (an acting-user requirement still unmet): nothing to report.
+  if (permissionsGained.length + permissionsLost.length + surfacesGained.length + surfacesLost.length === 0) {
+    return undefined;
+  }
+  return Object.freeze({
+    permissionsGained: Object.freeze(permissionsGained),
+    permissionsLost: Object.freeze(permissionsLost),
+    surfacesGained: Object.freeze(surfacesGained.sort()),
+    surfacesLost: Object.freeze(surfacesLost.sort()),
+  });
+}
+
+/**
+ * Every user whose permissions differ between `before` and `after`, by id, with what changed.
+ * Users whose access changed alike (the same roles) share one diff: it is computed once.
+ */
+export function accessChanges(before: TenantAccess, after: TenantAccess): UserAccessChange[] {
+  const align = alignment(before, after);
+  const diffs = new Map<Held, Map<Held, AccessDiff | null>>();
+  const diff = (had: Held, now: Held): AccessDiff | null => {
+    let row = diffs.get(had);
+    if (row === undefined) {
+      row = new Map();
+      diffs.set(had, row);
+    }
+    let d = row.get(now);
+    if (d === undefined) {
+      d = diffOf(before, after, had, now) ?? null;
+      row.set(now, d);
+    }
+    return d;
+  };
+  const out: UserAccessChange[] = [];
+  const { usersById, userIds } = after.tenant;
+  for (let k = 0; k < usersById.length; k++) {
+    const u = usersById[k]!;
+    const b = align === null ? u : align[u]!;
+    const had = b < 0 ? NOTHING : before.held[b]!;
+    const now = after.held[u]!;
+    if (had === now) continue;
+    const d = diff(had, now);
+    if (d !== null) out.push({ userId: userIds[u]!, ...d });
+  }
+  const removed = removedUsers(before, after);
+  for (const b of removed) {
+    const d = diff(before.held[b]!, NOTHING);
+    if (d !== null) out.push({ userId: before.tenant.userIds[b]!, ...d });
+  }
+  // By id, in code-unit order (as `usersById` is).
+  if (removed.length > 0) out.sort((x, y) => (x.userId < y.userId ? -1 : x.userId > y.userId ? 1 : 0));
   return out;
 }
 
 /** Seats used per license of `pools` after the change: active users holding a role associated with it. */
 export function seatsUsed(
   access: TenantAccess,
-  tenantId: string,
   pools: readonly { readonly licenseId: string; readonly seats: number }[],
 ): { licenseId: string; used: number; seats: number }[] {
-  const { snapshot } = access;
-  const tenant = tenantOf(snapshot, tenantId);
+  const { snapshot, tenant } = access;
   const LW = snapshot.catalog.licenseWords;
   const counts = new Map<number, number>();
   const mine = new Uint32Array(LW);

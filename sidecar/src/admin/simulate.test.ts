@@ -205,4 +205,33 @@ describe("SimulateChanges", () => {
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).code).toBe("PERMISSION_DENIED");
   });
+
+  it("outcomes only: says whether each write would be applied, with the same rights, and works nothing else out", async () => {
+    const revision = readRevision(temp.db);
+    const ask = (actor: Principal, tenant = tenantId) =>
+      simulateChanges(admin.context, actor, {
+        tenantId: tenant,
+        changes: [{ ...GIVE_DAVE_UPDATE, request: { ...GIVE_DAVE_UPDATE.request, tenantId: tenant } }],
+        outcomesOnly: true,
+      });
+    expect(await ask(carol)).toEqual({
+      changes: [
+        {
+          operation: "GrantPermissions",
+          applied: true,
+          refusalCode: "",
+          refusal: "",
+          usersGaining: 0,
+          usersLosing: 0,
+        },
+      ],
+      users: [],
+      seats: [],
+      revision,
+    });
+    await expect(ask(bob)).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
+    await expect(ask({ kind: "bootstrap" }, "no-such-tenant")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(readRevision(temp.db)).toBe(revision);
+    expect(access().get("dave")!.has("cxengage/CONTACTS_UPDATE")).toBe(false);
+  });
 });

@@ -5,6 +5,7 @@
  * which permissions and surfaces, per change and in all, and the license seats after them.
  */
 import { compileSnapshot } from "../policy/compiler.js";
+import { UnknownTenantError } from "../policy/decision.js";
 import { tenantOf } from "../policy/evaluator.js";
 import type { Snapshot } from "../policy/snapshot.js";
 import { StoreError } from "../store/store-error.js";
@@ -63,8 +64,22 @@ export interface Simulation {
   readonly revision: number;
 }
 
+/** What `simulateChanges` is asked. */
+export interface SimulationRequest {
+  readonly tenantId: string;
+  readonly changes: readonly ProposedChange[];
+  /**
+   * Only whether each write would be applied or refused (its authorization and admin rules, as
+   * the real write): no access difference is worked out (users and seats empty, counts 0).
+   */
+  readonly outcomesOnly?: boolean;
+}
+
 /** Most changes in one simulation. */
 export const MAX_SIMULATED_CHANGES = 100;
+
+/** The counts of an outcomes-only simulation: nothing is worked out. */
+const NO_COUNTS = Object.freeze({ gaining: 0, losing: 0 });
 
 /** Carries the result out of the transaction it rolls back. */
 class Rollback extends Error {
@@ -86,7 +101,7 @@ export interface SimulateOptions {
 export async function simulateChanges(
   ctx: AdminContext,
   actor: Principal,
-  req: { readonly tenantId: string; readonly changes: readonly ProposedChange[] },
+  req: SimulationRequest,
   options: SimulateOptions = {},
 ): Promise<Simulation> {
   if (req.changes.length > MAX_SIMULATED_CHANGES) {
@@ -97,7 +112,12 @@ export async function simulateChanges(
     );
   }
   // Its own view of the actor's rights: what the simulated writes do must not outlive them.
-  const sim: AdminContext = { ...ctx, holds: createCurrentHolds(ctx.store, ctx.catalog) };
+  // Until a simulated write moves the revision, the served snapshot answers (it is the store's).
+  const sim: AdminContext = {
+    ...ctx,
+    holds: createCurrentHolds(ctx.store, ctx.catalog, () => options.current?.()),
+  };
+  const outcomesOnly = req.outcomesOnly === true;
   try {
     await ctx.store.write(async (tx) => {
       // A right may come from one of the tenant's own systems: gate on its catalog.
@@ -109,15 +129,17 @@ export async function simulateChanges(
         return tenantAccess(snapshot, tenantId);
       };
       const revision = await tx.revision();
+      if (outcomesOnly && (await tx.tenant(tenantId)) === undefined) throw new UnknownTenantError(tenantId);
       const serving = options.current?.();
-      const start =
-        serving !== undefined &&
-        serving.revision === revision &&
-        serving.databaseId === (await tx.databaseId()) &&
-        serving.tenants.has(tenantId)
+      const start = outcomesOnly
+        ? undefined
+        : serving !== undefined &&
+            serving.revision === revision &&
+            serving.databaseId === (await tx.databaseId()) &&
+            serving.tenants.has(tenantId)
           ? tenantAccess(serving, tenantId)
           : await access();
-      tenantOf(start.snapshot, tenantId); // NOT_FOUND for an unknown tenant
+      if (start !== undefined) tenantOf(start.snapshot, tenantId); // NOT_FOUND for an unknown tenant
       let previous = start;
       const changes: SimulatedChange[] = [];
       for (const [i, change] of req.changes.entries()) {
@@ -144,7 +166,7 @@ export async function simulateChanges(
         }
         // A refused write changed nothing (its own transaction rolled back): no reread.
         const now =
-          refusal === undefined
+          refusal === undefined && previous !== undefined
             ? tenantAccess(
                 await stateAfterWrite(
                   tx,
@@ -155,9 +177,11 @@ export async function simulateChanges(
                   change.request,
                 ),
                 tenantId,
+                previous,
               )
             : previous;
-        const { gaining, losing } = countChanged(previous, now);
+        const { gaining, losing } =
+          previous === undefined || now === undefined ? NO_COUNTS : countChanged(previous, now);
         changes.push({
           operation: change.operation.charAt(0).toUpperCase() + change.operation.slice(1),
           applied: refusal === undefined,
@@ -168,8 +192,11 @@ export async function simulateChanges(
         });
         previous = now;
       }
+      if (start === undefined || previous === undefined) {
+        throw new Rollback({ changes, users: [], seats: [], revision });
+      }
       // The state after the last change is the end state: no third read.
-      const seats = seatsUsed(previous, tenantId, await tx.licensePools(tenantId));
+      const seats = seatsUsed(previous, await tx.licensePools(tenantId));
       throw new Rollback({ changes, users: accessChanges(start, previous), seats, revision });
     });
   } catch (err) {

@@ -2,21 +2,31 @@
  * The tenant's compiled policy after a simulated write, without rereading the whole tenant: a
  * write changes roles, the license pool or the few users it names, so those are read from the
  * transaction (through the store's ordinary reads, SQLite or PostgreSQL alike) and every other
- * user is carried over from the state before. Reading thousands of users back is what made a
- * what-if on a large tenant slow.
+ * user is carried over from the state before — as the compiled tenant's own columns, with no
+ * record per user. Reading (or rebuilding) thousands of users is what made a what-if on a large
+ * tenant slow.
  */
 
 import type { Catalog } from "../../../catalog/catalog.js";
-import { toRoleRecord } from "../history/tenant-rewind.js";
+import { compiledUserColumns, servedTenantPolicy } from "../history/served-tenant.js";
 import { compileSnapshot, recompileTenants } from "../policy/compiler.js";
 import { tenantOf } from "../policy/evaluator.js";
-import type { RoleRecord, TenantPolicy, UserRecord } from "../policy/policy-source.js";
 import type { Snapshot } from "../policy/snapshot.js";
-import { userNameAt } from "../policy/user-columns.js";
+import type { UserColumns } from "../policy/user-columns.js";
 import type { PolicyStoreReads } from "../store/policy-store.js";
 
 /** The users a simulated write may change, by operation: the one its request names. Others change none. */
 const USER_WRITES: ReadonlySet<string> = new Set(["assignRoles", "unassignRoles", "setUserActive"]);
+
+/** Writes that change the grants or licenses of the one role `request.roleId` names, and no other role's. */
+const ROLE_WRITES: ReadonlySet<string> = new Set([
+  "grantPermissions",
+  "revokePermissions",
+  "setRoleLicenses",
+]);
+
+/** Writes that change no role's grants or licenses. */
+const ROLE_KEEPING_WRITES: ReadonlySet<string> = new Set([...USER_WRITES, "setLicenseSeats"]);
 
 /** Writes known to change only roles, the pool or the user `request.userId`. */
 const KNOWN_WRITES: ReadonlySet<string> = new Set([
@@ -29,27 +39,33 @@ const KNOWN_WRITES: ReadonlySet<string> = new Set([
   "deleteRole",
 ]);
 
-/** A tenant's users as the compiled tenant holds them (role ids it lacks were already dropped). */
-function usersOf(snapshot: Snapshot, tenantId: string): UserRecord[] {
-  const t = tenantOf(snapshot, tenantId);
-  return t.userIds.map((id, u) => ({
-    id,
-    displayName: userNameAt(t.users, u),
-    active: t.userActive[u] === 1,
-    roleIds: Array.from(
-      t.userRoles.subarray(t.userRoleStart[u]!, t.userRoleStart[u + 1]!),
-      (r) => t.roleIds[r]!,
-    ),
-  }));
+/** `columns` with user `u`'s flag and roles replaced (new arrays; the others are shared). */
+function withUser(columns: UserColumns, u: number, active: boolean, roleIds: readonly string[]): UserColumns {
+  const roleTable = [...columns.roleTable];
+  const refs = roleIds.map((id) => {
+    const at = roleTable.indexOf(id);
+    return at >= 0 ? at : roleTable.push(id) - 1;
+  });
+  const { roleStart, roleRefs } = columns;
+  const from = roleStart[u]!;
+  const to = roleStart[u + 1]!;
+  const nextRefs = new Int32Array(roleRefs.length - (to - from) + refs.length);
+  nextRefs.set(roleRefs.subarray(0, from));
+  nextRefs.set(refs, from);
+  nextRefs.set(roleRefs.subarray(to), from + refs.length);
+  const nextStart = roleStart.slice();
+  const shift = refs.length - (to - from);
+  for (let v = u + 1; v < nextStart.length; v++) nextStart[v]! += shift;
+  const nextActive = columns.active.slice();
+  nextActive[u] = active ? 1 : 0;
+  return { ...columns, active: nextActive, roleStart: nextStart, roleRefs: nextRefs, roleTable };
 }
 
-async function rolesOf(tx: PolicyStoreReads, tenantId: string): Promise<RoleRecord[]> {
-  const out: RoleRecord[] = [];
-  for (const r of await tx.roles(tenantId)) {
-    const [grants, licenseIds] = [await tx.grants(tenantId, r.id), await tx.roleLicenses(tenantId, r.id)];
-    out.push(toRoleRecord({ ...r, grants, licenseIds }));
-  }
-  return out;
+/** The roles whose grants and licenses `operation` may have changed (undefined: any). */
+function rolesToReread(operation: string, request: object): ReadonlySet<string> | undefined {
+  if (ROLE_KEEPING_WRITES.has(operation)) return new Set();
+  const roleId = (request as { readonly roleId?: unknown }).roleId;
+  return ROLE_WRITES.has(operation) && typeof roleId === "string" ? new Set([roleId]) : undefined;
 }
 
 /**
@@ -67,31 +83,19 @@ export async function stateAfterWrite(
 ): Promise<Snapshot> {
   const revision = previous.revision;
   if (!KNOWN_WRITES.has(operation)) return compileSnapshot(await tx.policySource(catalog, [tenantId]));
-  const row = await tx.tenant(tenantId);
-  if (row === undefined) return compileSnapshot(await tx.policySource(catalog, [tenantId]));
   const userId = (request as { readonly userId?: unknown }).userId;
   const named = USER_WRITES.has(operation) && typeof userId === "string" ? userId : undefined;
-  const users = usersOf(previous, tenantId);
+  const compiled = tenantOf(previous, tenantId);
+  let users = compiledUserColumns(compiled);
   if (named !== undefined) {
-    const at = users.findIndex((u) => u.id === named);
+    const u = compiled.userIndex.get(named);
     const fresh = await tx.user(tenantId, named);
-    if (at >= 0 && fresh !== undefined) {
-      users[at] = { ...fresh, roleIds: await tx.userRoles(tenantId, named) };
+    if (u !== undefined && fresh !== undefined) {
+      users = withUser(users, u, fresh.active, await tx.userRoles(tenantId, named));
     }
   }
-  // The tenant's own systems stay part of its policy (its catalog is built from them).
-  const custom = await tx.customSystems(tenantId);
-  const tenant: TenantPolicy = {
-    id: row.id,
-    name: row.name,
-    systems: row.systems,
-    licenseSeats: new Map((await tx.licensePools(tenantId)).map((p) => [p.licenseId, p.seats])),
-    users,
-    roles: await rolesOf(tx, tenantId),
-    ...(custom.length > 0
-      ? { customSystems: custom.map((c) => ({ id: c.systemId, document: c.document })) }
-      : {}),
-  };
+  const tenant = await servedTenantPolicy(tx, compiled, rolesToReread(operation, request), users);
+  if (tenant === undefined) return compileSnapshot(await tx.policySource(catalog, [tenantId]));
   return recompileTenants(
     previous,
     { databaseId: previous.databaseId, revision, catalog, tenants: [tenant] },

@@ -1,11 +1,14 @@
 /**
  * A tenant's policy as it stood at a past revision, rebuilt in one read transaction: the tenant
- * as it is now, with the audit rows committed since walked back newest first (tenant-rewind.ts).
+ * as it is now (as a sidecar serves it, when it serves the store's revision), with the audit rows
+ * committed since walked back newest first (tenant-rewind.ts).
  */
 import type { Catalog } from "../../../catalog/catalog.js";
 import type { RoleRecord, TenantPolicy } from "../policy/policy-source.js";
+import type { Snapshot } from "../policy/snapshot.js";
 import type { AuditRow, PolicyStoreReads } from "../store/policy-store.js";
 import { StoreError } from "../store/store-error.js";
+import { servedTenantIn, servedTenantPolicy } from "./served-tenant.js";
 import { canUndo, TenantRewind, toRoleRecord, touchedKind } from "./tenant-rewind.js";
 
 /** Audit rows read per page while walking back. */
@@ -133,6 +136,17 @@ export async function currentTenant(
   };
 }
 
+/** The tenant as it is now, from `served` when that is the store now (no read of every user). */
+async function tenantNow(
+  tx: PolicyStoreReads,
+  catalog: Catalog,
+  tenantId: string,
+  served: Snapshot | undefined,
+): Promise<TenantPolicy | undefined> {
+  const compiled = await servedTenantIn(tx, served, tenantId);
+  return compiled === undefined ? currentTenant(tx, catalog, tenantId) : servedTenantPolicy(tx, compiled);
+}
+
 /** A tenant's whole policy at a revision, and where in the audit log the walk to it stopped. */
 export interface PastState {
   readonly revision: number;
@@ -144,7 +158,8 @@ export interface PastState {
 
 /**
  * The tenant's whole policy at `revision`: walked back from `from` (a state already rebuilt at a
- * revision at or above it), else from the tenant as it is now.
+ * revision at or above it), else from the tenant as it is now — taken from `served` (the snapshot
+ * a sidecar serves) when that is exactly the store now, else read whole from the store.
  */
 export async function pastTenant(
   tx: PolicyStoreReads,
@@ -152,10 +167,11 @@ export async function pastTenant(
   tenantId: string,
   revision: number,
   from?: PastState,
+  served?: Snapshot,
 ): Promise<PastState> {
   const start = from ?? {
     revision: await tx.revision(),
-    policy: await currentTenant(tx, catalog, tenantId),
+    policy: await tenantNow(tx, catalog, tenantId, served),
     beforeId: Number.MAX_SAFE_INTEGER,
   };
   const rewind = new TenantRewind(tenantId, start.policy);

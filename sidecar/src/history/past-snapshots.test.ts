@@ -18,6 +18,7 @@ import type { Principal } from "../admin/principal.js";
 import { compileSnapshot } from "../policy/compiler.js";
 import { createPolicyEngine } from "../policy/policy-engine.js";
 import type { PolicySource } from "../policy/policy-source.js";
+import type { Snapshot } from "../policy/snapshot.js";
 import { readPolicySource } from "../store/read-policy.js";
 import { sqliteStore } from "../store/sqlite-policy-store.js";
 import { PastSnapshots } from "./past-snapshots.js";
@@ -103,19 +104,32 @@ describe("at_revision", () => {
     // Newest first, one reader: each revision is walked back from the one asked before it.
     // Oldest first, another: each is walked back from now.
     const newestFirst = [...copies].sort((a, b) => b[0] - a[0]);
+    // A sidecar's first asks walk back from the snapshot it serves (the store now), a fresh
+    // reader each; one serving a stale snapshot (another revision) must not start from it.
+    const revisions = [...sources.keys()].sort((a, b) => a - b);
+    const now = compileSnapshot(sources.get(revisions.at(-1)!)!);
+    const stale = compileSnapshot(sources.get(revisions.at(-3)!)!);
     const asks = [
       ...newestFirst.map((c) => ({ past: "newest-first", copy: c })),
+      ...newestFirst.map((c) => ({ past: "served", copy: c })),
+      ...newestFirst.map((c) => ({ past: "served-stale", copy: c })),
       ...newestFirst.reverse().map((c) => ({ past: "oldest-first", copy: c })),
     ];
+    const served = (snapshot: Snapshot) => () =>
+      new PastSnapshots({ store: sqliteStore(temp.db), catalog, historyDays: 3650, current: () => snapshot });
     const readers = new Map([
-      ["newest-first", history()],
-      ["oldest-first", history()],
+      ["newest-first", history],
+      ["oldest-first", history],
+      ["served", served(now)],
+      ["served-stale", served(stale)],
     ]);
+    const kept = new Map([...readers].map(([k, make]) => [k, make()]));
     for (const {
       past: order,
       copy: [revision, path],
     } of asks) {
-      const past = readers.get(order)!;
+      // The served readers start afresh each ask: each is a first ask, walked back from now.
+      const past = order.startsWith("served") ? readers.get(order)!() : kept.get(order)!;
       const copy = new Database(path, { readonly: true });
       const fresh = createPolicyEngine({ snapshot: compileSnapshot(readPolicySource(copy, catalog)) });
       copy.close();

@@ -31,6 +31,11 @@ export interface PastSnapshotsOptions {
   readonly maxCached?: number;
   /** The clock. Default `() => new Date()`. */
   readonly now?: () => Date;
+  /**
+   * The snapshot a sidecar serves: a walk back starts from its tenant when it is exactly the
+   * store's (same database and revision), instead of reading and compiling the tenant whole.
+   */
+  readonly current?: () => Snapshot | undefined;
 }
 
 /** An engine on one tenant at one past revision. */
@@ -111,6 +116,7 @@ export class PastSnapshots {
         tenantId,
         revision,
         this.nearestAbove(databaseId, tenantId, revision),
+        this.options.current?.(),
       );
       this.states.set(key, state);
       const tenant = state.policy;

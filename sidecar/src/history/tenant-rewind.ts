@@ -5,6 +5,7 @@
  * module cannot undo stops the walk: history before it is not rebuilt rather than rebuilt wrong.
  */
 import type { RoleRecord, TenantPolicy, UserRecord } from "../policy/policy-source.js";
+import { decodeUserIds, type UserColumns, UserColumnsBuilder, userRecordAt } from "../policy/user-columns.js";
 import type { AuditRow, RoleState, UserState } from "../store/policy-store.js";
 
 /** The audited operations that change nothing a decision reads (owners, app registrations). */
@@ -85,6 +86,8 @@ export function toRoleRecord(r: RoleState): RoleRecord {
   };
 }
 
+const byId = (a: UserRecord, b: UserRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 function toUserRecord(u: UserState): UserRecord {
   return { id: u.id, displayName: u.displayName, active: u.active, roleIds: u.roleIds };
 }
@@ -94,7 +97,12 @@ export class TenantRewind {
   private name: string;
   private systems: readonly string[];
   private readonly seats: Map<string, number>;
-  private readonly users: Map<string, UserRecord>;
+  /**
+   * The users the walk has changed (null: did not exist then). The others are as in `base`, the
+   * users in columns as the walk started (when it started from columns: no record per user).
+   */
+  private readonly users: Map<string, UserRecord | null>;
+  private base: { readonly columns: UserColumns; ids?: string[]; index?: Map<string, number> } | undefined;
   private readonly roles: Map<string, RoleRecord>;
   /** False once the walk has gone back past the tenant's creation. */
   private exists: boolean;
@@ -108,7 +116,8 @@ export class TenantRewind {
     this.name = now?.name ?? "";
     this.systems = now?.systems ?? [];
     this.seats = new Map(now?.licenseSeats ?? []);
-    this.users = new Map((now?.users ?? []).map((u) => [u.id, u]));
+    this.users = new Map(now?.userColumns === undefined ? (now?.users ?? []).map((u) => [u.id, u]) : []);
+    this.base = now?.userColumns === undefined ? undefined : { columns: now.userColumns };
     this.roles = new Map((now?.roles ?? []).map((r) => [r.id, r]));
   }
 
@@ -129,7 +138,7 @@ export class TenantRewind {
     }
     if (USER_OPERATIONS.has(operation)) {
       const before = parse<UserState>(row.before);
-      if (before === null) this.users.delete(parse<UserState>(row.after)!.id);
+      if (before === null) this.users.set(parse<UserState>(row.after)!.id, null);
       else this.users.set(before.id, toUserRecord(before));
       return;
     }
@@ -142,6 +151,7 @@ export class TenantRewind {
     if (operation === "CreateTenant") {
       this.exists = false;
       this.users.clear();
+      this.base = undefined;
       this.roles.clear();
       this.seats.clear();
       return;
@@ -151,7 +161,45 @@ export class TenantRewind {
 
   /** The user as the walk stands, if they exist then. */
   user(userId: string): UserRecord | undefined {
-    return this.exists ? this.users.get(userId) : undefined;
+    if (!this.exists) return undefined;
+    const changed = this.users.get(userId);
+    if (changed !== undefined || this.base === undefined) return changed ?? undefined;
+    const u = this.baseIndex().get(userId);
+    return u === undefined ? undefined : userRecordAt(this.base.columns, u);
+  }
+
+  /** The ids of `base`'s users, in row order (decoded once). */
+  private baseIds(): string[] {
+    const base = this.base!;
+    base.ids ??= decodeUserIds(base.columns);
+    return base.ids;
+  }
+
+  private baseIndex(): Map<string, number> {
+    const base = this.base!;
+    base.index ??= new Map(this.baseIds().map((id, u) => [id, u]));
+    return base.index;
+  }
+
+  /** The users as the walk stands, by id: records, or columns when the walk started from columns. */
+  private usersNow(): Pick<TenantPolicy, "users" | "userColumns"> {
+    const changed: UserRecord[] = [];
+    for (const u of this.users.values()) if (u !== null) changed.push(u);
+    changed.sort(byId);
+    if (this.base === undefined) return { users: changed };
+    // Merge the unchanged rows (in id order, as the store lists them) with the changed records.
+    const { columns } = this.base;
+    const ids = this.baseIds();
+    const out = new UserColumnsBuilder(columns.roleTable);
+    let c = 0;
+    for (let u = 0; u < columns.count; u++) {
+      const id = ids[u]!;
+      if (this.users.has(id)) continue;
+      while (c < changed.length && changed[c]!.id < id) out.addRecord(changed[c++]!);
+      out.copyUser(columns, u);
+    }
+    while (c < changed.length) out.addRecord(changed[c++]!);
+    return { users: [], userColumns: out.build() };
   }
 
   /** The role as the walk stands, if it exists then. */
@@ -168,7 +216,7 @@ export class TenantRewind {
       systems: this.systems,
       licenseSeats: new Map(this.seats),
       // The store lists users by id; roles in creation order, which a Map's insertion order keeps.
-      users: [...this.users.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      ...this.usersNow(),
       roles: [...this.roles.values()],
     };
   }
@@ -179,7 +227,7 @@ export class TenantRewind {
    */
   policyOf(userId: string): TenantPolicy | undefined {
     if (!this.exists) return undefined;
-    const user = this.users.get(userId);
+    const user = this.user(userId);
     const roles = (user?.roleIds ?? []).flatMap((id) => {
       const role = this.roles.get(id);
       return role === undefined ? [] : [role];

@@ -12,7 +12,7 @@ import {
   type Resource,
 } from "../../../gen/rolecall/v1/policy_pb.js";
 import { type Principal, principalLabel } from "../admin/principal.js";
-import type { ProposedChange, Simulation } from "../admin/simulate.js";
+import type { ProposedChange, Simulation, SimulationRequest } from "../admin/simulate.js";
 import type { AppRegistry } from "../apps/app-registry.js";
 import type { PastAsk } from "../history/history-bounds.js";
 import type { PastSnapshots } from "../history/past-snapshots.js";
@@ -52,10 +52,7 @@ export interface PolicyServiceDeps {
   /** Most items in one CheckPermissions call. */
   readonly maxBatchItems: number;
   /** Runs proposed admin writes on a copy of the policy as `actor` would (SimulateChanges). */
-  readonly simulate: (
-    actor: Principal,
-    req: { readonly tenantId: string; readonly changes: readonly ProposedChange[] },
-  ) => Promise<Simulation>;
+  readonly simulate: (actor: Principal, req: SimulationRequest) => Promise<Simulation>;
   /** Engines on past revisions (at_revision, at_time) and the users' access changes. */
   readonly history: PastSnapshots;
   /** Sees each decision (metrics, the decision log); must be cheap. */
@@ -383,7 +380,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
         return { operation: c.change.case, request: c.change.value };
       });
       await admit(ctx, req.minRevision, tenantId);
-      const out = await deps.simulate(principal, { tenantId, changes });
+      const out = await deps.simulate(principal, { tenantId, changes, outcomesOnly: req.outcomesOnly });
       return {
         changes: out.changes.map((c) => ({ ...c })),
         users: out.users.map((u) => ({
