@@ -33,6 +33,11 @@ export interface PreparedStore {
   readonly upstreamLastSuccess: (() => number | undefined) | undefined;
   /** The revision of the store of record, for read responses. */
   readonly revision: () => number;
+  /**
+   * With a primary: calls `listener` each time the follower has written a revision (or tokens)
+   * into the copy, so the sidecar reads it at once instead of at its next poll.
+   */
+  readonly whenCopied: ((listener: () => void) => void) | undefined;
   close(): Promise<void>;
 }
 
@@ -88,6 +93,7 @@ async function prepareFile(
       created,
       upstreamLastSuccess: undefined,
       revision: () => readRevision(db),
+      whenCopied: undefined,
       close: async () => {
         db.close();
       },
@@ -145,6 +151,7 @@ async function preparePrimary(
   const db = openStore(options.db, { busyTimeoutMs: 1_000 });
   let primary: PgPolicyStore | undefined;
   let follower: PrimaryFollower | undefined;
+  let copied: (() => void) | undefined;
   try {
     db.prepare("UPDATE meta SET primary_address = ? WHERE id = 1").run(address);
     let reachable = true;
@@ -189,8 +196,16 @@ async function preparePrimary(
       recordReadEveryMs: Math.max(1, Math.min(5_000, Math.floor(options.maxStalenessMs / 10))),
       onPollingOnly: (reason) =>
         logger.info({ primary: address, reason }, "the primary refuses LISTEN; following it by polling only"),
+      // Debug lines with timings: the fleet bench's --trace lays out where propagation spends its time.
+      onNotified: () => logger.debug("primary notified a commit"),
       onSynced: (e) => {
-        if (e.applied) logger.debug({ revision: e.revision, full: e.full }, "copied from the primary");
+        if (e.applied) {
+          copied?.();
+          logger.debug(
+            { revision: e.revision, full: e.full, readMs: e.readMs, applyMs: e.applyMs },
+            "copied from the primary",
+          );
+        }
       },
       onError: (err) =>
         logger.warn(
@@ -214,6 +229,9 @@ async function preparePrimary(
       created,
       upstreamLastSuccess: () => running.lastSuccessAt,
       revision: () => readRevision(db),
+      whenCopied: (listener) => {
+        copied = listener;
+      },
       close: async () => {
         await running.stop();
         await store.close();

@@ -84,6 +84,8 @@ export const SERVE_OPTIONS = {
     flag: "--poll-ms",
     default: 20,
     help: "store poll interval, ms (PRAGMA data_version)",
+    details:
+      "with --primary at least 250: the follower wakes the reader as soon as it has copied a revision, the poll is only a safety net",
   }),
   maxStalenessMs: wholeNumber({
     flag: "--max-staleness-ms",

@@ -60,6 +60,13 @@ function readGate(gate: RevisionGate, logger: Logger): RevisionGate {
   return open;
 }
 
+/**
+ * With a primary, only this process's follower writes the copy, and it wakes the reader each
+ * time: the file poll is then a safety net, and eight sidecars of a host polling every 20 ms
+ * would only compete for the cores the copies and checks need.
+ */
+const COPY_POLL_FLOOR_MS = 250;
+
 /** Starts a sidecar with the given options. Throws (and leaves nothing running) when it cannot serve. */
 export async function startSidecar(options: SidecarOptions, logger: Logger): Promise<Sidecar> {
   // A broken catalog refuses the start: never serve a partial one.
@@ -83,7 +90,10 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     engine,
     gate,
     feed,
-    pollIntervalMs: options.pollIntervalMs,
+    pollIntervalMs:
+      options.primary === undefined
+        ? options.pollIntervalMs
+        : Math.max(options.pollIntervalMs, COPY_POLL_FLOOR_MS),
     maxStalenessMs: options.maxStalenessMs,
     ...(store.upstreamLastSuccess === undefined ? {} : { upstreamLastSuccess: store.upstreamLastSuccess }),
     worker: true,
@@ -97,6 +107,8 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     await store.close();
     throw err;
   }
+  // The follower of a primary wakes the reader as soon as it has written the copy.
+  store.whenCopied?.(() => watcher.pollSoon());
 
   const auth = createAuthenticator({
     bootstrapToken: bootstrap.token,

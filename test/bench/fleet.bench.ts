@@ -1,15 +1,12 @@
 /**
- * Fleet benchmark (issue 14; a script, not a vitest test):
- *
- *   npx tsx test/bench/fleet.bench.ts [--followers N] [--commits 200] [--rate 1000]
- *                                     [--scale FILE] [--no-scale] [--admin-ops 200] [--poll-gap-ms N]
+ * Fleet benchmark (issue 14; a script, not a vitest test). `--help` lists the options.
  *
  * 1. One real PostgreSQL 15 (max_connections raised for N) and N `rolecall serve --primary URL
  *    --db <own copy>` processes (default 8), serving `--rate` checks/s in all from a load
  *    generator process. This process commits a one-role change (grant, then revoke, of one
  *    permission on a role dave holds) with PolicyAdmin over PgPolicyStore — as any sidecar's
- *    AdminService would — then polls every sidecar with CheckPermission (no min_revision) until
- *    each answers the new decision: commit → visible on ALL N, p50/p99 over the commits. Then,
+ *    AdminService would — then asks every sidecar with CheckPermission (min_revision = the commit's
+ *    revision; or `--probe poll`: without, every few ms) until each answers the new decision: commit → visible on ALL N, p50/p99 over the commits. Then,
  *    the fleet idle: CPU and resident memory per follower (/proc), and its connections to the
  *    primary.
  * 2. A sidecar started against a primary holding the 100,000-user scale fixture (copied in with
@@ -50,39 +47,26 @@ import {
   startFleetSidecar,
 } from "../support/fleet.js";
 import { type PostgresServer, startPostgres } from "../support/postgres.js";
+import {
+  ADMIN_OPS,
+  COMMITS,
+  FOLLOWERS,
+  IDLE_SECONDS,
+  PARTS,
+  POLL_GAP_MS,
+  PROBE,
+  QUIET_MS,
+  RATE,
+  SCALE,
+  SCALE_PATH,
+  START_BATCH,
+  START_ROUNDS,
+  TRACE,
+} from "./fleet-options.js";
+import { type CommitMark, traceTable } from "./fleet-trace.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BOOTSTRAP: Principal = { kind: "bootstrap" };
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-function positive(name: string, fallback: number): number {
-  const raw = arg(name);
-  const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new TypeError(`${name} must be a positive integer, got '${raw}'`);
-  return n;
-}
-const FOLLOWERS = positive("--followers", 8);
-const COMMITS = positive("--commits", 200);
-const RATE = positive("--rate", 1000);
-const ADMIN_OPS = positive("--admin-ops", 200);
-const SCALE_PATH = arg("--scale");
-const SCALE = !process.argv.includes("--no-scale");
-/**
- * Pause between two polls of one sidecar, ms. Polling costs CPU on the same cores as the fleet:
- * the default keeps the polls near 1,000/s in all, as much as the background load.
- */
-const POLL_GAP_MS = positive("--poll-gap-ms", FOLLOWERS);
-/** How long the followers' CPU is measured under load without commits (the baseline of the CPU per commit). */
-const QUIET_MS = 5_000;
-/** Starts of the scale sidecar per kind (medians reported). */
-const START_ROUNDS = 3;
-/** Sidecars started at once after the first (which seeds the demo). */
-const START_BATCH = 4;
-/** Seconds over which idle CPU is measured. */
-const IDLE_SECONDS = 10;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -157,11 +141,12 @@ interface FleetResult {
 async function fleetPropagation(server: PostgresServer, catalog: Catalog): Promise<FleetResult> {
   const url = await server.createDatabase("fleet");
   const fleet: FleetSidecar[] = [];
+  const traceArgs = TRACE ? ["--log-level", "debug"] : [];
   // The first migrates the primary and seeds the demo; the rest start a few at a time.
-  fleet.push(await follower(url));
+  fleet.push(await follower(url, undefined, traceArgs));
   while (fleet.length < FOLLOWERS) {
     const n = Math.min(START_BATCH, FOLLOWERS - fleet.length);
-    fleet.push(...(await Promise.all(Array.from({ length: n }, () => follower(url)))));
+    fleet.push(...(await Promise.all(Array.from({ length: n }, () => follower(url, undefined, traceArgs)))));
   }
   const startMs = fleet.map((s) => s.startMs);
   const store = await openPgStore(url, { maxConnections: 2 });
@@ -190,6 +175,7 @@ async function fleetPropagation(server: PostgresServer, catalog: Catalog): Promi
     const allMs: number[] = [];
     const firstMs: number[] = [];
     const medianMs: number[] = [];
+    const commits: CommitMark[] = [];
     const cpu = () => ({
       followers: fleet.reduce((a, s) => a + cpuTimeMs(s.pid), 0),
       postgres: processTreeCpuMs(server.pid),
@@ -206,14 +192,29 @@ async function fleetPropagation(server: PostgresServer, catalog: Catalog): Promi
     const cpuBefore = cpu();
     for (let n = 0; n < COMMITS; n++) {
       const granting = n % 2 === 0;
-      if (granting) await admin.grantPermissions(BOOTSTRAP, change);
-      else await admin.revokePermissions(BOOTSTRAP, { ...change, cascade: false });
+      const sentAt = Date.now();
+      const written = granting
+        ? await admin.grantPermissions(BOOTSTRAP, change)
+        : await admin.revokePermissions(BOOTSTRAP, { ...change, cascade: false });
       const committed = performance.now();
+      const mark: CommitMark = { revision: written.revision, sentAt, at: Date.now(), visibleAt: [] };
+      commits.push(mark);
       const seen = await Promise.all(
         clients.map(async (c, i) => {
           for (;;) {
-            const res = await unary<{ allowed: boolean }>(c.policy, "CheckPermission", probe);
-            if (res.allowed === granting) return performance.now() - committed;
+            const res =
+              PROBE === "wait"
+                ? await unary<{ allowed: boolean }>(
+                    c.policy,
+                    "CheckPermission",
+                    { ...probe, min_revision: written.revision },
+                    { deadlineMs: 10_000 },
+                  )
+                : await unary<{ allowed: boolean }>(c.policy, "CheckPermission", probe);
+            if (res.allowed === granting) {
+              mark.visibleAt[i] = Date.now();
+              return performance.now() - committed;
+            }
             if (performance.now() - committed > 10_000)
               throw new Error(`commit ${n} not visible on sidecar ${i} after 10 s`);
             await sleep(pollGapMs);
@@ -226,6 +227,13 @@ async function fleetPropagation(server: PostgresServer, catalog: Catalog): Promi
       await sleep(5 + Math.random() * 20); // commits land at random points of each poll cycle
     }
     const cpuAfter = cpu();
+    if (TRACE)
+      process.stdout.write(
+        traceTable(
+          commits,
+          fleet.map((s) => s.output()),
+        ),
+      );
     const wall = cpuAfter.at - cpuBefore.at;
     const busyCores = {
       followers: (cpuAfter.followers - cpuBefore.followers) / wall,
@@ -461,7 +469,7 @@ function fleetTable(r: FleetResult): string {
   return [
     `### ${FOLLOWERS} followers, ${RATE} checks/s in all`,
     "",
-    `One PostgreSQL 15 primary; ${FOLLOWERS} \`rolecall serve --primary URL --db <own copy>\` processes (default \`--primary-poll-ms\` 1000, \`--poll-ms\` 20); ${COMMITS} commits alternating grant/revoke of \`cxengage/CONTACTS_UPDATE\` on \`custom-agent\` (held by dave) through PolicyAdmin over PgPolicyStore; after each, every sidecar polled with CheckPermission (no min_revision, ${r.pollGapMs} ms between polls of one sidecar).`,
+    `One PostgreSQL 15 primary; ${FOLLOWERS} \`rolecall serve --primary URL --db <own copy>\` processes (default \`--primary-poll-ms\` 1000; the copy read at once when the follower writes it); ${COMMITS} commits alternating grant/revoke of \`cxengage/CONTACTS_UPDATE\` on \`custom-agent\` (held by dave) through PolicyAdmin over PgPolicyStore; after each, every sidecar asked with CheckPermission ${PROBE === "wait" ? "with min_revision set to the commit's revision (answered once it serves it)" : `without min_revision, ${r.pollGapMs} ms between polls of one sidecar`}.`,
     "",
     "| measure | p50 | p99 | max |",
     "|---|---:|---:|---:|",
@@ -530,13 +538,13 @@ async function main(): Promise<void> {
     `Node ${process.version}, PostgreSQL 15 (max_connections ${maxConnections}), ${new Date().toISOString().slice(0, 10)}.`,
     "",
   ];
-  out.push(fleetTable(await fleetPropagation(postgres, catalog)));
+  if (PARTS.has("propagation")) out.push(fleetTable(await fleetPropagation(postgres, catalog)));
   process.stdout.write(`${out.splice(0).join("\n")}\n`);
   if (SCALE) {
     out.push(scaleTable(await scaleStart(postgres, catalog)));
     process.stdout.write(`${out.splice(0).join("\n")}\n`);
   }
-  out.push(adminTable(await adminComparison(postgres, catalog)));
+  if (PARTS.has("admin")) out.push(adminTable(await adminComparison(postgres, catalog)));
   process.stdout.write(`${out.join("\n")}\n`);
 }
 

@@ -51,6 +51,8 @@ export interface PrimaryFollowerOptions {
    * applies something is always recorded. Default 5,000 ms.
    */
   readonly recordReadEveryMs?: number;
+  /** Called when a commit notification arrives (before the read it starts). */
+  readonly onNotified?: () => void;
   /** Called once when the follower falls back to polling (the server refused LISTEN). */
   readonly onPollingOnly?: (reason: string) => void;
   /** Clock, injectable for tests. Default `Date.now`. */
@@ -65,6 +67,10 @@ export interface SyncedEvent {
   readonly applied: boolean;
   /** Whether the copy was replaced whole (first copy, a restored primary, a catalog change). */
   readonly full: boolean;
+  /** Time spent reading the primary, ms. */
+  readonly readMs: number;
+  /** Time spent writing the copy, ms (0 when nothing was written). */
+  readonly applyMs: number;
 }
 
 const DEFAULTS = Object.freeze({ pollIntervalMs: 1_000, listen: true, recordReadEveryMs: 5_000 });
@@ -95,7 +101,9 @@ interface PrimaryRead {
     | undefined;
 }
 
-type Resolved = Required<Omit<PrimaryFollowerOptions, "onSynced" | "onError" | "onPollingOnly">> &
+type Resolved = Required<
+  Omit<PrimaryFollowerOptions, "onSynced" | "onError" | "onPollingOnly" | "onNotified">
+> &
   PrimaryFollowerOptions;
 
 /** Follows a primary into a local SQLite copy. */
@@ -220,6 +228,7 @@ export class PrimaryFollower {
     });
     client.on("end", retry);
     client.on("notification", () => {
+      this.#o.onNotified?.();
       this.syncOnce().catch((err: unknown) => this.#o.onError?.(err));
     });
     this.#listener = client;
@@ -263,7 +272,16 @@ export class PrimaryFollower {
 
   async #sync(): Promise<void> {
     const local = this.#local();
-    const read = await this.#o.primary.readSql((query) => this.#read(query, local));
+    const started = performance.now();
+    // Most reads find one revision or none: statements outside a transaction (no BEGIN, no
+    // COMMIT: two round trips fewer), each its own snapshot, the rows checked to be at the head's
+    // revision. A read they cannot take whole (a full copy, a new catalog, a commit landing
+    // between the two statements) is made again in one REPEATABLE READ transaction.
+    const read =
+      (await this.#o.primary.statementsSql((query) => this.#read(query, local, false))) ??
+      (await this.#o.primary.readSql((query) => this.#read(query, local, true)));
+    if (read === undefined) throw new Error("a read of the primary in one transaction came back empty");
+    const readDone = performance.now();
     const applied = read.copy !== undefined || read.tokens !== undefined;
     const now = this.#o.now();
     if (applied || now - (this.#recordedAt ?? 0) >= this.#o.recordReadEveryMs) {
@@ -272,11 +290,20 @@ export class PrimaryFollower {
     }
     if (read.tokens !== undefined) this.#tokensFingerprint = read.head.tokens;
     this.#lastSuccessAt = now;
-    this.#o.onSynced?.({ revision: read.head.revision, applied, full: read.copy?.plan.full ?? false });
+    this.#o.onSynced?.({
+      revision: read.head.revision,
+      applied,
+      full: read.copy?.plan.full ?? false,
+      readMs: readDone - started,
+      applyMs: performance.now() - readDone,
+    });
   }
 
-  /** Everything the copy lacks, in the read transaction: two statements for a one-revision change. */
-  async #read(query: PgQuery, local: LocalMeta): Promise<PrimaryRead> {
+  /**
+   * Everything the copy lacks: two statements for a one-revision change. `inTransaction` false:
+   * each statement has its own snapshot; undefined when they do not agree or more is needed.
+   */
+  async #read(query: PgQuery, local: LocalMeta, inTransaction: boolean): Promise<PrimaryRead | undefined> {
     const head = await readHead(query, this.#columns, local);
     const tokens = head.tokens !== this.#tokensFingerprint;
     if (head.database_id === local.databaseId && head.revision === local.revision) {
@@ -286,15 +313,22 @@ export class PrimaryFollower {
       head.changes === null || head.revision < local.revision
         ? FULL_PLAN
         : planChanges(this.#changeRows(head.changes), local.revision, head.revision);
+    const catalogChanged = plan.full || head.catalog_hash !== local.catalogHash;
+    if (!inTransaction && catalogChanged) return undefined;
     // A tenant the copy does not hold yet is copied whole.
     for (const [id, p] of plan.tenants) if (!p.whole && !this.#writer.hasTenant(id)) p.whole = true;
-    const rows = plan.full
-      ? await readEverything(query, this.#columns, tokens)
-      : await readPlanned(query, this.#columns, plan, this.#writer.maxAuditId(), tokens);
-    const catalog =
-      plan.full || head.catalog_hash !== local.catalogHash
-        ? await readCatalog(query, this.#columns)
-        : undefined;
+    let rows: TableRows;
+    if (plan.full) rows = await readEverything(query, this.#columns, tokens);
+    else {
+      const planned = await readPlanned(query, this.#columns, plan, this.#writer.maxAuditId(), tokens);
+      // Outside a transaction the rows must be of the head's revision (every commit moves it).
+      if (planned.revision !== head.revision || planned.databaseId !== head.database_id) {
+        if (!inTransaction) return undefined;
+        throw new Error(`the primary moved from revision ${head.revision} within one transaction`);
+      }
+      rows = planned.tables;
+    }
+    const catalog = catalogChanged ? await readCatalog(query, this.#columns) : undefined;
     return {
       head,
       tokens: tokens ? (rows.get("admin_tokens") ?? []) : undefined,

@@ -69,23 +69,40 @@ interface TableRead {
   readonly where: string;
 }
 
+/** Tables read by one statement, and the revision that statement saw. */
+interface TablesRead {
+  readonly tables: Map<string, RowValues[]>;
+  /** The primary's revision and database id in the statement's snapshot. */
+  readonly revision: number;
+  readonly databaseId: string;
+}
+
 async function readTables(
   query: PgQuery,
   columns: CopyColumns,
   reads: readonly TableRead[],
   params: readonly unknown[],
-): Promise<Map<string, RowValues[]>> {
-  if (reads.length === 0) return new Map();
+): Promise<TablesRead> {
   const select = reads.map((r, i) => `${jsonRows(r.table, columns.get(r.table.name)!, r.where)} AS t${i}`);
-  const row = (await query<Record<string, RowValues[]>>(`SELECT ${select.join(",\n")}`, [...params]))
-    .rows[0]!;
-  return new Map(reads.map((r, i) => [r.table.name, row[`t${i}`] ?? []]));
+  // The revision in the same snapshot: a read outside a transaction checks it matches the head.
+  select.push("(SELECT revision FROM meta WHERE id = 1) AS at_revision");
+  select.push("(SELECT database_id FROM meta WHERE id = 1) AS at_database");
+  const row = (await query<Record<string, unknown>>(`SELECT ${select.join(",\n")}`, [...params])).rows[0]!;
+  return {
+    tables: new Map(reads.map((r, i) => [r.table.name, (row[`t${i}`] as RowValues[] | null) ?? []])),
+    revision: Number(row.at_revision),
+    databaseId: row.at_database as string,
+  };
 }
 
 /** Every tenant and both logs, for a whole copy (the token table too when `tokens`; the catalog: readCatalog). */
-export function readEverything(query: PgQuery, columns: CopyColumns, tokens: boolean): Promise<TableRows> {
+export async function readEverything(
+  query: PgQuery,
+  columns: CopyColumns,
+  tokens: boolean,
+): Promise<TableRows> {
   const all = (table: StoreTable): TableRead => ({ table, where: "TRUE" });
-  return readTables(
+  const read = await readTables(
     query,
     columns,
     [
@@ -96,22 +113,19 @@ export function readEverything(query: PgQuery, columns: CopyColumns, tokens: boo
     ],
     [],
   );
+  return read.tables;
 }
 
 /** The catalog's tables. */
-export function readCatalog(query: PgQuery, columns: CopyColumns): Promise<TableRows> {
-  return readTables(
-    query,
-    columns,
-    CATALOG_TABLES.map((table) => ({ table, where: "TRUE" })),
-    [],
-  );
+export async function readCatalog(query: PgQuery, columns: CopyColumns): Promise<TableRows> {
+  const reads = CATALOG_TABLES.map((table) => ({ table, where: "TRUE" }));
+  return (await readTables(query, columns, reads, [])).tables;
 }
 
 /** The token table. */
 export async function readTokens(query: PgQuery, columns: CopyColumns): Promise<RowValues[]> {
   return (
-    (await readTables(query, columns, [{ table: LOG_TABLES.adminTokens, where: "TRUE" }], [])).get(
+    (await readTables(query, columns, [{ table: LOG_TABLES.adminTokens, where: "TRUE" }], [])).tables.get(
       "admin_tokens",
     ) ?? []
   );
@@ -123,6 +137,8 @@ const PAIRS = (a: number, b: number) => `(SELECT t, i FROM unnest($${a}::text[],
  * The rows a (not full) plan names: each planned tenant's row; the own rows of tenants copied
  * whole or with `tenantRows`; the named roles and users (all of them for a whole tenant) with
  * their grants, licenses and assignments; audit rows above `auditAbove`; the tokens if asked.
+ * One statement, so one snapshot: with the revision it saw, which the caller compares with the
+ * head's when it reads outside a transaction.
  */
 export function readPlanned(
   query: PgQuery,
@@ -130,7 +146,7 @@ export function readPlanned(
   plan: ChangePlan,
   auditAbove: number,
   tokens: boolean,
-): Promise<TableRows> {
+): Promise<TablesRead> {
   const planned = [...plan.tenants.entries()];
   const ids = (keep: (p: (typeof planned)[number][1]) => boolean) =>
     planned.filter(([, p]) => keep(p)).map(([id]) => id);

@@ -4,6 +4,7 @@
  * delays only this thread, never the event loop answering checks.
  *
  * Messages in:  { kind: "resync" } — forget what was read; the next read is full.
+ *               { kind: "poll" } — poll now rather than at the next tick (the copy was just written).
  * Messages out: { kind: "read", read: StoreRead } | { kind: "ok" } | { kind: "error", message }
  *               | { kind: "reading" } (a long read is under way: not a stall).
  */
@@ -21,10 +22,15 @@ if (port) {
   const { dbPath, pollIntervalMs } = workerData as StoreReaderWorkerData;
   const reader = new StoreReader(dbPath, () => port.postMessage({ kind: "reading" }));
   let known: KnownState | undefined;
+  let timer: NodeJS.Timeout | undefined;
   port.on("message", (message: { kind: string }) => {
     if (message.kind === "resync") {
       known = undefined;
       reader.forget();
+    } else if (message.kind === "poll") {
+      // Polls are synchronous: this runs between two, never inside one.
+      clearTimeout(timer);
+      poll();
     }
   });
   const poll = () => {
@@ -40,7 +46,7 @@ if (port) {
       reader.close();
       port.postMessage({ kind: "error", message: err instanceof Error ? err.message : String(err) });
     }
-    setTimeout(poll, pollIntervalMs);
+    timer = setTimeout(poll, pollIntervalMs);
   };
   poll();
 }

@@ -170,6 +170,16 @@ export class SyncWatcher {
     this.#reader?.close();
   }
 
+  /**
+   * Reads the store now rather than at the next poll: whoever wrote it (the follower of a
+   * primary, in this process) says so, instead of waiting up to a poll interval to be noticed.
+   */
+  pollSoon(): void {
+    if (this.#stopped) return;
+    if (this.#worker !== undefined) this.#worker.postMessage({ kind: "poll" });
+    else if (this.#reader !== undefined) setImmediate(() => this.pollNow());
+  }
+
   /** One in-thread poll (tests, tools). Never throws. */
   pollNow(): void {
     try {

@@ -129,6 +129,24 @@ export class PgPolicyStore implements PolicyStore {
     return this.read(() => body(this.currentQuery()));
   }
 
+  /**
+   * Runs `body` with raw SQL on one pooled connection outside any transaction: each statement
+   * sees its own snapshot, and the caller makes sure one statement reads what must agree (the
+   * follower checks the revision it read). Saves `BEGIN` and `COMMIT`, two round trips, on reads
+   * that are usually a single statement.
+   */
+  async statementsSql<T>(body: (query: PgQuery) => Promise<T>): Promise<T> {
+    if (this.scope.getStore() !== undefined) return body(this.currentQuery());
+    const session = await this.connect();
+    try {
+      return await body((text, values) => session.query(text, values));
+    } catch (err) {
+      throw storeErrorFromPg(err, { address: this.address });
+    } finally {
+      session.release();
+    }
+  }
+
   private currentQuery(): PgQuery {
     const session = this.scope.getStore()!.session;
     return (text, values) => session.query(text, values);
