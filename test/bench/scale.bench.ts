@@ -68,6 +68,10 @@ interface SizeResult {
   readonly cold: number[];
   readonly warm: number[];
   readonly propagation: number[];
+  /** The sidecar's own compile-and-swap time per reload (its debug log). */
+  readonly reload: number[];
+  /** Background check latency while the commits ran. */
+  readonly during: number[];
 }
 
 async function measure(users: number): Promise<SizeResult> {
@@ -77,7 +81,7 @@ async function measure(users: number): Promise<SizeResult> {
   copyFileSync(source, copy);
   const started = performance.now();
   // The sidecar prints its addresses once it reports SERVING (sidecar.ts sets health first).
-  const sidecar = await startSidecarProcess({ dbPath: copy, args: ["--no-demo"] });
+  const sidecar = await startSidecarProcess({ dbPath: copy, args: ["--no-demo", "--log-level", "debug"] });
   const servingMs = performance.now() - started;
   const db = openStore(copy);
   const clients = grpcClients(sidecar.grpcAddress);
@@ -124,7 +128,17 @@ async function measure(users: number): Promise<SizeResult> {
       .slice(0, 400)
       .map(({ t, u }) => ({ tenant_id: t, user_id: u, permission: PERMISSION }));
     const prop = await run(sidecar, admin, target, COMMITS, load);
-    return { users, servingMs, loadedMs, ...memory, cold, warm, propagation: prop.propagationMs };
+    return {
+      users,
+      servingMs,
+      loadedMs,
+      ...memory,
+      cold,
+      warm,
+      propagation: prop.propagationMs,
+      reload: prop.reloadMs,
+      during: prop.during.map((s) => s.latencyMs),
+    };
   } finally {
     clients.close();
     db.close();
@@ -139,15 +153,17 @@ const row = (r: SizeResult) =>
   `| ${r.users.toLocaleString("en")} | ${Math.round(r.servingMs)} | ${Math.round(r.loadedMs)} | ` +
   `${Math.round(r.rss)} (peak ${Math.round(r.peak)}) | ${ms(percentile(r.cold, 50))} / ${ms(percentile(r.cold, 99))} | ` +
   `${ms(percentile(r.warm, 50))} / ${ms(percentile(r.warm, 99))} | ` +
-  `${ms(percentile(r.propagation, 50))} / ${ms(percentile(r.propagation, 99))} |`;
+  `${ms(percentile(r.propagation, 50))} / ${ms(percentile(r.propagation, 99))} | ` +
+  `${ms(percentile(r.reload, 50))} / ${ms(percentile(r.reload, 99))} | ` +
+  `${ms(percentile(r.during, 50))} / ${ms(percentile(r.during, 99))} |`;
 process.stdout.write(
   [
     `Scale fixture, ${USERS_PER_TENANT.toLocaleString("en")} users per tenant; Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
     `Checks: ${CHECKS} serial CheckPermission calls on distinct users (cold: each user's first), then the same again (warm).`,
     `Propagation: ${COMMITS} one-role commits in tenant-01 under 1,000 background checks/s.`,
     "",
-    "| users | start → SERVING ms | → all tenants compiled ms | RSS MiB | cold check p50 / p99 ms | warm check p50 / p99 ms | propagation p50 / p99 ms |",
-    "|---:|---:|---:|---:|---:|---:|---:|",
+    "| users | start → SERVING ms | → all tenants compiled ms | RSS MiB | cold check p50 / p99 ms | warm check p50 / p99 ms | propagation p50 / p99 ms | reload (compile + swap) p50 / p99 ms | background checks during commits p50 / p99 ms |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...results.map(row),
     "",
   ].join("\n"),

@@ -14,6 +14,7 @@ import {
   appendFileSync,
   chownSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -53,6 +54,12 @@ export interface PostgresOptions {
    * interface, with `settings.listen_addresses`). Default none: loopback only.
    */
   readonly hba?: readonly string[];
+  /**
+   * Keep the server's data in this folder (created when missing, reused when it holds a data
+   * folder already, never removed): a bench keeps a database that takes minutes to load across
+   * runs. Default: a new temp folder, removed on `destroy()`.
+   */
+  readonly keptFolder?: string;
 }
 
 /** A running test server. */
@@ -195,9 +202,16 @@ function childrenOf(pid: number): number[] {
 export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   assertInstalled();
   const owner = asServerUser();
-  const dir = mkdtempSync(join(tmpdir(), "rolecall-pg-"));
+  const kept = options.keptFolder;
+  if (kept !== undefined) mkdirSync(kept, { recursive: true });
+  const dir = kept ?? mkdtempSync(join(tmpdir(), "rolecall-pg-"));
   if (owner !== null) chownSync(dir, owner.uid, owner.gid);
   const data = join(dir, "data");
+  const reused = kept !== undefined && existsSync(join(data, "PG_VERSION"));
+  /** Removes the folder, unless it is kept. */
+  const removeDir = (): void => {
+    if (kept === undefined) rmSync(dir, { recursive: true, force: true });
+  };
   const logFile = join(dir, "log");
   let pid = 0;
   let port = 0;
@@ -261,18 +275,24 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         // Already gone.
       }
     }
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
   };
 
   try {
-    if (options.replicaOf === undefined) {
+    if (reused) {
+      // A kept server killed without pg_ctl (a killed bench) leaves its pid file behind.
+      const pidFile = join(data, "postmaster.pid");
+      const stale = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8").split("\n")[0]) : 0;
+      if (stale > 0 && isAlive(stale)) throw new Error(`${data} is in use by PostgreSQL (PID ${stale})`);
+      rmSync(pidFile, { force: true });
+    } else if (options.replicaOf === undefined) {
       await freshDataFolder(data, owner);
     } else {
       // -R writes standby.signal and primary_conninfo: the copy starts as a hot standby.
       const from = `host=127.0.0.1 port=${options.replicaOf.port} user=${SUPERUSER}`;
       await pgCommand("pg_basebackup", ["-D", data, "-d", from, "-R", "-X", "stream", "-c", "fast", "-N"]);
     }
-    if (options.hba !== undefined && options.hba.length > 0) {
+    if (!reused && options.hba !== undefined && options.hba.length > 0) {
       // As root the file stays the server user's: appending keeps its owner and mode.
       appendFileSync(join(data, "pg_hba.conf"), `${options.hba.join("\n")}\n`);
     }
@@ -288,7 +308,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     }
   } catch (e) {
     await killByPid();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
     throw e;
   }
   process.once("exit", onExit);
@@ -346,7 +366,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       destroyed = true;
       process.removeListener("exit", onExit);
       await stop({ mode: "fast" });
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
     },
   };
   return server;

@@ -29,6 +29,8 @@ export interface SidecarProcessOptions {
   /** Use this database instead of a fresh temporary one. */
   readonly dbPath?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** How long to wait for the sidecar to say where it listens. Default 20,000 ms. */
+  readonly startTimeoutMs?: number;
 }
 
 /** Starts a sidecar and resolves once it has printed where it listens. */
@@ -84,7 +86,11 @@ export async function startSidecarProcess(options: SidecarProcessOptions = {}): 
         throw new Error(`sidecar exited with ${code} before serving:\n${output}`);
       }),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`sidecar did not start within 20 s:\n${output}`)), 20_000);
+        const limit = options.startTimeoutMs ?? 20_000;
+        timer = setTimeout(
+          () => reject(new Error(`sidecar did not start within ${limit / 1000} s:\n${output}`)),
+          limit,
+        );
       }),
     ]);
   } catch (err) {

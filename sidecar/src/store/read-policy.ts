@@ -32,6 +32,11 @@ export interface ChangeSet {
    * (a tenant created, or a change logged without naming its users).
    */
   readonly changedUsers: ReadonlyMap<string, readonly string[] | null>;
+  /**
+   * Per changed tenant, the roles whose rows, grants or licenses changed (as the store logged
+   * them, `detail.touched.roles`) — or null when any of them may have.
+   */
+  readonly changedRoles: ReadonlyMap<string, readonly string[] | null>;
 }
 
 interface TenantRowRaw {
@@ -47,6 +52,7 @@ function readTenants(
   db: Db,
   tenantIds: readonly string[] | null,
   userIds?: readonly string[],
+  roleIds?: readonly string[],
 ): TenantPolicy[] {
   // Table-wide reads grouped in memory: a few statements however many tenants there are.
   const filter = tenantIds === null ? "" : "WHERE tenant_id IN (SELECT value FROM json_each(?))";
@@ -54,6 +60,10 @@ function readTenants(
   const usersOnly = (column: string) =>
     userIds === undefined ? "" : `${filter ? "AND" : "WHERE"} ${column} IN (SELECT value FROM json_each(?))`;
   const userArgs = userIds === undefined ? args : [...args, JSON.stringify(userIds)];
+  // With `roleIds`, only those roles (and their grants and licenses) are read.
+  const rolesOnly = (column: string) =>
+    roleIds === undefined ? "" : `${filter ? "AND" : "WHERE"} ${column} IN (SELECT value FROM json_each(?))`;
+  const roleArgs = roleIds === undefined ? args : [...args, JSON.stringify(roleIds)];
   const tenantFilter = tenantIds === null ? "" : "WHERE id IN (SELECT value FROM json_each(?))";
   const tenants = db
     .prepare(`SELECT id, name FROM tenants ${tenantFilter} ORDER BY id`)
@@ -85,10 +95,16 @@ function readTenants(
       ),
     ),
     grants: pairs(
-      triples(`SELECT tenant_id, role_id, permission_key FROM role_grants ${filter} ORDER BY rowid`),
+      triples(
+        `SELECT tenant_id, role_id, permission_key FROM role_grants ${filter} ${rolesOnly("role_id")} ORDER BY rowid`,
+        roleArgs,
+      ),
     ),
     roleLicenses: pairs(
-      triples(`SELECT tenant_id, role_id, license_id FROM role_licenses ${filter} ORDER BY rowid`),
+      triples(
+        `SELECT tenant_id, role_id, license_id FROM role_licenses ${filter} ${rolesOnly("role_id")} ORDER BY rowid`,
+        roleArgs,
+      ),
     ),
     users: groupByTenant(
       all<StoredUser>(
@@ -98,7 +114,8 @@ function readTenants(
     ),
     roles: groupByTenant(
       all<StoredRole>(
-        `SELECT tenant_id, id, name, kind, based_on, default_system, default_role FROM roles ${filter} ORDER BY rowid`,
+        `SELECT tenant_id, id, name, kind, based_on, default_system, default_role FROM roles ${filter} ${rolesOnly("id")} ORDER BY rowid`,
+        roleArgs,
       ),
     ),
     customSystems: groupByTenant(
@@ -158,6 +175,28 @@ export function readTenantsWithUsers(
   return [...userIds].flatMap(([tenantId, users]) => readTenants(db, [tenantId], users));
 }
 
+/**
+ * One tenant with only the users in `userIds` and the roles in `roleIds` (its own rows whole: they
+ * are few), for a sync that keeps the rest. Read in the caller's transaction; undefined when the
+ * store has no such tenant.
+ */
+export function readTenantPart(
+  db: Db,
+  tenantId: string,
+  userIds: readonly string[],
+  roleIds: readonly string[],
+): TenantPolicy | undefined {
+  return readTenants(db, [tenantId], userIds, roleIds)[0];
+}
+
+/** A tenant's role ids in the store's order (rowid), the order a full read lists its roles in. */
+export function readRoleOrder(db: Db, tenantId: string): string[] {
+  return db
+    .prepare("SELECT id FROM roles WHERE tenant_id = ? ORDER BY rowid")
+    .pluck()
+    .all(tenantId) as string[];
+}
+
 /** More changed users than this in one tenant and the tenant is read whole. */
 const MAX_NAMED_USERS = 1_000;
 
@@ -169,13 +208,24 @@ export function readChangesSince(db: Db, since: number): ChangeSet {
       const databaseId = readDatabaseId(db);
       const rows = db
         .prepare(
-          "SELECT tenant_id AS tenantId, json_extract(detail, '$.users') AS users FROM change_log WHERE revision > ? AND revision <= ?",
+          `SELECT tenant_id AS tenantId, json_extract(detail, '$.users') AS users,
+             json_extract(detail, '$.touched.roles') AS roles
+           FROM change_log WHERE revision > ? AND revision <= ?`,
         )
-        .all(since, revision) as { tenantId: string | null; users: string | null }[];
+        .all(since, revision) as { tenantId: string | null; users: string | null; roles: string | null }[];
       // A reader ahead of the store (a restored older file) cannot trust the log: recompile everything.
       const all = since > revision || rows.some((r) => r.tenantId === null);
       const named = new Map<string, Set<string> | null>();
+      const roles = new Map<string, Set<string> | null>();
       if (!all) {
+        for (const row of rows as { tenantId: string; roles: string | null }[]) {
+          const soFar = roles.has(row.tenantId) ? roles.get(row.tenantId)! : new Set<string>();
+          if (soFar === null || row.roles === null) roles.set(row.tenantId, null);
+          else {
+            for (const id of JSON.parse(row.roles) as string[]) soFar.add(id);
+            roles.set(row.tenantId, soFar);
+          }
+        }
         for (const { tenantId, users } of rows as { tenantId: string; users: string | null }[]) {
           const soFar = named.has(tenantId) ? named.get(tenantId)! : new Set<string>();
           if (soFar === null || users === null) named.set(tenantId, null);
@@ -187,7 +237,8 @@ export function readChangesSince(db: Db, since: number): ChangeSet {
         }
       }
       const changedUsers = new Map([...named].map(([id, users]) => [id, users && [...users]] as const));
-      return { revision, databaseId, all, tenantIds: [...named.keys()].sort(), changedUsers };
+      const changedRoles = new Map([...roles].map(([id, set]) => [id, set && [...set]] as const));
+      return { revision, databaseId, all, tenantIds: [...named.keys()].sort(), changedUsers, changedRoles };
     })
     .deferred();
 }

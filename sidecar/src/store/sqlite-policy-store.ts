@@ -15,6 +15,7 @@ import {
   pruneAuditSql,
   pruneMarkSql,
 } from "./history-sql.js";
+import { TouchedRows } from "./pg/touched-rows.js";
 import type {
   AuditRow,
   CommitRecord,
@@ -35,7 +36,18 @@ import { ROLE_COLUMNS, type StoredRole, toRoleRow } from "./tenant-rows.js";
 
 /** Rows in and out of one connection (statements are cached by better-sqlite3). */
 class SqliteTx implements PolicyStoreTx {
+  /**
+   * What the writes since the last commit touched, logged with it (`detail.touched`, as the
+   * PostgreSQL store does): a sidecar then rereads just those roles and users of the tenant.
+   */
+  private readonly touched = new TouchedRows();
+
   constructor(private readonly db: Db) {}
+
+  /** Forgets what a rolled-back transaction touched. */
+  forgetTouched(): void {
+    this.touched.take(null);
+  }
 
   private pluckAll<T>(sql: string, ...params: unknown[]): T[] {
     return this.db
@@ -225,6 +237,7 @@ class SqliteTx implements PolicyStoreTx {
   }
 
   insertTenant(tenant: TenantRow, createdAt: string): void {
+    this.touched.tenant(tenant.id);
     this.db
       .prepare("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)")
       .run(tenant.id, tenant.name, createdAt);
@@ -234,6 +247,7 @@ class SqliteTx implements PolicyStoreTx {
   }
 
   setSeats(tenantId: string, licenseId: string, seats: number): void {
+    this.touched.tenant(tenantId);
     this.db
       .prepare(
         `INSERT INTO license_pools (tenant_id, license_id, seats) VALUES (?, ?, ?)
@@ -243,18 +257,21 @@ class SqliteTx implements PolicyStoreTx {
   }
 
   insertUser(tenantId: string, user: UserRow, createdAt: string): void {
+    this.touched.user(tenantId, user.id);
     this.db
       .prepare("INSERT INTO users (tenant_id, id, display_name, active, created_at) VALUES (?, ?, ?, ?, ?)")
       .run(tenantId, user.id, user.displayName, user.active ? 1 : 0, createdAt);
   }
 
   setUserActive(tenantId: string, userId: string, active: boolean): void {
+    this.touched.user(tenantId, userId);
     this.db
       .prepare("UPDATE users SET active = ? WHERE tenant_id = ? AND id = ?")
       .run(active ? 1 : 0, tenantId, userId);
   }
 
   insertRole(tenantId: string, role: RoleRow, createdAt: string): void {
+    this.touched.role(tenantId, role.id);
     this.db
       .prepare(
         `INSERT INTO roles (tenant_id, id, name, kind, based_on, default_system, default_role, created_at)
@@ -273,14 +290,17 @@ class SqliteTx implements PolicyStoreTx {
   }
 
   renameRole(tenantId: string, roleId: string, name: string): void {
+    this.touched.role(tenantId, roleId);
     this.db.prepare("UPDATE roles SET name = ? WHERE tenant_id = ? AND id = ?").run(name, tenantId, roleId);
   }
 
   deleteRole(tenantId: string, roleId: string): void {
+    this.touched.role(tenantId, roleId);
     this.db.prepare("DELETE FROM roles WHERE tenant_id = ? AND id = ?").run(tenantId, roleId);
   }
 
   addGrants(tenantId: string, roleId: string, keys: readonly string[]): void {
+    this.touched.role(tenantId, roleId);
     const insert = this.db.prepare(
       "INSERT OR IGNORE INTO role_grants (tenant_id, role_id, permission_key) VALUES (?, ?, ?)",
     );
@@ -288,6 +308,7 @@ class SqliteTx implements PolicyStoreTx {
   }
 
   removeGrants(tenantId: string, roleId: string, keys: readonly string[]): void {
+    this.touched.role(tenantId, roleId);
     const del = this.db.prepare(
       "DELETE FROM role_grants WHERE tenant_id = ? AND role_id = ? AND permission_key = ?",
     );
@@ -295,6 +316,7 @@ class SqliteTx implements PolicyStoreTx {
   }
 
   setRoleLicenses(tenantId: string, roleId: string, licenseIds: readonly string[]): void {
+    this.touched.role(tenantId, roleId);
     this.db.prepare("DELETE FROM role_licenses WHERE tenant_id = ? AND role_id = ?").run(tenantId, roleId);
     const insert = this.db.prepare(
       "INSERT OR IGNORE INTO role_licenses (tenant_id, role_id, license_id) VALUES (?, ?, ?)",
@@ -303,6 +325,7 @@ class SqliteTx implements PolicyStoreTx {
   }
 
   addUserRoles(tenantId: string, userId: string, roleIds: readonly string[]): void {
+    this.touched.user(tenantId, userId);
     const insert = this.db.prepare(
       "INSERT OR IGNORE INTO user_roles (tenant_id, user_id, role_id) VALUES (?, ?, ?)",
     );
@@ -310,11 +333,13 @@ class SqliteTx implements PolicyStoreTx {
   }
 
   removeUserRoles(tenantId: string, userId: string, roleIds: readonly string[]): void {
+    this.touched.user(tenantId, userId);
     const del = this.db.prepare("DELETE FROM user_roles WHERE tenant_id = ? AND user_id = ? AND role_id = ?");
     for (const r of roleIds) del.run(tenantId, userId, r);
   }
 
   putApp(tenantId: string, app: AppRegistration, createdAt: string): void {
+    this.touched.tenant(tenantId);
     this.db
       .prepare(
         `INSERT INTO app_registrations (tenant_id, app_id, name, base_url, url_patterns, selector_overrides, subject_source, created_at)
@@ -336,10 +361,12 @@ class SqliteTx implements PolicyStoreTx {
   }
 
   deleteApp(tenantId: string, appId: string): void {
+    this.touched.tenant(tenantId);
     this.db.prepare("DELETE FROM app_registrations WHERE tenant_id = ? AND app_id = ?").run(tenantId, appId);
   }
 
   putCustomSystem(tenantId: string, systemId: string, document: string, now: string): void {
+    this.touched.tenant(tenantId);
     this.db
       .prepare(
         `INSERT INTO custom_systems (tenant_id, system_id, document, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -352,6 +379,7 @@ class SqliteTx implements PolicyStoreTx {
   }
 
   deleteCustomSystem(tenantId: string, systemId: string): void {
+    this.touched.tenant(tenantId);
     this.db
       .prepare("DELETE FROM custom_systems WHERE tenant_id = ? AND system_id = ?")
       .run(tenantId, systemId);
@@ -361,6 +389,7 @@ class SqliteTx implements PolicyStoreTx {
   }
 
   setOwners(tenantId: string, userIds: readonly string[]): void {
+    this.touched.tenant(tenantId);
     this.db.prepare("DELETE FROM tenant_owners WHERE tenant_id = ?").run(tenantId);
     const insert = this.db.prepare("INSERT OR IGNORE INTO tenant_owners (tenant_id, user_id) VALUES (?, ?)");
     for (const u of userIds) insert.run(tenantId, u);
@@ -376,7 +405,12 @@ class SqliteTx implements PolicyStoreTx {
 
   commit(record: CommitRecord): number {
     const revision = bumpRevision(this.db);
-    appendChange(this.db, revision, record.tenantId, record.operation, record.detail);
+    const touched = this.touched.take(record.tenantId);
+    const detail =
+      touched === undefined || typeof record.detail !== "object" || record.detail === null
+        ? record.detail
+        : { ...record.detail, touched };
+    appendChange(this.db, revision, record.tenantId, record.operation, detail);
     this.db
       .prepare(
         "INSERT INTO audit_log (time, actor, tenant_id, operation, before, after, revision) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -436,6 +470,7 @@ export class SqlitePolicyStore implements PolicyStore {
       } catch (err) {
         throw storeErrorOf(err);
       }
+      this.tx.forgetTouched();
       try {
         const out = await this.depth.run(1, () => body(this.tx));
         this.db.exec("COMMIT");

@@ -187,6 +187,47 @@ describe("StoreReader", () => {
   });
 });
 
+describe("StoreReader on a one-role change", () => {
+  it("rereads that role alone: the other roles and the users come from its cache, and the tenant equals a full read", async () => {
+    const temp = createTempDatabase(catalog);
+    const reader = new StoreReader(temp.path);
+    try {
+      const admin = createPolicyAdmin(sqliteStore(temp.db), catalog);
+      await admin.createTenant(boot, {
+        tenantId: "acme",
+        name: "Acme",
+        systems: ["calabrio-one"],
+        licenseSeats: { "calabrio-one/quality-management": 3 },
+      });
+      const licenseIds = ["calabrio-one/quality-management"];
+      const a = await admin.createRole(boot, { tenantId: "acme", name: "A", licenseIds });
+      const b = await admin.createRole(boot, { tenantId: "acme", name: "B", licenseIds });
+      await admin.createUser(boot, { tenantId: "acme", userId: "u1", displayName: "U1" });
+      await admin.assignRoles(boot, { tenantId: "acme", userId: "u1", roleIds: [a.roleId, b.roleId] });
+      const first = reader.read(undefined)!;
+      const before = first.source!.tenants[0]!;
+      const known = { revision: first.source!.revision, databaseId: first.source!.databaseId };
+
+      await admin.grantPermissions(boot, {
+        tenantId: "acme",
+        roleId: b.roleId,
+        permissions: ["calabrio-one/view-contacts"],
+      });
+      const after = reader.read(known)!.source!.tenants[0]!;
+
+      const roleOf = (t: TenantPolicy, id: string) => t.roles.find((r) => r.id === id)!;
+      // Not reread: the very objects the reader held (a reread would build new ones).
+      expect(roleOf(after, a.roleId)).toBe(roleOf(before, a.roleId));
+      expect(after.userColumns).toBe(before.userColumns);
+      expect(roleOf(after, b.roleId).grants).toContain("calabrio-one/view-contacts");
+      expect(asRecords(after)).toEqual(readPolicySource(temp.db, catalog).tenants[0]);
+    } finally {
+      reader.close();
+      temp.cleanup();
+    }
+  });
+});
+
 describe("withFreshUsers", () => {
   const user = (id: string, roleIds: string[] = []) => ({ id, displayName: id, active: true, roleIds });
   const tenant = (users: ReturnType<typeof user>[], name = "T"): TenantPolicy => ({

@@ -13,10 +13,16 @@ import type { PolicySource, TenantPolicy } from "../policy/policy-source.js";
 import { type Db, openDatabase } from "../store/database.js";
 import { assertSchemaCurrent } from "../store/migrations.js";
 import { readAppRegistrations, readTenantOwners, readTokenPrincipals } from "../store/read-directory.js";
-import { type ChangeSet, readChangesSince, readTenantsWithUsers } from "../store/read-policy.js";
+import {
+  type ChangeSet,
+  readChangesSince,
+  readRoleOrder,
+  readTenantPart,
+  readTenantsWithUsers,
+} from "../store/read-policy.js";
 import { readDatabaseId, readRevision } from "../store/revision.js";
 import { readUserColumns } from "./read-user-columns.js";
-import { TenantCache, withFreshUsers } from "./tenant-cache.js";
+import { TenantCache, withFreshRoles, withFreshUsers } from "./tenant-cache.js";
 
 /** Side data read with each change: token principals and registered apps. */
 export interface Directory {
@@ -199,27 +205,42 @@ export class StoreReader {
 
   /**
    * The changed tenants as of `changes.revision`. A tenant whose changes name their users, and
-   * which the cache holds as of `known`, gets only those users read; any other is read whole.
+   * which the cache holds as of `known`, gets only those users read — and, when the changes name
+   * the roles they touched too, only those roles; any other is read whole.
    */
   #readChanged(db: Db, known: KnownState, changes: ChangeSet): TenantPolicy[] {
-    const whole: string[] = [];
-    const someUsers = new Map<string, readonly string[]>();
+    const tenants: TenantPolicy[] = [];
     for (const id of changes.tenantIds) {
       const users = changes.changedUsers.get(id);
-      if (users && this.#cache.get(known, id)) someUsers.set(id, users);
-      else whole.push(id);
-    }
-    const tenants: TenantPolicy[] = [];
-    for (const id of whole) {
-      const tenant = readWholeTenant(db, id);
+      const cached = this.#cache.get(known, id);
+      const tenant =
+        users && cached
+          ? this.#readPart(db, id, cached, users, changes.changedRoles.get(id) ?? null)
+          : readWholeTenant(db, id);
       if (tenant !== undefined) tenants.push(tenant);
     }
-    for (const fresh of readTenantsWithUsers(db, new Map([...someUsers].map(([id]) => [id, NO_USERS])))) {
-      const named = someUsers.get(fresh.id)!;
-      const roleIds = fresh.roles.map((r) => r.id);
-      const freshUsers = { ...fresh, users: [], userColumns: readUserColumns(db, fresh.id, roleIds, named) };
-      tenants.push(withFreshUsers(this.#cache.get(known, fresh.id)!, freshUsers, named));
-    }
     return tenants;
+  }
+
+  /** `cached` brought up to date by reading only the named users (and roles, when named). */
+  #readPart(
+    db: Db,
+    id: string,
+    cached: TenantPolicy,
+    userIds: readonly string[],
+    roleIds: readonly string[] | null,
+  ): TenantPolicy | undefined {
+    let fresh: TenantPolicy | undefined;
+    if (roleIds === null) [fresh] = readTenantsWithUsers(db, new Map([[id, NO_USERS]]));
+    else {
+      const part = readTenantPart(db, id, NO_USERS, roleIds);
+      // A one-role change reads that role's grants, not the tenant's thousands.
+      fresh = part && withFreshRoles(cached, part, roleIds, readRoleOrder(db, id));
+      if (part !== undefined && fresh === undefined) return readWholeTenant(db, id);
+    }
+    if (fresh === undefined) return undefined;
+    const roleOrder = fresh.roles.map((r) => r.id);
+    const freshUsers = { ...fresh, users: [], userColumns: readUserColumns(db, id, roleOrder, userIds) };
+    return withFreshUsers(cached, freshUsers, userIds);
   }
 }

@@ -4,7 +4,7 @@
  * good only at exactly the revision and database it was filled at; the reader asks with the state
  * its caller has applied, and anything else finds nothing (and then reads tenants whole).
  */
-import type { TenantPolicy, UserRecord } from "../policy/policy-source.js";
+import type { RoleRecord, TenantPolicy, UserRecord } from "../policy/policy-source.js";
 import { type UserColumns, UserColumnsBuilder, userIdAt } from "../policy/user-columns.js";
 
 /** The revision of one database file. */
@@ -100,6 +100,29 @@ export function withFreshUsers(
   }
   while (i < added.length) users.push(added[i++]!);
   return { ...fresh, users };
+}
+
+/**
+ * `fresh` (a read of the tenant with only the roles named in `roleIds`) with the other roles taken
+ * from `cached`, listed in `order` (the store's role order). Undefined when they do not add up —
+ * a role in `order` neither named nor cached — and the tenant must be read whole.
+ */
+export function withFreshRoles(
+  cached: TenantPolicy,
+  fresh: TenantPolicy,
+  roleIds: readonly string[],
+  order: readonly string[],
+): TenantPolicy | undefined {
+  const named = new Set(roleIds);
+  const freshById = new Map(fresh.roles.map((r) => [r.id, r]));
+  const cachedById = new Map(cached.roles.map((r) => [r.id, r]));
+  const roles: RoleRecord[] = [];
+  for (const id of order) {
+    const role = named.has(id) ? freshById.get(id) : cachedById.get(id);
+    if (role === undefined) return undefined;
+    roles.push(role);
+  }
+  return { ...fresh, roles };
 }
 
 /** Compares user `a` of `x` with user `b` of `y` by id bytes (the store's order). */
