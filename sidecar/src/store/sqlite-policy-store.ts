@@ -448,6 +448,8 @@ export class SqlitePolicyStore implements PolicyStore {
   private readonly depth = new AsyncLocalStorage<number>();
   /** Top-level transactions of this connection run one after another. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Top-level transactions begun and not yet settled (running or queued on `tail`). */
+  private open = 0;
 
   constructor(readonly db: Db) {
     this.tx = new SqliteTx(db);
@@ -480,9 +482,20 @@ export class SqlitePolicyStore implements PolicyStore {
         throw storeErrorOf(err);
       }
     };
-    const result = this.tail.then(run, run);
+    this.open++;
+    const result = this.tail.then(run, run).finally(() => this.quiesce());
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * With no transaction left, the AsyncLocalStorage is disabled again: while enabled, Node 20
+   * runs its async hooks on every promise and socket callback of the process (a check's path
+   * included), a few percent of the CPU of each call for a store that is idle between writes.
+   * The next transaction's `run` enables it again.
+   */
+  private quiesce(): void {
+    if (--this.open === 0) this.depth.disable();
   }
 
   /** A write inside a write: a savepoint, so the inner one's failure undoes just its own rows. */
