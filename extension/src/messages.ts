@@ -198,6 +198,8 @@ export interface BackgroundApi {
   fixes: { request: { subject: Subject; permission: string }; response: readonly FixView[] };
   compare: { request: { subject: Subject; otherUserId: string }; response: ComparisonView };
   preview: { request: { subject: Subject; write: ProposedWrite }; response: PreviewView };
+  /** Whether the token may make `write` (so a preview of it is worth offering). */
+  mayPreview: { request: { subject: Subject; write: ProposedWrite }; response: { allowed: boolean } };
   history: { request: { subject: Subject }; response: readonly AccessChangeView[] };
   reviewCsv: { request: { tenantId: string }; response: { filename: string; csv: string } };
   policyRevision: { request: { tenantId: string }; response: { revision: string } };

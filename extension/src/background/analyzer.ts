@@ -113,6 +113,27 @@ export async function preview(
   }
 }
 
+/**
+ * Whether the token may make `write`: SimulateChanges with `outcomes_only`, so the sidecar runs
+ * the write's own authorization (and admin rules) in a transaction it rolls back, and works out
+ * nothing else. Refused for the rights — the whole call, or the write — is "no"; a write refused
+ * by another admin rule is still worth previewing (the preview says why).
+ */
+export async function mayMake(c: SidecarClients, tenantId: string, write: ProposedWrite): Promise<boolean> {
+  try {
+    const res = await c.policy.simulateChanges({
+      tenantId,
+      changes: [{ change: adminChange(write) }],
+      outcomesOnly: true,
+    });
+    return res.changes.every((ch) => ch.refusalCode !== "PERMISSION_DENIED");
+  } catch (err) {
+    const e = ConnectError.from(err);
+    if (e.code === Code.PermissionDenied || e.code === Code.Unauthenticated) return false;
+    throw err;
+  }
+}
+
 /** The user's access changes, newest first. */
 export async function history(c: SidecarClients, subject: Subject): Promise<AccessChangeView[]> {
   try {
