@@ -267,7 +267,7 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
       await popup.close();
     });
 
-    it("downloads the tenant's review as CSV", async () => {
+    it("downloads the tenant's review as CSV, streamed by the browser through a single-use ticket", async () => {
       const popup = await h.openPopup("demo/dave");
       await h.waitForOrError(popup, `[data-permission="${UPDATE}"]`);
       const downloaded = popup.waitForEvent("download", { timeout: 10_000 });
@@ -280,10 +280,40 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
       expect(lines.length).toBeGreaterThan(1);
       expect(lines.some((l) => l.includes("dave") && /custom-agent|Custom Agent/.test(l))).toBe(true);
       expect(download.suggestedFilename()).toMatch(/\.csv$/);
-      expect(Number(await popup.locator("[data-exported]").getAttribute("data-exported"))).toBe(
-        lines.length - 1,
+      expect(await popup.locator("[data-exported]").getAttribute("data-exported")).toBe(
+        download.suggestedFilename(),
       );
+      // The browser fetched it (no token in the URL); the ticket served that one download.
+      const url = download.url();
+      expect(url).toMatch(/\/v1\/tenants\/demo\/review\?format=csv&ticket=[\w-]{43}$/);
+      expect(url).not.toContain(h.adminToken);
+      expect((await fetch(url)).status).toBe(401);
+      // The extension's messages carry a URL, never the file.
+      const reply = (await popup.evaluate(
+        `chrome.runtime.sendMessage({ type: "reviewCsv", tenantId: "demo" })`,
+      )) as { ok: boolean; value: Record<string, string> };
+      expect(Object.keys(reply.value).sort()).toEqual(["filename", "url"]);
       await popup.close();
+    });
+
+    it("gives a principal without the tenant-wide read right no download, in one sentence", async () => {
+      if (!h.dbPath) return;
+      const { token } = json<{ token: string }>(
+        await rolecall(["token", "create", "--db", h.dbPath, "--tenant", "demo", "--user", "dave", "--json"]),
+      );
+      await h.saveOptions(h.httpUrl, token);
+      try {
+        const popup = await h.openPopup("demo/dave");
+        await h.waitForOrError(popup, `[data-permission="${UPDATE}"]`);
+        await popup.click("#export-csv");
+        const error = popup.locator("#analysis [data-error]");
+        await error.waitFor();
+        expect(await error.textContent()).toContain("may not read the access review of tenant 'demo'");
+        expect(await popup.locator("[data-exported]").count()).toBe(0);
+        await popup.close();
+      } finally {
+        await h.saveOptions(h.httpUrl, h.adminToken);
+      }
     });
   });
 });
