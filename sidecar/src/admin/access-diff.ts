@@ -39,6 +39,10 @@ export interface TenantAccess {
   readonly held: readonly Held[];
   /** Surface ids of the tenant's systems, in catalog order. */
   readonly surfaces: readonly string[];
+  /** How many distinct accesses were computed (role sets, where nothing was carried over). */
+  readonly distinct: number;
+  /** The same surfaces, to look up. */
+  readonly surfaceSet: ReadonlySet<string>;
 }
 
 /** The access of an unknown or inactive user: nothing, and no surface. */
@@ -84,7 +88,10 @@ function roleSetKey(tenant: CompiledTenant, u: number): string {
  * closure or licenses changed. Undefined when users cannot be carried over at all (another
  * catalog, pool, user list or numbering of roles: every user is recomputed).
  */
-function changedRoles(before: TenantAccess, after: Omit<TenantAccess, "held">): Uint8Array | undefined {
+function changedRoles(
+  before: TenantAccess,
+  after: Omit<TenantAccess, "held" | "distinct">,
+): Uint8Array | undefined {
   const a = before.tenant;
   const b = after.tenant;
   if (before.snapshot.catalog !== after.snapshot.catalog || a.userIds !== b.userIds) return undefined;
@@ -125,6 +132,33 @@ function sameWords(a: Uint32Array, b: Uint32Array, offset = 0, length = a.length
   return true;
 }
 
+/** Most distinct role sets a served state is kept with (beyond it, its memory outweighs a recompute). */
+const MAX_KEPT_ROLE_SETS = 50_000;
+
+/** Per served snapshot, the tenants' access on it: dropped with the snapshot. */
+const servedAccess = new WeakMap<Snapshot, Map<string, TenantAccess>>();
+
+/**
+ * `tenantAccess(served, tenantId)`, kept with the snapshot a sidecar serves: simulations between
+ * two policy changes all start from it (an admin tries several what-ifs on one revision).
+ */
+export function servedTenantAccess(served: Snapshot, tenantId: string): TenantAccess {
+  let tenants = servedAccess.get(served);
+  const kept = tenants?.get(tenantId);
+  if (kept !== undefined) return kept;
+  const access = tenantAccess(served, tenantId);
+  if (access.distinct <= MAX_KEPT_ROLE_SETS) {
+    if (tenants === undefined) {
+      tenants = new Map();
+      servedAccess.set(served, tenants);
+    }
+    // A few tenants at most: the ones being simulated on now.
+    if (tenants.size >= 4) tenants.delete(tenants.keys().next().value!);
+    tenants.set(tenantId, access);
+  }
+  return access;
+}
+
 /**
  * The access of every user of `tenantId` on `shared`. With `from` (the same tenant before a
  * change), a user none of whose roles changed keeps `from`'s access as it is: a grant on one
@@ -138,7 +172,7 @@ export function tenantAccess(shared: Snapshot, tenantId: string, from?: TenantAc
   const surfaces = [...catalog.surfaces.values()]
     .filter((s) => tenant.systems.includes(s.system))
     .map((s) => s.id);
-  const partial = { snapshot, shared, tenant, surfaces };
+  const partial = { snapshot, shared, tenant, surfaces, surfaceSet: new Set(surfaces) };
   const dirty = from === undefined ? undefined : changedRoles(from, partial);
   const { userRoleStart, userRoles, userActive } = tenant;
   const n = tenant.userIds.length;
@@ -163,7 +197,7 @@ export function tenantAccess(shared: Snapshot, tenantId: string, from?: TenantAc
     }
     held[u] = h;
   }
-  return { ...partial, held };
+  return { ...partial, held, distinct: byRoles.size };
 }
 
 /** Per catalog, the permissions with a requirement only the acting user must meet. */
@@ -302,9 +336,7 @@ function diffOf(before: TenantAccess, after: TenantAccess, had: Held, now: Held)
   const candidates =
     had === NOTHING || now === NOTHING
       ? after.surfaces
-      : [...new Set(changed.flatMap((p) => mentioning.get(p) ?? []))].filter((s) =>
-          after.surfaces.includes(s),
-        );
+      : [...new Set(changed.flatMap((p) => mentioning.get(p) ?? []))].filter((s) => after.surfaceSet.has(s));
   const surfacesGained: string[] = [];
   const surfacesLost: string[] = [];
   for (const surface of candidates) {
