@@ -8,7 +8,7 @@
 
 import { hasBit } from "../policy/bitset.js";
 import { tenantView } from "../policy/custom-catalog.js";
-import { computeEffective } from "../policy/effective-set.js";
+import { computeEffective, effectiveWords } from "../policy/effective-set.js";
 import { actorRequirementHolds, tenantOf } from "../policy/evaluator.js";
 import { holds, LEAF } from "../policy/requirement-program.js";
 import type { CompiledCatalog, CompiledTenant, Snapshot } from "../policy/snapshot.js";
@@ -132,6 +132,27 @@ function sameWords(a: Uint32Array, b: Uint32Array, offset = 0, length = a.length
   return true;
 }
 
+/**
+ * Zeroed buffers of `size` words, handed out as views into chunks: thousands of users' effective
+ * sets cost a few allocations, not one buffer (and its garbage) each.
+ */
+class Slab {
+  private chunk = new Uint32Array(0);
+  private at = 0;
+
+  constructor(private readonly size: number) {}
+
+  next(): Uint32Array {
+    if (this.at + this.size > this.chunk.length) {
+      this.chunk = new Uint32Array(this.size * 256);
+      this.at = 0;
+    }
+    const out = this.chunk.subarray(this.at, this.at + this.size);
+    this.at += this.size;
+    return out;
+  }
+}
+
 /** Most distinct role sets a served state is kept with (beyond it, its memory outweighs a recompute). */
 const MAX_KEPT_ROLE_SETS = 50_000;
 
@@ -178,6 +199,7 @@ export function tenantAccess(shared: Snapshot, tenantId: string, from?: TenantAc
   const n = tenant.userIds.length;
   const byRoles = new Map<string, Held>();
   const held: Held[] = new Array(n);
+  const slab = new Slab(effectiveWords(snapshot.catalog));
   for (let u = 0; u < n; u++) {
     if (userActive[u] === 0) {
       held[u] = NOTHING;
@@ -191,7 +213,7 @@ export function tenantAccess(shared: Snapshot, tenantId: string, from?: TenantAc
     const key = roleSetKey(tenant, u);
     let h = byRoles.get(key);
     if (h === undefined) {
-      const bits = computeEffective(snapshot.catalog, tenant, u);
+      const bits = computeEffective(snapshot.catalog, tenant, u, slab.next());
       h = { bits, allowed: allowedOf(snapshot, bits) };
       byRoles.set(key, h);
     }
