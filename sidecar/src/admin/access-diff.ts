@@ -381,6 +381,17 @@ function diffOf(before: TenantAccess, after: TenantAccess, had: Held, now: Held)
   });
 }
 
+/** A user's row sharing `d`'s lists (a literal: spreading a frozen object is a slow path). */
+function rowOf(userId: string, d: AccessDiff): UserAccessChange {
+  return {
+    userId,
+    permissionsGained: d.permissionsGained,
+    permissionsLost: d.permissionsLost,
+    surfacesGained: d.surfacesGained,
+    surfacesLost: d.surfacesLost,
+  };
+}
+
 /**
  * Every user whose permissions differ between `before` and `after`, by id, with what changed.
  * Users whose access changed alike (the same roles) share one diff: it is computed once.
@@ -410,12 +421,12 @@ export function accessChanges(before: TenantAccess, after: TenantAccess): UserAc
     const now = after.held[u]!;
     if (had === now) continue;
     const d = diff(had, now);
-    if (d !== null) out.push({ userId: userIds[u]!, ...d });
+    if (d !== null) out.push(rowOf(userIds[u]!, d));
   }
   const removed = removedUsers(before, after);
   for (const b of removed) {
     const d = diff(before.held[b]!, NOTHING);
-    if (d !== null) out.push({ userId: before.tenant.userIds[b]!, ...d });
+    if (d !== null) out.push(rowOf(before.tenant.userIds[b]!, d));
   }
   // By id, in code-unit order (as `usersById` is).
   if (removed.length > 0) out.sort((x, y) => (x.userId < y.userId ? -1 : x.userId > y.userId ? 1 : 0));
