@@ -198,8 +198,11 @@ export interface BackgroundApi {
   fixes: { request: { subject: Subject; permission: string }; response: readonly FixView[] };
   compare: { request: { subject: Subject; otherUserId: string }; response: ComparisonView };
   preview: { request: { subject: Subject; write: ProposedWrite }; response: PreviewView };
+  /** Whether the token may make `write` (so a preview of it is worth offering). */
+  mayPreview: { request: { subject: Subject; write: ProposedWrite }; response: { allowed: boolean } };
   history: { request: { subject: Subject }; response: readonly AccessChangeView[] };
-  reviewCsv: { request: { tenantId: string }; response: { filename: string; csv: string } };
+  /** A single-use URL the browser downloads the tenant's review CSV from (streamed to disk). */
+  reviewCsv: { request: { tenantId: string }; response: { filename: string; url: string } };
   policyRevision: { request: { tenantId: string }; response: { revision: string } };
   openPopup: {
     request: { subject: Subject; write?: ProposedWrite; text?: string };

@@ -172,6 +172,79 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
     });
   });
 
+  describe("Preview change only for a principal allowed to make the change", () => {
+    /** Saves a token of demo/USER in the options, as that person would. */
+    const actAs = async (user: string) => {
+      const { token } = json<{ token: string }>(
+        await rolecall(["token", "create", "--db", h.dbPath!, "--tenant", "demo", "--user", user, "--json"]),
+      );
+      await h.saveOptions(h.httpUrl, token);
+    };
+    const SURFACE = `#${PANEL} [data-missing-surface="cxengage/contact-management-panel"]`;
+
+    it("offers it to carol, the tenant's admin, in the overlay and the popup", async () => {
+      if (!h.dbPath) return; // a sidecar the suite did not start: no way to mint tokens
+      await actAs("carol");
+      try {
+        const page = await h.openDemo("demo/dave");
+        await page.locator(`${SURFACE} [data-preview-permission="allowed"]`).waitFor();
+        expect(await page.locator(`${SURFACE} [data-preview]`).count()).toBe(1);
+        const popup = await h.openPopup("demo/dave");
+        await h.waitForOrError(popup, `[data-permission="${UPDATE}"]`);
+        await popup.click(`[data-permission="${UPDATE}"]`);
+        const first = popup.locator(`[data-fixes="${UPDATE}"] li[data-fix]`).first();
+        await first.locator("[data-preview]").click();
+        await popup.locator('[data-preview-result="done"]').waitFor({ timeout: 10_000 });
+        await Promise.all([page.close(), popup.close()]);
+      } finally {
+        await h.saveOptions(h.httpUrl, h.adminToken);
+      }
+    });
+
+    it("does not offer it to bob, who may read decisions but not grant in CxEngage, though he sees the fix", async () => {
+      if (!h.dbPath) return;
+      // Bob, a supervisor, made a Calabrio ONE role administrator: he may read anyone's decisions
+      // (the read-decisions right) and simulate, but not grant CxEngage permissions.
+      const { roleId } = (await h.admin("CreateRole", { tenantId: "demo", name: "Roles Reader" })) as {
+        roleId: string;
+      };
+      await h.admin("SetRoleLicenses", {
+        tenantId: "demo",
+        roleId,
+        licenseIds: ["calabrio-one/calabrio-one-access"],
+      });
+      await h.admin("GrantPermissions", {
+        tenantId: "demo",
+        roleId,
+        permissions: ["calabrio-one/administer-roles"],
+      });
+      await h.admin("AssignRoles", { tenantId: "demo", userId: "bob", roleIds: [roleId] });
+      await actAs("bob");
+      try {
+        const page = await h.openDemo("demo/dave");
+        const fix = page.locator(`${SURFACE} [data-fix]`);
+        await h.waitForOrError(page, `${SURFACE} [data-fix]`);
+        expect(await fix.textContent()).toContain("Smallest fix: grant CONTACTS_UPDATE to role Custom Agent");
+        await page.locator(`${SURFACE} [data-preview-permission="denied"]`).waitFor();
+        expect(await page.locator(`${SURFACE} [data-preview]`).count()).toBe(0);
+        const popup = await h.openPopup("demo/dave");
+        await h.waitForOrError(popup, `[data-permission="${UPDATE}"]`);
+        await popup.click(`[data-permission="${UPDATE}"]`);
+        const fixes = popup.locator(`[data-fixes="${UPDATE}"]`);
+        await fixes.locator('li[data-preview-permission="denied"]').first().waitFor();
+        await expect
+          .poll(() => fixes.locator('li[data-preview-permission="pending"]').count(), { timeout: 10_000 })
+          .toBe(0);
+        expect(await fixes.locator("[data-preview]").count()).toBe(0);
+        await Promise.all([page.close(), popup.close()]);
+      } finally {
+        await h.saveOptions(h.httpUrl, h.adminToken);
+        await h.admin("UnassignRoles", { tenantId: "demo", userId: "bob", roleIds: [roleId] });
+        await h.admin("DeleteRole", { tenantId: "demo", roleId });
+      }
+    });
+  });
+
   // Needs the history branch (ListAccessChanges) and the review branch (GET …/review?format=csv).
   describe("History and Export CSV", () => {
     it("lists dave's access changes, newest first", async () => {
@@ -194,7 +267,7 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
       await popup.close();
     });
 
-    it("downloads the tenant's review as CSV", async () => {
+    it("downloads the tenant's review as CSV, streamed by the browser through a single-use ticket", async () => {
       const popup = await h.openPopup("demo/dave");
       await h.waitForOrError(popup, `[data-permission="${UPDATE}"]`);
       const downloaded = popup.waitForEvent("download", { timeout: 10_000 });
@@ -207,10 +280,40 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
       expect(lines.length).toBeGreaterThan(1);
       expect(lines.some((l) => l.includes("dave") && /custom-agent|Custom Agent/.test(l))).toBe(true);
       expect(download.suggestedFilename()).toMatch(/\.csv$/);
-      expect(Number(await popup.locator("[data-exported]").getAttribute("data-exported"))).toBe(
-        lines.length - 1,
+      expect(await popup.locator("[data-exported]").getAttribute("data-exported")).toBe(
+        download.suggestedFilename(),
       );
+      // The browser fetched it (no token in the URL); the ticket served that one download.
+      const url = download.url();
+      expect(url).toMatch(/\/v1\/tenants\/demo\/review\?format=csv&ticket=[\w-]{43}$/);
+      expect(url).not.toContain(h.adminToken);
+      expect((await fetch(url)).status).toBe(401);
+      // The extension's messages carry a URL, never the file.
+      const reply = (await popup.evaluate(
+        `chrome.runtime.sendMessage({ type: "reviewCsv", tenantId: "demo" })`,
+      )) as { ok: boolean; value: Record<string, string> };
+      expect(Object.keys(reply.value).sort()).toEqual(["filename", "url"]);
       await popup.close();
+    });
+
+    it("gives a principal without the tenant-wide read right no download, in one sentence", async () => {
+      if (!h.dbPath) return;
+      const { token } = json<{ token: string }>(
+        await rolecall(["token", "create", "--db", h.dbPath, "--tenant", "demo", "--user", "dave", "--json"]),
+      );
+      await h.saveOptions(h.httpUrl, token);
+      try {
+        const popup = await h.openPopup("demo/dave");
+        await h.waitForOrError(popup, `[data-permission="${UPDATE}"]`);
+        await popup.click("#export-csv");
+        const error = popup.locator("#analysis [data-error]");
+        await error.waitFor();
+        expect(await error.textContent()).toContain("may not read the access review of tenant 'demo'");
+        expect(await popup.locator("[data-exported]").count()).toBe(0);
+        await popup.close();
+      } finally {
+        await h.saveOptions(h.httpUrl, h.adminToken);
+      }
     });
   });
 });

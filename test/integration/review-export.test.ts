@@ -202,6 +202,49 @@ describe("the access review export", () => {
     expect(post.status).toBe(405);
   });
 
+  it("a download ticket serves one download of one export without a token, and asks the same right", async () => {
+    const issue = (tenant: string, query: string, headers: Record<string, string>) =>
+      fetch(`${sidecar.httpUrl}/v1/tenants/${tenant}/review/tickets?${query}`, { method: "POST", headers });
+    const carol = { authorization: `Bearer ${carolToken}`, origin: EXTENSION_ORIGIN };
+    const res = await issue("demo", "format=csv", carol);
+    expect(res.status).toBe(200);
+    const issued = (await res.json()) as { ticket: string; url: string; expiresAt: string; filename: string };
+    expect(issued.url).toBe(`/v1/tenants/demo/review?format=csv&ticket=${issued.ticket}`);
+    expect(issued.ticket).toMatch(/^[\w-]{43}$/);
+    expect(Date.parse(issued.expiresAt) - Date.now()).toBeLessThanOrEqual(60_000);
+    // As the browser downloads it: no token, no origin.
+    const download = await get(issued.url);
+    expect(download.status).toBe(200);
+    expect(download.headers.get("content-disposition")).toBe(`attachment; filename="${issued.filename}"`);
+    expect(await download.text()).toBe((await rolecall(["review", "demo", "--db", sidecar.dbPath])).stdout);
+    // Spent by its first use.
+    const again = await get(issued.url);
+    expect(again.status).toBe(401);
+    expect(((await again.json()) as { message: string }).message).toContain("unknown, used or expired");
+
+    // Bound to its export: another format, system or tenant is refused (and spends it).
+    const other = (await (await issue("demo", "format=csv", carol)).json()) as { ticket: string };
+    expect((await get(`/v1/tenants/demo/review?format=json&ticket=${other.ticket}`)).status).toBe(403);
+    expect((await get(`/v1/tenants/demo/review?format=csv&ticket=${other.ticket}`)).status).toBe(401);
+    const scoped = (await (await issue("demo", "format=csv&system=iadvize", carol)).json()) as {
+      url: string;
+    };
+    expect((await get(scoped.url.replace("&system=iadvize", ""))).status).toBe(403);
+    // Nothing else takes a ticket in place of a token.
+    const third = (await (await issue("demo", "format=csv", carol)).json()) as { ticket: string };
+    expect((await get(`/v1/tenants/demo/review?format=csv&ticket=${third.ticket}&x=1`, carol)).status).toBe(
+      400,
+    );
+    expect((await fetch(`${sidecar.httpUrl}/v1/tenants/demo/review/tickets`)).status).toBe(405);
+
+    // Issued only with the tenant-wide read right, and for a tenant and system that exist.
+    expect((await issue("demo", "format=csv", { authorization: `Bearer ${bobToken}` })).status).toBe(403);
+    expect((await issue("demo", "format=csv", {})).status).toBe(401);
+    expect((await issue("acme", "format=csv", carol)).status).toBe(403);
+    expect((await issue("demo", "format=csv&system=nope", carol)).status).toBe(400);
+    expect((await get("/v1/tenants/demo/review?format=csv&ticket=forged")).status).toBe(401);
+  });
+
   it("--primary exports the PostgreSQL primary's policy, row for row what the file gives; policy tests run there too", async () => {
     const url = await postgres().createDatabase("review");
     const copied = await rolecall(["copy-store", sidecar.dbPath, url]);

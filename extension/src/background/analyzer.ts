@@ -113,6 +113,27 @@ export async function preview(
   }
 }
 
+/**
+ * Whether the token may make `write`: SimulateChanges with `outcomes_only`, so the sidecar runs
+ * the write's own authorization (and admin rules) in a transaction it rolls back, and works out
+ * nothing else. Refused for the rights — the whole call, or the write — is "no"; a write refused
+ * by another admin rule is still worth previewing (the preview says why).
+ */
+export async function mayMake(c: SidecarClients, tenantId: string, write: ProposedWrite): Promise<boolean> {
+  try {
+    const res = await c.policy.simulateChanges({
+      tenantId,
+      changes: [{ change: adminChange(write) }],
+      outcomesOnly: true,
+    });
+    return res.changes.every((ch) => ch.refusalCode !== "PERMISSION_DENIED");
+  } catch (err) {
+    const e = ConnectError.from(err);
+    if (e.code === Code.PermissionDenied || e.code === Code.Unauthenticated) return false;
+    throw err;
+  }
+}
+
 /** The user's access changes, newest first. */
 export async function history(c: SidecarClients, subject: Subject): Promise<AccessChangeView[]> {
   try {
@@ -139,29 +160,33 @@ export async function history(c: SidecarClients, subject: Subject): Promise<Acce
   }
 }
 
-/** The tenant's access review as CSV, from the sidecar's HTTP listener. */
+/**
+ * A download of the tenant's review as CSV: a single-use, minute-long ticket from the sidecar
+ * (asked with the token; the sidecar checks the tenant-wide read right), so the browser streams
+ * `GET …/review?format=csv&ticket=…` straight to disk. The extension never holds the file, so a
+ * 100,000-user tenant exports in bounded memory; the token never appears in the URL.
+ */
 export async function reviewCsv(tenantId: string): Promise<BackgroundApi["reviewCsv"]["response"]> {
   const { sidecarUrl, token } = await readSettings();
-  const url = `${sidecarUrl}/v1/tenants/${encodeURIComponent(tenantId)}/review?format=csv`;
+  const url = `${sidecarUrl}/v1/tenants/${encodeURIComponent(tenantId)}/review/tickets?format=csv`;
   let res: Response;
   try {
-    res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    res = await fetch(url, { method: "POST", headers: token ? { authorization: `Bearer ${token}` } : {} });
   } catch (err) {
     throw new UserFacingError(describeSidecarError(err, sidecarUrl));
   }
   if (res.status === 404 || res.status === 501)
     throw new UserFacingError(
-      `this sidecar has no review export (GET ${url} answered HTTP ${res.status}): update rolecall to export CSV`,
+      `this sidecar has no review download tickets (POST ${url} answered HTTP ${res.status}): update rolecall to export CSV`,
     );
   if (res.status === 401)
     throw new UserFacingError("the sidecar refused the token (set a valid token in the extension's options)");
-  if (!res.ok)
-    throw new UserFacingError(
-      `the review export failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`,
-    );
-  const disposition = res.headers.get("content-disposition") ?? "";
-  const filename = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? `rolecall-review-${tenantId}.csv`;
-  return { filename, csv: await res.text() };
+  if (!res.ok) {
+    const body = (await res.json().catch(() => ({}))) as { message?: string };
+    throw new UserFacingError(`the review export was refused: ${body.message ?? `HTTP ${res.status}`}`);
+  }
+  const issued = (await res.json()) as { url: string; filename: string };
+  return { url: `${sidecarUrl}${issued.url}`, filename: issued.filename };
 }
 
 /** The revision the sidecar serves now: WatchPolicy's first message, then the stream is closed. */

@@ -11,6 +11,7 @@ import {
   compare,
   fixesFor,
   history,
+  mayMake,
   policyRevision,
   preview,
   reviewCsv,
@@ -200,6 +201,13 @@ export const HANDLERS: { readonly [M in BackgroundMethod]: Handler<M> } = {
   preview: {
     from: ["extension"],
     run: ({ subject, write }) => withSidecar((c) => preview(c, subject.tenantId, write)),
+  },
+  mayPreview: {
+    // The overlay offers "Preview change" only when the answer is yes: a yes or no on one write.
+    from: ["content", "extension"],
+    run: async ({ subject, write }) => ({
+      allowed: await withSidecar((c) => mayMake(c, subject.tenantId, write)),
+    }),
   },
   history: {
     from: ["extension"],

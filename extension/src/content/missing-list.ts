@@ -49,13 +49,19 @@ function missingItem({ surface, why }: MissingSurface, store: OverlayStore): HTM
     const best = surface.fixes[0];
     const fix = el("div", "fix", `Smallest fix: ${best.text}`);
     fix.dataset.fix = best.kind;
-    const preview = el("button", "link", "Preview change");
-    preview.type = "button";
-    preview.dataset.preview = "";
-    preview.setAttribute("aria-label", `Preview change: ${best.text}`);
-    // The preview runs in an extension page: who else would gain what is not for the page to see.
-    preview.addEventListener("click", () => store.openPreview(best.write, best.text));
-    fix.append(" ", preview);
+    // Offered only to a principal allowed to make the change: the sidecar is asked first.
+    fix.dataset.previewPermission = "pending";
+    void store.mayPreview(best.write).then((allowed) => {
+      fix.dataset.previewPermission = allowed ? "allowed" : "denied";
+      if (!allowed) return;
+      const preview = el("button", "link", "Preview change");
+      preview.type = "button";
+      preview.dataset.preview = "";
+      preview.setAttribute("aria-label", `Preview change: ${best.text}`);
+      // The preview runs in an extension page: who else would gain what is not for the page to see.
+      preview.addEventListener("click", () => store.openPreview(best.write, best.text));
+      fix.append(" ", preview);
+    });
     li.append(fix);
     const others = surface.fixes.slice(1);
     if (others.length > 0) li.append(el("div", "fix more", `Or: ${others.map((f) => f.text).join("; ")}`));

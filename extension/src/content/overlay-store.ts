@@ -44,6 +44,11 @@ export interface OverlayStore {
   followPolicy(): Promise<void>;
   /** Opens the popup as a tab, previewing a fix (`text` as the panel shows it) for this page's user. */
   openPreview(write: ProposedWrite, text: string): void;
+  /**
+   * Whether the extension's token may make `write` (the sidecar's own authorization, nothing
+   * committed); asked once per write until the policy moves. False when it cannot tell.
+   */
+  mayPreview(write: ProposedWrite): Promise<boolean>;
 }
 
 function isShown(el: Element): boolean {
@@ -70,6 +75,8 @@ export function findSurfaceElements(surface: SurfaceView, host: Element): Elemen
 /** Creates the store; `signal` ends it (late answers are then ignored). */
 export function createOverlayStore(subject: Subject, host: Element, signal: AbortSignal): OverlayStore {
   const listeners = new Set<() => void>();
+  // Answers per write, until the policy moves (every redraw asks again).
+  let mayMake = new Map<string, Promise<boolean>>();
   let state: OverlayState = { subject, page: undefined, error: undefined, placed: [], missing: [] };
   const set = (next: OverlayState) => {
     if (signal.aborted) return;
@@ -100,6 +107,7 @@ export function createOverlayStore(subject: Subject, host: Element, signal: Abor
     },
     async refresh() {
       const reply = await ask({ type: "resolveSurfaces", subject });
+      if (reply.ok && reply.value.revision !== state.page?.revision) mayMake = new Map();
       if (reply.ok) set({ subject, page: reply.value, error: undefined, ...locate(reply.value) });
       else set({ ...state, error: reply.error });
     },
@@ -109,6 +117,15 @@ export function createOverlayStore(subject: Subject, host: Element, signal: Abor
     async followPolicy() {
       const reply = await ask({ type: "policyRevision", tenantId: subject.tenantId });
       if (reply.ok && state.page && reply.value.revision !== state.page.revision) await this.refresh();
+    },
+    mayPreview(write) {
+      const key = JSON.stringify(write);
+      let answer = mayMake.get(key);
+      if (answer === undefined) {
+        answer = ask({ type: "mayPreview", subject, write }).then((r) => r.ok && r.value.allowed);
+        mayMake.set(key, answer);
+      }
+      return answer;
     },
     openPreview(write, text) {
       void ask({ type: "openPopup", subject, write, text }).then((reply) => {

@@ -29,15 +29,22 @@ function fixItem(subject: Subject, fix: FixView, rank: number): HTMLLIElement {
   const li = el("li");
   li.dataset.fix = fix.kind;
   li.append(el("span", undefined, `${rank === 0 ? "Smallest fix: " : ""}${fix.text} `));
-  const button = el("button", "small", "Preview change");
-  button.type = "button";
-  button.dataset.preview = "";
-  button.setAttribute("aria-label", `Preview change: ${fix.text}`);
-  button.addEventListener("click", () => {
-    li.querySelector(".preview")?.remove();
-    li.append(previewBox(subject, fix.write, fix.text));
+  // "Preview change" only for a principal allowed to make the change: the sidecar is asked first.
+  li.dataset.previewPermission = "pending";
+  void ask({ type: "mayPreview", subject, write: fix.write }).then((reply) => {
+    const allowed = reply.ok && reply.value.allowed;
+    li.dataset.previewPermission = allowed ? "allowed" : "denied";
+    if (!allowed) return;
+    const button = el("button", "small", "Preview change");
+    button.type = "button";
+    button.dataset.preview = "";
+    button.setAttribute("aria-label", `Preview change: ${fix.text}`);
+    button.addEventListener("click", () => {
+      li.querySelector(".preview")?.remove();
+      li.append(previewBox(subject, fix.write, fix.text));
+    });
+    li.querySelector(":scope > span")!.after(button);
   });
-  li.append(button);
   return li;
 }
 

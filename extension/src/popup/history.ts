@@ -46,14 +46,15 @@ export async function exportCsv(into: HTMLElement, tenantId: string): Promise<vo
     into.replaceChildren(messageBox("error", reply.error));
     return;
   }
-  const url = URL.createObjectURL(new Blob([reply.value.csv], { type: "text/csv" }));
+  // The browser streams the file to disk (the sidecar answers it as an attachment): this page
+  // never holds it, whatever the tenant's size. The link serves once, within a minute.
   const a = el("a", undefined, reply.value.filename);
-  a.href = url;
-  a.download = reply.value.filename;
-  const rows = Math.max(0, reply.value.csv.split("\n").filter(Boolean).length - 1);
-  const done = el("div", "notice", `Exported ${rows} row(s): `);
-  done.dataset.exported = String(rows);
+  a.href = reply.value.url;
+  const done = el("div", "notice", "Downloading the review (see your downloads): ");
+  done.dataset.exported = reply.value.filename;
   done.append(a);
   into.replaceChildren(done);
   a.click();
+  // Spent by that download: no link to click twice.
+  a.removeAttribute("href");
 }

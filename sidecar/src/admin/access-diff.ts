@@ -8,7 +8,7 @@
 
 import { hasBit } from "../policy/bitset.js";
 import { tenantView } from "../policy/custom-catalog.js";
-import { computeEffective } from "../policy/effective-set.js";
+import { computeEffective, effectiveWords } from "../policy/effective-set.js";
 import { actorRequirementHolds, tenantOf } from "../policy/evaluator.js";
 import { holds, LEAF } from "../policy/requirement-program.js";
 import type { CompiledCatalog, CompiledTenant, Snapshot } from "../policy/snapshot.js";
@@ -39,6 +39,10 @@ export interface TenantAccess {
   readonly held: readonly Held[];
   /** Surface ids of the tenant's systems, in catalog order. */
   readonly surfaces: readonly string[];
+  /** How many distinct accesses were computed (role sets, where nothing was carried over). */
+  readonly distinct: number;
+  /** The same surfaces, to look up. */
+  readonly surfaceSet: ReadonlySet<string>;
 }
 
 /** The access of an unknown or inactive user: nothing, and no surface. */
@@ -84,7 +88,10 @@ function roleSetKey(tenant: CompiledTenant, u: number): string {
  * closure or licenses changed. Undefined when users cannot be carried over at all (another
  * catalog, pool, user list or numbering of roles: every user is recomputed).
  */
-function changedRoles(before: TenantAccess, after: Omit<TenantAccess, "held">): Uint8Array | undefined {
+function changedRoles(
+  before: TenantAccess,
+  after: Omit<TenantAccess, "held" | "distinct">,
+): Uint8Array | undefined {
   const a = before.tenant;
   const b = after.tenant;
   if (before.snapshot.catalog !== after.snapshot.catalog || a.userIds !== b.userIds) return undefined;
@@ -126,6 +133,54 @@ function sameWords(a: Uint32Array, b: Uint32Array, offset = 0, length = a.length
 }
 
 /**
+ * Zeroed buffers of `size` words, handed out as views into chunks: thousands of users' effective
+ * sets cost a few allocations, not one buffer (and its garbage) each.
+ */
+class Slab {
+  private chunk = new Uint32Array(0);
+  private at = 0;
+
+  constructor(private readonly size: number) {}
+
+  next(): Uint32Array {
+    if (this.at + this.size > this.chunk.length) {
+      this.chunk = new Uint32Array(this.size * 256);
+      this.at = 0;
+    }
+    const out = this.chunk.subarray(this.at, this.at + this.size);
+    this.at += this.size;
+    return out;
+  }
+}
+
+/** Most distinct role sets a served state is kept with (beyond it, its memory outweighs a recompute). */
+const MAX_KEPT_ROLE_SETS = 50_000;
+
+/** Per served snapshot, the tenants' access on it: dropped with the snapshot. */
+const servedAccess = new WeakMap<Snapshot, Map<string, TenantAccess>>();
+
+/**
+ * `tenantAccess(served, tenantId)`, kept with the snapshot a sidecar serves: simulations between
+ * two policy changes all start from it (an admin tries several what-ifs on one revision).
+ */
+export function servedTenantAccess(served: Snapshot, tenantId: string): TenantAccess {
+  let tenants = servedAccess.get(served);
+  const kept = tenants?.get(tenantId);
+  if (kept !== undefined) return kept;
+  const access = tenantAccess(served, tenantId);
+  if (access.distinct <= MAX_KEPT_ROLE_SETS) {
+    if (tenants === undefined) {
+      tenants = new Map();
+      servedAccess.set(served, tenants);
+    }
+    // A few tenants at most: the ones being simulated on now.
+    if (tenants.size >= 4) tenants.delete(tenants.keys().next().value!);
+    tenants.set(tenantId, access);
+  }
+  return access;
+}
+
+/**
  * The access of every user of `tenantId` on `shared`. With `from` (the same tenant before a
  * change), a user none of whose roles changed keeps `from`'s access as it is: a grant on one
  * role recomputes only its holders.
@@ -138,12 +193,13 @@ export function tenantAccess(shared: Snapshot, tenantId: string, from?: TenantAc
   const surfaces = [...catalog.surfaces.values()]
     .filter((s) => tenant.systems.includes(s.system))
     .map((s) => s.id);
-  const partial = { snapshot, shared, tenant, surfaces };
+  const partial = { snapshot, shared, tenant, surfaces, surfaceSet: new Set(surfaces) };
   const dirty = from === undefined ? undefined : changedRoles(from, partial);
   const { userRoleStart, userRoles, userActive } = tenant;
   const n = tenant.userIds.length;
   const byRoles = new Map<string, Held>();
   const held: Held[] = new Array(n);
+  const slab = new Slab(effectiveWords(snapshot.catalog));
   for (let u = 0; u < n; u++) {
     if (userActive[u] === 0) {
       held[u] = NOTHING;
@@ -157,13 +213,13 @@ export function tenantAccess(shared: Snapshot, tenantId: string, from?: TenantAc
     const key = roleSetKey(tenant, u);
     let h = byRoles.get(key);
     if (h === undefined) {
-      const bits = computeEffective(snapshot.catalog, tenant, u);
+      const bits = computeEffective(snapshot.catalog, tenant, u, slab.next());
       h = { bits, allowed: allowedOf(snapshot, bits) };
       byRoles.set(key, h);
     }
     held[u] = h;
   }
-  return { ...partial, held };
+  return { ...partial, held, distinct: byRoles.size };
 }
 
 /** Per catalog, the permissions with a requirement only the acting user must meet. */
@@ -302,9 +358,7 @@ function diffOf(before: TenantAccess, after: TenantAccess, had: Held, now: Held)
   const candidates =
     had === NOTHING || now === NOTHING
       ? after.surfaces
-      : [...new Set(changed.flatMap((p) => mentioning.get(p) ?? []))].filter((s) =>
-          after.surfaces.includes(s),
-        );
+      : [...new Set(changed.flatMap((p) => mentioning.get(p) ?? []))].filter((s) => after.surfaceSet.has(s));
   const surfacesGained: string[] = [];
   const surfacesLost: string[] = [];
   for (const surface of candidates) {
@@ -325,6 +379,17 @@ function diffOf(before: TenantAccess, after: TenantAccess, had: Held, now: Held)
     surfacesGained: Object.freeze(surfacesGained.sort()),
     surfacesLost: Object.freeze(surfacesLost.sort()),
   });
+}
+
+/** A user's row sharing `d`'s lists (a literal: spreading a frozen object is a slow path). */
+function rowOf(userId: string, d: AccessDiff): UserAccessChange {
+  return {
+    userId,
+    permissionsGained: d.permissionsGained,
+    permissionsLost: d.permissionsLost,
+    surfacesGained: d.surfacesGained,
+    surfacesLost: d.surfacesLost,
+  };
 }
 
 /**
@@ -356,12 +421,12 @@ export function accessChanges(before: TenantAccess, after: TenantAccess): UserAc
     const now = after.held[u]!;
     if (had === now) continue;
     const d = diff(had, now);
-    if (d !== null) out.push({ userId: userIds[u]!, ...d });
+    if (d !== null) out.push(rowOf(userIds[u]!, d));
   }
   const removed = removedUsers(before, after);
   for (const b of removed) {
     const d = diff(before.held[b]!, NOTHING);
-    if (d !== null) out.push({ userId: before.tenant.userIds[b]!, ...d });
+    if (d !== null) out.push(rowOf(before.tenant.userIds[b]!, d));
   }
   // By id, in code-unit order (as `usersById` is).
   if (removed.length > 0) out.sort((x, y) => (x.userId < y.userId ? -1 : x.userId > y.userId ? 1 : 0));

@@ -13,6 +13,7 @@ import {
   accessChanges,
   countChanged,
   seatsUsed,
+  servedTenantAccess,
   type TenantAccess,
   tenantAccess,
   type UserAccessChange,
@@ -137,7 +138,7 @@ export async function simulateChanges(
             serving.revision === revision &&
             serving.databaseId === (await tx.databaseId()) &&
             serving.tenants.has(tenantId)
-          ? tenantAccess(serving, tenantId)
+          ? servedTenantAccess(serving, tenantId)
           : await access();
       if (start !== undefined) tenantOf(start.snapshot, tenantId); // NOT_FOUND for an unknown tenant
       let previous = start;

@@ -31,12 +31,25 @@ export type EffectiveLookup = (
 export const computeFresh: EffectiveLookup = (snapshot, tenant, userIndex) =>
   computeEffective(snapshot.catalog, tenant, userIndex);
 
-/** Computes the effective bits of user `u` of `tenant`. Allocates only the result buffer. */
-export function computeEffective(catalog: CompiledCatalog, tenant: CompiledTenant, u: number): EffectiveBits {
+/** Words of one user's effective bits (`[effective | granted | licenses held]`). */
+export function effectiveWords(catalog: CompiledCatalog): number {
+  return 2 * catalog.words + catalog.licenseWords;
+}
+
+/**
+ * Computes the effective bits of user `u` of `tenant`. Allocates only the result buffer — or
+ * none, given `bits`: `effectiveWords(catalog)` zeroed words (a view into a larger slab, when
+ * thousands are computed at once: one allocation instead of one per user).
+ */
+export function computeEffective(
+  catalog: CompiledCatalog,
+  tenant: CompiledTenant,
+  u: number,
+  bits: Uint32Array = new Uint32Array(effectiveWords(catalog)),
+): EffectiveBits {
   const W = catalog.words;
   const LW = catalog.licenseWords;
   const L = 2 * W;
-  const bits = new Uint32Array(L + LW);
   const { roleClosure, roleLicenses, userRoles } = tenant;
   const end = tenant.userRoleStart[u + 1]!;
   for (let i = tenant.userRoleStart[u]!; i < end; i++) {
