@@ -197,7 +197,9 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     throw err;
   }
   demo.listening(http.url);
-  health.setServing(engine.snapshot !== undefined);
+  // A copy already older than --max-staleness-ms (a start with the primary down) fails closed
+  // from the start: health must say so too, or it would read SERVING until the sync next changed.
+  health.setServing(engine.snapshot !== undefined && watcher.failClosedReason() === undefined);
   const pruner = startHistoryPruner(
     admin.context.store,
     { historyDays: options.historyDays, now: () => new Date() },

@@ -26,7 +26,12 @@ import {
 import type { Db } from "../../sidecar/src/store/database.js";
 import { openStore } from "../../sidecar/src/store/open-store.js";
 import { importCatalogPg } from "../../sidecar/src/store/pg/pg-catalog-import.js";
-import { createPgPool, openPgStore, PgPolicyStore } from "../../sidecar/src/store/pg/pg-policy-store.js";
+import {
+  createPgPool,
+  openPgStore,
+  PgPolicyStore,
+  type PgQuery,
+} from "../../sidecar/src/store/pg/pg-policy-store.js";
 import { readPolicySource } from "../../sidecar/src/store/read-policy.js";
 import { StoreError } from "../../sidecar/src/store/store-error.js";
 import { seededRandom } from "../support/seeded-random.js";
@@ -194,6 +199,52 @@ describe("a follower copying only what each revision touched", () => {
       }
     }
     expect(incremental).toBeGreaterThan(10);
+  });
+
+  it("reads outside a transaction, and reads again inside one when a commit lands between its two statements: never half", async () => {
+    const userId = "between-statements";
+    await follower.syncOnce();
+    const created = await admin.createUser(BOOT, { tenantId: TENANT, userId, displayName: "Between" });
+    const statementsSql = primary.statementsSql.bind(primary);
+    const readSql = primary.readSql.bind(primary);
+    let intruded: number | undefined; // the intruding commit's revision
+    let transactions = 0;
+    // A commit lands after the follower's first statement (the head, at the user's creation).
+    primary.statementsSql = ((body) =>
+      statementsSql((query) =>
+        body((async (text: string, values?: readonly unknown[]) => {
+          const result = await query(text, values);
+          intruded ??= (await admin.setUserActive(BOOT, { tenantId: TENANT, userId, active: false })).revision;
+          return result;
+        }) as PgQuery),
+      )) as typeof primary.statementsSql;
+    primary.readSql = ((body) => {
+      transactions++;
+      return readSql(body);
+    }) as typeof primary.readSql;
+    try {
+      await follower.syncOnce();
+    } finally {
+      primary.statementsSql = statementsSql;
+      primary.readSql = readSql;
+    }
+    expect(intruded).toBe(created.revision + 1);
+    expect(transactions).toBe(1);
+    expect(events.at(-1)).toMatchObject({ revision: intruded, applied: true, full: false });
+    await expectSameAsPrimary();
+    // Without an intruding commit, one read outside any transaction.
+    await admin.setUserActive(BOOT, { tenantId: TENANT, userId, active: true });
+    primary.readSql = ((body) => {
+      transactions++;
+      return readSql(body);
+    }) as typeof primary.readSql;
+    try {
+      await follower.syncOnce();
+    } finally {
+      primary.readSql = readSql;
+    }
+    expect(transactions).toBe(1);
+    await expectSameAsPrimary();
   });
 
   it("records when it last read the primary; a follower restarted with the primary down reports it", async () => {

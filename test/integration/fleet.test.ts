@@ -4,9 +4,11 @@
  * seen by the other at the revision it answered; with the primary stopped both keep serving their
  * last good copy, writes fail UNAVAILABLE in time, and on its return they catch up.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../../sidecar/src/store/database.js";
 import { grpcClients, unary } from "../support/clients.js";
 import type { PostgresServer } from "../support/postgres.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
@@ -96,6 +98,46 @@ describe("a fleet following one PostgreSQL primary", () => {
       min_revision: written.revision,
     });
     expect(seen).toMatchObject({ allowed: true, revision: written.revision });
+  });
+
+  it("started with the primary down and a copy older than --max-staleness-ms, says NOT_SERVING and fails closed until the primary answers", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rolecall-fleet-stale-"));
+    const dbPath = join(dir, "copy.db");
+    const args = ["--primary", url, "--primary-poll-ms", "200", "--max-staleness-ms", "10000"];
+    let c: SidecarProcess | undefined;
+    let down = false;
+    try {
+      await (await startSidecarProcess({ dbPath, args })).stop();
+      await pg.stop({ mode: "immediate" });
+      down = true;
+      // The copy last read the primary a minute ago (a host down for a while).
+      const copy = openDatabase(dbPath);
+      copy.prepare("UPDATE meta SET primary_read_at = ? WHERE id = 1").run(Date.now() - 60_000);
+      copy.close();
+      c = await startSidecarProcess({ dbPath, args });
+      expect((await fetch(`${c.httpUrl}/healthz`)).status).toBe(503);
+      const clients = grpcClients(c.grpcAddress);
+      try {
+        const refused = await unary(clients.policy, "CheckPermission", daveUpdate).catch(
+          (e: { code: number }) => e,
+        );
+        expect(refused).toMatchObject({ code: 14 }); // UNAVAILABLE
+        await pg.start();
+        down = false;
+        const deadline = Date.now() + 15_000;
+        while ((await fetch(`${c.httpUrl}/healthz`)).status !== 200 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expect((await fetch(`${c.httpUrl}/healthz`)).status).toBe(200);
+        await expect(unary(clients.policy, "CheckPermission", daveUpdate)).resolves.toMatchObject({});
+      } finally {
+        clients.close();
+      }
+    } finally {
+      await c?.stop();
+      if (down) await pg.start();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("with the primary down, serves the last good copy and refuses writes UNAVAILABLE in time", async () => {

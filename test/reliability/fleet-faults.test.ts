@@ -377,12 +377,19 @@ describe(`a fleet on one PostgreSQL primary, under faults (partition by ${PARTIT
       // once), and failed closed its max staleness after the copy's last read of the primary —
       // not after its own start, which came DOWN_BEFORE_RESTART_MS and a start later.
       const copyRevision = restart.copyRevision as number;
-      if ((restart.servedAfterReadMs as number) < SHORT_STALENESS_MS - 1_000) {
+      const servedAfterReadMs = restart.servedAfterReadMs as number;
+      if (servedAfterReadMs < SHORT_STALENESS_MS - 1_000) {
         expect(restart.health).toBe("SERVING");
         expect(restart.answer).toEqual({ revision: copyRevision, allowed: holds(copyRevision) });
+      } else if (servedAfterReadMs > SHORT_STALENESS_MS + 500) {
+        // Already stale when it served: failing closed, and health says so from the start.
+        expect(restart.health).toBe("NOT_SERVING");
+        expect(restart.answer).toBe(UNAVAILABLE);
       }
       expect(restart.notServingAfterMs).toBeGreaterThanOrEqual(SHORT_STALENESS_MS - 500);
-      expect(restart.notServingAfterMs).toBeLessThan(SHORT_STALENESS_MS + DOWN_BEFORE_RESTART_MS);
+      expect(restart.notServingAfterMs).toBeLessThan(
+        Math.max(SHORT_STALENESS_MS + DOWN_BEFORE_RESTART_MS, servedAfterReadMs + 1_000),
+      );
       expect(restart.whileStale).toBe(UNAVAILABLE);
       expect(restart.servingAgain).toBe(true);
     },
