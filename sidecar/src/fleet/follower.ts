@@ -19,12 +19,12 @@ import {
   type PrimaryHead,
   type RowValues,
   readCatalog,
-  readEverything,
   readHead,
   readPlanned,
   readTokens,
   type TableRows,
 } from "./primary-read.js";
+import { copyWholePrimary } from "./whole-copy.js";
 
 /** Options of `PrimaryFollower`. */
 export interface PrimaryFollowerOptions {
@@ -93,6 +93,8 @@ interface PrimaryRead {
         readonly catalog: TableRows | undefined;
       }
     | undefined;
+  /** Everything must be copied: done by `copyWholePrimary` on a connection of its own. */
+  readonly whole?: boolean;
 }
 
 type Resolved = Required<Omit<PrimaryFollowerOptions, "onSynced" | "onError" | "onPollingOnly">> &
@@ -264,6 +266,10 @@ export class PrimaryFollower {
   async #sync(): Promise<void> {
     const local = this.#local();
     const read = await this.#o.primary.readSql((query) => this.#read(query, local));
+    if (read.whole) {
+      await this.#copyWhole();
+      return;
+    }
     const applied = read.copy !== undefined || read.tokens !== undefined;
     const now = this.#o.now();
     if (applied || now - (this.#recordedAt ?? 0) >= this.#o.recordReadEveryMs) {
@@ -286,20 +292,33 @@ export class PrimaryFollower {
       head.changes === null || head.revision < local.revision
         ? FULL_PLAN
         : planChanges(this.#changeRows(head.changes), local.revision, head.revision);
+    // Everything: streamed by #copyWhole, not read here as one JSON value per table.
+    if (plan.full) return { head, tokens: undefined, copy: undefined, whole: true };
     // A tenant the copy does not hold yet is copied whole.
     for (const [id, p] of plan.tenants) if (!p.whole && !this.#writer.hasTenant(id)) p.whole = true;
-    const rows = plan.full
-      ? await readEverything(query, this.#columns, tokens)
-      : await readPlanned(query, this.#columns, plan, this.#writer.maxAuditId(), tokens);
+    const rows = await readPlanned(query, this.#columns, plan, this.#writer.maxAuditId(), tokens);
     const catalog =
-      plan.full || head.catalog_hash !== local.catalogHash
-        ? await readCatalog(query, this.#columns)
-        : undefined;
+      head.catalog_hash !== local.catalogHash ? await readCatalog(query, this.#columns) : undefined;
     return {
       head,
       tokens: tokens ? (rows.get("admin_tokens") ?? []) : undefined,
       copy: { plan, rows, catalog },
     };
+  }
+
+  /** Replaces the copy whole, streamed from the primary (a cold start at a million users: seconds). */
+  async #copyWhole(): Promise<void> {
+    const now = this.#o.now();
+    const { head } = await copyWholePrimary({
+      primaryUrl: this.#o.primaryUrl,
+      path: this.#o.copy.name,
+      columns: this.#columns,
+      readAt: now,
+    });
+    this.#recordedAt = now;
+    this.#tokensFingerprint = head.tokens;
+    this.#lastSuccessAt = now;
+    this.#o.onSynced?.({ revision: head.revision, applied: true, full: true });
   }
 
   #changeRows(changes: readonly RowValues[]): ChangeRow[] {

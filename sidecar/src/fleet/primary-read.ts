@@ -82,22 +82,6 @@ async function readTables(
   return new Map(reads.map((r, i) => [r.table.name, row[`t${i}`] ?? []]));
 }
 
-/** Every tenant and both logs, for a whole copy (the token table too when `tokens`; the catalog: readCatalog). */
-export function readEverything(query: PgQuery, columns: CopyColumns, tokens: boolean): Promise<TableRows> {
-  const all = (table: StoreTable): TableRead => ({ table, where: "TRUE" });
-  return readTables(
-    query,
-    columns,
-    [
-      ...TENANT_TABLES.map(all),
-      all(LOG_TABLES.changeLog),
-      all(LOG_TABLES.auditLog),
-      ...(tokens ? [all(LOG_TABLES.adminTokens)] : []),
-    ],
-    [],
-  );
-}
-
 /** The catalog's tables. */
 export function readCatalog(query: PgQuery, columns: CopyColumns): Promise<TableRows> {
   return readTables(
