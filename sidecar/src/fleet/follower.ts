@@ -19,12 +19,12 @@ import {
   type PrimaryHead,
   type RowValues,
   readCatalog,
-  readEverything,
   readHead,
   readPlanned,
   readTokens,
   type TableRows,
 } from "./primary-read.js";
+import { copyWholePrimary } from "./whole-copy.js";
 
 /** Options of `PrimaryFollower`. */
 export interface PrimaryFollowerOptions {
@@ -99,6 +99,8 @@ interface PrimaryRead {
         readonly catalog: TableRows | undefined;
       }
     | undefined;
+  /** Everything must be copied: done by `copyWholePrimary` on a connection of its own. */
+  readonly whole?: boolean;
 }
 
 type Resolved = Required<
@@ -275,12 +277,16 @@ export class PrimaryFollower {
     const started = performance.now();
     // Most reads find one revision or none: statements outside a transaction (no BEGIN, no
     // COMMIT: two round trips fewer), each its own snapshot, the rows checked to be at the head's
-    // revision. A read they cannot take whole (a full copy, a new catalog, a commit landing
-    // between the two statements) is made again in one REPEATABLE READ transaction.
+    // revision. A read they cannot take whole (a new catalog, a commit landing between the two
+    // statements) is made again in one REPEATABLE READ transaction.
     const read =
       (await this.#o.primary.statementsSql((query) => this.#read(query, local, false))) ??
       (await this.#o.primary.readSql((query) => this.#read(query, local, true)));
     if (read === undefined) throw new Error("a read of the primary in one transaction came back empty");
+    if (read.whole) {
+      await this.#copyWhole();
+      return;
+    }
     const readDone = performance.now();
     const applied = read.copy !== undefined || read.tokens !== undefined;
     const now = this.#o.now();
@@ -313,27 +319,44 @@ export class PrimaryFollower {
       head.changes === null || head.revision < local.revision
         ? FULL_PLAN
         : planChanges(this.#changeRows(head.changes), local.revision, head.revision);
-    const catalogChanged = plan.full || head.catalog_hash !== local.catalogHash;
+    // Everything: streamed by #copyWhole (its own REPEATABLE READ transaction), not read here as
+    // one JSON value per table.
+    if (plan.full) return { head, tokens: undefined, copy: undefined, whole: true };
+    const catalogChanged = head.catalog_hash !== local.catalogHash;
     if (!inTransaction && catalogChanged) return undefined;
     // A tenant the copy does not hold yet is copied whole.
     for (const [id, p] of plan.tenants) if (!p.whole && !this.#writer.hasTenant(id)) p.whole = true;
-    let rows: TableRows;
-    if (plan.full) rows = await readEverything(query, this.#columns, tokens);
-    else {
-      const planned = await readPlanned(query, this.#columns, plan, this.#writer.maxAuditId(), tokens);
-      // Outside a transaction the rows must be of the head's revision (every commit moves it).
-      if (planned.revision !== head.revision || planned.databaseId !== head.database_id) {
-        if (!inTransaction) return undefined;
-        throw new Error(`the primary moved from revision ${head.revision} within one transaction`);
-      }
-      rows = planned.tables;
+    const planned = await readPlanned(query, this.#columns, plan, this.#writer.maxAuditId(), tokens);
+    // Outside a transaction the rows must be of the head's revision (every commit moves it).
+    if (planned.revision !== head.revision || planned.databaseId !== head.database_id) {
+      if (!inTransaction) return undefined;
+      throw new Error(`the primary moved from revision ${head.revision} within one transaction`);
     }
+    const rows = planned.tables;
     const catalog = catalogChanged ? await readCatalog(query, this.#columns) : undefined;
     return {
       head,
       tokens: tokens ? (rows.get("admin_tokens") ?? []) : undefined,
       copy: { plan, rows, catalog },
     };
+  }
+
+  /** Replaces the copy whole, streamed from the primary (a cold start at a million users: seconds). */
+  async #copyWhole(): Promise<void> {
+    const started = performance.now();
+    const now = this.#o.now();
+    const { head } = await copyWholePrimary({
+      primaryUrl: this.#o.primaryUrl,
+      path: this.#o.copy.name,
+      columns: this.#columns,
+      readAt: now,
+    });
+    this.#recordedAt = now;
+    this.#tokensFingerprint = head.tokens;
+    this.#lastSuccessAt = now;
+    // Rows are written as they stream in: the read's time includes the writing.
+    const readMs = performance.now() - started;
+    this.#o.onSynced?.({ revision: head.revision, applied: true, full: true, readMs, applyMs: 0 });
   }
 
   #changeRows(changes: readonly RowValues[]): ChangeRow[] {

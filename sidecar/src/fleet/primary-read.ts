@@ -95,27 +95,6 @@ async function readTables(
   };
 }
 
-/** Every tenant and both logs, for a whole copy (the token table too when `tokens`; the catalog: readCatalog). */
-export async function readEverything(
-  query: PgQuery,
-  columns: CopyColumns,
-  tokens: boolean,
-): Promise<TableRows> {
-  const all = (table: StoreTable): TableRead => ({ table, where: "TRUE" });
-  const read = await readTables(
-    query,
-    columns,
-    [
-      ...TENANT_TABLES.map(all),
-      all(LOG_TABLES.changeLog),
-      all(LOG_TABLES.auditLog),
-      ...(tokens ? [all(LOG_TABLES.adminTokens)] : []),
-    ],
-    [],
-  );
-  return read.tables;
-}
-
 /** The catalog's tables. */
 export async function readCatalog(query: PgQuery, columns: CopyColumns): Promise<TableRows> {
   const reads = CATALOG_TABLES.map((table) => ({ table, where: "TRUE" }));
