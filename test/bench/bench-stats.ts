@@ -26,11 +26,15 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
-/** Resident set size of a process in MiB (VmRSS from /proc), NaN when unknown. */
-export function rssMiB(pid: number | undefined): number {
+/**
+ * Resident set size of a process in MiB from /proc: now (VmRSS), or the largest it has been
+ * (`peak`: VmHWM); NaN when unknown.
+ */
+export function rssMiB(pid: number | undefined, peak = false): number {
   if (pid === undefined) return Number.NaN;
   try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (peak ? /VmHWM:\s+(\d+) kB/ : /VmRSS:\s+(\d+) kB/).exec(status)?.[1];
     return kb === undefined ? Number.NaN : Number(kb) / 1024;
   } catch {
     return Number.NaN;

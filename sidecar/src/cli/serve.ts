@@ -14,6 +14,7 @@ import { serveOptionsHelp } from "../serve-option-docs.js";
 import { SERVE_OPTION_ROWS, SERVE_OPTIONS } from "../serve-options.js";
 import { startSidecar } from "../sidecar.js";
 import { startTracing } from "../tracing.js";
+import { capYoungGeneration } from "../young-generation.js";
 import { copyRefusal, readCopyMarker } from "./local-store.js";
 import { UsageError } from "./usage-error.js";
 
@@ -83,6 +84,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   // Before the services are bound: the RPC wrappers decide then whether to trace.
   const tracing = await startTracing(options.otel, process.env, logger);
   const sidecar = await startSidecar(options, logger);
+  capYoungGeneration();
   const lines = [
     `rolecall is serving (ready in ${Math.round(performance.now() - started)} ms)`,
     `  gRPC:      ${sidecar.grpcAddress}`,

@@ -5,7 +5,8 @@
  *
  * Messages in:  { kind: "resync" } — forget what was read; the next read is full.
  *               { kind: "poll" } — poll now rather than at the next tick (the copy was just written).
- * Messages out: { kind: "read", read: StoreRead } | { kind: "ok" } | { kind: "error", message }
+ * Messages out: { kind: "read", read: StoreRead } | { kind: "ok" } (nothing new; at most one per
+ *               quietReportMs) | { kind: "error", message }
  *               | { kind: "reading" } (a long read is under way: not a stall).
  */
 import { parentPort, workerData } from "node:worker_threads";
@@ -15,12 +16,22 @@ import { type KnownState, StoreReader } from "./store-reader.js";
 export interface StoreReaderWorkerData {
   readonly dbPath: string;
   readonly pollIntervalMs: number;
+  /**
+   * A poll that found nothing new is reported ("ok") only when nothing was posted for this
+   * long: the main thread needs a heartbeat, not one wake-up per 20 ms poll.
+   */
+  readonly quietReportMs: number;
 }
 
 const port = parentPort;
 if (port) {
-  const { dbPath, pollIntervalMs } = workerData as StoreReaderWorkerData;
-  const reader = new StoreReader(dbPath, () => port.postMessage({ kind: "reading" }));
+  const { dbPath, pollIntervalMs, quietReportMs } = workerData as StoreReaderWorkerData;
+  let lastPost = 0;
+  const post = (message: object) => {
+    lastPost = performance.now();
+    port.postMessage(message);
+  };
+  const reader = new StoreReader(dbPath, () => post({ kind: "reading" }));
   let known: KnownState | undefined;
   let timer: NodeJS.Timeout | undefined;
   port.on("message", (message: { kind: string }) => {
@@ -36,15 +47,16 @@ if (port) {
   const poll = () => {
     try {
       // A full read posts its parts as it goes: the main thread compiles one while this reads the next.
-      const read = reader.read(known, (part) => port.postMessage({ kind: "read", read: part }));
-      if (read === undefined) port.postMessage({ kind: "ok" });
-      else {
+      const read = reader.read(known, (part) => post({ kind: "read", read: part }));
+      if (read === undefined) {
+        if (performance.now() - lastPost >= quietReportMs) post({ kind: "ok" });
+      } else {
         if (read.source) known = { revision: read.source.revision, databaseId: read.source.databaseId };
-        port.postMessage({ kind: "read", read });
+        post({ kind: "read", read });
       }
     } catch (err) {
       reader.close();
-      port.postMessage({ kind: "error", message: err instanceof Error ? err.message : String(err) });
+      post({ kind: "error", message: err instanceof Error ? err.message : String(err) });
     }
     timer = setTimeout(poll, pollIntervalMs);
   };

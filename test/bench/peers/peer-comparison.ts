@@ -236,6 +236,7 @@ export async function comparePeer(ctx: PeerBenchContext): Promise<string> {
       }
     }
     const loadedRss = { rolecall: rssMiB(pids.rolecall), cerbos: rssMiB(pids.cerbos) };
+    const peakRss = { rolecall: rssMiB(pids.rolecall, true), cerbos: rssMiB(pids.cerbos, true) };
 
     const rows: string[][] = [];
     const row = (...cells: string[]) => rows.push(cells);
@@ -310,6 +311,7 @@ export async function comparePeer(ctx: PeerBenchContext): Promise<string> {
       );
     rssRow("Resident memory after start (MiB)", idleRss);
     rssRow("Resident memory after the rounds (MiB)", loadedRss);
+    rssRow("… its peak over the whole run (MiB)", peakRss);
 
     const header = ["measure", "rolecall", "Cerbos 0.55", "ratio", "target", "verdict"];
     return [
