@@ -53,7 +53,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // vitest's default is one worker per core less one: a single worker on the 2-core machine,
     // where most of a suite's time is spent waiting on its sidecar, PostgreSQL or Chromium child.
-    maxWorkers: Math.max(2, availableParallelism() - 1),
+    // ROLECALL_TEST_WORKERS=1 runs one file at a time (a machine already busy with other work).
+    maxWorkers: Number(process.env.ROLECALL_TEST_WORKERS) || Math.max(2, availableParallelism() - 1),
     sequence: { sequencer: LongestFirstSequencer },
   },
 });
