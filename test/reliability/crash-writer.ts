@@ -1,5 +1,5 @@
 /**
- * A writer to be killed (test/reliability/writer-crash.test.ts), run with `node --import tsx`:
+ * A writer to be killed (test/reliability/writer-crash.test.ts), run bundled (test/support/child-script.ts):
  *   crash-writer.ts <store> <tenant> <role> <keys,comma,separated> <stepMs>
  * where <store> is a SQLite file or a PostgreSQL primary's `postgresql://` URL.
  * Forever toggles a block of K permissions on a role: ONE transaction adding (or removing) the K

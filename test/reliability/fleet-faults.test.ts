@@ -30,6 +30,7 @@ import { createPolicyAdmin, type PolicyAdmin } from "../../sidecar/src/admin/pol
 import { openDatabase } from "../../sidecar/src/store/database.js";
 import { openPgStore, type PgPolicyStore } from "../../sidecar/src/store/pg/pg-policy-store.js";
 import { readRevision } from "../../sidecar/src/store/revision.js";
+import { childScriptArgs } from "../support/child-script.js";
 import { grpcClients, unary } from "../support/clients.js";
 import {
   backendPidsOf,
@@ -442,7 +443,7 @@ describe(`a fleet on one PostgreSQL primary, under faults (partition by ${PARTIT
         for (let i = 0; i < KILLS; i++) {
           const child: ChildProcess = spawn(
             process.execPath,
-            ["--import", "tsx", WRITER, url, TENANT, roleId, block.join(","), String(STEP_MS)],
+            [...childScriptArgs(WRITER), url, TENANT, roleId, block.join(","), String(STEP_MS)],
             { stdio: ["ignore", "pipe", "inherit"] },
           );
           let out = "";

@@ -1,6 +1,6 @@
 /**
  * A writer on a PostgreSQL primary, to be killed (test/reliability/fleet-faults.test.ts), run
- * with `node --import tsx`:
+ * bundled (test/support/child-script.ts):
  *   pg-crash-writer.ts <url> <tenant> <role> <keys,comma,separated> <stepMs>
  * Forever toggles a block of K permissions on a role through PolicyAdmin over PgPolicyStore: ONE
  * transaction holding K admin writes (a grant, or a revoke, of one key each — each a savepoint

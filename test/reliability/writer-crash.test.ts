@@ -21,6 +21,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { childScriptArgs } from "../support/child-script.js";
 import { grpcClients } from "../support/clients.js";
 import { STORE_BACKENDS } from "../support/store/backends.js";
 import { usePostgres } from "../support/use-postgres.js";
@@ -134,7 +135,7 @@ describe.each(STORE_BACKENDS)("a writer killed mid-transaction, again and again,
         for (let i = 0; i < kills; i++) {
           const child: ChildProcess = spawn(
             process.execPath,
-            ["--import", "tsx", WRITER, target.location, TENANT, roleId, block.join(","), String(STEP_MS)],
+            [...childScriptArgs(WRITER), target.location, TENANT, roleId, block.join(","), String(STEP_MS)],
             { stdio: ["ignore", "pipe", "inherit"] },
           );
           let out = "";
@@ -198,7 +199,7 @@ describe.each(STORE_BACKENDS)("a writer killed mid-transaction, again and again,
       expect(commits).toBeGreaterThan(0);
       expect(sidecar.child.exitCode).toBeNull();
       expect(await healthStatus(sidecar.grpcAddress)).toBe("SERVING");
-      // ~20 s alone; each kill spawns a tsx child, which is slower when the suites run in parallel.
+      // ~20 s alone; each kill spawns a writer child, which is slower when the suites run in parallel.
     },
     60_000 + kills * 3_000,
   );

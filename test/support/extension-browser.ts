@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
-import { expect } from "vitest";
+import { expect, inject } from "vitest";
 import { buildExtension } from "../../extension/build.js";
 import { type SidecarProcess, startSidecarProcess } from "./sidecar-process.js";
 
@@ -49,7 +49,8 @@ export interface ExtensionHarness {
 
 /** Starts the sidecar (or uses ROLECALL_TEST_SIDECAR_URL) and Chromium with the built extension. */
 export async function startExtensionHarness(): Promise<ExtensionHarness> {
-  await buildExtension();
+  // Built once by the global setup (test/global-setup.ts); rebuilt here only without it.
+  if (!inject("extensionBuilt")) await buildExtension();
   mkdirSync(RESULTS_DIR, { recursive: true });
   let sidecar: SidecarProcess | undefined;
   let httpUrl: string;

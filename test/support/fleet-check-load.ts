@@ -1,6 +1,6 @@
 /**
- * The check-load child of the fleet bench and fault suite, run with `node --import tsx` (by
- * `startCheckLoad` in fleet.ts, which may start it inside a network namespace):
+ * The check-load child of the fleet bench and fault suite, started by `startCheckLoad` in fleet.ts
+ * (bundled by child-script.ts; possibly inside a network namespace):
  *   fleet-check-load.ts '<CheckLoadConfig as JSON>'
  * Connects a stock grpc-js client to every address, prints `ready`, then starts `rate` calls per
  * second round robin over them (open loop, ticking every 5 ms) until a `stop` line arrives on

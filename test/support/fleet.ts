@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PgPolicyStore } from "../../sidecar/src/store/pg/pg-policy-store.js";
+import { childScriptArgs } from "./child-script.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const LOAD_SCRIPT = join(import.meta.dirname, "fleet-check-load.ts");
@@ -212,7 +213,7 @@ export async function startCheckLoad(
   config: CheckLoadConfig,
   options: { readonly netns?: string } = {},
 ): Promise<CheckLoad> {
-  const node = [process.execPath, "--import", "tsx", LOAD_SCRIPT, JSON.stringify(config)];
+  const node = [process.execPath, ...childScriptArgs(LOAD_SCRIPT), JSON.stringify(config)];
   const [file, argv] =
     options.netns === undefined
       ? [node[0]!, node.slice(1)]

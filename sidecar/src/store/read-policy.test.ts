@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { childScriptArgs } from "../../../test/support/child-script.js";
 import {
   catalogFromSystems,
   PLAIN_PERMISSION_COUNT,
@@ -132,7 +133,7 @@ describe("a reader in one process while a writer commits in another", () => {
     const script = fileURLToPath(new URL("../../../test/support/store/writer-process.ts", import.meta.url));
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", script, temp.path, "acme", roleId, String(writes)],
+      [...childScriptArgs(script), temp.path, "acme", roleId, String(writes)],
       {
         stdio: ["ignore", "inherit", "pipe"],
       },
