@@ -77,7 +77,8 @@ describe("a follower copying only what each revision touched", () => {
   });
 
   /** Every table of the copy equals the primary's, and the compiled policy in the same order. */
-  async function expectSameAsPrimary(): Promise<void> {
+  async function expectSameAsPrimary(of: PgPolicyStore = primary): Promise<void> {
+    const primary = of;
     const tables = [...CATALOG_TABLES, ...TENANT_TABLES, ...Object.values(LOG_TABLES)];
     const sorted = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).sort();
     await primary.readSql(async (query) => {
@@ -244,6 +245,41 @@ describe("a follower copying only what each revision touched", () => {
       primary.readSql = readSql;
     }
     expect(transactions).toBe(1);
+    await expectSameAsPrimary();
+  });
+
+  it("replaces a copy of another primary whole: nothing of the old copy is left", async () => {
+    // Another database (another database id): the copy is streamed afresh over what it held.
+    const otherUrl = await postgres().createDatabase("follower_other");
+    const other = await openPgStore(otherUrl);
+    const replaced: SyncedEvent[] = [];
+    const second = new PrimaryFollower({
+      primary: other,
+      primaryUrl: otherUrl,
+      copy,
+      listen: false,
+      onSynced: (e) => replaced.push(e),
+    });
+    try {
+      await importCatalogPg(other, catalog);
+      const otherAdmin = createPolicyAdmin(other, catalog);
+      await otherAdmin.createTenant(BOOT, { tenantId: "solo", name: "Solo", systems: ["cxengage"] });
+      await otherAdmin.createUser(BOOT, {
+        tenantId: "solo",
+        userId: "only\\slash",
+        displayName: "Ünïcödé \\ 😀",
+      });
+      expect((copy.prepare("SELECT count(*) FROM tenants").pluck().get() as number) > 1).toBe(true);
+      await second.syncOnce();
+      expect(replaced.at(-1)).toMatchObject({ applied: true, full: true });
+      await expectSameAsPrimary(other);
+      expect(copy.prepare("SELECT id FROM tenants").pluck().all()).toEqual(["solo"]);
+    } finally {
+      await second.stop();
+      await other.close();
+    }
+    // Back to the first primary: whole again, and equal to it.
+    await follower.syncOnce();
     await expectSameAsPrimary();
   });
 

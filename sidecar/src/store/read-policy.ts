@@ -200,6 +200,38 @@ export function readRoleOrder(db: Db, tenantId: string): string[] {
 /** More changed users than this in one tenant and the tenant is read whole. */
 const MAX_NAMED_USERS = 1_000;
 
+/** A change-log row as `readChangesSince` reads it. */
+interface LoggedChange {
+  readonly tenantId: string | null;
+  readonly users: string | null;
+  readonly touchedUsers: string | null;
+  readonly roles: string | null;
+}
+
+/**
+ * Per tenant, every id the rows list (`ids` of a row: null when it does not say, so any may have
+ * changed — the tenant's set is then null too, as it is past `max` ids).
+ */
+function idsPerTenant(
+  rows: readonly LoggedChange[],
+  ids: (row: LoggedChange) => readonly string[] | null,
+  max = Number.POSITIVE_INFINITY,
+): Map<string, Set<string> | null> {
+  const out = new Map<string, Set<string> | null>();
+  for (const row of rows) {
+    const tenantId = row.tenantId!;
+    const soFar = out.has(tenantId) ? out.get(tenantId)! : new Set<string>();
+    const listed = ids(row);
+    if (soFar === null || listed === null) out.set(tenantId, null);
+    else {
+      for (const id of listed) soFar.add(id);
+      // Past this many, reading the tenant whole is as cheap and simpler to merge.
+      out.set(tenantId, soFar.size > max ? null : soFar);
+    }
+  }
+  return out;
+}
+
 /** The tenants changed after `since`, up to the current revision (read together, in one transaction). */
 export function readChangesSince(db: Db, since: number): ChangeSet {
   return db
@@ -209,35 +241,29 @@ export function readChangesSince(db: Db, since: number): ChangeSet {
       const rows = db
         .prepare(
           `SELECT tenant_id AS tenantId, json_extract(detail, '$.users') AS users,
+             json_extract(detail, '$.touched.users') AS touchedUsers,
              json_extract(detail, '$.touched.roles') AS roles
            FROM change_log WHERE revision > ? AND revision <= ?`,
         )
-        .all(since, revision) as { tenantId: string | null; users: string | null; roles: string | null }[];
+        .all(since, revision) as LoggedChange[];
       // A reader ahead of the store (a restored older file) cannot trust the log: recompile everything.
       const all = since > revision || rows.some((r) => r.tenantId === null);
-      const named = new Map<string, Set<string> | null>();
-      const roles = new Map<string, Set<string> | null>();
-      if (!all) {
-        for (const row of rows as { tenantId: string; roles: string | null }[]) {
-          const soFar = roles.has(row.tenantId) ? roles.get(row.tenantId)! : new Set<string>();
-          if (soFar === null || row.roles === null) roles.set(row.tenantId, null);
-          else {
-            for (const id of JSON.parse(row.roles) as string[]) soFar.add(id);
-            roles.set(row.tenantId, soFar);
-          }
-        }
-        for (const { tenantId, users } of rows as { tenantId: string; users: string | null }[]) {
-          const soFar = named.has(tenantId) ? named.get(tenantId)! : new Set<string>();
-          if (soFar === null || users === null) named.set(tenantId, null);
-          else {
-            for (const id of JSON.parse(users) as string[]) soFar.add(id);
-            // Past this many, reading the tenant whole is as cheap and simpler to merge.
-            named.set(tenantId, soFar.size > MAX_NAMED_USERS ? null : soFar);
-          }
-        }
-      }
-      const changedUsers = new Map([...named].map(([id, users]) => [id, users && [...users]] as const));
-      const changedRoles = new Map([...roles].map(([id, set]) => [id, set && [...set]] as const));
+      const list = (json: string | null): string[] => (json === null ? [] : (JSON.parse(json) as string[]));
+      // The users the write named, and any its transaction recorded writing (a superset is harmless).
+      const named = all
+        ? new Map()
+        : idsPerTenant(
+            rows,
+            (r) => (r.users === null ? null : [...list(r.users), ...list(r.touchedUsers)]),
+            MAX_NAMED_USERS,
+          );
+      const roles = all ? new Map() : idsPerTenant(rows, (r) => (r.roles === null ? null : list(r.roles)));
+      const changedUsers = new Map<string, string[] | null>(
+        [...named].map(([id, users]) => [id, users && [...users]] as const),
+      );
+      const changedRoles = new Map<string, string[] | null>(
+        [...roles].map(([id, set]) => [id, set && [...set]] as const),
+      );
       return { revision, databaseId, all, tenantIds: [...named.keys()].sort(), changedUsers, changedRoles };
     })
     .deferred();
