@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the sidecar (dist/rolecall.js) and, unless --sidecar is given, the browser extension
 // (extension/dist/). esbuild takes well under a second, so `npm start` can rebuild every time.
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -9,6 +9,8 @@ import { build } from "esbuild";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const sidecarOnly = process.argv.includes("--sidecar");
 
+// Chunk names carry a content hash: drop the last build's so they do not pile up.
+rmSync(join(root, "dist", "chunks"), { recursive: true, force: true });
 await build({
   // The sync worker is its own entry: a worker thread loads a file, not a function.
   entryPoints: {
@@ -19,6 +21,9 @@ await build({
   bundle: true,
   platform: "node",
   format: "esm",
+  // Each command's modules in chunks of their own: `rolecall check` loads no server code.
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   target: "node20",
   packages: "external",
   sourcemap: true,

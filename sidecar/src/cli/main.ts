@@ -1,73 +1,120 @@
-/** The `rolecall` command line: a table of subcommands. */
-import { ADMIN_HELP, adminCommand } from "./admin.js";
-import { COMPARE_HELP, compareCommand, WHAT_IF_HELP, whatIfCommand } from "./analyzer.js";
-import { CHECK_HELP, checkCommand, EFFECTIVE_HELP, effectiveCommand } from "./check.js";
-import { COPY_STORE_HELP, copyStoreCommand } from "./copy-store.js";
-import { HISTORY_HELP, historyCommand } from "./history.js";
-import { TEST_HELP, testCommand } from "./policy-test.js";
-import { REVIEW_HELP, reviewCommand } from "./review.js";
-import { SERVE_HELP, serve } from "./serve.js";
-import {
-  EXPORT_HELP,
-  exportCommand,
-  IMPORT_HELP,
-  importCatalogCommand,
-  RESTORE_HELP,
-  restoreCommand,
-  TOKEN_HELP,
-  tokenCommand,
-} from "./store-commands.js";
+/**
+ * The `rolecall` command line: a table of subcommands. Each command's module (and the libraries
+ * it needs: gRPC, PostgreSQL, the servers) is loaded only when that command runs, so a quick
+ * `rolecall check` or `admin` call does not pay for starting what `serve` needs.
+ */
 import { UsageError } from "./usage-error.js";
 
-/** A subcommand: its one-line summary, help text and entry point (resolving to an exit code). */
-interface Command {
-  readonly summary: string;
+/** What a command's module provides: its help text and entry point (resolving to an exit code). */
+interface CommandModule {
   readonly help: string;
   readonly run: (argv: readonly string[]) => Promise<number>;
 }
 
+/** A subcommand: its one-line summary, and its module, loaded on use. */
+interface Command {
+  readonly summary: string;
+  readonly load: () => Promise<CommandModule>;
+}
+
 const COMMANDS: Readonly<Record<string, Command>> = {
-  serve: { summary: "run the sidecar (what `npm start` runs)", help: SERVE_HELP, run: serve },
-  check: { summary: "decide one permission for one user", help: CHECK_HELP, run: checkCommand },
-  effective: { summary: "list a user's effective permissions", help: EFFECTIVE_HELP, run: effectiveCommand },
+  serve: {
+    summary: "run the sidecar (what `npm start` runs)",
+    load: async () => {
+      const m = await import("./serve.js");
+      return { help: m.SERVE_HELP, run: m.serve };
+    },
+  },
+  check: {
+    summary: "decide one permission for one user",
+    load: async () => {
+      const m = await import("./check.js");
+      return { help: m.CHECK_HELP, run: m.checkCommand };
+    },
+  },
+  effective: {
+    summary: "list a user's effective permissions",
+    load: async () => {
+      const m = await import("./check.js");
+      return { help: m.EFFECTIVE_HELP, run: m.effectiveCommand };
+    },
+  },
   compare: {
     summary: "two users side by side: where their access differs",
-    help: COMPARE_HELP,
-    run: compareCommand,
+    load: async () => {
+      const m = await import("./analyzer.js");
+      return { help: m.COMPARE_HELP, run: m.compareCommand };
+    },
   },
   "what-if": {
     summary: "who would gain or lose what by proposed admin writes",
-    help: WHAT_IF_HELP,
-    run: whatIfCommand,
+    load: async () => {
+      const m = await import("./analyzer.js");
+      return { help: m.WHAT_IF_HELP, run: m.whatIfCommand };
+    },
   },
   history: {
     summary: "when a user's access changed: who, what, gained and lost",
-    help: HISTORY_HELP,
-    run: historyCommand,
+    load: async () => {
+      const m = await import("./history.js");
+      return { help: m.HISTORY_HELP, run: m.historyCommand };
+    },
   },
   review: {
     summary: "the access review: every user's roles and allowed permissions, as CSV or JSON",
-    help: REVIEW_HELP,
-    run: reviewCommand,
+    load: async () => {
+      const m = await import("./review.js");
+      return { help: m.REVIEW_HELP, run: m.reviewCommand };
+    },
   },
   test: {
     summary: "run policy tests: expected decisions written in a YAML file",
-    help: TEST_HELP,
-    run: testCommand,
+    load: async () => {
+      const m = await import("./policy-test.js");
+      return { help: m.TEST_HELP, run: m.testCommand };
+    },
   },
-  admin: { summary: "tenants, users, roles, grants, licenses, apps", help: ADMIN_HELP, run: adminCommand },
-  token: { summary: "create or revoke API tokens", help: TOKEN_HELP, run: tokenCommand },
+  admin: {
+    summary: "tenants, users, roles, grants, licenses, apps",
+    load: async () => {
+      const m = await import("./admin.js");
+      return { help: m.ADMIN_HELP, run: m.adminCommand };
+    },
+  },
+  token: {
+    summary: "create or revoke API tokens",
+    load: async () => {
+      const m = await import("./store-commands.js");
+      return { help: m.TOKEN_HELP, run: m.tokenCommand };
+    },
+  },
   "import-catalog": {
     summary: "load catalog/data into the store",
-    help: IMPORT_HELP,
-    run: importCatalogCommand,
+    load: async () => {
+      const m = await import("./store-commands.js");
+      return { help: m.IMPORT_HELP, run: m.importCatalogCommand };
+    },
   },
-  export: { summary: "online backup of the store", help: EXPORT_HELP, run: exportCommand },
-  restore: { summary: "restore the store from a backup", help: RESTORE_HELP, run: restoreCommand },
+  export: {
+    summary: "online backup of the store",
+    load: async () => {
+      const m = await import("./store-commands.js");
+      return { help: m.EXPORT_HELP, run: m.exportCommand };
+    },
+  },
+  restore: {
+    summary: "restore the store from a backup",
+    load: async () => {
+      const m = await import("./store-commands.js");
+      return { help: m.RESTORE_HELP, run: m.restoreCommand };
+    },
+  },
   "copy-store": {
     summary: "copy a whole store into an empty one (SQLite ↔ PostgreSQL)",
-    help: COPY_STORE_HELP,
-    run: copyStoreCommand,
+    load: async () => {
+      const m = await import("./copy-store.js");
+      return { help: m.COPY_STORE_HELP, run: m.copyStoreCommand };
+    },
   },
 };
 
@@ -98,12 +145,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`rolecall: unknown command '${name}'\n\n${mainHelp()}`);
     return 2;
   }
+  const { help, run } = await command.load();
   if (rest.includes("-h") || rest.includes("--help")) {
-    process.stdout.write(command.help);
+    process.stdout.write(help);
     return 0;
   }
   try {
-    return await command.run(rest);
+    return await run(rest);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       process.stderr.write(`rolecall ${name}: ${(err as Error).message}\nRun 'rolecall ${name} --help'.\n`);

@@ -1,16 +1,19 @@
 /**
  * The per-user effective-set cache: an `lru-cache` bounded by entry count, keyed by database id,
- * revision, tenant and user, so an entry can never answer for another database, another revision,
- * another tenant or another user.
+ * revision (the one it was computed at), tenant and user.
  *
  * Building that string key on every check would cost more than the check itself, so a hit is
  * found through a slot array per compiled tenant (indexed by the user's dense index) and
- * validated against the snapshot's database id and revision. The LRU stays the authority: it
- * bounds the entries, and evicting one clears its slot.
+ * validated against the snapshot's database id and compiled catalog. A compiled tenant is
+ * immutable and a user's set depends only on it and the catalog, so an entry stays right at later
+ * revisions for as long as the snapshot keeps that very tenant object: a write to one tenant
+ * recompiles that tenant alone and leaves every other tenant's cached users warm. The engine drops
+ * a replaced tenant's entries (`dropTenant`). The LRU stays the authority: it bounds the entries,
+ * and evicting one clears its slot.
  */
 import { LRUCache } from "lru-cache";
 import { computeEffective, type EffectiveBits, type EffectiveLookup } from "./effective-set.js";
-import type { CompiledTenant, Snapshot } from "./snapshot.js";
+import type { CompiledCatalog, CompiledTenant, Snapshot } from "./snapshot.js";
 
 /** The cache key of one user's effective set: every field is length-prefixed, so distinct tuples never collide. */
 export function cacheKey(databaseId: string, revision: number, tenantId: string, userId: string): string {
@@ -21,7 +24,8 @@ export function cacheKey(databaseId: string, revision: number, tenantId: string,
 interface CacheEntry {
   readonly key: string;
   readonly databaseId: string;
-  readonly revision: number;
+  /** The catalog it was computed on (a tenant's own systems extend it). */
+  readonly catalog: CompiledCatalog;
   /** The slot array it sits in, so eviction can clear it. */
   readonly slots: (CacheEntry | undefined)[];
   readonly userIndex: number;
@@ -70,7 +74,7 @@ export class EffectiveCache {
   readonly lookup: EffectiveLookup = (snapshot, tenant, userIndex) => {
     const slots = tenant === this.lastTenant ? this.lastSlots : this.slotsOf(tenant);
     const hit = slots[userIndex];
-    if (hit !== undefined && hit.revision === snapshot.revision && hit.databaseId === snapshot.databaseId) {
+    if (hit !== undefined && hit.catalog === snapshot.catalog && hit.databaseId === snapshot.databaseId) {
       this.hits++;
       // Refreshing LRU recency on every hit would double the cost of a check. An entry can only be
       // evicted after `max` insertions since its last refresh, so refreshing once `max / 2` have
@@ -95,9 +99,22 @@ export class EffectiveCache {
     return this.lru.has(key);
   }
 
-  /** Drops every entry (the counters stay): entries of an older revision can never hit again. */
+  /** Drops every entry (the counters stay): another database's entries can never hit again. */
   clear(): void {
     this.lru.clear();
+  }
+
+  /** Drops the entries of a compiled tenant the snapshot no longer holds (recompiled or removed). */
+  dropTenant(tenant: CompiledTenant): void {
+    const slots = this.slotsByTenant.get(tenant);
+    if (slots === undefined) return;
+    // Deleting an entry disposes it, which clears its slot.
+    for (const entry of slots) if (entry !== undefined) this.lru.delete(entry.key);
+    this.slotsByTenant.delete(tenant);
+    if (this.lastTenant === tenant) {
+      this.lastTenant = undefined;
+      this.lastSlots = [];
+    }
   }
 
   private slotsOf(tenant: CompiledTenant): (CacheEntry | undefined)[] {
@@ -122,7 +139,7 @@ export class EffectiveCache {
     const entry: CacheEntry = {
       key,
       databaseId,
-      revision,
+      catalog: snapshot.catalog,
       slots,
       userIndex,
       bits: computeEffective(snapshot.catalog, tenant, userIndex),

@@ -68,17 +68,25 @@ describe("PolicyEngine", () => {
     expect(e.cacheHasKey(cacheKey("other-db", 2, "t1", "u"))).toBe(true);
   });
 
-  it("re-decides on a reused tenant after an incremental recompile (revision is part of the key)", () => {
+  it("keeps a reused tenant's users cached across an incremental recompile, and re-decides a recompiled one", () => {
     const first = compileSnapshot(source("db", 1, "s/p"));
     const e = createPolicyEngine({ snapshot: first });
     expect(allowedP(e, "t1", "u")).toBe(true);
-    const next = recompileTenants(first, { ...source("db", 2, "s/p"), tenants: [] }, 2);
-    expect(next.tenants.get("t1")).toBe(first.tenants.get("t1"));
+    expect(allowedP(e, "t2", "u")).toBe(false);
+    // Revision 2 recompiles t1 alone (it now grants s/q instead); t2 is the same compiled object.
+    const changed = source("db", 2, "s/q");
+    const next = recompileTenants(first, { ...changed, tenants: [changed.tenants[0]!] }, 2);
+    expect(next.tenants.get("t2")).toBe(first.tenants.get("t2"));
     e.setSnapshot(next);
-    expect(e.check("t1", "u", { permission: "s/p" })).toMatchObject({ allowed: true, revision: 2 });
-    expect(e.cacheStats().misses).toBe(2);
-    // A request still holding the old snapshot gets the old revision's answer, never a mix.
+    const misses = e.cacheStats().misses;
+    expect(e.check("t2", "u", { permission: "s/p" })).toMatchObject({ allowed: false, revision: 2 });
+    expect(e.cacheStats().misses).toBe(misses); // t2's user: still cached, answered at revision 2
+    expect(e.check("t1", "u", { permission: "s/p" })).toMatchObject({ allowed: false, revision: 2 });
+    expect(e.cacheStats().misses).toBe(misses + 1); // t1's user: re-decided on its new grants
+    // The replaced tenant's entry is gone, not merely unreachable; the kept one stays.
+    expect(e.cacheHasKey(cacheKey("db", 1, "t1", "u"))).toBe(false);
     expect(e.cacheHasKey(cacheKey("db", 2, "t1", "u"))).toBe(true);
+    expect(e.cacheHasKey(cacheKey("db", 1, "t2", "u"))).toBe(true);
   });
 
   it("builds distinct keys for distinct (database, revision, tenant, user) tuples", () => {

@@ -78,19 +78,20 @@ export class PolicyEngine {
 
   /**
    * Installs a new snapshot. One pointer assignment: calls already running finish on the old
-   * one, calls after it see the new one; cached sets of the old revision are never served for it.
+   * one, calls after it see the new one. Cached sets of the tenants it recompiled or removed are
+   * dropped; those of the tenants it kept as they were stay (they are the same compiled objects,
+   * so their answers are the same at the new revision).
    */
   setSnapshot(snapshot: Snapshot): void {
     const previous = this.current;
     this.current = snapshot;
-    // Entries are keyed by revision, so the old revision's can never be served again; dropping
-    // them at once keeps memory flat under a steady stream of changes instead of holding up to
-    // maxCachedUsers dead entries.
-    if (
-      previous &&
-      (previous.revision !== snapshot.revision || previous.databaseId !== snapshot.databaseId)
-    ) {
-      this.cache.clear();
+    if (previous !== undefined && previous.databaseId !== snapshot.databaseId) this.cache.clear();
+    else if (previous !== undefined && previous !== snapshot) {
+      // Dropping them at once keeps memory flat under a stream of changes (proportional to the
+      // changed tenants' users), instead of leaving dead entries until the LRU evicts them.
+      for (const [id, tenant] of previous.tenants) {
+        if (snapshot.tenants.get(id) !== tenant) this.cache.dropTenant(tenant);
+      }
     }
     this.readiness.installed(snapshot);
   }
