@@ -195,7 +195,7 @@ export function tenantAccess(shared: Snapshot, tenantId: string, from?: TenantAc
     .map((s) => s.id);
   const partial = { snapshot, shared, tenant, surfaces, surfaceSet: new Set(surfaces) };
   const dirty = from === undefined ? undefined : changedRoles(from, partial);
-  const { userRoleStart, userRoles, userActive } = tenant;
+  const { userActive } = tenant;
   const n = tenant.userIds.length;
   const byRoles = new Map<string, Held>();
   const held: Held[] = new Array(n);
