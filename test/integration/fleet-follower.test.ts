@@ -214,7 +214,8 @@ describe("a follower copying only what each revision touched", () => {
       statementsSql((query) =>
         body((async (text: string, values?: readonly unknown[]) => {
           const result = await query(text, values);
-          intruded ??= (await admin.setUserActive(BOOT, { tenantId: TENANT, userId, active: false })).revision;
+          intruded ??= (await admin.setUserActive(BOOT, { tenantId: TENANT, userId, active: false }))
+            .revision;
           return result;
         }) as PgQuery),
       )) as typeof primary.statementsSql;
