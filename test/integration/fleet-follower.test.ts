@@ -210,19 +210,21 @@ describe("a follower copying only what each revision touched", () => {
     const readSql = primary.readSql.bind(primary);
     let intruded: number | undefined; // the intruding commit's revision
     let transactions = 0;
+    const countingReads = ((body) => {
+      transactions++;
+      return readSql(body);
+    }) as typeof primary.readSql;
     // A commit lands after the follower's first statement (the head, at the user's creation).
     primary.statementsSql = ((body) =>
       statementsSql((query) =>
         body((async (text: string, values?: readonly unknown[]) => {
           const result = await query(text, values);
-          intruded ??= (await admin.setUserActive(BOOT, { tenantId: TENANT, userId, active: false })).revision;
+          intruded ??= (await admin.setUserActive(BOOT, { tenantId: TENANT, userId, active: false }))
+            .revision;
           return result;
         }) as PgQuery),
       )) as typeof primary.statementsSql;
-    primary.readSql = ((body) => {
-      transactions++;
-      return readSql(body);
-    }) as typeof primary.readSql;
+    primary.readSql = countingReads;
     try {
       await follower.syncOnce();
     } finally {
@@ -235,10 +237,7 @@ describe("a follower copying only what each revision touched", () => {
     await expectSameAsPrimary();
     // Without an intruding commit, one read outside any transaction.
     await admin.setUserActive(BOOT, { tenantId: TENANT, userId, active: true });
-    primary.readSql = ((body) => {
-      transactions++;
-      return readSql(body);
-    }) as typeof primary.readSql;
+    primary.readSql = countingReads;
     try {
       await follower.syncOnce();
     } finally {
