@@ -89,6 +89,8 @@ export class StoreReader {
   readonly #onReading: () => void;
   readonly #usersPerPart: number;
   #db: Db | undefined;
+  /** `PRAGMA data_version` prepared once per connection: `db.pragma()` compiles it on every poll. */
+  #dataVersionQuery: { get(): unknown } | undefined;
   #fileStamp: string | undefined;
   #dataVersion: number | undefined;
   readonly #cache = new TenantCache();
@@ -113,6 +115,7 @@ export class StoreReader {
   close(): void {
     this.#db?.close();
     this.#db = undefined;
+    this.#dataVersionQuery = undefined;
     this.#dataVersion = undefined;
     this.#cache.clear();
   }
@@ -142,7 +145,8 @@ export class StoreReader {
       }
     }
     const db = this.#db;
-    const version = db.pragma("data_version", { simple: true }) as number;
+    this.#dataVersionQuery ??= db.prepare("PRAGMA data_version").pluck();
+    const version = this.#dataVersionQuery.get() as number;
     if (version === this.#dataVersion && known !== undefined) return undefined;
     this.#onReading();
     const read = db
