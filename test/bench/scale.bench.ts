@@ -25,6 +25,31 @@ import { grpcClients, unary } from "../support/clients.js";
 import { startSidecarProcess } from "../support/sidecar-process.js";
 import { findScaleTarget, ms, percentile, run } from "./propagation.bench.js";
 
+const HELP = `Scale benchmark (issue 17): the real sidecar on the scale fixture at each size.
+
+  npx tsx test/bench/scale.bench.ts [options]
+
+Options:
+  --users N,N     sizes to run (default 100000,1000000; 5,000 users per tenant, a role per 100)
+  --fixtures DIR  where fixtures are generated once and kept (default: rolecall-scale-fixtures
+                  under the OS temp dir); each run serves a copy
+  --checks N      serial checks timed cold and then warm (default 2000)
+  --commits N     one-role commits timed for propagation (default 30)
+  --help          this text
+`;
+const KNOWN = new Set(["--users", "--fixtures", "--checks", "--commits"]);
+for (let i = 2; i < process.argv.length; i += 2) {
+  const flag = process.argv[i]!;
+  if (flag === "--help" || flag === "-h") {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  if (!KNOWN.has(flag) || process.argv[i + 1] === undefined) {
+    process.stderr.write(`scale.bench: unknown option or missing value: '${flag}'\n\n${HELP}`);
+    process.exit(2);
+  }
+}
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
