@@ -11,6 +11,11 @@ interface CommandModule {
   readonly run: (argv: readonly string[]) => Promise<number>;
 }
 
+/** `load` imports a command's module; `pick` takes its help and entry point from it. */
+function lazy<M>(load: () => Promise<M>, pick: (m: M) => CommandModule): () => Promise<CommandModule> {
+  return async () => pick(await load());
+}
+
 /** A subcommand: its one-line summary, and its module, loaded on use. */
 interface Command {
   readonly summary: string;
@@ -20,101 +25,101 @@ interface Command {
 const COMMANDS: Readonly<Record<string, Command>> = {
   serve: {
     summary: "run the sidecar (what `npm start` runs)",
-    load: async () => {
-      const m = await import("./serve.js");
-      return { help: m.SERVE_HELP, run: m.serve };
-    },
+    load: lazy(
+      () => import("./serve.js"),
+      (m) => ({ help: m.SERVE_HELP, run: m.serve }),
+    ),
   },
   check: {
     summary: "decide one permission for one user",
-    load: async () => {
-      const m = await import("./check.js");
-      return { help: m.CHECK_HELP, run: m.checkCommand };
-    },
+    load: lazy(
+      () => import("./check.js"),
+      (m) => ({ help: m.CHECK_HELP, run: m.checkCommand }),
+    ),
   },
   effective: {
     summary: "list a user's effective permissions",
-    load: async () => {
-      const m = await import("./check.js");
-      return { help: m.EFFECTIVE_HELP, run: m.effectiveCommand };
-    },
+    load: lazy(
+      () => import("./check.js"),
+      (m) => ({ help: m.EFFECTIVE_HELP, run: m.effectiveCommand }),
+    ),
   },
   compare: {
     summary: "two users side by side: where their access differs",
-    load: async () => {
-      const m = await import("./analyzer.js");
-      return { help: m.COMPARE_HELP, run: m.compareCommand };
-    },
+    load: lazy(
+      () => import("./analyzer.js"),
+      (m) => ({ help: m.COMPARE_HELP, run: m.compareCommand }),
+    ),
   },
   "what-if": {
     summary: "who would gain or lose what by proposed admin writes",
-    load: async () => {
-      const m = await import("./analyzer.js");
-      return { help: m.WHAT_IF_HELP, run: m.whatIfCommand };
-    },
+    load: lazy(
+      () => import("./analyzer.js"),
+      (m) => ({ help: m.WHAT_IF_HELP, run: m.whatIfCommand }),
+    ),
   },
   history: {
     summary: "when a user's access changed: who, what, gained and lost",
-    load: async () => {
-      const m = await import("./history.js");
-      return { help: m.HISTORY_HELP, run: m.historyCommand };
-    },
+    load: lazy(
+      () => import("./history.js"),
+      (m) => ({ help: m.HISTORY_HELP, run: m.historyCommand }),
+    ),
   },
   review: {
     summary: "the access review: every user's roles and allowed permissions, as CSV or JSON",
-    load: async () => {
-      const m = await import("./review.js");
-      return { help: m.REVIEW_HELP, run: m.reviewCommand };
-    },
+    load: lazy(
+      () => import("./review.js"),
+      (m) => ({ help: m.REVIEW_HELP, run: m.reviewCommand }),
+    ),
   },
   test: {
     summary: "run policy tests: expected decisions written in a YAML file",
-    load: async () => {
-      const m = await import("./policy-test.js");
-      return { help: m.TEST_HELP, run: m.testCommand };
-    },
+    load: lazy(
+      () => import("./policy-test.js"),
+      (m) => ({ help: m.TEST_HELP, run: m.testCommand }),
+    ),
   },
   admin: {
     summary: "tenants, users, roles, grants, licenses, apps",
-    load: async () => {
-      const m = await import("./admin.js");
-      return { help: m.ADMIN_HELP, run: m.adminCommand };
-    },
+    load: lazy(
+      () => import("./admin.js"),
+      (m) => ({ help: m.ADMIN_HELP, run: m.adminCommand }),
+    ),
   },
   token: {
     summary: "create or revoke API tokens",
-    load: async () => {
-      const m = await import("./store-commands.js");
-      return { help: m.TOKEN_HELP, run: m.tokenCommand };
-    },
+    load: lazy(
+      () => import("./store-commands.js"),
+      (m) => ({ help: m.TOKEN_HELP, run: m.tokenCommand }),
+    ),
   },
   "import-catalog": {
     summary: "load catalog/data into the store",
-    load: async () => {
-      const m = await import("./store-commands.js");
-      return { help: m.IMPORT_HELP, run: m.importCatalogCommand };
-    },
+    load: lazy(
+      () => import("./store-commands.js"),
+      (m) => ({ help: m.IMPORT_HELP, run: m.importCatalogCommand }),
+    ),
   },
   export: {
     summary: "online backup of the store",
-    load: async () => {
-      const m = await import("./store-commands.js");
-      return { help: m.EXPORT_HELP, run: m.exportCommand };
-    },
+    load: lazy(
+      () => import("./store-commands.js"),
+      (m) => ({ help: m.EXPORT_HELP, run: m.exportCommand }),
+    ),
   },
   restore: {
     summary: "restore the store from a backup",
-    load: async () => {
-      const m = await import("./store-commands.js");
-      return { help: m.RESTORE_HELP, run: m.restoreCommand };
-    },
+    load: lazy(
+      () => import("./store-commands.js"),
+      (m) => ({ help: m.RESTORE_HELP, run: m.restoreCommand }),
+    ),
   },
   "copy-store": {
     summary: "copy a whole store into an empty one (SQLite ↔ PostgreSQL)",
-    load: async () => {
-      const m = await import("./copy-store.js");
-      return { help: m.COPY_STORE_HELP, run: m.copyStoreCommand };
-    },
+    load: lazy(
+      () => import("./copy-store.js"),
+      (m) => ({ help: m.COPY_STORE_HELP, run: m.copyStoreCommand }),
+    ),
   },
 };
 
