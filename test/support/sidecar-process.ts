@@ -38,9 +38,12 @@ export async function startSidecarProcess(options: SidecarProcessOptions = {}): 
   const dir = options.dbPath ? undefined : mkdtempSync(join(tmpdir(), "rolecall-it-"));
   const dbPath = options.dbPath ?? join(dir!, "rolecall.db");
   const adminToken = "rc_test_bootstrap_token";
+  // Extra node flags (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a bench's sidecar).
+  const nodeArgs = (process.env.ROLECALL_SIDECAR_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       join(ROOT, "bin/rolecall.js"),
       "serve",
       "--db",
