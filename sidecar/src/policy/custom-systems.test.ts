@@ -8,6 +8,7 @@ import { effectiveKeysByUser } from "./effective-keys.js";
 import { check, listEffective, lookupUsers, resolveSurfaces } from "./evaluator.js";
 import { explain } from "./explain.js";
 import type { PolicySource, RoleRecord, TenantPolicy } from "./policy-source.js";
+import { prepareReview } from "./review-rows.js";
 
 const catalog = loadCatalog();
 const desktop = readFileSync("examples/systems/agent-desktop.json", "utf8");
@@ -165,9 +166,6 @@ describe("a tenant's own system in the engine", () => {
   it("recompiles one tenant's system without touching the others", () => {
     const changed: TenantPolicy = {
       ...acme,
-      customSystems: [
-        { id: "agent-desktop", document: desktop.replace('"desktop.use"\n', '"desktop.use"\n') },
-      ],
       roles: acme.roles.map((r) =>
         r.id === "agent" ? { ...r, grants: [...r.grants, "agent-desktop/dialer.override"] } : r,
       ),
@@ -181,5 +179,37 @@ describe("a tenant's own system in the engine", () => {
     expect(check(next, "initech", "ian", { permission: "agent-desktop/launch" }).revision).toBe(4);
     // The same documents compile once: the tenant's catalog is shared with the previous snapshot.
     expect(next.tenants.get("acme")?.catalog).toBe(snap.tenants.get("acme")?.catalog);
+  });
+
+  it("recompiles a changed document of the tenant's own system on a catalog of its own", () => {
+    const withLaunch = JSON.parse(desktop) as { permissions: object[] };
+    withLaunch.permissions.push({ key: "desktop.launch", name: "Launch the desktop" });
+    const changed: TenantPolicy = {
+      ...acme,
+      customSystems: [{ id: "agent-desktop", document: JSON.stringify(withLaunch) }],
+      roles: acme.roles.map((r) =>
+        r.id === "agent" ? { ...r, grants: [...r.grants, "agent-desktop/desktop.launch"] } : r,
+      ),
+    };
+    const next = recompileTenants(snap, { ...source, revision: 4, tenants: [changed] }, 4);
+    expect(next.tenants.get("acme")?.catalog).not.toBe(snap.tenants.get("acme")?.catalog);
+    expect(check(next, "acme", "ann", { permission: "agent-desktop/desktop.launch" }).allowed).toBe(true);
+    expect(() => check(snap, "acme", "ann", { permission: "agent-desktop/desktop.launch" })).toThrow(
+      UnknownPermissionError,
+    );
+  });
+
+  it("reviews a tenant's own systems beside the vendor ones", () => {
+    const rows = [...prepareReview(snap, { tenantId: "acme" }).rows()];
+    const allowed = (userId: string) =>
+      rows.filter((r) => r.userId === userId && r.kind === "permission").map((r) => r.permission);
+    expect(allowed("ann")).toEqual(
+      expect.arrayContaining(["agent-desktop/desktop.use", "cxengage/CONTACTS_READ"]),
+    );
+    expect(allowed("ann")).not.toContain("agent-desktop/recordings.play-any");
+    expect(new Set(allowed("ann"))).toEqual(effectiveKeysByUser(snap, "acme").get("ann"));
+    expect(
+      [...prepareReview(snap, { tenantId: "acme", system: "agent-desktop" }).rows()].length,
+    ).toBeGreaterThan(0);
   });
 });

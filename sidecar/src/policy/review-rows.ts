@@ -7,6 +7,7 @@
 
 import { DomainError } from "../domain-error.js";
 import { hasBit } from "./bitset.js";
+import { tenantView } from "./custom-catalog.js";
 import { computeEffective } from "./effective-set.js";
 import { actorRequirementHolds, tenantOf } from "./evaluator.js";
 import {
@@ -97,8 +98,10 @@ export interface Review {
  * Prepares the review of `scope` on `snapshot`. Throws `UnknownTenantError` or
  * `UnknownReviewSystemError` at once, before any row, so a caller can still answer with an error.
  */
-export function prepareReview(snapshot: Snapshot, scope: ReviewScope): Review {
-  const tenant = tenantOf(snapshot, scope.tenantId);
+export function prepareReview(shared: Snapshot, scope: ReviewScope): Review {
+  const tenant = tenantOf(shared, scope.tenantId);
+  // A tenant with systems of its own is compiled on its own catalog: rows come from its view.
+  const snapshot = tenantView(shared, scope.tenantId);
   const system = scope.system;
   if (system !== undefined && !tenant.systems.includes(system)) {
     throw new UnknownReviewSystemError(
