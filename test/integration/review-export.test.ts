@@ -256,4 +256,34 @@ describe("the access review export", () => {
     expect(tests).toMatchObject({ code: 0, stderr: "" });
     expect(tests.stdout.trimEnd().split("\n").at(-1)).toBe("11 passed, 0 failed");
   });
+
+  it("a name that looks like a spreadsheet formula is exported as text", async () => {
+    const formula = '=HYPERLINK("http://evil.example/","Open")';
+    const created = await rolecall([
+      "admin",
+      "create-user",
+      "demo",
+      "mallory",
+      formula,
+      "--db",
+      sidecar.dbPath,
+    ]);
+    expect(created.code).toBe(0);
+    const assigned = await rolecall([
+      "admin",
+      "assign",
+      "demo",
+      "mallory",
+      "cxengage.agent",
+      "--db",
+      sidecar.dbPath,
+    ]);
+    expect(assigned.code).toBe(0);
+    const csv = await rolecall(["review", "demo", "--db", sidecar.dbPath]);
+    const rows = csv.stdout.split("\n").filter((l) => l.startsWith("demo,mallory,"));
+    expect(rows.length).toBeGreaterThan(1);
+    // Quoted, with the leading ' that makes a spreadsheet show the cell as text.
+    for (const row of rows)
+      expect(row).toMatch(/^demo,mallory,"'=HYPERLINK\(""http:\/\/evil\.example\/"",""Open""\)",true,/);
+  });
 });

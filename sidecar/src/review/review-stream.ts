@@ -87,7 +87,10 @@ export async function writeReview(
         for (const row of counted()) yield reviewCells(row);
       })(),
     );
-    await pipeline(cells, stringify({ header: true, columns: [...REVIEW_COLUMNS] }), out, streamOptions);
+    // Names are anyone's to choose: a cell starting with = + - @ is quoted with a leading ' so a
+    // spreadsheet shows it as text instead of running it as a formula.
+    const csv = stringify({ header: true, columns: [...REVIEW_COLUMNS], escape_formulas: true });
+    await pipeline(cells, csv, out, streamOptions);
   } else {
     await pipeline(Readable.from(jsonChunks(review, counted()), { objectMode: false }), out, streamOptions);
   }
