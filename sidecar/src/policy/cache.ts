@@ -3,17 +3,17 @@
  * revision (the one it was computed at), tenant and user.
  *
  * Building that string key on every check would cost more than the check itself, so a hit is
- * found through a slot array per compiled tenant (indexed by the user's dense index) and
- * validated against the snapshot's database id and compiled catalog. A compiled tenant is
- * immutable and a user's set depends only on it and the catalog, so an entry stays right at later
- * revisions for as long as the snapshot keeps that very tenant object: a write to one tenant
- * recompiles that tenant alone and leaves every other tenant's cached users warm. The engine drops
- * a replaced tenant's entries (`dropTenant`). The LRU stays the authority: it bounds the entries,
- * and evicting one clears its slot.
+ * found through a slot array per compiled tenant (indexed by the user's dense index). A compiled
+ * tenant is immutable and compiled on one catalog, and a user's set depends only on the two, so
+ * the slot array of that tenant object is all a hit needs: an entry stays right at later revisions
+ * for as long as the snapshot keeps that very object. A write to one tenant recompiles that tenant
+ * alone and leaves every other tenant's cached users warm. The engine drops a replaced tenant's
+ * entries (`dropTenant`) and everything on another database (`clear`). The LRU stays the
+ * authority: it bounds the entries, and evicting one clears its slot.
  */
 import { LRUCache } from "lru-cache";
 import { computeEffective, type EffectiveBits, type EffectiveLookup } from "./effective-set.js";
-import type { CompiledCatalog, CompiledTenant, Snapshot } from "./snapshot.js";
+import type { CompiledTenant, Snapshot } from "./snapshot.js";
 
 /** The cache key of one user's effective set: every field is length-prefixed, so distinct tuples never collide. */
 export function cacheKey(databaseId: string, revision: number, tenantId: string, userId: string): string {
@@ -23,9 +23,6 @@ export function cacheKey(databaseId: string, revision: number, tenantId: string,
 /** One cached effective set. */
 interface CacheEntry {
   readonly key: string;
-  readonly databaseId: string;
-  /** The catalog it was computed on (a tenant's own systems extend it). */
-  readonly catalog: CompiledCatalog;
   /** The slot array it sits in, so eviction can clear it. */
   readonly slots: (CacheEntry | undefined)[];
   readonly userIndex: number;
@@ -74,7 +71,7 @@ export class EffectiveCache {
   readonly lookup: EffectiveLookup = (snapshot, tenant, userIndex) => {
     const slots = tenant === this.lastTenant ? this.lastSlots : this.slotsOf(tenant);
     const hit = slots[userIndex];
-    if (hit !== undefined && hit.catalog === snapshot.catalog && hit.databaseId === snapshot.databaseId) {
+    if (hit !== undefined) {
       this.hits++;
       // Refreshing LRU recency on every hit would double the cost of a check. An entry can only be
       // evicted after `max` insertions since its last refresh, so refreshing once `max / 2` have
@@ -138,8 +135,6 @@ export class EffectiveCache {
     const key = cacheKey(databaseId, revision, tenant.id, tenant.userIds[userIndex]!);
     const entry: CacheEntry = {
       key,
-      databaseId,
-      catalog: snapshot.catalog,
       slots,
       userIndex,
       bits: computeEffective(snapshot.catalog, tenant, userIndex),

@@ -1,7 +1,7 @@
 /** Serves a ServiceBinding with connect-node (Connect, gRPC-Web and gRPC over HTTP/1.1 or h2). */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
-import { traceUnary } from "../tracing.js";
+import { traceUnary, tracingOn } from "../tracing.js";
 import { toRpcError } from "./errors.js";
 import type { DoneHook, ErrorHook } from "./grpc-adapter.js";
 import {
@@ -14,13 +14,18 @@ import {
 
 function contextOf(ctx: HandlerContext, method: string): RpcContext {
   const timeout = ctx.timeoutMs();
-  return {
+  const context: RpcContext = {
     signal: ctx.signal,
     deadline: timeout === undefined ? undefined : Date.now() + timeout,
     authorization: ctx.requestHeader.get("authorization") ?? undefined,
     listener: "http",
     method,
     requestId: requestIdFrom(ctx.requestHeader.get("x-request-id") ?? undefined),
+  };
+  // The trace headers are looked up only when spans are recorded (tracing.ts).
+  if (!tracingOn()) return context;
+  return {
+    ...context,
     traceparent: ctx.requestHeader.get("traceparent") ?? undefined,
     tracestate: ctx.requestHeader.get("tracestate") ?? undefined,
   };
