@@ -1386,7 +1386,8 @@ export type ListAccessChangesResponse = Message<"rolecall.v1.ListAccessChangesRe
   revision: bigint;
 
   /**
-   * The oldest revision the history still covers.
+   * The oldest revision the history still covers: the oldest kept (--history-days), or a later
+   * change of the tenant's own systems (PutSystem, DeleteSystem), which history does not cross.
    *
    * @generated from field: uint64 oldest_revision = 4;
    */

@@ -1,7 +1,11 @@
 /** What every admin operation runs with: the store, the catalog, the clock and the rights checks. */
 import type { AdminAction, Catalog } from "../../../catalog/catalog.js";
-import { catalogWithCustomSystems, vendorCatalogOf } from "../../../catalog/tenant-catalog.js";
-import type { PolicyStore, PolicyStoreReads, TenantRow } from "../store/policy-store.js";
+import {
+  type CustomSystemText,
+  catalogWithCustomSystems,
+  vendorCatalogOf,
+} from "../../../catalog/tenant-catalog.js";
+import type { CustomSystemRow, PolicyStore, PolicyStoreReads, TenantRow } from "../store/policy-store.js";
 import { type AdminNeed, authorizeSystems, authorizeTenant, type HoldsFn } from "./authorize.js";
 import type { Principal } from "./principal.js";
 
@@ -62,11 +66,23 @@ export async function forTenant(
   tx: PolicyStoreReads,
   tenantId: string,
 ): Promise<AdminContext> {
-  const stored = await tx.customSystems(tenantId);
-  if (stored.length === 0) return ctx;
-  const catalog = catalogWithCustomSystems(
-    vendorCatalogOf(ctx.catalog),
-    stored.map((s) => ({ id: s.systemId, document: s.document })),
+  const catalog = await tenantCatalog(tx, ctx.catalog, tenantId);
+  return catalog === ctx.catalog ? ctx : { ...ctx, catalog };
+}
+
+/** The catalog `tenantId` is decided on: the vendor catalog under `catalog`, with the tenant's own systems. */
+export async function tenantCatalog(
+  tx: PolicyStoreReads,
+  catalog: Catalog,
+  tenantId: string,
+): Promise<Catalog> {
+  return catalogWithCustomSystems(
+    vendorCatalogOf(catalog),
+    customSystemTexts(await tx.customSystems(tenantId)),
   );
-  return { ...ctx, catalog };
+}
+
+/** Stored systems as the catalog reads them. */
+export function customSystemTexts(rows: readonly CustomSystemRow[]): CustomSystemText[] {
+  return rows.map((s) => ({ id: s.systemId, document: s.document }));
 }

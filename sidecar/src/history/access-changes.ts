@@ -5,6 +5,7 @@
  * record and roles), so the cost does not grow with the tenant's size.
  */
 import type { Catalog } from "../../../catalog/catalog.js";
+import { tenantCatalog } from "../admin/admin-context.js";
 import { requireTenant, userState } from "../admin/lookups.js";
 import { createPolicyEngine } from "../policy/policy-engine.js";
 import type { AuditRow, PolicyStoreReads, RoleState, UserState } from "../store/policy-store.js";
@@ -44,6 +45,7 @@ export interface AccessChangesPage {
   /** Where the next page starts below, when there is one. */
   readonly nextBelow: number | undefined;
   readonly revision: number;
+  /** The oldest revision covered: the oldest kept, or a later change of the tenant's own systems. */
   readonly oldestRevision: number;
 }
 
@@ -113,7 +115,8 @@ export async function listAccessChanges(
   const { tenantId, userId, permission } = query;
   await requireTenant(tx, tenantId);
   await userState(tx, tenantId, userId); // users are never deleted: unknown now is unknown ever
-  if (permission !== undefined && !catalog.permissions.has(permission)) {
+  // The tenant's own systems' permissions are named too.
+  if (permission !== undefined && !(await tenantCatalog(tx, catalog, tenantId)).permissions.has(permission)) {
     throw new StoreError(
       "NOT_FOUND",
       `unknown permission '${permission}'; permissions are named system/key, e.g. cxengage/CONTACTS_UPDATE`,
@@ -148,7 +151,7 @@ export async function listAccessChanges(
   let afterRoles = rolesNow();
   const changes: AccessChange[] = [];
   let nextBelow: number | undefined;
-  await walkBack(tx, rewind, oldestRevision, (row) => {
+  const barrier = await walkBack(tx, rewind, oldestRevision, (row) => {
     const touched = touchedBy(row);
     const relevant =
       touched.tenantWide === true ||
@@ -177,5 +180,6 @@ export async function listAccessChanges(
     });
     return true;
   });
-  return { changes, nextBelow, revision, oldestRevision };
+  // History ends at a change of the tenant's own systems: the page says so as its oldest revision.
+  return { changes, nextBelow, revision, oldestRevision: Math.max(oldestRevision, barrier ?? 0) };
 }

@@ -4,6 +4,7 @@
  * committed since walked back newest first (tenant-rewind.ts).
  */
 import type { Catalog } from "../../../catalog/catalog.js";
+import { customSystemTexts } from "../admin/admin-context.js";
 import type { RoleRecord, TenantPolicy } from "../policy/policy-source.js";
 import type { Snapshot } from "../policy/snapshot.js";
 import type { AuditRow, PolicyStoreReads } from "../store/policy-store.js";
@@ -16,8 +17,8 @@ const PAGE = 500;
 
 /**
  * Pages through the tenant's audit rows above `downTo`, newest first, starting below audit id
- * `beforeId`; `each` returning false stops. Throws FAILED_PRECONDITION at a row that cannot be
- * undone, before `each` sees it.
+ * `beforeId`; `each` returning false stops. At a row that cannot be undone, before `each` sees
+ * it: `atBarrier` is called and the walk ends, or without it FAILED_PRECONDITION is thrown.
  */
 async function eachRowAbove(
   tx: PolicyStoreReads,
@@ -25,6 +26,7 @@ async function eachRowAbove(
   downTo: number,
   beforeId: number,
   each: (row: AuditRow) => boolean,
+  atBarrier?: (row: AuditRow) => void,
 ): Promise<void> {
   let below = beforeId;
   for (;;) {
@@ -32,6 +34,7 @@ async function eachRowAbove(
     for (const row of rows) {
       if (row.revision <= downTo) return;
       if (!canUndo(row.operation)) {
+        if (atBarrier !== undefined) return atBarrier(row);
         throw new StoreError(
           "FAILED_PRECONDITION",
           `revision ${row.revision} (${row.operation}) cannot be rebuilt from the audit log; ask for revision ${row.revision} or later`,
@@ -47,23 +50,30 @@ async function eachRowAbove(
 /**
  * Calls `visit` for each of the tenant's audit rows above `downTo`, newest first, after undoing
  * it on `rewind` (so `rewind` then stands just before that row's write); `visit` returning
- * false stops the walk. Starts below audit id `beforeId` (default: the newest row). Returns the
- * id of the last row undone (`beforeId` when none was).
+ * false stops the walk. A write that cannot be undone (PutSystem, DeleteSystem) ends it too:
+ * returns its revision, the oldest whose state the walk knows (undefined when none was met).
  */
 export async function walkBack(
   tx: PolicyStoreReads,
   rewind: TenantRewind,
   downTo: number,
   visit: (row: AuditRow) => boolean,
-  beforeId = Number.MAX_SAFE_INTEGER,
-): Promise<number> {
-  let lastUndone = beforeId;
-  await eachRowAbove(tx, rewind.tenantId, downTo, beforeId, (row) => {
-    rewind.undo(row);
-    lastUndone = row.id;
-    return visit(row);
-  });
-  return lastUndone;
+): Promise<number | undefined> {
+  let barrier: number | undefined;
+  await eachRowAbove(
+    tx,
+    rewind.tenantId,
+    downTo,
+    Number.MAX_SAFE_INTEGER,
+    (row) => {
+      rewind.undo(row);
+      return visit(row);
+    },
+    (row) => {
+      barrier = row.revision;
+    },
+  );
+  return barrier;
 }
 
 /**
@@ -126,6 +136,7 @@ export async function currentTenant(
     );
   }
   const user = await tx.user(tenantId, userId);
+  const custom = await tx.customSystems(tenantId);
   return {
     id: tenant.id,
     name: tenant.name,
@@ -133,6 +144,7 @@ export async function currentTenant(
     licenseSeats: new Map(pools.map((p) => [p.licenseId, p.seats])),
     users: user === undefined ? [] : [{ ...user, roleIds: await tx.userRoles(tenantId, userId) }],
     roles,
+    ...(custom.length === 0 ? {} : { customSystems: customSystemTexts(custom) }),
   };
 }
 

@@ -4,6 +4,7 @@
  * revision in force then; a user's access changes equal the reference evaluator's brute force
  * over every revision; asks beyond the history kept are refused naming the oldest revision kept.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -248,5 +249,55 @@ describe("ListAccessChanges", () => {
       code: "NOT_FOUND",
       message: expect.stringMatching(/unknown user 'lenna'.*lena/),
     });
+  });
+});
+
+describe("history of a tenant with a system of its own", () => {
+  it("decides the past on the tenant's own catalog, and lists changes of its permissions", async () => {
+    const own = createTempDatabase(catalog);
+    try {
+      let at = START;
+      const ownAdmin = createPolicyAdmin(sqliteStore(own.db), catalog, { clock: () => new Date(at) });
+      await ownAdmin.createTenant(BOOTSTRAP, { tenantId: "acme", name: "Acme", systems: [] });
+      const desktop = JSON.parse(readFileSync("examples/systems/agent-desktop.json", "utf8")) as unknown;
+      const put = await ownAdmin.putSystem(BOOTSTRAP, { tenantId: "acme", system: { json: desktop } });
+      await ownAdmin.createUser(BOOTSTRAP, { tenantId: "acme", userId: "ann", displayName: "Ann" });
+      at += HOUR;
+      const granted = await ownAdmin.assignRoles(BOOTSTRAP, {
+        tenantId: "acme",
+        userId: "ann",
+        roleIds: ["agent-desktop.agent"],
+      });
+      at += HOUR;
+      await ownAdmin.unassignRoles(BOOTSTRAP, {
+        tenantId: "acme",
+        userId: "ann",
+        roleIds: ["agent-desktop.agent"],
+      });
+      const history = new PastSnapshots({
+        store: sqliteStore(own.db),
+        catalog,
+        historyDays: 3650,
+        now: () => new Date(at),
+      });
+      const then = (await history.engineAt("acme", { atRevision: granted.revision }))!;
+      expect(then.engine.check("acme", "ann", { permission: "agent-desktop/desktop.use" }).allowed).toBe(
+        true,
+      );
+      const page = await history.accessChanges({
+        tenantId: "acme",
+        userId: "ann",
+        permission: "agent-desktop/desktop.use",
+        limit: 10,
+      });
+      expect(page.changes.map((c) => [c.permissionsGained, c.permissionsLost])).toEqual([
+        [[], ["agent-desktop/desktop.use"]],
+        [["agent-desktop/desktop.use"], []],
+      ]);
+      // History does not cross the PutSystem: the list says where it ends.
+      expect(page.oldestRevision).toBe(put.revision);
+    } finally {
+      own.cleanup();
+    }
   });
 });

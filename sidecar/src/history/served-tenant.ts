@@ -6,6 +6,7 @@
  * ask about a past revision, or a what-if, slow on a large tenant. Valid only when the compiled
  * tenant is of the store's database at the transaction's revision (the caller checks).
  */
+import { customSystemTexts } from "../admin/admin-context.js";
 import type { RoleRecord, TenantPolicy } from "../policy/policy-source.js";
 import type { CompiledTenant, Snapshot } from "../policy/snapshot.js";
 import type { UserColumns } from "../policy/user-columns.js";
@@ -89,9 +90,7 @@ export async function servedTenantPolicy(
     users: [],
     userColumns: users,
     roles: await rolesOf(tx, compiled, reread),
-    ...(custom.length > 0
-      ? { customSystems: custom.map((c) => ({ id: c.systemId, document: c.document })) }
-      : {}),
+    ...(custom.length > 0 ? { customSystems: customSystemTexts(custom) } : {}),
   };
 }
 

@@ -106,6 +106,11 @@ export class TenantRewind {
   private readonly roles: Map<string, RoleRecord>;
   /** False once the walk has gone back past the tenant's creation. */
   private exists: boolean;
+  /**
+   * The tenant's own systems: as now at every revision the walk reaches (it stops at a PutSystem
+   * or DeleteSystem, `canUndo`), so the past is decided on the catalog it was decided on then.
+   */
+  private readonly own: Pick<TenantPolicy, "customSystems">;
 
   /** Starts from the tenant as it is now (`undefined`: it does not exist now). */
   constructor(
@@ -119,6 +124,7 @@ export class TenantRewind {
     this.users = new Map(now?.userColumns === undefined ? (now?.users ?? []).map((u) => [u.id, u]) : []);
     this.base = now?.userColumns === undefined ? undefined : { columns: now.userColumns };
     this.roles = new Map((now?.roles ?? []).map((r) => [r.id, r]));
+    this.own = now?.customSystems === undefined ? {} : { customSystems: now.customSystems };
   }
 
   /**
@@ -218,6 +224,7 @@ export class TenantRewind {
       // The store lists users by id; roles in creation order, which a Map's insertion order keeps.
       ...this.usersNow(),
       roles: [...this.roles.values()],
+      ...this.own,
     };
   }
 
@@ -239,6 +246,7 @@ export class TenantRewind {
       licenseSeats: new Map(this.seats),
       users: user === undefined ? [] : [user],
       roles,
+      ...this.own,
     };
   }
 }

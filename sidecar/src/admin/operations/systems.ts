@@ -9,7 +9,6 @@ import { CatalogError } from "../../../../catalog/loader.js";
 import { requirementKeys } from "../../../../catalog/requirement.js";
 import {
   buildCustomSystems,
-  type CustomSystemText,
   catalogWithCustomSystems,
   customSystemProblems,
   extendCatalog,
@@ -17,7 +16,7 @@ import {
 } from "../../../../catalog/tenant-catalog.js";
 import type { CustomSystemRow, PolicyStoreTx, TenantRow } from "../../store/policy-store.js";
 import { StoreError } from "../../store/store-error.js";
-import { type AdminContext, gate } from "../admin-context.js";
+import { type AdminContext, customSystemTexts, gate } from "../admin-context.js";
 import { createDefaultRoles } from "../default-roles.js";
 import { checkGrantable } from "../escalation.js";
 import { requireTenant } from "../lookups.js";
@@ -173,7 +172,7 @@ export function listSystems(
     const vendor = vendorCatalogOf(ctx.catalog);
     const stored = await tx.customSystems(tenant.id);
     const own = new Map(customSystemsOf(vendor, stored).map((s) => [s.id, s] as const));
-    const problems = customSystemProblems(vendor, storedTexts(stored));
+    const problems = customSystemProblems(vendor, customSystemTexts(stored));
     const out: TenantSystemSummary[] = [];
     for (const system of vendor.systems) {
       if (!tenant.systems.includes(system.id)) continue;
@@ -253,11 +252,7 @@ function validate(
  * longer validates against the vendor catalog is left out, as the engine leaves it out).
  */
 function customSystemsOf(vendor: Catalog, stored: readonly CustomSystemRow[]): CatalogSystem[] {
-  return catalogWithCustomSystems(vendor, storedTexts(stored)).systems.slice(vendor.systems.length);
-}
-
-function storedTexts(stored: readonly CustomSystemRow[]): CustomSystemText[] {
-  return stored.map((s) => ({ id: s.systemId, document: s.document }));
+  return catalogWithCustomSystems(vendor, customSystemTexts(stored)).systems.slice(vendor.systems.length);
 }
 
 /** Every qualified key and license id a system names (its own included). */
