@@ -215,6 +215,27 @@ describe.each(STORE_BACKENDS)("custom systems over %s", (kind) => {
       "PERMISSION_DENIED",
       /may not change the adminRights of system 'platform'/,
     );
+    // What a check demands beyond holding: a self-only permission made unscoped allows more
+    // checks while nobody holds anything new.
+    const scoped = {
+      ...platform,
+      permissions: [...platform.permissions, { key: "calls.listen", name: "Listen to calls", scope: "self" }],
+    };
+    await admin.putSystem(owner, { tenantId: "acme", system: { json: scoped } });
+    const unscoped = {
+      ...scoped,
+      permissions: [...platform.permissions, { key: "calls.listen", name: "Listen to calls" }],
+    };
+    await refused(
+      () => admin.putSystem(ops, { tenantId: "acme", system: { json: unscoped } }),
+      "PERMISSION_DENIED",
+      /may not change what a check of 'platform\/calls\.listen' demands/,
+    );
+    // A new permission, and a name, are theirs to change.
+    await admin.putSystem(ops, {
+      tenantId: "acme",
+      system: { json: { ...scoped, name: "Platform tools" } },
+    });
   });
 
   it("deletes a system only when no role grants it, naming the roles; its unheld default roles go with it", async () => {

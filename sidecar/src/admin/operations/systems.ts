@@ -3,7 +3,7 @@
  * system is a document in the schema of `catalog/data/*.json`, validated by the catalog loader's
  * phases with the same messages; the tenant is then decided on the catalog extended with it.
  */
-import type { Catalog, CatalogSystem } from "../../../../catalog/catalog.js";
+import type { Catalog, CatalogPermission, CatalogSystem } from "../../../../catalog/catalog.js";
 import { didYouMean } from "../../../../catalog/closest-key.js";
 import { CatalogError } from "../../../../catalog/loader.js";
 import { requirementKeys } from "../../../../catalog/requirement.js";
@@ -305,13 +305,42 @@ function checkOwnersOnly(
   previous: CustomSystemRow | undefined,
 ): void {
   if (actor.kind === "bootstrap" || (actor.kind === "user" && tenant.owners.includes(actor.userId))) return;
-  const before = previous === undefined ? [] : (customSystemsOf(vendor, [previous])[0]?.adminRights ?? []);
-  if (JSON.stringify(before) === JSON.stringify(system.adminRights)) return;
-  throw new StoreError(
-    "PERMISSION_DENIED",
-    `${principalLabel(actor)} may not change the adminRights of system '${system.id}': only the tenant's owners decide which permissions give admin actions`,
-    { field: "system" },
-  );
+  const before = previous === undefined ? undefined : customSystemsOf(vendor, [previous])[0];
+  const refuse = (what: string, why: string) => {
+    throw new StoreError(
+      "PERMISSION_DENIED",
+      `${principalLabel(actor)} may not change ${what} of system '${system.id}': only the tenant's owners ${why}`,
+      { field: "system" },
+    );
+  };
+  if (JSON.stringify(before?.adminRights ?? []) !== JSON.stringify(system.adminRights)) {
+    refuse("the adminRights", "decide which permissions give admin actions");
+  }
+  // What a check demands beyond holding a permission (requirements, licenses, scope, mutual
+  // exclusion) is not seen by the escalation check, which compares who holds what: loosening
+  // it on an existing permission would let checks allow more with no holding gained.
+  const conditionsBefore = new Map((before?.permissions ?? []).map((p) => [p.key, checkConditions(p)]));
+  for (const p of system.permissions) {
+    const was = conditionsBefore.get(p.key);
+    if (was !== undefined && was !== checkConditions(p)) {
+      refuse(
+        `what a check of '${p.key}' demands`,
+        "change requirements, licenses, scope or mutual exclusion",
+      );
+    }
+  }
+}
+
+/** The conditions a check of `p` applies beyond holding it, as comparable text. */
+function checkConditions(p: CatalogPermission): string {
+  return JSON.stringify([
+    p.requires,
+    p.actorRequires ?? null,
+    p.mutual,
+    p.scope,
+    p.licenses,
+    p.tenantLicenses ?? [],
+  ]);
 }
 
 /** The roles in the way of deleting a system, and the system's own default roles (deleted with it). */
