@@ -40,9 +40,12 @@ export const SIMULATED_OPERATIONS = [
   "deleteRole",
 ] as const;
 
+/** A write a simulation may propose. */
+export type SimulatedOperation = (typeof SIMULATED_OPERATIONS)[number];
+
 /** One proposed write: the operation and its request, as the write itself would take it. */
 export interface ProposedChange {
-  readonly operation: (typeof SIMULATED_OPERATIONS)[number];
+  readonly operation: SimulatedOperation;
   readonly request: { readonly tenantId: string };
 }
 

@@ -14,30 +14,25 @@ import { tenantOf } from "../policy/evaluator.js";
 import type { Snapshot } from "../policy/snapshot.js";
 import type { UserColumns } from "../policy/user-columns.js";
 import type { PolicyStoreReads } from "../store/policy-store.js";
+import type { SimulatedOperation } from "./simulate.js";
 
-/** The users a simulated write may change, by operation: the one its request names. Others change none. */
-const USER_WRITES: ReadonlySet<string> = new Set(["assignRoles", "unassignRoles", "setUserActive"]);
-
-/** Writes that change the grants or licenses of the one role `request.roleId` names, and no other role's. */
-const ROLE_WRITES: ReadonlySet<string> = new Set([
-  "grantPermissions",
-  "revokePermissions",
-  "setRoleLicenses",
-]);
-
-/** Writes that change no role's grants or licenses. */
-const ROLE_KEEPING_WRITES: ReadonlySet<string> = new Set([...USER_WRITES, "setLicenseSeats"]);
-
-/** Writes known to change only roles, the pool or the user `request.userId`. */
-const KNOWN_WRITES: ReadonlySet<string> = new Set([
-  ...USER_WRITES,
-  "grantPermissions",
-  "revokePermissions",
-  "setRoleLicenses",
-  "setLicenseSeats",
-  "createRole",
-  "deleteRole",
-]);
+/**
+ * What each write a simulation proposes may change beyond the pool, so the state after it rereads
+ * only that: `user` — the user `request.userId` names (and no role); `role` — the grants or
+ * licenses of the role `request.roleId` names; `roles` — which roles exist (every role is
+ * reread); `none` — no user and no role. A Record, so a new proposable write must be placed here.
+ */
+const WRITE_REACH: Readonly<Record<SimulatedOperation, "user" | "role" | "roles" | "none">> = {
+  assignRoles: "user",
+  unassignRoles: "user",
+  setUserActive: "user",
+  grantPermissions: "role",
+  revokePermissions: "role",
+  setRoleLicenses: "role",
+  setLicenseSeats: "none",
+  createRole: "roles",
+  deleteRole: "roles",
+};
 
 /** `columns` with user `u`'s flag and roles replaced (new arrays; the others are shared). */
 function withUser(columns: UserColumns, u: number, active: boolean, roleIds: readonly string[]): UserColumns {
@@ -62,29 +57,28 @@ function withUser(columns: UserColumns, u: number, active: boolean, roleIds: rea
 }
 
 /** The roles whose grants and licenses `operation` may have changed (undefined: any). */
-function rolesToReread(operation: string, request: object): ReadonlySet<string> | undefined {
-  if (ROLE_KEEPING_WRITES.has(operation)) return new Set();
+function rolesToReread(operation: SimulatedOperation, request: object): ReadonlySet<string> | undefined {
+  const reach = WRITE_REACH[operation];
+  if (reach === "user" || reach === "none") return new Set();
   const roleId = (request as { readonly roleId?: unknown }).roleId;
-  return ROLE_WRITES.has(operation) && typeof roleId === "string" ? new Set([roleId]) : undefined;
+  return reach === "role" && typeof roleId === "string" ? new Set([roleId]) : undefined;
 }
 
 /**
  * `tenantId` compiled as the transaction `tx` now holds it, after `operation` with `request`
- * was applied on top of `previous`. Falls back to reading the tenant whole for a write it does
- * not know.
+ * was applied on top of `previous`: only what the write may have changed is reread.
  */
 export async function stateAfterWrite(
   tx: PolicyStoreReads,
   catalog: Catalog,
   previous: Snapshot,
   tenantId: string,
-  operation: string,
+  operation: SimulatedOperation,
   request: object,
 ): Promise<Snapshot> {
   const revision = previous.revision;
-  if (!KNOWN_WRITES.has(operation)) return compileSnapshot(await tx.policySource(catalog, [tenantId]));
   const userId = (request as { readonly userId?: unknown }).userId;
-  const named = USER_WRITES.has(operation) && typeof userId === "string" ? userId : undefined;
+  const named = WRITE_REACH[operation] === "user" && typeof userId === "string" ? userId : undefined;
   const compiled = tenantOf(previous, tenantId);
   let users = compiledUserColumns(compiled);
   if (named !== undefined) {
