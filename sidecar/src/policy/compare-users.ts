@@ -89,7 +89,7 @@ const sideOf = (snapshot: Snapshot, tenant: CompiledTenant, s: Subject, p: numbe
 });
 
 /** Whether the subject sees the surface whose program starts at `start`, and why not. */
-function surfaceSide(snapshot: Snapshot, s: Subject, start: number, explain: boolean): Side {
+function surfaceSide(snapshot: Snapshot, s: Subject, start: number): Side {
   if (s.bits === undefined) {
     const reason: Reason = s.u === undefined ? "USER_UNKNOWN" : "USER_INACTIVE";
     return { allowed: false, reason, missing: [], grantedByRoleIds: [] };
@@ -97,9 +97,9 @@ function surfaceSide(snapshot: Snapshot, s: Subject, start: number, explain: boo
   const { program, permissionKeys } = snapshot.catalog;
   if (holds(program, start, s.bits))
     return { allowed: true, reason: "GRANTED", missing: [], grantedByRoleIds: [] };
+  // Called only for rows that are returned: what is missing is worked out only for them.
   const out = new Set<number>();
-  // What is missing is worked out only for rows that are returned.
-  if (explain) collectMissing(program, start, s.bits, out);
+  collectMissing(program, start, s.bits, out);
   return {
     allowed: false,
     reason: "REQUIREMENT_MISSING",
@@ -194,8 +194,8 @@ export function compareUsers(
     const mineShown = me.bits !== undefined && holds(compiled.program, start, me.bits);
     const theirsShown = them.bits !== undefined && holds(compiled.program, start, them.bits);
     if (!includeSame && surfaceState(me, mineShown) === surfaceState(them, theirsShown)) continue;
-    const user = surfaceSide(snapshot, me, start, true);
-    const other = surfaceSide(snapshot, them, start, true);
+    const user = surfaceSide(snapshot, me, start);
+    const other = surfaceSide(snapshot, them, start);
     const different = differs(user, other);
     if (different) surfaceDifferences++;
     else if (!includeSame) continue;

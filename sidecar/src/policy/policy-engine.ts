@@ -5,6 +5,7 @@
  */
 import { DomainError } from "../domain-error.js";
 import { type CacheStats, EffectiveCache } from "./cache.js";
+import { type CompareOptions, type Comparison, compareUsers } from "./compare-users.js";
 import type { CheckRequest, Decision } from "./decision.js";
 import {
   check,
@@ -143,6 +144,19 @@ export class PolicyEngine {
   /** A decision with its trace and a one-line summary for a support ticket. */
   explain(tenantId: string, userId: string, subject: ExplainSubject): Explanation {
     return explain(this.require(), tenantId, userId, subject, this.cache.lookup);
+  }
+
+  /** Two users side by side (CompareUsers), both on the same snapshot. */
+  compareUsers(
+    tenantId: string,
+    userId: string,
+    otherUserId: string,
+    options: Omit<CompareOptions, "lookup"> = {},
+  ): Comparison {
+    return compareUsers(this.require(), tenantId, userId, otherUserId, {
+      ...options,
+      lookup: this.cache.lookup,
+    });
   }
 
   /** Cache counters for metrics. */

@@ -16,7 +16,7 @@ import type { ProposedChange, Simulation, SimulationRequest } from "../admin/sim
 import type { AppRegistry } from "../apps/app-registry.js";
 import type { PastAsk } from "../history/history-bounds.js";
 import type { PastSnapshots } from "../history/past-snapshots.js";
-import { compareUsers, type Side } from "../policy/compare-users.js";
+import type { Side } from "../policy/compare-users.js";
 import { catalogOfTenantIn } from "../policy/custom-catalog.js";
 import type { CheckRequest, Decision } from "../policy/decision.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
@@ -330,7 +330,7 @@ export function policyService(deps: PolicyServiceDeps): ServiceBinding {
       return decideAt(admit(ctx, req.minRevision, tenantId), tenantId, pastAskOf(req), (on) => {
         const snapshot = on.currentSnapshot();
         const catalog = catalogOf(tenantId, snapshot);
-        const out = compareUsers(snapshot, tenantId, userId, otherUserId, {
+        const out = on.compareUsers(tenantId, userId, otherUserId, {
           system: req.system,
           includeSame: req.includeSame,
         });
