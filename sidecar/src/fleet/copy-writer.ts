@@ -81,14 +81,6 @@ export class CopyWriter {
     this.insert("admin_tokens", rows);
   }
 
-  /** Replaces every tenant and both logs. */
-  replaceTenants(rows: TableRows): void {
-    this.#stmt("DELETE FROM tenants").run();
-    this.#stmt("DELETE FROM change_log").run();
-    this.#stmt("DELETE FROM audit_log").run();
-    for (const t of TENANT_TABLES) this.insert(t.name, rows.get(t.name) ?? []);
-  }
-
   /** Groups each tenant table's rows by tenant. */
   groupByTenant(rows: TableRows): Map<string, ByTenant> {
     const grouped = new Map<string, ByTenant>();
@@ -115,7 +107,8 @@ export class CopyWriter {
   applyTenant(tenantId: string, plan: TenantPlan, rows: Map<string, ByTenant>): void {
     const of = (table: string) => rows.get(table)?.get(tenantId) ?? [];
     const tenantRow = of("tenants")[0];
-    if (plan.whole || tenantRow === undefined || !this.hasTenant(tenantId)) {
+    // A tenant the copy does not hold is planned whole by the follower (it reads all its rows).
+    if (plan.whole || tenantRow === undefined) {
       this.#stmt("DELETE FROM tenants WHERE id = ?").run(tenantId); // everything cascades
       if (tenantRow === undefined) return; // gone on the primary (a restore)
       for (const t of TENANT_TABLES) this.insert(t.name, of(t.name));

@@ -299,7 +299,7 @@ export class PrimaryFollower {
     this.#o.onSynced?.({
       revision: read.head.revision,
       applied,
-      full: read.copy?.plan.full ?? false,
+      full: false, // a whole copy reports from #copyWhole
       readMs: readDone - started,
       applyMs: performance.now() - readDone,
     });
@@ -380,14 +380,10 @@ export class PrimaryFollower {
       if (read.tokens !== undefined) writer.replaceTokens(read.tokens);
       if (copy !== undefined) {
         if (copy.catalog !== undefined) writer.replaceCatalog(copy.catalog);
-        if (copy.plan.full) writer.replaceTenants(copy.rows);
-        else {
-          const grouped = writer.groupByTenant(copy.rows);
-          for (const [id, plan] of copy.plan.tenants) writer.applyTenant(id, plan, grouped);
-        }
-        if (copy.plan.full)
-          writer.appendLogs(copy.rows.get("change_log") ?? [], copy.rows.get("audit_log") ?? []);
-        else writer.appendLogs(head.changes ?? [], copy.rows.get("audit_log") ?? []);
+        // A whole copy never comes here (#copyWhole streams it): only the planned tenants.
+        const grouped = writer.groupByTenant(copy.rows);
+        for (const [id, plan] of copy.plan.tenants) writer.applyTenant(id, plan, grouped);
+        writer.appendLogs(head.changes ?? [], copy.rows.get("audit_log") ?? []);
         writer.setHead(head);
       }
       writer.setReadAt(readAt);
