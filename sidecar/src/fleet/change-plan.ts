@@ -86,7 +86,7 @@ export function planChanges(rows: readonly ChangeRow[], since: number, until: nu
       for (const r of detail.touched.roles) plan.roles.add(r);
       for (const u of detail.touched.users) plan.users.add(u);
     } else if (Array.isArray(detail.users)) {
-      // Logged before `touched` (or by a SQLite store): everything but the users not named.
+      // Logged before `touched` was (a store copied from an older one): all but the users not named.
       plan.tenantRows = true;
       plan.allRoles = true;
       for (const u of detail.users) plan.users.add(u);

@@ -410,11 +410,7 @@ class SqliteTx implements PolicyStoreTx {
 
   commit(record: CommitRecord): number {
     const revision = bumpRevision(this.db);
-    const touched = this.touched.take(record.tenantId);
-    const detail =
-      touched === undefined || typeof record.detail !== "object" || record.detail === null
-        ? record.detail
-        : { ...record.detail, touched };
+    const detail = this.touched.detailFor(record.tenantId, record.detail);
     appendChange(this.db, revision, record.tenantId, record.operation, detail);
     this.db
       .prepare(

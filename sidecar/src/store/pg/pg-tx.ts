@@ -532,11 +532,7 @@ export class PgTx implements PolicyStoreTx {
   }
 
   async commit(record: CommitRecord): Promise<number> {
-    const touched = this.touched.take(record.tenantId);
-    const detail =
-      touched === undefined || typeof record.detail !== "object" || record.detail === null
-        ? record.detail
-        : { ...record.detail, touched };
+    const detail = this.touched.detailFor(record.tenantId, record.detail);
     // One round trip: bump, log, audit and notify (delivered by PostgreSQL only after COMMIT).
     const revision = await this.value<number>(
       `WITH bumped AS (UPDATE meta SET revision = revision + 1 WHERE id = 1 RETURNING revision),

@@ -58,4 +58,15 @@ export class TouchedRows {
     this.#users = new Set();
     return record;
   }
+
+  /**
+   * The change-log detail of a revision logged under `tenantId`: `detail` with what was touched
+   * (`take`) added when it is an object and that is known; `detail` itself otherwise.
+   */
+  detailFor(tenantId: string | null, detail: unknown): unknown {
+    const touched = this.take(tenantId);
+    return touched === undefined || typeof detail !== "object" || detail === null
+      ? detail
+      : { ...detail, touched };
+  }
 }
