@@ -144,8 +144,9 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
   });
 
   describe("an insider with a small role", () => {
-    it("gets no fixes to preview, and a forged preview request is refused by the sidecar", async () => {
-      if (!h.dbPath) return; // a sidecar the suite did not start: no way to mint dave's token
+    it("gets no fixes to preview, and a forged preview request is refused by the sidecar", async (ctx) => {
+      // A sidecar the suite did not start (ROLECALL_TEST_SIDECAR_URL): no way to mint tokens.
+      if (!h.dbPath) return ctx.skip();
       const { token } = json<{ token: string }>(
         await rolecall(["token", "create", "--db", h.dbPath, "--tenant", "demo", "--user", "dave", "--json"]),
       );
@@ -182,8 +183,9 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
     };
     const SURFACE = `#${PANEL} [data-missing-surface="cxengage/contact-management-panel"]`;
 
-    it("offers it to carol, the tenant's admin, in the overlay and the popup", async () => {
-      if (!h.dbPath) return; // a sidecar the suite did not start: no way to mint tokens
+    it("offers it to carol, the tenant's admin, in the overlay and the popup", async (ctx) => {
+      // A sidecar the suite did not start (ROLECALL_TEST_SIDECAR_URL): no way to mint tokens.
+      if (!h.dbPath) return ctx.skip();
       await actAs("carol");
       try {
         const page = await h.openDemo("demo/dave");
@@ -201,8 +203,9 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
       }
     });
 
-    it("does not offer it to bob, who may read decisions but not grant in CxEngage, though he sees the fix", async () => {
-      if (!h.dbPath) return;
+    it("does not offer it to bob, who may read decisions but not grant in CxEngage, though he sees the fix", async (ctx) => {
+      // A sidecar the suite did not start (ROLECALL_TEST_SIDECAR_URL): no way to mint tokens.
+      if (!h.dbPath) return ctx.skip();
       // Bob, a supervisor, made a Calabrio ONE role administrator: he may read anyone's decisions
       // (the read-decisions right) and simulate, but not grant CxEngage permissions.
       const { roleId } = (await h.admin("CreateRole", { tenantId: "demo", name: "Roles Reader" })) as {
@@ -296,8 +299,9 @@ describe.skipIf(!haveChromium)(`the access analyzer in the extension (needs ${CH
       await popup.close();
     });
 
-    it("gives a principal without the tenant-wide read right no download, in one sentence", async () => {
-      if (!h.dbPath) return;
+    it("gives a principal without the tenant-wide read right no download, in one sentence", async (ctx) => {
+      // A sidecar the suite did not start (ROLECALL_TEST_SIDECAR_URL): no way to mint tokens.
+      if (!h.dbPath) return ctx.skip();
       const { token } = json<{ token: string }>(
         await rolecall(["token", "create", "--db", h.dbPath, "--tenant", "demo", "--user", "dave", "--json"]),
       );

@@ -73,7 +73,7 @@ const POLL_MS = 200;
  * outage — counted from its copy's last read of the primary, before the restart — yet long
  * enough for it to start and serve its copy first.
  */
-const SHORT_STALENESS_MS = 6_000;
+const SHORT_STALENESS_MS = 10_000;
 /** How long the restarted sidecar stays down in (b): staleness counted from its start would show. */
 const DOWN_BEFORE_RESTART_MS = 1_500;
 /** Admin writes must be refused within this while the primary is down (the issue's bound). */
@@ -374,19 +374,17 @@ describe(`a fleet on one PostgreSQL primary, under faults (partition by ${PARTIT
       expect(acked.filter((w) => w.at >= restartAt).length).toBeGreaterThan(3);
       expect(lost).toHaveLength(0);
       for (const ms of catchUp) expect(ms).not.toBeNull();
-      // (b) Served its copy (unless a start slower than the staleness budget left it stale at
-      // once), and failed closed its max staleness after the copy's last read of the primary —
-      // not after its own start, which came DOWN_BEFORE_RESTART_MS and a start later.
+      // (b) Served its copy, and failed closed its max staleness after the copy's last read of
+      // the primary — not after its own start, which came DOWN_BEFORE_RESTART_MS and a start
+      // later. (A sidecar whose copy is already stale at start is fleet.test.ts's case.)
       const copyRevision = restart.copyRevision as number;
       const servedAfterReadMs = restart.servedAfterReadMs as number;
-      if (servedAfterReadMs < SHORT_STALENESS_MS - 1_000) {
-        expect(restart.health).toBe("SERVING");
-        expect(restart.answer).toEqual({ revision: copyRevision, allowed: holds(copyRevision) });
-      } else if (servedAfterReadMs > SHORT_STALENESS_MS + 500) {
-        // Already stale when it served: failing closed, and health says so from the start.
-        expect(restart.health).toBe("NOT_SERVING");
-        expect(restart.answer).toBe(UNAVAILABLE);
-      }
+      expect(
+        servedAfterReadMs,
+        "the restarted sidecar served only after its staleness budget: this run proves nothing about serving the copy",
+      ).toBeLessThan(SHORT_STALENESS_MS - 1_000);
+      expect(restart.health).toBe("SERVING");
+      expect(restart.answer).toEqual({ revision: copyRevision, allowed: holds(copyRevision) });
       expect(restart.notServingAfterMs).toBeGreaterThanOrEqual(SHORT_STALENESS_MS - 500);
       expect(restart.notServingAfterMs).toBeLessThan(
         Math.max(SHORT_STALENESS_MS + DOWN_BEFORE_RESTART_MS, servedAfterReadMs + 1_000),

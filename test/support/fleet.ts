@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PgPolicyStore } from "../../sidecar/src/store/pg/pg-policy-store.js";
 import { childScriptArgs } from "./child-script.js";
+import { nodeArgsFrom } from "./sidecar-process.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const LOAD_SCRIPT = join(import.meta.dirname, "fleet-check-load.ts");
@@ -51,15 +52,11 @@ export interface FleetSidecar {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `rolecall serve --primary URL --db COPY` and resolves once it serves. */
 /**
- * Extra node flags for every sidecar started here, from `FLEET_SIDECAR_NODE_ARGS` (space
- * separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the followers of the bench.
+ * Starts `rolecall serve --primary URL --db COPY` and resolves once it serves. Node flags for it
+ * come from `FLEET_SIDECAR_NODE_ARGS`, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the
+ * bench's followers.
  */
-function nodeArgs(): string[] {
-  return (process.env.FLEET_SIDECAR_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-}
-
 export async function startFleetSidecar(options: FleetSidecarOptions): Promise<FleetSidecar> {
   const dir = options.dbPath === undefined ? mkdtempSync(join(tmpdir(), "rolecall-fleet-")) : undefined;
   const dbPath = options.dbPath ?? join(dir!, "copy.db");
@@ -80,8 +77,18 @@ export async function startFleetSidecar(options: FleetSidecarOptions): Promise<F
   ];
   const [file, argv] =
     options.netns === undefined
-      ? [process.execPath, [...nodeArgs(), ...serve]]
-      : ["ip", ["netns", "exec", options.netns, process.execPath, ...nodeArgs(), ...serve]];
+      ? [process.execPath, [...nodeArgsFrom("FLEET_SIDECAR_NODE_ARGS"), ...serve]]
+      : [
+          "ip",
+          [
+            "netns",
+            "exec",
+            options.netns,
+            process.execPath,
+            ...nodeArgsFrom("FLEET_SIDECAR_NODE_ARGS"),
+            ...serve,
+          ],
+        ];
   const spawned = performance.now();
   const child = spawn(file, argv, {
     cwd: ROOT,

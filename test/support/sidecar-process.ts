@@ -33,17 +33,23 @@ export interface SidecarProcessOptions {
   readonly startTimeoutMs?: number;
 }
 
-/** Starts a sidecar and resolves once it has printed where it listens. */
+/**
+ * Node flags a test or bench adds to the sidecars it starts, from the environment variable `name`
+ * (space separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them.
+ */
+export function nodeArgsFrom(name: string): string[] {
+  return (process.env[name] ?? "").split(" ").filter((a) => a !== "");
+}
+
+/** Starts a sidecar and resolves once it has printed where it listens (node flags: ROLECALL_SIDECAR_NODE_ARGS). */
 export async function startSidecarProcess(options: SidecarProcessOptions = {}): Promise<SidecarProcess> {
   const dir = options.dbPath ? undefined : mkdtempSync(join(tmpdir(), "rolecall-it-"));
   const dbPath = options.dbPath ?? join(dir!, "rolecall.db");
   const adminToken = "rc_test_bootstrap_token";
-  // Extra node flags (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a bench's sidecar).
-  const nodeArgs = (process.env.ROLECALL_SIDECAR_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
   const child = spawn(
     process.execPath,
     [
-      ...nodeArgs,
+      ...nodeArgsFrom("ROLECALL_SIDECAR_NODE_ARGS"),
       join(ROOT, "bin/rolecall.js"),
       "serve",
       "--db",
