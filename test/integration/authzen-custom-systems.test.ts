@@ -33,7 +33,6 @@ const outOfScope = { decision: false, context: { reason: "OUT_OF_SCOPE" } };
 describe("AuthZEN over a tenant's own system", () => {
   let sidecar: SidecarProcess;
   let gateway: string; // demo's service token, made after the system was put
-  let revision = "";
   const post = authzenCaller(() => sidecar.httpUrl);
   const evaluation = (body: unknown, token = gateway) => post("/access/v1/evaluation", body, token);
   const evaluations = (body: unknown, token = gateway) => post("/access/v1/evaluations", body, token);
@@ -43,7 +42,6 @@ describe("AuthZEN over a tenant's own system", () => {
     const res = await post(`/rolecall.v1.AdminService/${method}`, body, sidecar.adminToken);
     expect(res.status, `${method}: ${JSON.stringify(res.body)}`).toBe(200);
     const answer = res.body as Json;
-    if (typeof answer.revision === "string") revision = answer.revision;
     return answer;
   }
 
@@ -78,7 +76,6 @@ describe("AuthZEN over a tenant's own system", () => {
       if ((probe.body as Json).decision === true) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(revision).not.toBe("");
   });
   afterAll(async () => {
     await sidecar?.stop();
@@ -243,12 +240,8 @@ describe("AuthZEN over a tenant's own system", () => {
         { subject: subject("dave"), action: action(name), resource: call("dave") },
         token,
       );
-    const deadline = Date.now() + 5_000;
-    let bare = await ask("recordings.play", acme);
-    while (bare.status === 401 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      bare = await ask("recordings.play", acme);
-    }
+    await untilAccepted(post, acme);
+    const bare = await ask("recordings.play", acme);
     expect(bare.status).toBe(400);
     expect(bare.body).toBe(
       "action 'recordings.play' is not a permission of tenant 'acme'; did you mean 'wallboard/recordings.replay'?\n",
