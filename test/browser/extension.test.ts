@@ -80,7 +80,8 @@ describe.skipIf(!haveChromium)(`extension in Chromium (needs ${CHROMIUM})`, () =
     await saveOptions(httpUrl, adminToken);
     const page = await newPage();
     await page.goto(extensionPage("options.html"));
-    await expect.poll(() => page.inputValue("#sidecar-url")).toBe(httpUrl);
+    // The page fills its fields from extension storage once loaded: slow on a busy machine.
+    await expect.poll(() => page.inputValue("#sidecar-url"), { timeout: 10_000 }).toBe(httpUrl);
     await page.click("#test");
     await expect
       .poll(() => page.locator("#result").getAttribute("data-result"), { timeout: 10_000 })
