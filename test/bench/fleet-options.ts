@@ -18,6 +18,9 @@ Parts, in order (each prints a markdown table):
 Options:
   --followers N     sidecar processes (default 8; PostgreSQL's max_connections is raised to fit)
   --commits N       commits timed in part 1 (default 200)
+  --warmup-commits N  commits made and seen before the timed ones (default 50; 0: none): a
+                    follower's commit path is cold code until it has copied a few (a sidecar in
+                    service has copied thousands)
   --rate N          background checks/s over all followers (default 1000)
   --probe wait|poll how a commit is seen on a sidecar: one CheckPermission with min_revision set
                     to the commit's revision (wait, default), or without it every --poll-gap-ms
@@ -51,8 +54,15 @@ function positive(name: string, fallback: number): number {
   if (!Number.isInteger(n) || n < 1) throw new TypeError(`${name} must be a positive integer, got '${raw}'`);
   return n;
 }
+function natural(name: string, fallback: number): number {
+  const raw = arg(name);
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new TypeError(`${name} must be an integer ≥ 0, got '${raw}'`);
+  return n;
+}
 export const FOLLOWERS = positive("--followers", 8);
 export const COMMITS = positive("--commits", 200);
+export const WARMUP_COMMITS = natural("--warmup-commits", 50);
 export const RATE = positive("--rate", 1000);
 export const ADMIN_OPS = positive("--admin-ops", 200);
 export const SCALE_PATH = arg("--scale");

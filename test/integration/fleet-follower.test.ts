@@ -49,6 +49,8 @@ describe("a follower copying only what each revision touched", () => {
   let dir: string;
   let copy: Db;
   let follower: PrimaryFollower;
+  /** The copy `expectSameAsPrimary` compares by default. */
+  const copyOfTest = (): Db => copy;
   const events: SyncedEvent[] = [];
 
   beforeAll(async () => {
@@ -77,7 +79,7 @@ describe("a follower copying only what each revision touched", () => {
   });
 
   /** Every table of the copy equals the primary's, and the compiled policy in the same order. */
-  async function expectSameAsPrimary(of: PgPolicyStore = primary): Promise<void> {
+  async function expectSameAsPrimary(of: PgPolicyStore = primary, copy: Db = copyOfTest()): Promise<void> {
     const primary = of;
     const tables = [...CATALOG_TABLES, ...TENANT_TABLES, ...Object.values(LOG_TABLES)];
     const sorted = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).sort();
@@ -245,6 +247,95 @@ describe("a follower copying only what each revision touched", () => {
     }
     expect(transactions).toBe(1);
     await expectSameAsPrimary();
+  });
+
+  it("copies a commit in one statement when the notifications carried its change, and reads the log when they could not", async () => {
+    // A second follower, listening, over a copy of its own; its statements counted.
+    const reads = await openPgStore(url);
+    const heardCopy = openStore(join(dir, "heard.db"));
+    let statements = 0;
+    const statementsSql = reads.statementsSql.bind(reads);
+    reads.statementsSql = ((body) =>
+      statementsSql((query) =>
+        body(((text: string, values?: readonly unknown[], options?: object) => {
+          statements++;
+          return query(text, values, options);
+        }) as PgQuery),
+      )) as typeof reads.statementsSql;
+    let notified = 0;
+    const listening = new PrimaryFollower({
+      primary: reads,
+      primaryUrl: url,
+      copy: heardCopy,
+      pollIntervalMs: 600_000, // no poll between the counted reads
+      onNotified: () => notified++,
+    });
+    const caughtUp = async (revision: number) => {
+      for (let waited = 0; listening.revision < revision; waited += 20) {
+        if (waited > 10_000) throw new Error(`the follower did not reach revision ${revision}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      await listening.start();
+      // LISTEN is issued after the first read: commit until a notification arrives.
+      for (let i = 0; notified === 0; i++) {
+        if (i > 100) throw new Error("the follower heard no notification");
+        const { revision } = await admin.createUser(BOOT, {
+          tenantId: TENANT,
+          userId: `listening-${i}`,
+          displayName: "Listening",
+        });
+        await new Promise((r) => setTimeout(r, 100));
+        if (notified > 0) await caughtUp(revision);
+      }
+      await new Promise((r) => setTimeout(r, 100)); // the read LISTEN starts with is done
+      // Commits one at a time: each notification carries its change-log row, one statement each.
+      for (let i = 0; i < 6; i++) {
+        const before = statements;
+        const { revision } = await admin.createUser(BOOT, {
+          tenantId: TENANT,
+          userId: `heard-one-${i}`,
+          displayName: "Heard",
+        });
+        await caughtUp(revision);
+        await new Promise((r) => setTimeout(r, 50)); // a second read would come now
+        expect(statements - before, `commit ${i}`).toBe(1);
+      }
+      await expectSameAsPrimary(primary, heardCopy);
+      // A change too long for a notification (pg_notify takes under 8,000 bytes) still commits;
+      // its notification is the revision alone, and the follower reads the log: two statements.
+      const before = statements;
+      const long = await primary.write(async (tx) => {
+        await tx.setUserActive(TENANT, "heard-one-0", false);
+        return tx.commit({
+          tenantId: TENANT,
+          operation: "SetUserActive",
+          detail: { users: ["heard-one-0"], note: "x".repeat(9_000) },
+          time: new Date().toISOString(),
+          actor: "test",
+          before: null,
+          after: null,
+        });
+      });
+      await caughtUp(long);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(statements - before).toBe(2);
+      await expectSameAsPrimary(primary, heardCopy);
+      // Many commits at once: what was heard may end before the primary's revision; the copy
+      // still lands on the primary whole.
+      const burst = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          admin.createUser(BOOT, { tenantId: TENANT, userId: `heard-${i}`, displayName: `Heard ${i}` }),
+        ),
+      );
+      await caughtUp(Math.max(...burst.map((w) => w.revision)));
+      await expectSameAsPrimary(primary, heardCopy);
+    } finally {
+      await listening.stop();
+      heardCopy.close();
+      await reads.close();
+    }
   });
 
   it("replaces a copy of another primary whole: nothing of the old copy is left", async () => {

@@ -11,6 +11,7 @@ import type { Statement } from "better-sqlite3";
 import pg from "pg";
 import type { Db } from "../store/database.js";
 import { CHANGES_CHANNEL, type PgPolicyStore, type PgQuery } from "../store/pg/pg-policy-store.js";
+import { ChangeHints } from "./change-hints.js";
 import { type ChangePlan, type ChangeRow, FULL_PLAN, planChanges } from "./change-plan.js";
 import { CopyWriter } from "./copy-writer.js";
 import {
@@ -124,6 +125,8 @@ export class PrimaryFollower {
   /** When the copy says it last read the primary (a previous process, or this one). */
   #recordedAt: number | undefined;
   #tokensFingerprint: string | undefined;
+  /** Change-log rows the commit notifications carried, for a read in one statement. */
+  readonly #hints = new ChangeHints();
 
   constructor(options: PrimaryFollowerOptions) {
     this.#o = { ...DEFAULTS, now: Date.now, ...options } as Resolved;
@@ -229,7 +232,8 @@ export class PrimaryFollower {
       retry();
     });
     client.on("end", retry);
-    client.on("notification", () => {
+    client.on("notification", (message) => {
+      this.#hints.heard(message.payload);
       this.#o.onNotified?.();
       this.syncOnce().catch((err: unknown) => this.#o.onError?.(err));
     });
@@ -295,6 +299,7 @@ export class PrimaryFollower {
       this.#recordedAt = now;
     }
     if (read.tokens !== undefined) this.#tokensFingerprint = read.head.tokens;
+    this.#hints.copied(read.head.revision);
     this.#lastSuccessAt = now;
     this.#o.onSynced?.({
       revision: read.head.revision,
@@ -310,6 +315,10 @@ export class PrimaryFollower {
    * each statement has its own snapshot; undefined when they do not agree or more is needed.
    */
   async #read(query: PgQuery, local: LocalMeta, inTransaction: boolean): Promise<PrimaryRead | undefined> {
+    if (!inTransaction) {
+      const heard = await this.#readHeard(query, local);
+      if (heard !== undefined) return heard;
+    }
     const head = await readHead(query, this.#columns, local);
     const tokens = head.tokens !== this.#tokensFingerprint;
     if (head.database_id === local.databaseId && head.revision === local.revision) {
@@ -341,6 +350,39 @@ export class PrimaryFollower {
     };
   }
 
+  /**
+   * The read in one statement, when the notifications carried the change-log rows of every
+   * revision above the copy's: undefined (read the log instead) unless the primary is at exactly
+   * the last revision heard, on the same database, catalog and tokens as the copy.
+   */
+  async #readHeard(query: PgQuery, local: LocalMeta): Promise<PrimaryRead | undefined> {
+    const heard = this.#hints.above(local.databaseId, local.revision);
+    if (heard === undefined || this.#tokensFingerprint === undefined) return undefined;
+    const logColumns = this.#columns.get("change_log")!;
+    if (!logColumns.every((c) => c in heard.rows[0]!)) return undefined;
+    const changes = heard.rows.map((row) => logColumns.map((c) => row[c as keyof typeof row]));
+    const plan = planChanges(this.#changeRows(changes), local.revision, heard.until);
+    if (plan.full) return undefined;
+    for (const [id, p] of plan.tenants) if (!p.whole && !this.#writer.hasTenant(id)) p.whole = true;
+    const planned = await readPlanned(query, this.#columns, plan, this.#writer.maxAuditId(), false);
+    if (
+      planned.revision !== heard.until ||
+      planned.databaseId !== local.databaseId ||
+      planned.catalogHash !== local.catalogHash ||
+      planned.tokens !== this.#tokensFingerprint
+    ) {
+      return undefined;
+    }
+    const head: PrimaryHead = {
+      database_id: local.databaseId,
+      revision: heard.until,
+      catalog_hash: local.catalogHash,
+      tokens: planned.tokens,
+      changes,
+    };
+    return { head, tokens: undefined, copy: { plan, rows: planned.tables, catalog: undefined } };
+  }
+
   /** Replaces the copy whole, streamed from the primary (a cold start at a million users: seconds). */
   async #copyWhole(): Promise<void> {
     const started = performance.now();
@@ -353,6 +395,7 @@ export class PrimaryFollower {
     });
     this.#recordedAt = now;
     this.#tokensFingerprint = head.tokens;
+    this.#hints.copied(head.revision);
     this.#lastSuccessAt = now;
     // Rows are written as they stream in: the read's time includes the writing.
     const readMs = performance.now() - started;

@@ -40,6 +40,10 @@ function jsonRows(table: StoreTable, columns: readonly string[], where: string):
     FROM ${table.name} WHERE ${where})`;
 }
 
+/** The token table's fingerprint: tokens are issued and revoked without moving the revision. */
+const TOKENS_FINGERPRINT = `(SELECT count(*) || ':' || coalesce(max(created_at), '') || ':' || coalesce(max(revoked_at), '')
+  FROM admin_tokens)`;
+
 /** Reads the head: one statement. */
 export async function readHead(
   query: PgQuery,
@@ -50,11 +54,11 @@ export async function readHead(
   const head = (
     await query<PrimaryHead>(
       `SELECT m.database_id, m.revision, m.catalog_hash,
-         (SELECT count(*) || ':' || coalesce(max(created_at), '') || ':' || coalesce(max(revoked_at), '')
-            FROM admin_tokens) AS tokens,
+         ${TOKENS_FINGERPRINT} AS tokens,
          CASE WHEN m.database_id = $1 AND m.revision > $2 THEN ${changes} END AS changes
        FROM meta m WHERE m.id = 1`,
       [local.databaseId, local.revision],
+      { prepared: true },
     )
   ).rows[0];
   if (head === undefined) throw new Error("the primary has no meta row; it is damaged");
@@ -69,12 +73,14 @@ interface TableRead {
   readonly where: string;
 }
 
-/** Tables read by one statement, and the revision that statement saw. */
+/** Tables read by one statement, and the head that statement saw. */
 interface TablesRead {
   readonly tables: Map<string, RowValues[]>;
-  /** The primary's revision and database id in the statement's snapshot. */
+  /** The primary's revision, database id, catalog hash and token fingerprint in the statement's snapshot. */
   readonly revision: number;
   readonly databaseId: string;
+  readonly catalogHash: string | null;
+  readonly tokens: string;
 }
 
 async function readTables(
@@ -87,11 +93,17 @@ async function readTables(
   // The revision in the same snapshot: a read outside a transaction checks it matches the head.
   select.push("(SELECT revision FROM meta WHERE id = 1) AS at_revision");
   select.push("(SELECT database_id FROM meta WHERE id = 1) AS at_database");
-  const row = (await query<Record<string, unknown>>(`SELECT ${select.join(",\n")}`, [...params])).rows[0]!;
+  select.push("(SELECT catalog_hash FROM meta WHERE id = 1) AS at_catalog");
+  select.push(`${TOKENS_FINGERPRINT} AS at_tokens`);
+  const row = (
+    await query<Record<string, unknown>>(`SELECT ${select.join(",\n")}`, [...params], { prepared: true })
+  ).rows[0]!;
   return {
     tables: new Map(reads.map((r, i) => [r.table.name, (row[`t${i}`] as RowValues[] | null) ?? []])),
     revision: Number(row.at_revision),
     databaseId: row.at_database as string,
+    catalogHash: row.at_catalog as string | null,
+    tokens: row.at_tokens as string,
   };
 }
 

@@ -105,8 +105,16 @@ export class EffectiveCache {
   dropTenant(tenant: CompiledTenant): void {
     const slots = this.slotsByTenant.get(tenant);
     if (slots === undefined) return;
-    // Deleting an entry disposes it, which clears its slot.
-    for (const entry of slots) if (entry !== undefined) this.lru.delete(entry.key);
+    const entries = slots.filter((entry) => entry !== undefined);
+    if (entries.length === this.lru.size) {
+      // Every entry is this tenant's (one busy tenant, a follower's demo): deleting the last one
+      // would make lru-cache sweep its key and value arrays, `max` long, on every write; popping
+      // empties it at a constant cost per entry. Evicting disposes, which clears the slots.
+      while (this.lru.size > 0) this.lru.pop();
+    } else {
+      // Deleting an entry disposes it, which clears its slot.
+      for (const entry of entries) this.lru.delete(entry.key);
+    }
     this.slotsByTenant.delete(tenant);
     if (this.lastTenant === tenant) {
       this.lastTenant = undefined;

@@ -89,6 +89,34 @@ describe("PolicyEngine", () => {
     expect(e.cacheHasKey(cacheKey("db", 1, "t2", "u"))).toBe(true);
   });
 
+  it("drops a recompiled tenant that held every cached entry, and caches afresh after it", () => {
+    const e = createPolicyEngine({ snapshot: compileSnapshot(source("db", 1, "s/p")), maxCachedUsers: 50 });
+    /** Revision `revision` recompiles tenant `index` (0: t1, 1: t2) alone. */
+    const recompile = (revision: number, grant: string, index: number) => {
+      const changed = source("db", revision, grant);
+      e.setSnapshot(
+        recompileTenants(e.currentSnapshot(), { ...changed, tenants: [changed.tenants[index]!] }, revision),
+      );
+    };
+    expect(allowedP(e, "t1", "u")).toBe(true);
+    expect(e.cacheStats().size).toBe(1);
+    recompile(2, "s/q", 0); // t1 held the only entry: the cache empties
+    expect(e.cacheStats().size).toBe(0);
+    expect(allowedP(e, "t1", "u")).toBe(false);
+    expect(allowedP(e, "t2", "u")).toBe(false);
+    expect(e.cacheStats().size).toBe(2);
+    recompile(3, "s/p", 0); // t1 and t2 cached: t1's entry alone goes
+    expect(e.cacheStats().size).toBe(1);
+    expect(e.cacheHasKey(cacheKey("db", 2, "t2", "u"))).toBe(true);
+    recompile(4, "s/p", 1); // now t2 holds the only entry
+    expect(e.cacheStats().size).toBe(0);
+    expect(allowedP(e, "t1", "u")).toBe(true);
+    expect(allowedP(e, "t2", "u")).toBe(false);
+    expect(e.cacheHasKey(cacheKey("db", 4, "t1", "u"))).toBe(true);
+    expect(e.cacheHasKey(cacheKey("db", 4, "t2", "u"))).toBe(true);
+    expect(e.cacheStats().size).toBe(2);
+  });
+
   it("builds distinct keys for distinct (database, revision, tenant, user) tuples", () => {
     fc.assert(
       fc.property(

@@ -6,13 +6,15 @@
 import type { Principal } from "../admin/principal.js";
 import type { AppRegistration, SubjectSource } from "../apps/app-registry.js";
 import type { Db } from "./database.js";
+import { cachedStatement } from "./statement-cache.js";
 import { principalOfRow, TOKEN_PRINCIPAL_COLUMNS, type TokenRow } from "./tokens.js";
 
 /** Live tokens by SHA-256 hex. */
 export function readTokenPrincipals(db: Db): Map<string, Principal> {
-  const rows = db
-    .prepare(`SELECT hash, ${TOKEN_PRINCIPAL_COLUMNS} FROM admin_tokens WHERE revoked_at IS NULL`)
-    .all() as (TokenRow & { hash: string })[];
+  const rows = cachedStatement(
+    db,
+    `SELECT hash, ${TOKEN_PRINCIPAL_COLUMNS} FROM admin_tokens WHERE revoked_at IS NULL`,
+  ).all() as (TokenRow & { hash: string })[];
   const out = new Map<string, Principal>();
   for (const row of rows) {
     const principal = principalOfRow(row);
@@ -23,7 +25,7 @@ export function readTokenPrincipals(db: Db): Map<string, Principal> {
 
 /** Each tenant's owners (user ids), for the reads they may make of other users' decisions. */
 export function readTenantOwners(db: Db): Map<string, ReadonlySet<string>> {
-  const rows = db.prepare("SELECT tenant_id, user_id FROM tenant_owners").all() as {
+  const rows = cachedStatement(db, "SELECT tenant_id, user_id FROM tenant_owners").all() as {
     tenant_id: string;
     user_id: string;
   }[];
@@ -44,11 +46,10 @@ interface StoredPage {
 
 /** Registered apps by tenant. */
 export function readAppRegistrations(db: Db): Map<string, AppRegistration[]> {
-  const rows = db
-    .prepare(
-      "SELECT tenant_id, app_id, name, base_url, url_patterns, selector_overrides, subject_source FROM app_registrations ORDER BY tenant_id, app_id",
-    )
-    .all() as {
+  const rows = cachedStatement(
+    db,
+    "SELECT tenant_id, app_id, name, base_url, url_patterns, selector_overrides, subject_source FROM app_registrations ORDER BY tenant_id, app_id",
+  ).all() as {
     tenant_id: string;
     app_id: string;
     name: string;

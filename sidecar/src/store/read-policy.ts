@@ -6,6 +6,7 @@ import type { Catalog } from "../../../catalog/catalog.js";
 import type { PolicySource, TenantPolicy } from "../policy/policy-source.js";
 import type { Db } from "./database.js";
 import { readDatabaseId, readRevision } from "./revision.js";
+import { cachedStatement } from "./statement-cache.js";
 import {
   assembleTenants,
   createPairCollector,
@@ -65,16 +66,11 @@ function readTenants(
     roleIds === undefined ? "" : `${filter ? "AND" : "WHERE"} ${column} IN (SELECT value FROM json_each(?))`;
   const roleArgs = roleIds === undefined ? args : [...args, JSON.stringify(roleIds)];
   const tenantFilter = tenantIds === null ? "" : "WHERE id IN (SELECT value FROM json_each(?))";
-  const tenants = db
-    .prepare(`SELECT id, name FROM tenants ${tenantFilter} ORDER BY id`)
-    .all(...args) as TenantRowRaw[];
   const all = <T>(sql: string, sqlArgs: readonly unknown[] = args): T[] =>
-    db.prepare(sql).all(...sqlArgs) as T[];
+    cachedStatement(db, sql).all(...sqlArgs) as T[];
+  const tenants = all<TenantRowRaw>(`SELECT id, name FROM tenants ${tenantFilter} ORDER BY id`);
   const triples = (sql: string, sqlArgs: readonly unknown[] = args) =>
-    db
-      .prepare(sql)
-      .raw()
-      .iterate(...sqlArgs) as IterableIterator<[string, string, string]>;
+    cachedStatement(db, sql, "raw").iterate(...sqlArgs) as IterableIterator<[string, string, string]>;
   const pairs = createPairCollector();
   return assembleTenants({
     tenants,
@@ -191,10 +187,9 @@ export function readTenantPart(
 
 /** A tenant's role ids in the store's order (rowid), the order a full read lists its roles in. */
 export function readRoleOrder(db: Db, tenantId: string): string[] {
-  return db
-    .prepare("SELECT id FROM roles WHERE tenant_id = ? ORDER BY rowid")
-    .pluck()
-    .all(tenantId) as string[];
+  return cachedStatement(db, "SELECT id FROM roles WHERE tenant_id = ? ORDER BY rowid", "pluck").all(
+    tenantId,
+  ) as string[];
 }
 
 /** More changed users than this in one tenant and the tenant is read whole. */
@@ -238,14 +233,13 @@ export function readChangesSince(db: Db, since: number): ChangeSet {
     .transaction((): ChangeSet => {
       const revision = readRevision(db);
       const databaseId = readDatabaseId(db);
-      const rows = db
-        .prepare(
-          `SELECT tenant_id AS tenantId, json_extract(detail, '$.users') AS users,
+      const rows = cachedStatement(
+        db,
+        `SELECT tenant_id AS tenantId, json_extract(detail, '$.users') AS users,
              json_extract(detail, '$.touched.users') AS touchedUsers,
              json_extract(detail, '$.touched.roles') AS roles
            FROM change_log WHERE revision > ? AND revision <= ?`,
-        )
-        .all(since, revision) as LoggedChange[];
+      ).all(since, revision) as LoggedChange[];
       // A reader ahead of the store (a restored older file) cannot trust the log: recompile everything.
       const all = since > revision || rows.some((r) => r.tenantId === null);
       const list = (json: string | null): string[] => (json === null ? [] : (JSON.parse(json) as string[]));

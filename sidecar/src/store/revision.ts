@@ -3,6 +3,7 @@
  * committing write bumps the revision exactly once and records what it changed.
  */
 import type { Db } from "./database.js";
+import { cachedStatement } from "./statement-cache.js";
 import { StoreError } from "./store-error.js";
 
 interface MetaRow {
@@ -11,7 +12,9 @@ interface MetaRow {
 }
 
 function readMeta(db: Db): MetaRow {
-  const row = db.prepare("SELECT database_id, revision FROM meta WHERE id = 1").get() as MetaRow | undefined;
+  const row = cachedStatement(db, "SELECT database_id, revision FROM meta WHERE id = 1").get() as
+    | MetaRow
+    | undefined;
   if (row === undefined)
     throw new StoreError("FAILED_PRECONDITION", "the policy database has no meta row; it is damaged");
   return row;

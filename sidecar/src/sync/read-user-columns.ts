@@ -3,44 +3,18 @@
  * their role assignments as two ordered scans merged as they stream, with no record per user, no
  * map of (tenant, user) keys and no second copy. Runs in the sync worker, in its read transaction.
  */
-import type { Statement } from "better-sqlite3";
 import { type ColumnMemory, type UserColumns, UserColumnsBuilder } from "../policy/user-columns.js";
 import type { Db } from "../store/database.js";
+import { cachedStatement } from "../store/statement-cache.js";
 
-interface Statements {
-  readonly users: Statement;
-  readonly assignments: Statement;
-  readonly someUsers: Statement;
-  readonly someAssignments: Statement;
-}
-
-const prepared = new WeakMap<Db, Statements>();
-
-function statements(db: Db): Statements {
-  let s = prepared.get(db);
-  if (s === undefined) {
-    // Both orders are the users' primary key order (BINARY collation), so the scans line up;
-    // a user's roles come in the order they were assigned (rowid).
-    const someIds = "AND id IN (SELECT value FROM json_each(?))";
-    const someUserIds = "AND user_id IN (SELECT value FROM json_each(?))";
-    s = {
-      users: db.prepare("SELECT id, display_name, active FROM users WHERE tenant_id = ? ORDER BY id").raw(),
-      assignments: db
-        .prepare("SELECT user_id, role_id FROM user_roles WHERE tenant_id = ? ORDER BY user_id, rowid")
-        .raw(),
-      someUsers: db
-        .prepare(`SELECT id, display_name, active FROM users WHERE tenant_id = ? ${someIds} ORDER BY id`)
-        .raw(),
-      someAssignments: db
-        .prepare(
-          `SELECT user_id, role_id FROM user_roles WHERE tenant_id = ? ${someUserIds} ORDER BY user_id, rowid`,
-        )
-        .raw(),
-    };
-    prepared.set(db, s);
-  }
-  return s;
-}
+// Both orders are the users' primary key order (BINARY collation), so the scans line up; a
+// user's roles come in the order they were assigned (rowid).
+const USERS = "SELECT id, display_name, active FROM users WHERE tenant_id = ? ORDER BY id";
+const ASSIGNMENTS = "SELECT user_id, role_id FROM user_roles WHERE tenant_id = ? ORDER BY user_id, rowid";
+const SOME_USERS =
+  "SELECT id, display_name, active FROM users WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id";
+const SOME_ASSIGNMENTS =
+  "SELECT user_id, role_id FROM user_roles WHERE tenant_id = ? AND user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id, rowid";
 
 /**
  * The users of `tenantId` (or only those in `userIds`) as columns. `roleIds` (the tenant's roles,
@@ -53,12 +27,12 @@ export function readUserColumns(
   userIds?: readonly string[],
   memory: ColumnMemory = "shared",
 ): UserColumns {
-  const s = statements(db);
-  const args = userIds === undefined ? [tenantId] : [tenantId, JSON.stringify(userIds)];
-  const users = (userIds === undefined ? s.users : s.someUsers).iterate(...args) as IterableIterator<
+  const some = userIds !== undefined;
+  const args = some ? [tenantId, JSON.stringify(userIds)] : [tenantId];
+  const users = cachedStatement(db, some ? SOME_USERS : USERS, "raw").iterate(...args) as IterableIterator<
     [string, string, number]
   >;
-  const assignments = (userIds === undefined ? s.assignments : s.someAssignments).iterate(
+  const assignments = cachedStatement(db, some ? SOME_ASSIGNMENTS : ASSIGNMENTS, "raw").iterate(
     ...args,
   ) as IterableIterator<[string, string]>;
   const builder = new UserColumnsBuilder(roleIds);

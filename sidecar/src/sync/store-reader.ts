@@ -21,6 +21,7 @@ import {
   readTenantsWithUsers,
 } from "../store/read-policy.js";
 import { readDatabaseId, readRevision } from "../store/revision.js";
+import { cachedStatement } from "../store/statement-cache.js";
 import { readUserColumns } from "./read-user-columns.js";
 import { TenantCache, withFreshRoles, withFreshUsers } from "./tenant-cache.js";
 
@@ -176,7 +177,7 @@ export class StoreReader {
   #readAll(db: Db, directory: Directory, sink: PartSink | undefined): StoreRead {
     const revision = readRevision(db);
     const databaseId = readDatabaseId(db);
-    const ids = db.prepare("SELECT id FROM tenants ORDER BY id").pluck().all() as string[];
+    const ids = cachedStatement(db, "SELECT id FROM tenants ORDER BY id", "pluck").all() as string[];
     const all: TenantPolicy[] = [];
     let part: TenantPolicy[] = [];
     let partUsers = 0;

@@ -349,15 +349,18 @@ describe("the same admin writes give the same rows on both backends", () => {
 });
 
 describe("notifications", () => {
-  it("are delivered after commit only, with the revision, and never for a rollback", async () => {
+  it("are delivered after commit only, with the revision and its change-log row, and never for a rollback", async () => {
     const url = await freshUrl();
     const store = await freshStore({}, url);
     const listener = new pg.Client({ connectionString: url });
     await listener.connect();
     const received: string[] = [];
     listener.on("notification", (n) => {
+      // A write's commit sends [database id, revision, tenant, kind, detail] (fleet/change-hints.ts).
       if (n.channel === CHANGES_CHANNEL) received.push(n.payload ?? "");
     });
+    const revisions = () => received.map((p) => (JSON.parse(p) as [string, number])[1]);
+    const databaseId = await store.read(async (tx) => tx.databaseId());
     await listener.query(`LISTEN ${CHANGES_CHANNEL}`);
     try {
       const revision = await store.write(async (tx) => {
@@ -366,7 +369,16 @@ describe("notifications", () => {
         expect(received).toEqual([]); // committed inside the transaction, not yet delivered
         return committed;
       });
-      await expect.poll(() => received, { timeout: 2000 }).toEqual([String(revision)]);
+      await expect.poll(revisions, { timeout: 2000 }).toEqual([revision]);
+      const [db, , tenant, kind, detail] = JSON.parse(received[0]!) as [
+        string,
+        number,
+        string,
+        string,
+        string,
+      ];
+      expect([db, tenant, kind]).toEqual([databaseId, "acme", "Test"]);
+      expect(JSON.parse(detail)).toMatchObject({ touched: { tenant: true } });
       await store
         .write(async (tx) => {
           await createTenantIn(tx, "beta");
@@ -374,7 +386,7 @@ describe("notifications", () => {
         })
         .catch(() => undefined);
       await store.write((tx) => createTenantIn(tx, "gamma"));
-      await expect.poll(() => received, { timeout: 2000 }).toEqual([String(revision), String(revision + 1)]);
+      await expect.poll(revisions, { timeout: 2000 }).toEqual([revision, revision + 1]);
     } finally {
       await listener.end();
     }

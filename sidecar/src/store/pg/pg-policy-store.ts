@@ -87,11 +87,21 @@ interface TxScope {
   readonly readOnly: boolean;
 }
 
-/** A statement on the current transaction's connection, bounded like every other. */
+/**
+ * A statement on the current transaction's connection, bounded like every other. `prepared`:
+ * the statement is parsed and planned once per connection and then only executed — for a
+ * statement of fixed text run again and again (the follower's reads).
+ */
 export type PgQuery = <R extends pg.QueryResultRow = Record<string, unknown>>(
   text: string,
   values?: readonly unknown[],
+  options?: PgQueryOptions,
 ) => Promise<pg.QueryResult<R>>;
+
+/** Options of one `PgQuery` statement. */
+export interface PgQueryOptions {
+  readonly prepared?: boolean;
+}
 
 /** A PolicyStore over a PostgreSQL pool it owns (`close()` ends it). */
 export class PgPolicyStore implements PolicyStore {
@@ -99,6 +109,8 @@ export class PgPolicyStore implements PolicyStore {
   readonly address: string;
   private readonly timeoutMs: number;
   private readonly scope = new AsyncLocalStorage<TxScope>();
+  /** Top-level transactions begun and not yet settled. */
+  private open = 0;
 
   constructor(
     readonly pool: pg.Pool,
@@ -139,7 +151,7 @@ export class PgPolicyStore implements PolicyStore {
     if (this.scope.getStore() !== undefined) return body(this.currentQuery());
     const session = await this.connect();
     try {
-      return await body((text, values) => session.query(text, values));
+      return await body((text, values, options) => session.query(text, values, false, options));
     } catch (err) {
       throw storeErrorFromPg(err, { address: this.address });
     } finally {
@@ -149,7 +161,7 @@ export class PgPolicyStore implements PolicyStore {
 
   private currentQuery(): PgQuery {
     const session = this.scope.getStore()!.session;
-    return (text, values) => session.query(text, values);
+    return (text, values, options) => session.query(text, values, false, options);
   }
 
   /** Ends the pool (waits for checked-out connections to come back). */
@@ -165,6 +177,18 @@ export class PgPolicyStore implements PolicyStore {
       }
       return this.nested(outer, body);
     }
+    this.open++;
+    try {
+      return await this.topLevel(readOnly, body);
+    } finally {
+      // With no transaction left the AsyncLocalStorage is disabled again: while enabled, Node 20
+      // runs its async hooks on every promise and socket callback of the process (every check
+      // included), for a store that is idle between writes. The next `run` enables it again.
+      if (--this.open === 0) this.scope.disable();
+    }
+  }
+
+  private async topLevel<T>(readOnly: boolean, body: (tx: PolicyStoreTx) => Promise<T>): Promise<T> {
     const session = await this.connect();
     let committing = false;
     try {

@@ -3,7 +3,9 @@
  * the caller's deadline that bounds every statement on it.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { createHash } from "node:crypto";
 import type pg from "pg";
+import type { PgQueryOptions } from "./pg-policy-store.js";
 import { isPgConnectionError, isPgServerError, PgTimeoutError } from "./pg-store-error.js";
 
 const deadlines = new AsyncLocalStorage<number>();
@@ -20,6 +22,21 @@ export function currentDeadline(): number | undefined {
 export function withStoreDeadline<T>(deadline: number, fn: () => T): T {
   const outer = deadlines.getStore();
   return deadlines.run(outer === undefined ? deadline : Math.min(outer, deadline), fn);
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * The name a prepared statement has on every connection: node-postgres prepares it on first use
+ * per connection and refuses one name for two texts, so the name is the text's digest.
+ */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `rolecall_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 /** One connection checked out for one top-level transaction. */
@@ -60,8 +77,9 @@ export class Session {
     text: string,
     values?: readonly unknown[],
     cleanup = false,
+    options?: PgQueryOptions,
   ): Promise<pg.QueryResult<R>> {
-    const run = this.tail.then(() => this.send<R>(text, values, cleanup));
+    const run = this.tail.then(() => this.send<R>(text, values, cleanup, options));
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -70,12 +88,14 @@ export class Session {
     text: string,
     values: readonly unknown[] | undefined,
     cleanup: boolean,
+    options: PgQueryOptions | undefined,
   ): Promise<pg.QueryResult<R>> {
     // query_timeout is read by node-postgres from the query config, though its types omit it.
     const config: pg.QueryConfig & { query_timeout: number } = {
       text,
       query_timeout: this.limit(cleanup),
       ...(values === undefined ? {} : { values: values as unknown[] }),
+      ...(options?.prepared ? { name: statementName(text) } : {}),
     };
     try {
       return await this.client.query<R>(config);

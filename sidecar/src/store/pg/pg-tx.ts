@@ -37,8 +37,17 @@ import {
 import type { Session } from "./pg-session.js";
 import { TouchedRows } from "./touched-rows.js";
 
-/** The channel every commit notifies, with the new revision as payload. */
+/**
+ * The channel every commit notifies: the payload is the new revision, or (a write's commit) a
+ * JSON array of the database id, the revision and its change-log row (fleet/change-hints.ts).
+ */
 export const CHANGES_CHANNEL = "rolecall_changes";
+
+/**
+ * Longest payload a commit notification carries its change-log row in (`pg_notify` refuses 8,000
+ * bytes and more): a longer one sends the revision alone (fleet/change-hints.ts).
+ */
+export const MAX_HINT_PAYLOAD_BYTES = 7_900;
 
 /** Stored shape of an app's pages (JSON in `app_registrations.url_patterns`), as read-directory.ts reads it. */
 interface StoredPage {
@@ -534,13 +543,19 @@ export class PgTx implements PolicyStoreTx {
   async commit(record: CommitRecord): Promise<number> {
     const detail = this.touched.detailFor(record.tenantId, record.detail);
     // One round trip: bump, log, audit and notify (delivered by PostgreSQL only after COMMIT).
+    // The notification carries the change-log row when it fits (change-hints.ts): a follower
+    // then plans its copy without reading the log first.
     const revision = await this.value<number>(
-      `WITH bumped AS (UPDATE meta SET revision = revision + 1 WHERE id = 1 RETURNING revision),
+      `WITH bumped AS (UPDATE meta SET revision = revision + 1 WHERE id = 1 RETURNING revision, database_id),
          logged AS (INSERT INTO change_log (revision, tenant_id, kind, detail)
            SELECT revision, $1, $2, $3 FROM bumped),
          audited AS (INSERT INTO audit_log (time, actor, tenant_id, operation, before, after, revision)
-           SELECT $4, $5, $1, $2, $6, $7, revision FROM bumped)
-       SELECT revision AS v, pg_notify('${CHANGES_CHANNEL}', revision::text) FROM bumped`,
+           SELECT $4, $5, $1, $2, $6, $7, revision FROM bumped),
+         hinted AS (SELECT revision, json_build_array(database_id, revision, $1::text, $2::text, $3::text)::text AS hint
+           FROM bumped)
+       SELECT revision AS v, pg_notify('${CHANGES_CHANNEL}',
+           CASE WHEN octet_length(hint) <= ${MAX_HINT_PAYLOAD_BYTES} THEN hint ELSE revision::text END)
+         FROM hinted`,
       [
         record.tenantId,
         record.operation,
