@@ -1,0 +1,105 @@
+/**
+ * A follower's first copy (`serve --primary URL --db NEW`): the local file holds nothing yet and
+ * nothing serves from it, so the primary's store is built in a file of its own next to it with
+ * no journal at all — no WAL to write and then checkpoint into the file, half the bytes written
+ * for a million users — and renamed over the empty copy once complete and on disk.
+ *
+ * A crash at any point leaves the empty copy as it was (and a partial build file, removed by the
+ * next start): a restart never serves half a copy. The caller must hold no connection to the
+ * copy while this runs, since the rename replaces the file under any it held.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, renameSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Db } from "../store/database.js";
+import { openStore } from "../store/open-store.js";
+import { removeSqliteFiles } from "./copy-store.js";
+import { copyColumns } from "./primary-read.js";
+import {
+  endSnapshot,
+  openSnapshot,
+  type WholeCopy,
+  type WholeCopyOptions,
+  writeStore,
+} from "./whole-copy.js";
+
+/** Options of `copyPrimaryCold`: those of a whole copy, less the columns (the new file's own). */
+export interface ColdCopyOptions extends Omit<WholeCopyOptions, "columns"> {
+  /** Recorded as `meta.primary_address` (the copy says what it is a copy of). */
+  readonly primaryAddress: string;
+}
+
+/** Where the copy at `path` is built. */
+export function buildingPathOf(path: string): string {
+  return `${path}.copying`;
+}
+
+/** Whether the copy at `path` holds nothing a start could lose: no revision, tenant, token or audit row. */
+export function holdsNothing(db: Db): boolean {
+  return (
+    db
+      .prepare(
+        `SELECT (SELECT revision FROM meta WHERE id = 1) = 0
+            AND NOT EXISTS (SELECT 1 FROM tenants) AND NOT EXISTS (SELECT 1 FROM admin_tokens)
+            AND NOT EXISTS (SELECT 1 FROM audit_log)`,
+      )
+      .pluck()
+      .get() === 1
+  );
+}
+
+/** Flushes a file (or a folder's entries) to disk. */
+function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Builds the primary's store in `<path>.copying` and renames it over `path`. Rejects, leaving
+ * `path` as it was and no build file, when the primary cannot be read or the file not written.
+ */
+export async function copyPrimaryCold(options: ColdCopyOptions): Promise<WholeCopy> {
+  const building = buildingPathOf(options.path);
+  removeSqliteFiles(building); // a build a crash interrupted
+  let db: Db | undefined;
+  try {
+    db = openStore(building); // the current schema
+    const columns = copyColumns(db);
+    const snapshot = await openSnapshot({ ...options, columns });
+    try {
+      // Nothing reads this file until it is renamed: no journal, no fsync per transaction; one
+      // transaction still, so pages are written once, when the cache spills or at the commit.
+      db.pragma("journal_mode = OFF");
+      db.pragma("synchronous = OFF");
+      db.pragma("foreign_keys = OFF");
+      db.pragma("cache_size = -262144"); // 256 MiB while inserting: the indexes stay in memory
+      db.exec("BEGIN IMMEDIATE");
+      const rows = await writeStore(db, snapshot, { columns, readAt: options.readAt });
+      db.prepare("UPDATE meta SET primary_address = ? WHERE id = 1").run(options.primaryAddress);
+      db.exec("COMMIT");
+      // Served in WAL mode like every store; switching an unjournaled file writes only its header.
+      db.pragma("journal_mode = WAL");
+      db.close();
+      db = undefined;
+      // The rename must never land before the rows it names (a power loss would leave a torn copy).
+      fsyncPath(building);
+      // The last connection to close removes the log: one left means a process still holds the
+      // empty copy, and its log would be read as the new file's.
+      if (existsSync(`${options.path}-wal`)) {
+        throw new Error(`'${options.path}' is open in another process; stop it and start again`);
+      }
+      renameSync(building, options.path);
+      fsyncPath(dirname(options.path));
+      return { head: snapshot.head, rows };
+    } finally {
+      await endSnapshot(snapshot);
+    }
+  } catch (err) {
+    db?.close();
+    removeSqliteFiles(building);
+    throw err;
+  }
+}
