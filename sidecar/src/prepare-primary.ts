@@ -106,14 +106,17 @@ export async function preparePrimary(
       db.close();
       const started = performance.now();
       try {
-        const { head, rows } = await copyPrimaryCold({
+        const { head, rows, syncMs } = await copyPrimaryCold({
           primaryUrl: url,
           path: options.db,
           primaryAddress: address,
           readAt: Date.now(),
         });
         const ms = Math.round(performance.now() - started);
-        logger.debug({ revision: head.revision, rows, ms }, "copied the primary into a new copy");
+        logger.debug(
+          { revision: head.revision, rows, ms, syncMs: Math.round(syncMs) },
+          "copied the primary into a new copy",
+        );
       } finally {
         db = openStore(options.db, { busyTimeoutMs: 1_000 });
       }

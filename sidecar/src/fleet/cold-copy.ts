@@ -28,6 +28,11 @@ export interface ColdCopyOptions extends Omit<WholeCopyOptions, "columns"> {
   readonly primaryAddress: string;
 }
 
+/** What a cold copy brought, and how long it spent making the file durable (fsync, rename). */
+export interface ColdCopy extends WholeCopy {
+  readonly syncMs: number;
+}
+
 /** Where the copy at `path` is built. */
 export function buildingPathOf(path: string): string {
   return `${path}.copying`;
@@ -61,7 +66,7 @@ function fsyncPath(path: string): void {
  * Builds the primary's store in `<path>.copying` and renames it over `path`. Rejects, leaving
  * `path` as it was and no build file, when the primary cannot be read or the file not written.
  */
-export async function copyPrimaryCold(options: ColdCopyOptions): Promise<WholeCopy> {
+export async function copyPrimaryCold(options: ColdCopyOptions): Promise<ColdCopy> {
   const building = buildingPathOf(options.path);
   removeSqliteFiles(building); // a build a crash interrupted
   let db: Db | undefined;
@@ -84,6 +89,7 @@ export async function copyPrimaryCold(options: ColdCopyOptions): Promise<WholeCo
       db.pragma("journal_mode = WAL");
       db.close();
       db = undefined;
+      const syncing = performance.now();
       // The rename must never land before the rows it names (a power loss would leave a torn copy).
       fsyncPath(building);
       // The last connection to close removes the log: one left means a process still holds the
@@ -93,7 +99,7 @@ export async function copyPrimaryCold(options: ColdCopyOptions): Promise<WholeCo
       }
       renameSync(building, options.path);
       fsyncPath(dirname(options.path));
-      return { head: snapshot.head, rows };
+      return { head: snapshot.head, rows, syncMs: performance.now() - syncing };
     } finally {
       await endSnapshot(snapshot);
     }
