@@ -106,7 +106,7 @@ export async function preparePrimary(
       db.close();
       const started = performance.now();
       try {
-        const { head, rows, syncMs } = await copyPrimaryCold({
+        const { head, rows, sideRows, syncMs } = await copyPrimaryCold({
           primaryUrl: url,
           path: options.db,
           primaryAddress: address,
@@ -114,7 +114,7 @@ export async function preparePrimary(
         });
         const ms = Math.round(performance.now() - started);
         logger.debug(
-          { revision: head.revision, rows, ms, syncMs: Math.round(syncMs) },
+          { revision: head.revision, rows, sideRows, ms, syncMs: Math.round(syncMs) },
           "copied the primary into a new copy",
         );
       } finally {

@@ -115,13 +115,18 @@ export interface PrimarySnapshot {
   readonly head: PrimaryHead;
   readonly catalog: TableRows;
   readonly tokens: RowValues[];
+  /** The transaction's snapshot, exported for a second connection (`exportSnapshot`); undefined when the server refused. */
+  readonly exported: string | undefined;
 }
 
 /**
  * Opens one REPEATABLE READ transaction on the primary and reads its head, catalog and tokens;
  * the caller streams the rest with `writeStore` and ends the client (`endSnapshot`).
  */
-export async function openSnapshot(options: WholeCopyOptions): Promise<PrimarySnapshot> {
+export async function openSnapshot(
+  options: WholeCopyOptions,
+  exportSnapshot = false,
+): Promise<PrimarySnapshot> {
   const client = new pg.Client({
     connectionString: options.primaryUrl,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
@@ -131,21 +136,63 @@ export async function openSnapshot(options: WholeCopyOptions): Promise<PrimarySn
   try {
     await client.connect();
     const query: PgQuery = (text, values) => client.query(text, values as unknown[]);
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    const exported = await beginRead(client, exportSnapshot);
     await client.query(`SET LOCAL statement_timeout = ${Math.floor(options.statementTimeoutMs ?? 600_000)}`);
     const head = await readHead(query, options.columns, { databaseId: "", revision: 0 });
     const catalog = await readCatalog(query, options.columns);
     const tokens = await readTokens(query, options.columns);
-    return { client, head, catalog, tokens };
+    return { client, head, catalog, tokens, exported };
   } catch (err) {
     await client.end().catch(() => undefined);
     throw err;
   }
 }
 
+/**
+ * Begins the read's REPEATABLE READ transaction and, when asked, exports its snapshot for another
+ * connection to read in (`SET TRANSACTION SNAPSHOT`). A server that cannot export one (not from
+ * a subtransaction, hence first) aborts the transaction: it is begun again, without.
+ */
+async function beginRead(client: pg.Client, exportSnapshot: boolean): Promise<string | undefined> {
+  const begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+  await client.query(begin);
+  if (!exportSnapshot) return undefined;
+  try {
+    return (await client.query<{ id: string }>("SELECT pg_export_snapshot() AS id")).rows[0]?.id;
+  } catch {
+    await client.query("ROLLBACK");
+    await client.query(begin);
+    return undefined;
+  }
+}
+
 /** Ends the primary's transaction (a read-only one: nothing to keep) and its connection. */
 export async function endSnapshot(snapshot: PrimarySnapshot): Promise<void> {
   await snapshot.client.end().catch(() => undefined);
+}
+
+/**
+ * Streams `tables` (empty, in a transaction on `db`) from the primary; returns each one's rows.
+ * Secondary indexes are built once the rows are in (a sort, not a random insert per row); they
+ * come back in the same transaction, so no reader ever sees the copy without them.
+ */
+export async function streamTables(
+  client: pg.Client,
+  db: Db,
+  tables: readonly StoreTable[],
+  columns: CopyColumns,
+): Promise<number[]> {
+  const indexes = db
+    .prepare(
+      `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+         AND tbl_name IN (SELECT value FROM json_each(?))`,
+    )
+    .all(JSON.stringify(tables.map((t) => t.name))) as { name: string; sql: string }[];
+  for (const index of indexes) db.exec(`DROP INDEX "${index.name}"`);
+  const rows: number[] = [];
+  for (const table of tables) rows.push(await copyTable(client, db, table, columns.get(table.name)!));
+  for (const index of indexes) db.exec(index.sql);
+  return rows;
 }
 
 /**
@@ -156,7 +203,10 @@ export async function endSnapshot(snapshot: PrimarySnapshot): Promise<void> {
 export async function writeStore(
   db: Db,
   snapshot: PrimarySnapshot,
-  options: Pick<WholeCopyOptions, "columns" | "readAt">,
+  options: Pick<WholeCopyOptions, "columns" | "readAt"> & {
+    /** Tables left empty here: another connection copies them (their indexes are not dropped). */
+    readonly elsewhere?: ReadonlySet<string>;
+  },
 ): Promise<number> {
   const { client, head, catalog, tokens } = snapshot;
   const writer = new CopyWriter(db, options.columns);
@@ -167,20 +217,8 @@ export async function writeStore(
   writer.insert(LOG_TABLES.adminTokens.name, tokens);
   for (const t of CATALOG_TABLES) writer.insert(t.name, catalog.get(t.name) ?? []);
   let rows = tokens.length;
-  // Secondary indexes are built once the rows are in (a sort, not a random insert per row);
-  // they come back in the same transaction, so no reader ever sees the copy without them.
-  const loaded = [...TENANT_TABLES, ...logs].map((t) => t.name);
-  const indexes = db
-    .prepare(
-      `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
-         AND tbl_name IN (SELECT value FROM json_each(?))`,
-    )
-    .all(JSON.stringify(loaded)) as { name: string; sql: string }[];
-  for (const index of indexes) db.exec(`DROP INDEX "${index.name}"`);
-  for (const table of [...TENANT_TABLES, ...logs]) {
-    rows += await copyTable(client, db, table, options.columns.get(table.name)!);
-  }
-  for (const index of indexes) db.exec(index.sql);
+  const own = [...TENANT_TABLES, ...logs].filter((t) => options.elsewhere?.has(t.name) !== true);
+  for (const table of await streamTables(client, db, own, options.columns)) rows += table;
   writer.setHead(head);
   writer.setReadAt(options.readAt);
   return rows;
