@@ -49,7 +49,7 @@ export async function copyTablesInSnapshot(data: ColdCopyWorkerData): Promise<nu
     db.pragma("journal_mode = OFF");
     db.pragma("synchronous = OFF");
     db.pragma("foreign_keys = OFF");
-    db.pragma("cache_size = -131072"); // 128 MiB: the rows arrive in key order; the index sort
+    db.pragma("cache_size = -131072"); // 128 MiB: rows arrive in key order; the index is sorted in it
     db.exec("BEGIN");
     const tables = TENANT_TABLES.filter((t) => data.tables.includes(t.name));
     const rows = (await streamTables(client, db, tables, columns)).reduce((a, b) => a + b, 0);

@@ -1,10 +1,12 @@
 /**
  * A follower's first copy (`serve --primary URL --db NEW`): the local file holds nothing yet and
  * nothing serves from it, so the primary's store is built in a file of its own next to it with
- * no journal at all — no WAL to write and then checkpoint into the file, half the bytes written
- * for a million users — and renamed over the empty copy once complete and on disk.
+ * no journal at all — no WAL to write and then checkpoint into the file — and renamed over the
+ * empty copy once complete and on disk. SQLite's inserts are most of its CPU: a second thread
+ * (cold-copy-worker.ts) builds the largest table in a third file at the same time, in the same
+ * snapshot of the primary, and it is moved into the copy before the rename.
  *
- * A crash at any point leaves the empty copy as it was (and a partial build file, removed by the
+ * A crash at any point leaves the empty copy as it was (and partial build files, removed by the
  * next start): a restart never serves half a copy. The caller must hold no connection to the
  * copy while this runs, since the rename replaces the file under any it held.
  */
@@ -125,7 +127,9 @@ export async function copyPrimaryCold(options: ColdCopyOptions): Promise<ColdCop
       db.pragma("journal_mode = OFF");
       db.pragma("synchronous = OFF");
       db.pragma("foreign_keys = OFF");
-      db.pragma("cache_size = -262144"); // 256 MiB while inserting: the indexes stay in memory
+      // 128 MiB (and as much in the second thread): every table arrives in its key order, so only
+      // the right edges of its B-trees are written to; the rest may leave the cache.
+      db.pragma("cache_size = -131072");
       db.exec("BEGIN IMMEDIATE");
       let rows = await writeStore(db, snapshot, {
         columns,
