@@ -123,6 +123,27 @@ describe("a follower's first copy, built aside and renamed into place", () => {
     }
   });
 
+  it("copies the same whole on one thread (no second thread, or no exported snapshot)", async () => {
+    const path = join(dir, "one-thread.db");
+    emptyCopy(path);
+    const { sideRows } = await copyPrimaryCold({
+      primaryUrl: url,
+      path,
+      primaryAddress: "p",
+      readAt: 1,
+      secondThread: false,
+    });
+    expect(sideRows).toBe(0);
+    const copy = openStore(path, { readonly: true });
+    try {
+      expect(copy.prepare("SELECT count(*) FROM users").pluck().get()).toBe(users);
+      const remote = await primary.read(async (tx) => tx.policySource(catalog, await tx.tenantIds()));
+      expect(readPolicySource(copy, catalog).tenants).toEqual(remote.tenants);
+    } finally {
+      copy.close();
+    }
+  });
+
   it("loses its primary connection mid-copy: the empty copy is left as it was, with no build file", async () => {
     const path = join(dir, "dropped.db");
     const databaseId = emptyCopy(path);

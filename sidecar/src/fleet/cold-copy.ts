@@ -31,6 +31,8 @@ import {
 export interface ColdCopyOptions extends Omit<WholeCopyOptions, "columns"> {
   /** Recorded as `meta.primary_address` (the copy says what it is a copy of). */
   readonly primaryAddress: string;
+  /** Whether a second thread copies the largest table. Default true (when the worker is bundled). */
+  readonly secondThread?: boolean;
 }
 
 /** What a cold copy brought, and how long it spent making the file durable (fsync, rename). */
@@ -109,7 +111,8 @@ export async function copyPrimaryCold(options: ColdCopyOptions): Promise<ColdCop
   try {
     db = openStore(building); // the current schema
     const columns = copyColumns(db);
-    const snapshot = await openSnapshot({ ...options, columns }, existsSync(workerPath()));
+    const twoThreads = options.secondThread !== false && existsSync(workerPath());
+    const snapshot = await openSnapshot({ ...options, columns }, twoThreads);
     try {
       if (snapshot.exported !== undefined) {
         side = startSide({
