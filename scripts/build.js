@@ -16,6 +16,7 @@ await build({
   entryPoints: {
     rolecall: join(root, "sidecar/src/cli/main.ts"),
     "store-reader-worker": join(root, "sidecar/src/sync/store-reader-worker.ts"),
+    "cold-copy-worker": join(root, "sidecar/src/fleet/cold-copy-worker.ts"),
   },
   outdir: join(root, "dist"),
   bundle: true,

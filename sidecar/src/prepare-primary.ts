@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import type { Catalog } from "../../catalog/catalog.js";
 import type { SidecarOptions } from "./config.js";
+import { copyPrimaryCold, holdsNothing } from "./fleet/cold-copy.js";
 import { PrimaryFollower } from "./fleet/follower.js";
 import type { Logger } from "./logger.js";
 import type { PolicyEngine } from "./policy/policy-engine.js";
@@ -62,7 +63,7 @@ export async function preparePrimary(
 ): Promise<PreparedStore> {
   const address = pgAddress(url);
   const created = !existsSync(options.db);
-  const db = openStore(options.db, { busyTimeoutMs: 1_000 });
+  let db = openStore(options.db, { busyTimeoutMs: 1_000 });
   let primary: PgPolicyStore | undefined;
   let follower: PrimaryFollower | undefined;
   let copied: (() => void) | undefined;
@@ -97,6 +98,27 @@ export async function preparePrimary(
           const tenants = await query<{ n: number }>("SELECT count(*)::int AS n FROM tenants");
           if (tenants.rows[0]?.n === 0) await seedOnce(admin, catalog, logger);
         });
+      }
+    }
+    if (reachable && holdsNothing(db)) {
+      // A new copy nothing reads yet: built in a file of its own without a journal, renamed into
+      // place whole (fleet/cold-copy.ts). The follower then starts from it as from any copy.
+      db.close();
+      const started = performance.now();
+      try {
+        const { head, rows, sideRows, syncMs } = await copyPrimaryCold({
+          primaryUrl: url,
+          path: options.db,
+          primaryAddress: address,
+          readAt: Date.now(),
+        });
+        const ms = Math.round(performance.now() - started);
+        logger.debug(
+          { revision: head.revision, rows, sideRows, ms, syncMs: Math.round(syncMs) },
+          "copied the primary into a new copy",
+        );
+      } finally {
+        db = openStore(options.db, { busyTimeoutMs: 1_000 });
       }
     }
     follower = new PrimaryFollower({

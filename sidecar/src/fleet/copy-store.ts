@@ -269,7 +269,8 @@ function refuseNonEmptySqliteEarly(path: string, label: string): void {
   }
 }
 
-function removeSqliteFiles(path: string): void {
+/** Removes a SQLite file with its log, index and journal files. */
+export function removeSqliteFiles(path: string): void {
   for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${path}${suffix}`, { force: true });
 }
 

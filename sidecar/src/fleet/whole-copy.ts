@@ -13,7 +13,15 @@ import { type Db, openDatabase } from "../store/database.js";
 import type { PgQuery } from "../store/pg/pg-policy-store.js";
 import { CopyWriter } from "./copy-writer.js";
 import { type CopyRow, copyOut } from "./pg-copy-out.js";
-import { type CopyColumns, type PrimaryHead, readCatalog, readHead, readTokens } from "./primary-read.js";
+import {
+  type CopyColumns,
+  type PrimaryHead,
+  type RowValues,
+  readCatalog,
+  readHead,
+  readTokens,
+  type TableRows,
+} from "./primary-read.js";
 import { CATALOG_TABLES, LOG_TABLES, type StoreTable, TENANT_TABLES } from "./store-tables.js";
 
 /** What a whole copy brought. */
@@ -38,12 +46,21 @@ export interface WholeCopyOptions {
 }
 
 /**
- * Users are read in their primary key order, which is also the order SQLite inserts them fastest
- * in (their rowid order means nothing: they are listed by id); the other tables keep the order
- * the primary wrote them in.
+ * Each table in the order SQLite inserts it fastest in: its primary key's, so every index entry
+ * appends (and the primary serves the rows from that index, with no sort of millions of rows).
+ * Users' rowid order means nothing (they are listed by id); assignments and grants are listed per
+ * user or role in rowid order, which `seq` within the key keeps. The other tables keep the
+ * order the primary wrote them in.
  */
+const COPY_ORDER: Readonly<Record<string, string>> = {
+  users: "tenant_id, id",
+  user_roles: "tenant_id, user_id, seq",
+  role_grants: "tenant_id, role_id, seq",
+  role_licenses: "tenant_id, role_id, seq",
+};
+
 function orderOf(table: StoreTable): string {
-  return table.name === "users" ? "tenant_id, id" : table.order;
+  return COPY_ORDER[table.name] ?? table.order;
 }
 
 /** The copy's INTEGER columns: COPY sends every value as text. */
@@ -92,68 +109,144 @@ async function copyTable(
   return count;
 }
 
+/** The primary read at one instant: the head, the small tables, and its transaction still open. */
+export interface PrimarySnapshot {
+  readonly client: pg.Client;
+  readonly head: PrimaryHead;
+  readonly catalog: TableRows;
+  readonly tokens: RowValues[];
+  /** The transaction's snapshot, exported for a second connection (`exportSnapshot`); undefined when the server refused. */
+  readonly exported: string | undefined;
+}
+
 /**
- * Replaces everything in the copy at `path` by the primary's store as of one instant. Rejects,
- * leaving the copy as it was, when the primary cannot be read or the file cannot be written.
+ * Opens one REPEATABLE READ transaction on the primary and reads its head, catalog and tokens;
+ * the caller streams the rest with `writeStore` and ends the client (`endSnapshot`).
  */
-export async function copyWholePrimary(options: WholeCopyOptions): Promise<WholeCopy> {
+export async function openSnapshot(
+  options: WholeCopyOptions,
+  exportSnapshot = false,
+): Promise<PrimarySnapshot> {
   const client = new pg.Client({
     connectionString: options.primaryUrl,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     application_name: "rolecall-follower-copy",
   });
   client.on("error", () => undefined); // the failing statement reports it
-  let db: Db | undefined;
   try {
     await client.connect();
     const query: PgQuery = (text, values) => client.query(text, values as unknown[]);
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    const exported = await beginRead(client, exportSnapshot);
     await client.query(`SET LOCAL statement_timeout = ${Math.floor(options.statementTimeoutMs ?? 600_000)}`);
     const head = await readHead(query, options.columns, { databaseId: "", revision: 0 });
     const catalog = await readCatalog(query, options.columns);
     const tokens = await readTokens(query, options.columns);
+    return { client, head, catalog, tokens, exported };
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+}
 
+/**
+ * Begins the read's REPEATABLE READ transaction and, when asked, exports its snapshot for another
+ * connection to read in (`SET TRANSACTION SNAPSHOT`). A server that cannot export one (not from
+ * a subtransaction, hence first) aborts the transaction: it is begun again, without.
+ */
+async function beginRead(client: pg.Client, exportSnapshot: boolean): Promise<string | undefined> {
+  const begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+  await client.query(begin);
+  if (!exportSnapshot) return undefined;
+  try {
+    return (await client.query<{ id: string }>("SELECT pg_export_snapshot() AS id")).rows[0]?.id;
+  } catch {
+    await client.query("ROLLBACK");
+    await client.query(begin);
+    return undefined;
+  }
+}
+
+/** Ends the primary's transaction (a read-only one: nothing to keep) and its connection. */
+export async function endSnapshot(snapshot: PrimarySnapshot): Promise<void> {
+  await snapshot.client.end().catch(() => undefined);
+}
+
+/**
+ * Streams `tables` (empty, in a transaction on `db`) from the primary; returns each one's rows.
+ * Secondary indexes are built once the rows are in (a sort, not a random insert per row); they
+ * come back in the same transaction, so no reader ever sees the copy without them.
+ */
+export async function streamTables(
+  client: pg.Client,
+  db: Db,
+  tables: readonly StoreTable[],
+  columns: CopyColumns,
+): Promise<number[]> {
+  const indexes = db
+    .prepare(
+      `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+         AND tbl_name IN (SELECT value FROM json_each(?))`,
+    )
+    .all(JSON.stringify(tables.map((t) => t.name))) as { name: string; sql: string }[];
+  for (const index of indexes) db.exec(`DROP INDEX "${index.name}"`);
+  const rows: number[] = [];
+  for (const table of tables) rows.push(await copyTable(client, db, table, columns.get(table.name)!));
+  for (const index of indexes) db.exec(index.sql);
+  return rows;
+}
+
+/**
+ * Writes the whole store of `snapshot` into `db`, inside the transaction the caller opened on a
+ * connection with foreign keys off (the primary's rows already satisfy every key; checking 3
+ * million references again would be a third of the copy). Returns the rows written.
+ */
+export async function writeStore(
+  db: Db,
+  snapshot: PrimarySnapshot,
+  options: Pick<WholeCopyOptions, "columns" | "readAt"> & {
+    /** Tables left empty here: another connection copies them (their indexes are not dropped). */
+    readonly elsewhere?: ReadonlySet<string>;
+  },
+): Promise<number> {
+  const { client, head, catalog, tokens } = snapshot;
+  const writer = new CopyWriter(db, options.columns);
+  // Without foreign keys nothing cascades: every table is emptied by name.
+  const logs = [LOG_TABLES.changeLog, LOG_TABLES.auditLog];
+  for (const t of [...CATALOG_TABLES, ...TENANT_TABLES, ...logs, LOG_TABLES.adminTokens])
+    db.prepare(`DELETE FROM ${t.name}`).run();
+  writer.insert(LOG_TABLES.adminTokens.name, tokens);
+  for (const t of CATALOG_TABLES) writer.insert(t.name, catalog.get(t.name) ?? []);
+  let rows = tokens.length;
+  const own = [...TENANT_TABLES, ...logs].filter((t) => options.elsewhere?.has(t.name) !== true);
+  for (const table of await streamTables(client, db, own, options.columns)) rows += table;
+  writer.setHead(head);
+  writer.setReadAt(options.readAt);
+  return rows;
+}
+
+/**
+ * Replaces everything in the copy at `path` by the primary's store as of one instant. Rejects,
+ * leaving the copy as it was, when the primary cannot be read or the file cannot be written.
+ */
+export async function copyWholePrimary(options: WholeCopyOptions): Promise<WholeCopy> {
+  const snapshot = await openSnapshot(options);
+  let db: Db | undefined;
+  try {
     // A connection of its own: nothing else ever sees the copy half written.
     db = openDatabase(options.path);
-    // The primary's rows already satisfy every key; checking 3 million references again would
-    // be a third of the copy. (Only settable outside a transaction.)
-    db.pragma("foreign_keys = OFF");
+    db.pragma("foreign_keys = OFF"); // only settable outside a transaction
     db.pragma("cache_size = -262144"); // 256 MiB while inserting: the indexes stay in memory
     db.exec("BEGIN IMMEDIATE");
     try {
-      const writer = new CopyWriter(db, options.columns);
-      // Without foreign keys nothing cascades: every table is emptied by name.
-      const logs = [LOG_TABLES.changeLog, LOG_TABLES.auditLog];
-      for (const t of [...CATALOG_TABLES, ...TENANT_TABLES, ...logs, LOG_TABLES.adminTokens])
-        db.prepare(`DELETE FROM ${t.name}`).run();
-      writer.insert(LOG_TABLES.adminTokens.name, tokens);
-      for (const t of CATALOG_TABLES) writer.insert(t.name, catalog.get(t.name) ?? []);
-      let rows = tokens.length;
-      // Secondary indexes are built once the rows are in (a sort, not a random insert per row);
-      // they come back in the same transaction, so no reader ever sees the copy without them.
-      const loaded = [...TENANT_TABLES, ...logs].map((t) => t.name);
-      const indexes = db
-        .prepare(
-          `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
-             AND tbl_name IN (SELECT value FROM json_each(?))`,
-        )
-        .all(JSON.stringify(loaded)) as { name: string; sql: string }[];
-      for (const index of indexes) db.exec(`DROP INDEX "${index.name}"`);
-      for (const table of [...TENANT_TABLES, ...logs]) {
-        rows += await copyTable(client, db, table, options.columns.get(table.name)!);
-      }
-      for (const index of indexes) db.exec(index.sql);
-      writer.setHead(head);
-      writer.setReadAt(options.readAt);
+      const rows = await writeStore(db, snapshot, options);
       db.exec("COMMIT");
-      await client.query("COMMIT");
-      return { head, rows };
+      return { head: snapshot.head, rows };
     } catch (err) {
       if (db.inTransaction) db.exec("ROLLBACK");
       throw err;
     }
   } finally {
     db?.close();
-    await client.end().catch(() => undefined);
+    await endSnapshot(snapshot);
   }
 }
