@@ -1,52 +1,89 @@
 /**
- * `rolecall serve`'s V8 heap settings, applied before its modules load (cli/main.ts), so the
- * sidecar's resident memory stays near its live data instead of V8's defaults for a batch job
- * (docs/performance.md, "Resident memory"). Node reads most heap flags only when the heap is
- * created, before any of our code runs; these two V8 reads again at every collection, so setting
- * them first thing works as if they had been given to node. A young-generation or heap-growing
- * flag given to node itself (command line or NODE_OPTIONS) wins: that one is left alone.
+ * `rolecall serve`'s V8 heap settings (docs/performance.md, "Resident memory"): the sidecar's
+ * resident memory stays near its live data instead of V8's defaults for a batch job. Node reads
+ * most heap flags only when the heap is created, before any of our code runs; the two set here
+ * V8 reads again at every collection, so setting them first thing (cli/main.ts, before the
+ * server's modules load) works as if they had been given to node. A young-generation or
+ * heap-growing flag given to node itself (command line or NODE_OPTIONS) wins: that one is left
+ * alone.
  */
-import { setFlagsFromString } from "node:v8";
+import { PerformanceObserver } from "node:perf_hooks";
+import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 
 /**
- * The young generation stays at the size of a fresh heap (1–2 MB): V8 doubles the new space
- * whenever a scavenge finds it busy, up to 2 × 16 MB semi-spaces, and never gives it back while
- * calls keep coming. A check leaves a few KB of garbage, so a scavenge every few hundred calls
- * costs little, and the 30 MB that growth held (idle too: loading the modules grew it) was
- * most of the gap between the sidecar's memory and Cerbos's. Not a growth factor toggled from a
- * GC observer: its callbacks arrive late, and a busy heap doubled several times meanwhile.
+ * The young generation's largest size once serving (both semi-spaces, MB). V8 doubles the new
+ * space whenever a scavenge finds it busy, up to 2 × 16 MB, and never gives it back. Each
+ * scavenge copies what calls in flight hold (~1 MB at 32 in flight), so a new space much smaller
+ * than 8 MB spent a third of the sidecar's CPU in the collector; a larger one holds more memory
+ * for little gain.
  */
-const YOUNG_GENERATION_FLAG = "--semi-space-growth-factor=1";
+export const SERVE_YOUNG_GENERATION_CAP_MB = 8;
 
 /**
  * Old-generation growth between full collections. V8 lets the heap grow to up to 4x its live
- * size before a full collection; in the soak that left resident memory swinging between ~195
- * and ~230 MiB. Doubling at most keeps it flat with more, smaller full collections (1.5x cost
- * more CPU under full load).
+ * size before a full collection; in the soak that left resident memory swinging between ~195 and
+ * ~230 MiB. With ~15 MB live, half again keeps it within ~8 MB of its live size for a full
+ * collection every few thousand calls.
  */
-const HEAP_GROWING_FLAG = "--heap-growing-percent=100";
+const HEAP_GROWING_FLAG = "--heap-growing-percent=50";
+
+/** V8's own growth factor of the new space (2: doubling). */
+const V8_GROWTH = 2;
+
+/** The growth factor in force, set again after a worker starts (undefined: left to V8). */
+let growthFactor: number | undefined;
+let heapGrowing: string | undefined;
 
 function nodeFlags(): string[] {
   return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)];
 }
 
-/** The flags tuneHeapForServe set, for reapplyServeHeapFlags. */
-let applied: readonly string[] = [];
-
-/** Applies serve's heap settings; call once, before the server's modules are imported. */
-export function tuneHeapForServe(flags: readonly string[] = nodeFlags()): void {
-  const ours: string[] = [];
-  if (!flags.some((f) => /^--(max-semi-space-size|min-semi-space-size|semi-space-growth-factor)\b/.test(f)))
-    ours.push(YOUNG_GENERATION_FLAG);
-  if (!flags.some((f) => f.startsWith("--heap-growing-percent"))) ours.push(HEAP_GROWING_FLAG);
-  applied = ours;
-  reapplyServeHeapFlags();
+function setGrowthFactor(factor: number): void {
+  growthFactor = factor;
+  setFlagsFromString(`--semi-space-growth-factor=${factor}`);
 }
 
 /**
- * Sets the flags tuneHeapForServe chose again (none if it never ran): starting a worker thread
- * puts V8's flags back to their defaults for the whole process, the main thread's heap included.
+ * Applies serve's heap settings; call once, before the server's modules are imported. Until
+ * allowYoungGenerationGrowth, the young generation keeps a fresh heap's size (1–2 MB): loading
+ * the modules and the store would otherwise grow it to 16 MB and leave it there, idle.
+ */
+export function tuneHeapForServe(flags: readonly string[] = nodeFlags()): void {
+  growthFactor = undefined;
+  heapGrowing = undefined;
+  if (!flags.some((f) => /^--(max-semi-space-size|min-semi-space-size|semi-space-growth-factor)\b/.test(f)))
+    setGrowthFactor(1);
+  if (!flags.some((f) => f.startsWith("--heap-growing-percent"))) {
+    heapGrowing = HEAP_GROWING_FLAG;
+    setFlagsFromString(heapGrowing);
+  }
+}
+
+function newSpaceBytes(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
+}
+
+/**
+ * Once serving: lets the young generation grow under load, up to `capMb` (one late doubling at
+ * most: the GC observer runs after the collection it reports). Below the cap V8 doubles as it
+ * likes; at the cap the growth factor is 1. Nothing when node was given a young-generation flag.
+ */
+export function allowYoungGenerationGrowth(capMb = SERVE_YOUNG_GENERATION_CAP_MB): void {
+  if (growthFactor === undefined) return;
+  const cap = capMb * 1024 * 1024;
+  const adjust = () => {
+    const wanted = newSpaceBytes() < cap ? V8_GROWTH : 1;
+    if (wanted !== growthFactor) setGrowthFactor(wanted);
+  };
+  adjust();
+  new PerformanceObserver(adjust).observe({ entryTypes: ["gc"] });
+}
+
+/**
+ * Sets serve's flags again (none if tuneHeapForServe never ran): starting a worker thread puts
+ * V8's flags back to their defaults for the whole process, the main thread's heap included.
  */
 export function reapplyServeHeapFlags(): void {
-  for (const flag of applied) setFlagsFromString(flag);
+  if (growthFactor !== undefined) setGrowthFactor(growthFactor);
+  if (heapGrowing !== undefined) setFlagsFromString(heapGrowing);
 }

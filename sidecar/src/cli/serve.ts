@@ -9,6 +9,7 @@ import {
 } from "../config.js";
 import { createLogger } from "../logger.js";
 import type { FlagSpec } from "../option-kinds.js";
+import { allowYoungGenerationGrowth } from "../serve-heap.js";
 import { serveOptionsHelp } from "../serve-option-docs.js";
 import { SERVE_OPTION_ROWS, SERVE_OPTIONS } from "../serve-options.js";
 import { startSidecar } from "../sidecar.js";
@@ -69,6 +70,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   // Before the services are bound: the RPC wrappers decide then whether to trace.
   const tracing = await startTracing(options.otel, process.env, logger);
   const sidecar = await startSidecar(options, logger);
+  allowYoungGenerationGrowth();
   const lines = [
     `rolecall is serving (ready in ${Math.round(performance.now() - started)} ms)`,
     `  gRPC:      ${sidecar.grpcAddress}`,
