@@ -14,18 +14,19 @@ import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
  * The young generation's largest size once serving (both semi-spaces, MB). V8 doubles the new
  * space whenever a scavenge finds it busy, up to 2 × 16 MB, and never gives it back. Each
  * scavenge copies what calls in flight hold (~0.4–1 MB at 32 in flight), so a 2 MB new space
- * spent a third of the sidecar's CPU in the collector; at 8 MB CPU per call is back within a few
- * percent of V8's default, and every MB more is resident under load.
+ * spent a third of the sidecar's CPU in the collector. 6 MB keeps CPU per call near 0.35–0.4x
+ * Cerbos's (8 MB: ~0.35x) and resident memory under load ~3 MiB below Cerbos's (8 MB: level
+ * with it); docs/performance.md has the runs.
  */
-export const SERVE_YOUNG_GENERATION_CAP_MB = 8;
+export const SERVE_YOUNG_GENERATION_CAP_MB = 6;
 
 /**
  * Old-generation growth between full collections. V8 lets the heap grow to up to 4x its live
  * size before a full collection; in the soak that left resident memory swinging between ~195 and
- * ~230 MiB. With ~14 MB live, 35% keeps it within ~5 MB of its live size, for a full collection
- * every thousand calls or two.
+ * ~230 MiB. With ~14 MB live, 40% keeps it within ~6 MB of its live size, for a full collection
+ * every few thousand calls.
  */
-const HEAP_GROWING_FLAG = "--heap-growing-percent=35";
+const HEAP_GROWING_FLAG = "--heap-growing-percent=40";
 
 /** The growth factor in force, set again after a worker starts (undefined: left to V8). */
 let growthFactor: number | undefined;
