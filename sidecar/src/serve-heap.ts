@@ -1,11 +1,11 @@
 /**
  * `rolecall serve`'s V8 heap settings (docs/performance.md, "Resident memory"): the sidecar's
  * resident memory stays near its live data instead of V8's defaults for a batch job. Node reads
- * most heap flags only when the heap is created, before any of our code runs; the two set here
+ * most heap flags only when the heap is created, before any of our code runs; the ones set here
  * V8 reads again at every collection, so setting them first thing (cli/main.ts, before the
- * server's modules load) works as if they had been given to node. A young-generation or
- * heap-growing flag given to node itself (command line or NODE_OPTIONS) wins: that one is left
- * alone.
+ * server's modules load) works as if they had been given to node. A young-generation,
+ * heap-growing or parallel-scavenge flag given to node itself (command line or NODE_OPTIONS)
+ * wins: that one is left alone.
  */
 import { PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
@@ -28,9 +28,18 @@ export const SERVE_YOUNG_GENERATION_CAP_MB = 6;
  */
 const HEAP_GROWING_FLAG = "--heap-growing-percent=40";
 
+/**
+ * Scavenges on the main thread alone. With a new space of a few MB and ~0.5 MB surviving, V8's
+ * parallel scavenge spent ~1 ms of helper-thread CPU beside ~1.75 ms on the main thread per
+ * scavenge; alone, the main thread takes ~1.9 ms (`--trace-gc-nvp` under 32 checks in flight):
+ * about a third less CPU per scavenge, ~0.1 ms longer pauses.
+ */
+const SCAVENGE_FLAG = "--no-parallel-scavenge";
+
 /** The growth factor in force, set again after a worker starts (undefined: left to V8). */
 let growthFactor: number | undefined;
-let heapGrowing: string | undefined;
+/** The other flags tuneHeapForServe set, for reapplyServeHeapFlags. */
+let otherFlags: string[] = [];
 
 function nodeFlags(): string[] {
   return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)];
@@ -48,13 +57,12 @@ function setGrowthFactor(factor: number): void {
  */
 export function tuneHeapForServe(flags: readonly string[] = nodeFlags()): void {
   growthFactor = undefined;
-  heapGrowing = undefined;
+  otherFlags = [];
   if (!flags.some((f) => /^--(max-semi-space-size|min-semi-space-size|semi-space-growth-factor)\b/.test(f)))
     setGrowthFactor(1);
-  if (!flags.some((f) => f.startsWith("--heap-growing-percent"))) {
-    heapGrowing = HEAP_GROWING_FLAG;
-    setFlagsFromString(heapGrowing);
-  }
+  if (!flags.some((f) => f.startsWith("--heap-growing-percent"))) otherFlags.push(HEAP_GROWING_FLAG);
+  if (!flags.some((f) => /^--(no-)?parallel[-_]scavenge\b/.test(f))) otherFlags.push(SCAVENGE_FLAG);
+  for (const flag of otherFlags) setFlagsFromString(flag);
 }
 
 function newSpaceBytes(): number {
@@ -85,5 +93,5 @@ export function allowYoungGenerationGrowth(capMb = SERVE_YOUNG_GENERATION_CAP_MB
  */
 export function reapplyServeHeapFlags(): void {
   if (growthFactor !== undefined) setGrowthFactor(growthFactor);
-  if (heapGrowing !== undefined) setFlagsFromString(heapGrowing);
+  for (const flag of otherFlags) setFlagsFromString(flag);
 }
