@@ -68,14 +68,6 @@ function readGate(gate: RevisionGate, logger: Logger): RevisionGate {
  */
 const COPY_POLL_FLOOR_MS = 250;
 
-/**
- * A store up to this size (the demo's is ~0.6 MB, a few hundred users) is read on the main thread:
- * a full read takes a few ms there, and the reader's worker thread would cost ~12 MB of resident
- * memory. Larger stores are read in the worker, so a full read of thousands of users (100+ ms)
- * never stalls checks.
- */
-const IN_THREAD_STORE_BYTES = 1 << 20;
-
 /** Starts a sidecar with the given options. Throws (and leaves nothing running) when it cannot serve. */
 export async function startSidecar(options: SidecarOptions, logger: Logger): Promise<Sidecar> {
   // A broken catalog refuses the start: never serve a partial one.
@@ -106,7 +98,6 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     maxStalenessMs: options.maxStalenessMs,
     ...(store.upstreamLastSuccess === undefined ? {} : { upstreamLastSuccess: store.upstreamLastSuccess }),
     worker: true,
-    inThreadUpToBytes: IN_THREAD_STORE_BYTES,
     onWorkerStarted: reapplyServeHeapFlags,
     onReload: observability.onReload,
     onFailure: observability.onSyncFailure,

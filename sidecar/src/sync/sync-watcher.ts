@@ -1,8 +1,7 @@
 /**
  * Keeps the engine's snapshot in step with the SQLite store. A StoreReader polls the file (in a
- * worker thread, so a slow read of a large store never stalls checks; a small store in-thread,
- * where a read takes a few ms and a worker would cost more memory than the whole policy); each
- * change is compiled here — only the affected tenants — swapped in, and only then acknowledged
+ * worker thread by default, so a slow or locked file never stalls checks); each change is
+ * compiled here — only the affected tenants — swapped in, and only then acknowledged
  * (RevisionGate, RevisionFeed).
  *
  * When the file is locked, missing, replaced or corrupt, the last good snapshot keeps serving;
@@ -54,6 +53,9 @@ export interface SyncWatcherOptions {
    * (SQLite's pages, the WAL's included): a full read of such a store takes a few ms, while a
    * worker thread costs ~12 MB of resident memory (its own V8 heap and modules). A store that
    * grows past it moves to a worker after the read that found it bigger. Default: always a worker.
+   * `serve` does not use it: another process holding the WAL's read locks makes SQLite retry
+   * inside the read for up to ~10 s whatever the busy timeout, and in-thread that is the event
+   * loop (test/reliability/broken-store.test.ts, "locked by another process").
    */
   readonly inThreadUpToBytes?: number;
   /**
