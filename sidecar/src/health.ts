@@ -2,8 +2,8 @@
  * Whether the sidecar serves: one flag behind grpc.health.v1 on the gRPC listener and
  * `GET /healthz` on the HTTP listener, following the sync watcher.
  */
-import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "./logger.js";
+import { GrpcHealth } from "./server/grpc-health.js";
 import type { PlainRoute } from "./server/http-server.js";
 
 /** Service names reported by grpc.health.v1 ("" is the whole server). */
@@ -17,7 +17,7 @@ export const HEALTH_SERVICES = [
 /** The sidecar's health as both listeners report it. Starts NOT_SERVING. */
 export interface SidecarHealth {
   /** The grpc.health.v1 service, for the gRPC listener. */
-  readonly service: HealthImplementation;
+  readonly service: GrpcHealth;
   /** `GET /healthz`, for the HTTP listener: 200 SERVING or 503 NOT_SERVING. */
   readonly route: PlainRoute;
   /** Reports every service SERVING or NOT_SERVING. */
@@ -38,9 +38,7 @@ function healthRoute(isServing: () => boolean): PlainRoute {
 
 /** Creates the health of one sidecar, NOT_SERVING until told otherwise. */
 export function createHealth(logger: Logger): SidecarHealth {
-  const service = new HealthImplementation(
-    Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "NOT_SERVING"])),
-  );
+  const service = new GrpcHealth(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "NOT_SERVING"])));
   let serving = false;
   const setServing = (value: boolean) => {
     serving = value;

@@ -14,6 +14,7 @@ import { TenantNotReadyError } from "./policy/decision.js";
 import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js";
 import { prepareStore } from "./prepare-store.js";
 import { reviewRoute } from "./review/review-route.js";
+import { reapplyServeHeapFlags } from "./serve-heap.js";
 import { adminService } from "./server/admin-service.js";
 import { createAuthenticator } from "./server/auth.js";
 import { authzenRoute } from "./server/authzen/authzen-route.js";
@@ -97,6 +98,7 @@ export async function startSidecar(options: SidecarOptions, logger: Logger): Pro
     maxStalenessMs: options.maxStalenessMs,
     ...(store.upstreamLastSuccess === undefined ? {} : { upstreamLastSuccess: store.upstreamLastSuccess }),
     worker: true,
+    onWorkerStarted: reapplyServeHeapFlags,
     onReload: observability.onReload,
     onFailure: observability.onSyncFailure,
     onHealth: health.onSyncHealth,

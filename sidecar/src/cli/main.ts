@@ -3,6 +3,7 @@
  * it needs: gRPC, PostgreSQL, the servers) is loaded only when that command runs, so a quick
  * `rolecall check` or `admin` call does not pay for starting what `serve` needs.
  */
+import { tuneHeapForServe } from "../serve-heap.js";
 import { UsageError } from "./usage-error.js";
 
 /** What a command's module provides: its help text and entry point (resolving to an exit code). */
@@ -25,8 +26,12 @@ interface Command {
 const COMMANDS: Readonly<Record<string, Command>> = {
   serve: {
     summary: "run the sidecar (what `npm start` runs)",
+    // The heap settings go in before the server's modules load: loading them grows V8's heap.
     load: lazy(
-      () => import("./serve.js"),
+      () => {
+        tuneHeapForServe();
+        return import("./serve.js");
+      },
       (m) => ({ help: m.SERVE_HELP, run: m.serve }),
     ),
   },

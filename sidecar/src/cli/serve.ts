@@ -1,6 +1,5 @@
 /** `rolecall serve`: runs the sidecar until SIGINT or SIGTERM. */
 import { parseArgs } from "node:util";
-import { setFlagsFromString } from "node:v8";
 import {
   checkListenAddresses,
   DEFAULT_OPTIONS,
@@ -10,11 +9,11 @@ import {
 } from "../config.js";
 import { createLogger } from "../logger.js";
 import type { FlagSpec } from "../option-kinds.js";
+import { allowYoungGenerationGrowth } from "../serve-heap.js";
 import { serveOptionsHelp } from "../serve-option-docs.js";
 import { SERVE_OPTION_ROWS, SERVE_OPTIONS } from "../serve-options.js";
 import { startSidecar } from "../sidecar.js";
 import { startTracing } from "../tracing.js";
-import { capYoungGeneration } from "../young-generation.js";
 import { copyRefusal, readCopyMarker } from "./local-store.js";
 import { UsageError } from "./usage-error.js";
 
@@ -60,31 +59,18 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
   }
 }
 
-/**
- * V8 lets the old generation grow to up to 4x its live size before a full collection; for a
- * sidecar whose live heap is ~30 MB that left resident memory swinging between ~195 and ~230 MiB
- * in the soak. Letting it only double keeps it flat (~146 MiB) with more, smaller full
- * collections (1.5x gave ~139 MiB but cost more CPU under full load). A --heap-growing-percent
- * given to node itself wins.
- */
-function limitHeapGrowth(): void {
-  if (process.execArgv.some((arg) => arg.startsWith("--heap-growing-percent"))) return;
-  setFlagsFromString("--heap-growing-percent=100");
-}
-
 /** Runs `rolecall serve`; resolves when the sidecar has stopped. */
 export async function serve(argv: readonly string[]): Promise<number> {
   const options = parseServeOptions(argv, process.env);
   // A follower's copy served on its own would never move again, and its writes reach no one.
   const marker = options.primary === undefined ? readCopyMarker(options.db) : undefined;
   if (marker !== undefined) throw copyRefusal(marker);
-  limitHeapGrowth();
   const logger = createLogger(options.logLevel);
   const started = performance.now();
   // Before the services are bound: the RPC wrappers decide then whether to trace.
   const tracing = await startTracing(options.otel, process.env, logger);
   const sidecar = await startSidecar(options, logger);
-  capYoungGeneration();
+  allowYoungGenerationGrowth();
   const lines = [
     `rolecall is serving (ready in ${Math.round(performance.now() - started)} ms)`,
     `  gRPC:      ${sidecar.grpcAddress}`,

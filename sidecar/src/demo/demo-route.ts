@@ -172,7 +172,9 @@ function systemIndex(ctx: PageContext, surfaces: readonly CatalogSurface[]): str
     byPath.set(path, [...(byPath.get(path) ?? []), s.label]);
   }
   const items = [...byPath]
-    .sort(([a], [b]) => a.localeCompare(b))
+    // Code-unit order (the same for these ASCII paths): localeCompare loads ~2 MB of ICU collation
+    // data into the sidecar's resident memory for this one sort.
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(
       ([path, labels]) =>
         `<li><a href="${escapeHtml(demoHref(ctx, path))}">${escapeHtml(path)}</a> — ${escapeHtml(labels.join(", "))}</li>`,

@@ -1,13 +1,15 @@
 /** The gRPC listener: our services, grpc.health.v1, reflection, on TCP loopback or a unix socket. */
 import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import { loadSync, type PackageDefinition } from "@grpc/proto-loader";
-import { ReflectionService } from "@grpc/reflection";
-import { type HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import type * as ProtoLoader from "@grpc/proto-loader";
+import type { PackageDefinition } from "@grpc/proto-loader";
+import type * as Reflection from "@grpc/reflection";
 import { packageRoot } from "../package-root.js";
 import { type DoneHook, type ErrorHook, toGrpcService } from "./grpc-adapter.js";
+import { type GrpcHealth, HEALTH_PROTO_PATH } from "./grpc-health.js";
 import { formatHostPort, parseListenAddress } from "./listen-address.js";
 import { RpcError, requestIdFrom, type ServiceBinding } from "./rpc.js";
 
@@ -23,7 +25,7 @@ export interface GrpcListenerOptions {
   /** `host:port` or `unix:/path`. */
   readonly address: string;
   readonly bindings: readonly ServiceBinding[];
-  readonly health: HealthImplementation;
+  readonly health: GrpcHealth;
   /** Largest request accepted. */
   readonly maxMessageBytes: number;
   /** Concurrent streams per HTTP/2 connection. */
@@ -59,8 +61,15 @@ type AddedService = {
   implementation: grpc.UntypedServiceImplementation;
 };
 
+/**
+ * Server reflection's libraries (@grpc/reflection, @grpc/proto-loader and protobufjs), required
+ * on the first reflection call: ~2 MB of heap and their code that few sidecars ever need.
+ */
+const requireOnUse = createRequire(import.meta.url);
+
 /** What ReflectionService.addToServer adds for a package, recorded instead of added. */
 function reflectionServices(pkg: PackageDefinition): AddedService[] {
+  const { ReflectionService } = requireOnUse("@grpc/reflection") as typeof Reflection;
   const added: AddedService[] = [];
   new ReflectionService(pkg).addToServer({
     addService: (definition, implementation) => added.push({ definition, implementation }),
@@ -68,11 +77,36 @@ function reflectionServices(pkg: PackageDefinition): AddedService[] {
   return added;
 }
 
+/** The reflection services (v1, then v1alpha: the order ReflectionService adds them in). */
+const REFLECTION_SERVICES = [
+  "grpc.reflection.v1.ServerReflection",
+  "grpc.reflection.v1alpha.ServerReflection",
+];
+const REFLECTION_METHOD = "ServerReflectionInfo";
+
+/** The definition of reflection service `i`, its (de)serializers taken from `real()` when used. */
+function lazyReflectionDefinition(i: number, real: () => AddedService[]): grpc.ServiceDefinition {
+  const method = () => real()[i]!.definition[REFLECTION_METHOD]!;
+  return {
+    [REFLECTION_METHOD]: {
+      path: `/${REFLECTION_SERVICES[i]}/${REFLECTION_METHOD}`,
+      requestStream: true,
+      responseStream: true,
+      originalName: "serverReflectionInfo",
+      requestSerialize: (value: unknown) => method().requestSerialize(value),
+      requestDeserialize: (bytes: Buffer) => method().requestDeserialize(bytes),
+      responseSerialize: (value: unknown) => method().responseSerialize(value),
+      responseDeserialize: (bytes: Buffer) => method().responseDeserialize(bytes),
+    },
+  };
+}
+
 /**
- * Server reflection, indexed on its first call: parsing our .proto files and encoding every
- * descriptor took ~110 ms of a ~300 ms start, for a service few sidecars are ever asked. The
- * reflection services' definitions come from a ReflectionService over an empty package (cheap);
- * the real handlers, over ours, are built when a reflection call arrives.
+ * Server reflection, loaded and indexed on its first call: parsing our .proto files and encoding
+ * every descriptor took ~110 ms of a ~300 ms start, and its libraries ~2 MB of resident heap, for
+ * a service few sidecars are ever asked. Both services are registered at start with definitions
+ * written here; the real handlers, over our package, are built when a reflection call arrives
+ * (before its first message is decoded).
  */
 export function addLazyReflection(
   server: Pick<grpc.Server, "addService">,
@@ -80,12 +114,17 @@ export function addLazyReflection(
   onError: ErrorHook,
 ): void {
   let real: AddedService[] | undefined;
-  reflectionServices({}).forEach(({ definition }, i) => {
+  const loaded = () => {
+    real ??= reflectionServices(load());
+    return real;
+  };
+  REFLECTION_SERVICES.forEach((_, i) => {
+    const definition = lazyReflectionDefinition(i, loaded);
     const implementation: grpc.UntypedServiceImplementation = {};
     for (const [name, method] of Object.entries(definition)) {
       implementation[name] = (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         try {
-          real ??= reflectionServices(load());
+          loaded();
         } catch (cause) {
           // grpc-js would answer a bare UNKNOWN and log nothing: say what broke.
           const err = new RpcError(Code.Internal, "server reflection is unavailable; see the sidecar's log");
@@ -93,7 +132,7 @@ export function addLazyReflection(
           call.emit("error", Object.assign(new Error(err.message), { code: grpc.status.INTERNAL }));
           return;
         }
-        (real[i]!.implementation[name] as (call: unknown) => void)(call);
+        (real![i]!.implementation[name] as (call: unknown) => void)(call);
       };
     }
     server.addService(definition, implementation);
@@ -107,6 +146,9 @@ export async function startGrpcListener(options: GrpcListenerOptions): Promise<G
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.max_concurrent_streams": options.maxConcurrentStreams,
     "grpc.max_connection_idle_ms": options.maxConnectionIdleMs,
+    // grpc-js's channelz bookkeeping (per-call counters and traces for a channelz service we do
+    // not serve) was ~5% of the bytes a check allocates, and garbage is what sets resident memory.
+    "grpc.enable_channelz": 0,
   });
   for (const binding of options.bindings) {
     const { definition, implementation } = toGrpcService(binding, options.onError, options.onDone);
@@ -116,12 +158,19 @@ export async function startGrpcListener(options: GrpcListenerOptions): Promise<G
   const protoFiles = ["rolecall/v1/policy.proto", "rolecall/v1/catalog.proto", "rolecall/v1/admin.proto"];
   const protoDir = join(packageRoot(), "proto");
   // Loaded on the first reflection call; a missing file must still stop the start, not that call.
-  for (const file of [...protoFiles.map((f) => join(protoDir, f)), healthProtoPath]) {
+  for (const file of [...protoFiles.map((f) => join(protoDir, f)), HEALTH_PROTO_PATH]) {
     if (!existsSync(file)) throw new Error(`${file} is missing; reinstall rolecall`);
   }
   addLazyReflection(
     server,
-    () => loadSync([...protoFiles, healthProtoPath], { keepCase: true, includeDirs: [protoDir] }),
+    () =>
+      (requireOnUse("@grpc/proto-loader") as typeof ProtoLoader).loadSync(
+        [...protoFiles, HEALTH_PROTO_PATH],
+        {
+          keepCase: true,
+          includeDirs: [protoDir],
+        },
+      ),
     options.onError,
   );
 

@@ -122,11 +122,18 @@ export class StoreReader {
   }
 
   /**
-   * What changed since `known` (everything when undefined), or undefined when nothing did. With
-   * `sink`, a full read is delivered in parts: every part but the last goes to `sink` as it is
-   * read, and the last is returned.
+   * The database's size as SQLite sees it (its pages, those still in the WAL included), on this
+   * reader's connection (opened if need be). The sync watcher reads a small store in-thread.
    */
-  read(known: KnownState | undefined, sink?: PartSink): StoreRead | undefined {
+  sizeBytes(): number {
+    const db = this.#open();
+    const pages = db.pragma("page_count", { simple: true }) as number;
+    const pageSize = db.pragma("page_size", { simple: true }) as number;
+    return pages * pageSize;
+  }
+
+  /** The connection, (re)opened when the file was replaced or changed from outside since. */
+  #open(): Db {
     const stat = statSync(this.#path); // throws ENOENT when the file is gone
     // A replaced file (restore, mv) has a new inode. A file truncated or overwritten in place keeps
     // its inode, and an open WAL connection would keep answering from its cache and the unchanged
@@ -145,7 +152,16 @@ export class StoreReader {
         throw err;
       }
     }
-    const db = this.#db;
+    return this.#db;
+  }
+
+  /**
+   * What changed since `known` (everything when undefined), or undefined when nothing did. With
+   * `sink`, a full read is delivered in parts: every part but the last goes to `sink` as it is
+   * read, and the last is returned.
+   */
+  read(known: KnownState | undefined, sink?: PartSink): StoreRead | undefined {
+    const db = this.#open();
     this.#dataVersionQuery ??= db.prepare("PRAGMA data_version").pluck();
     const version = this.#dataVersionQuery.get() as number;
     if (version === this.#dataVersion && known !== undefined) return undefined;
