@@ -338,6 +338,24 @@ describe("a follower copying only what each revision touched", () => {
     }
   });
 
+  it("checkpoints its copy once writes pause, not inside the commits that copy revisions", async () => {
+    const walFrames = () => (copy.pragma("wal_checkpoint(PASSIVE)") as { log: number }[])[0]!.log;
+    const oneCommit = async (i: number) => {
+      await admin.createUser(BOOT, { tenantId: TENANT, userId: `wal-${i}`, displayName: `Wal ${i}` });
+      await follower.syncOnce();
+    };
+    await oneCommit(0);
+    walFrames(); // checkpointed: the next commit starts the WAL afresh
+    await oneCommit(1);
+    const perCommit = walFrames();
+    // A burst: SQLite's own checkpoint is off on the copy, so its frames pile up meanwhile...
+    for (let i = 2; i < 30; i++) await oneCommit(i);
+    // ...and once writes pause the follower checkpoints: the next commit finds the WAL reset.
+    await new Promise((r) => setTimeout(r, 500));
+    await oneCommit(30);
+    expect(walFrames()).toBeLessThanOrEqual(perCommit * 2);
+  });
+
   it("replaces a copy of another primary whole: nothing of the old copy is left", async () => {
     // Another database (another database id): the copy is streamed afresh over what it held.
     const otherUrl = await postgres().createDatabase("follower_other");

@@ -76,6 +76,16 @@ export interface SyncedEvent {
 
 const DEFAULTS = Object.freeze({ pollIntervalMs: 1_000, listen: true, recordReadEveryMs: 5_000 });
 
+/**
+ * The copy's WAL is checkpointed by the follower once writes pause this long, not by SQLite inside
+ * the commit that happens to cross its threshold (a checkpoint waits for an fsync: tens of ms on
+ * the commit → visible path, every thousand pages or so).
+ */
+const CHECKPOINT_QUIET_MS = 200;
+/** ... and at least this often while writes do not pause, shortly after the latest is served. */
+const CHECKPOINT_EVERY_MS = 2_000;
+const CHECKPOINT_OVERDUE_DELAY_MS = 50;
+
 /** SQLSTATE of a statement a read-only server (a standby in recovery) refuses. */
 const READ_ONLY_SQL_TRANSACTION = "25006";
 
@@ -127,6 +137,8 @@ export class PrimaryFollower {
   #tokensFingerprint: string | undefined;
   /** Change-log rows the commit notifications carried, for a read in one statement. */
   readonly #hints = new ChangeHints();
+  #checkpointTimer: NodeJS.Timeout | undefined;
+  #checkpointedAt = performance.now();
 
   constructor(options: PrimaryFollowerOptions) {
     this.#o = { ...DEFAULTS, now: Date.now, ...options } as Resolved;
@@ -142,6 +154,7 @@ export class PrimaryFollower {
       "SELECT database_id, revision, catalog_hash, primary_read_at FROM meta WHERE id = 1",
     );
     this.#recordedAt = this.#local().primaryReadAt ?? undefined;
+    this.#o.copy.pragma("wal_autocheckpoint = 0"); // see #checkpointLater
   }
 
   /**
@@ -196,6 +209,7 @@ export class PrimaryFollower {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#checkpointTimer);
     const listener = this.#listener;
     this.#listener = undefined;
     await listener?.end().catch(() => undefined);
@@ -431,5 +445,31 @@ export class PrimaryFollower {
       }
       writer.setReadAt(readAt);
     }).immediate();
+    this.#checkpointLater();
+  }
+
+  /**
+   * Checkpoints the copy once writes pause (or every few seconds under a stream of them), after
+   * the revisions it copied are served rather than inside their commit.
+   */
+  #checkpointLater(): void {
+    const overdue = performance.now() - this.#checkpointedAt >= CHECKPOINT_EVERY_MS;
+    if (this.#checkpointTimer !== undefined && overdue) return; // due soon: keep it
+    clearTimeout(this.#checkpointTimer);
+    this.#checkpointTimer = setTimeout(
+      () => {
+        this.#checkpointTimer = undefined;
+        if (this.#stopped) return;
+        this.#checkpointedAt = performance.now();
+        try {
+          // PASSIVE: frames a reader still needs wait for the next one; nobody is blocked.
+          this.#o.copy.pragma("wal_checkpoint(PASSIVE)");
+        } catch (err) {
+          this.#o.onError?.(err);
+        }
+      },
+      overdue ? CHECKPOINT_OVERDUE_DELAY_MS : CHECKPOINT_QUIET_MS,
+    );
+    this.#checkpointTimer.unref();
   }
 }
