@@ -52,6 +52,7 @@ import {
   PolicyService,
   Reason,
 } from "../../gen/rolecall/v1/policy_pb.js";
+import { LOOPBACK_SERVE_ARGS } from "../support/sidecar-process.js";
 import { cpuSeconds, fmt, median, ms, percentile, verdict, x } from "./bench-stats.js";
 import { cerbosAvailable } from "./peers/cerbos.js";
 import { comparePeer } from "./peers/peer-comparison.js";
@@ -452,12 +453,7 @@ async function spawnSidecar(
         "serve",
         "--db",
         dbPath,
-        "--grpc-addr",
-        "127.0.0.1:0",
-        "--http-addr",
-        "127.0.0.1:0",
-        "--log-level",
-        "warn",
+        ...LOOPBACK_SERVE_ARGS,
         ...serveArgs,
       ],
       { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },

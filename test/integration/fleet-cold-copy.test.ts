@@ -23,6 +23,7 @@ import { openPgStore, type PgPolicyStore } from "../../sidecar/src/store/pg/pg-p
 import { readPolicySource } from "../../sidecar/src/store/read-policy.js";
 import { readDatabaseId, readRevision } from "../../sidecar/src/store/revision.js";
 import { FLEET_ADMIN_TOKEN, startFleetSidecar } from "../support/fleet.js";
+import { LOOPBACK_SERVE_ARGS } from "../support/sidecar-process.js";
 import { usePostgres } from "../support/use-postgres.js";
 
 const postgres = usePostgres();
@@ -196,14 +197,16 @@ describe("a follower's first copy, built aside and renamed into place", () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const child = spawn(
         process.execPath,
-        [join(ROOT, "bin/rolecall.js"), "serve", "--primary", url, "--db", path, "--no-demo"].concat([
-          "--grpc-addr",
-          "127.0.0.1:0",
-          "--http-addr",
-          "127.0.0.1:0",
-          "--log-level",
-          "warn",
-        ]),
+        [
+          join(ROOT, "bin/rolecall.js"),
+          "serve",
+          "--primary",
+          url,
+          "--db",
+          path,
+          "--no-demo",
+          ...LOOPBACK_SERVE_ARGS,
+        ],
         { cwd: ROOT, env: { ...process.env, ROLECALL_ADMIN_TOKEN: FLEET_ADMIN_TOKEN }, stdio: "ignore" },
       );
       const exited = new Promise((resolve) => child.once("exit", resolve));

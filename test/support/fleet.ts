@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PgPolicyStore } from "../../sidecar/src/store/pg/pg-policy-store.js";
 import { childScriptArgs } from "./child-script.js";
-import { nodeArgsFrom } from "./sidecar-process.js";
+import { LOOPBACK_SERVE_ARGS, nodeArgsFrom } from "./sidecar-process.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const LOAD_SCRIPT = join(import.meta.dirname, "fleet-check-load.ts");
@@ -67,12 +67,7 @@ export async function startFleetSidecar(options: FleetSidecarOptions): Promise<F
     options.primary,
     "--db",
     dbPath,
-    "--grpc-addr",
-    "127.0.0.1:0",
-    "--http-addr",
-    "127.0.0.1:0",
-    "--log-level",
-    "warn",
+    ...LOOPBACK_SERVE_ARGS,
     ...(options.args ?? []),
   ];
   const [file, argv] =

@@ -9,6 +9,16 @@ import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
+/** `serve` flags every test sidecar takes: both listeners on a free loopback port, warnings only. */
+export const LOOPBACK_SERVE_ARGS: readonly string[] = [
+  "--grpc-addr",
+  "127.0.0.1:0",
+  "--http-addr",
+  "127.0.0.1:0",
+  "--log-level",
+  "warn",
+];
+
 /** A running sidecar child process. */
 export interface SidecarProcess {
   readonly child: ChildProcess;
@@ -54,12 +64,7 @@ export async function startSidecarProcess(options: SidecarProcessOptions = {}): 
       "serve",
       "--db",
       dbPath,
-      "--grpc-addr",
-      "127.0.0.1:0",
-      "--http-addr",
-      "127.0.0.1:0",
-      "--log-level",
-      "warn",
+      ...LOOPBACK_SERVE_ARGS,
       ...(options.args ?? []),
     ],
     {
