@@ -58,10 +58,11 @@ function setGrowthFactor(factor: number): void {
 export function tuneHeapForServe(flags: readonly string[] = nodeFlags()): void {
   growthFactor = undefined;
   otherFlags = [];
-  if (!flags.some((f) => /^--(max-semi-space-size|min-semi-space-size|semi-space-growth-factor)\b/.test(f)))
-    setGrowthFactor(1);
-  if (!flags.some((f) => f.startsWith("--heap-growing-percent"))) otherFlags.push(HEAP_GROWING_FLAG);
-  if (!flags.some((f) => /^--(no-)?parallel[-_]scavenge\b/.test(f))) otherFlags.push(SCAVENGE_FLAG);
+  // Node takes V8 flags with `_` as well as `-` between words.
+  const given = (pattern: RegExp) => flags.some((f) => pattern.test(f.replaceAll("_", "-")));
+  if (!given(/^--(max-semi-space-size|min-semi-space-size|semi-space-growth-factor)\b/)) setGrowthFactor(1);
+  if (!given(/^--heap-growing-percent\b/)) otherFlags.push(HEAP_GROWING_FLAG);
+  if (!given(/^--(no-)?parallel-scavenge\b/)) otherFlags.push(SCAVENGE_FLAG);
   for (const flag of otherFlags) setFlagsFromString(flag);
 }
 

@@ -173,6 +173,26 @@ describe("a follower's first copy, built aside and renamed into place", () => {
     expectEmptyCopy(path, databaseId);
   });
 
+  it("refuses a second build of the same copy while one runs; the first completes whole", async () => {
+    const path = join(dir, "twice.db");
+    emptyCopy(path);
+    const first = copyPrimaryCold({ primaryUrl: url, path, primaryAddress: "p", readAt: 1 });
+    await expect(copyPrimaryCold({ primaryUrl: url, path, primaryAddress: "p", readAt: 1 })).rejects.toThrow(
+      `another process is copying the primary into '${path}'`,
+    );
+    await first;
+    const copy = openStore(path, { readonly: true });
+    try {
+      expect(copy.prepare("SELECT count(*) FROM users").pluck().get()).toBe(users);
+    } finally {
+      copy.close();
+    }
+    // Once it is done the lock is free again (the copy now holds data: a start serves it).
+    await expect(
+      copyPrimaryCold({ primaryUrl: url, path: join(dir, "after.db"), primaryAddress: "p", readAt: 1 }),
+    ).resolves.toMatchObject({ head: expect.anything() });
+  });
+
   it("refuses a copy another process holds open, leaving it untouched", async () => {
     const path = join(dir, "held.db");
     const databaseId = emptyCopy(path);

@@ -13,15 +13,18 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
+import Database from "better-sqlite3";
 import { packageRoot } from "../package-root.js";
 import type { Db } from "../store/database.js";
 import { openStore } from "../store/open-store.js";
 import type { ColdCopyWorkerData } from "./cold-copy-worker.js";
 import { removeSqliteFiles } from "./copy-store.js";
 import { copyColumns } from "./primary-read.js";
+import { TENANT_TABLES } from "./store-tables.js";
 import {
   endSnapshot,
   openSnapshot,
+  streamTables,
   type WholeCopy,
   type WholeCopyOptions,
   writeStore,
@@ -98,17 +101,40 @@ function startSide(data: ColdCopyWorkerData): { done: Promise<number>; stop: () 
 }
 
 /**
+ * An exclusive SQLite lock on `<path>.copy-lock`, held for a whole build: a second process
+ * starting on the same empty copy is refused rather than building into the same files. The
+ * operating system drops it when the process dies; the file itself stays (deleting it would let
+ * two later starts lock two different files).
+ */
+function lockBuild(path: string): Database.Database {
+  const lock = new Database(`${path}.copy-lock`, { timeout: 0 });
+  try {
+    lock.pragma("locking_mode = EXCLUSIVE");
+    lock.exec("BEGIN EXCLUSIVE");
+    return lock;
+  } catch (err) {
+    lock.close();
+    throw new Error(
+      `another process is copying the primary into '${path}'; let it finish (this start then serves its copy)`,
+      { cause: err },
+    );
+  }
+}
+
+/**
  * Builds the primary's store in `<path>.copying` and renames it over `path`. Rejects, leaving
- * `path` as it was and no build file, when the primary cannot be read or the file not written.
+ * `path` as it was and no build file, when the primary cannot be read or the file not written,
+ * or when another process is building the same copy.
  */
 export async function copyPrimaryCold(options: ColdCopyOptions): Promise<ColdCopy> {
   const building = buildingPathOf(options.path);
   const sidePath = `${building}-side`;
-  removeSqliteFiles(building); // a build a crash interrupted
-  removeSqliteFiles(sidePath);
+  const lock = lockBuild(options.path);
   let db: Db | undefined;
   let side: ReturnType<typeof startSide> | undefined;
   try {
+    removeSqliteFiles(building); // a build a crash interrupted
+    removeSqliteFiles(sidePath);
     db = openStore(building); // the current schema
     const columns = copyColumns(db);
     const twoThreads = options.secondThread !== false && existsSync(workerPath());
@@ -142,8 +168,26 @@ export async function copyPrimaryCold(options: ColdCopyOptions): Promise<ColdCop
       db.prepare("UPDATE meta SET primary_address = ? WHERE id = 1").run(options.primaryAddress);
       db.exec("COMMIT");
       let sideRows = 0;
+      const sideDone = side === undefined ? undefined : await side.done.catch(() => undefined);
+      if (side !== undefined && sideDone === undefined) {
+        // The second thread failed (a reader endpoint that routed its connection to another
+        // server, which knows no such snapshot; no connection left): this thread copies its
+        // tables, in the snapshot it still holds open.
+        await side.stop();
+        side = undefined;
+        removeSqliteFiles(sidePath);
+        db.exec("BEGIN IMMEDIATE");
+        const alone = await streamTables(
+          snapshot.client,
+          db,
+          TENANT_TABLES.filter((t) => SIDE_TABLES.has(t.name)),
+          columns,
+        );
+        db.exec("COMMIT");
+        rows += alone.reduce((a, b) => a + b, 0);
+      }
       if (side !== undefined) {
-        sideRows = await side.done;
+        sideRows = sideDone!;
         rows += sideRows;
         // ATTACH is refused inside a transaction: the side tables move in a second one.
         db.prepare("ATTACH DATABASE ? AS side").run(sidePath);
@@ -177,5 +221,7 @@ export async function copyPrimaryCold(options: ColdCopyOptions): Promise<ColdCop
     removeSqliteFiles(building);
     removeSqliteFiles(sidePath);
     throw err;
+  } finally {
+    lock.close();
   }
 }

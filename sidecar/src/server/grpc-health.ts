@@ -110,7 +110,11 @@ export class GrpcHealth {
         const watchers = this.#watchers.get(service) ?? new Set();
         this.#watchers.set(service, watchers);
         watchers.add(watcher);
-        call.on("cancelled", () => watchers.delete(watcher));
+        call.on("cancelled", () => {
+          watchers.delete(watcher);
+          // A name nobody watches any more is forgotten: a client cycling names grows nothing.
+          if (watchers.size === 0 && this.#watchers.get(service) === watchers) this.#watchers.delete(service);
+        });
         call.write(encodeStatus(this.#statuses.get(service) ?? "SERVICE_UNKNOWN"));
       },
       List: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
