@@ -347,8 +347,7 @@ export class PrimaryFollower {
     if (plan.full) return { head, tokens: undefined, copy: undefined, whole: true };
     const catalogChanged = head.catalog_hash !== local.catalogHash;
     if (!inTransaction && catalogChanged) return undefined;
-    // A tenant the copy does not hold yet is copied whole.
-    for (const [id, p] of plan.tenants) if (!p.whole && !this.#writer.hasTenant(id)) p.whole = true;
+    this.#wholeWhereMissing(plan);
     const planned = await readPlanned(query, this.#columns, plan, this.#writer.maxAuditId(), tokens);
     // Outside a transaction the rows must be of the head's revision (every commit moves it).
     if (planned.revision !== head.revision || planned.databaseId !== head.database_id) {
@@ -377,7 +376,7 @@ export class PrimaryFollower {
     const changes = heard.rows.map((row) => logColumns.map((c) => row[c as keyof typeof row]));
     const plan = planChanges(this.#changeRows(changes), local.revision, heard.until);
     if (plan.full) return undefined;
-    for (const [id, p] of plan.tenants) if (!p.whole && !this.#writer.hasTenant(id)) p.whole = true;
+    this.#wholeWhereMissing(plan);
     const planned = await readPlanned(query, this.#columns, plan, this.#writer.maxAuditId(), false);
     if (
       planned.revision !== heard.until ||
@@ -395,6 +394,11 @@ export class PrimaryFollower {
       changes,
     };
     return { head, tokens: undefined, copy: { plan, rows: planned.tables, catalog: undefined } };
+  }
+
+  /** A tenant the copy does not hold yet is copied whole. */
+  #wholeWhereMissing(plan: ChangePlan): void {
+    for (const [id, p] of plan.tenants) if (!p.whole && !this.#writer.hasTenant(id)) p.whole = true;
   }
 
   /** Replaces the copy whole, streamed from the primary (a cold start at a million users: seconds). */

@@ -9,7 +9,7 @@ import type { Db } from "./database.js";
 /** How a statement returns rows: objects (default), arrays (`raw`), or the first column (`pluck`). */
 export type RowMode = "objects" | "raw" | "pluck";
 
-const caches = new WeakMap<Db, Map<string, Statement>>();
+const caches = new WeakMap<Db, Record<RowMode, Map<string, Statement>>>();
 
 /**
  * `sql` prepared on `db`, compiled on first use. The texts are the program's own (a fixed set),
@@ -18,16 +18,15 @@ const caches = new WeakMap<Db, Map<string, Statement>>();
 export function cachedStatement(db: Db, sql: string, mode: RowMode = "objects"): Statement {
   let cache = caches.get(db);
   if (cache === undefined) {
-    cache = new Map();
+    cache = { objects: new Map(), raw: new Map(), pluck: new Map() };
     caches.set(db, cache);
   }
-  const key = `${mode}\0${sql}`;
-  let statement = cache.get(key);
+  let statement = cache[mode].get(sql);
   if (statement === undefined) {
     statement = db.prepare(sql);
     if (mode === "raw") statement.raw(true);
     else if (mode === "pluck") statement.pluck(true);
-    cache.set(key, statement);
+    cache[mode].set(sql, statement);
   }
   return statement;
 }

@@ -121,17 +121,6 @@ export class StoreReader {
     this.#cache.clear();
   }
 
-  /**
-   * The database's size as SQLite sees it (its pages, those still in the WAL included), on this
-   * reader's connection (opened if need be). The sync watcher reads a small store in-thread.
-   */
-  sizeBytes(): number {
-    const db = this.#open();
-    const pages = db.pragma("page_count", { simple: true }) as number;
-    const pageSize = db.pragma("page_size", { simple: true }) as number;
-    return pages * pageSize;
-  }
-
   /** The connection, (re)opened when the file was replaced or changed from outside since. */
   #open(): Db {
     const stat = statSync(this.#path); // throws ENOENT when the file is gone

@@ -49,16 +49,6 @@ export interface SyncWatcherOptions {
    */
   readonly worker?: boolean;
   /**
-   * With `worker`, read in-thread anyway while the database holds at most this many bytes
-   * (SQLite's pages, the WAL's included): a full read of such a store takes a few ms, while a
-   * worker thread costs ~12 MB of resident memory (its own V8 heap and modules). A store that
-   * grows past it moves to a worker after the read that found it bigger. Default: always a worker.
-   * `serve` does not use it: another process holding the WAL's read locks makes SQLite retry
-   * inside the read for up to ~10 s whatever the busy timeout, and in-thread that is the event
-   * loop (test/reliability/broken-store.test.ts, "locked by another process").
-   */
-  readonly inThreadUpToBytes?: number;
-  /**
    * Called each time a worker thread is up. Starting one puts V8's flags back to their defaults
    * for the whole process: the sidecar sets its heap flags again (serve-heap.ts).
    */
@@ -161,8 +151,8 @@ export class SyncWatcher {
    * sidecar refuses to start. In-thread, the first snapshot is loaded before this returns.
    */
   start(): Promise<void> {
-    if (!this.#o.worker || this.#smallStore()) {
-      this.#reader ??= new StoreReader(this.#o.dbPath, undefined, this.#o.readInParts);
+    if (!this.#o.worker) {
+      this.#reader = new StoreReader(this.#o.dbPath, undefined, this.#o.readInParts);
       try {
         this.#pollInThread(true);
       } catch (err) {
@@ -176,32 +166,10 @@ export class SyncWatcher {
     }
     return new Promise<void>((resolve, reject) => {
       this.#first = { resolve, reject };
-      this.#moveToWorker();
+      this.#startWorker();
+      // Staleness must be noticed even while the worker is stuck inside a SQLite call.
+      this.#schedule(() => this.#watchWorker(), this.#quietMs());
     });
-  }
-
-  /** Whether the worker is skipped for now: the store is small enough to read in-thread. */
-  #smallStore(): boolean {
-    const limit = this.#o.inThreadUpToBytes;
-    if (limit === undefined) return false;
-    this.#reader ??= new StoreReader(this.#o.dbPath, undefined, this.#o.readInParts);
-    try {
-      if (this.#reader.sizeBytes() <= limit) return true;
-    } catch {
-      // Unreadable now: the worker's first read reports why.
-    }
-    this.#reader.close();
-    this.#reader = undefined;
-    return false;
-  }
-
-  /** Hands reading to a worker thread (at start, or when an in-thread store has grown). */
-  #moveToWorker(): void {
-    this.#reader?.close();
-    this.#reader = undefined;
-    this.#startWorker();
-    // Staleness must be noticed even while the worker is stuck inside a SQLite call.
-    this.#schedule(() => this.#watchWorker(), this.#quietMs());
   }
 
   /** Stops polling, the worker and the read connection. */
@@ -224,7 +192,7 @@ export class SyncWatcher {
     else if (this.#reader !== undefined) setImmediate(() => this.pollNow());
   }
 
-  /** One in-thread poll (tests, tools; nothing once a worker reads). Never throws. */
+  /** One in-thread poll (tests, tools; nothing when a worker reads). Never throws. */
   pollNow(): void {
     if (this.#reader === undefined || this.#stopped) return;
     try {
@@ -308,7 +276,6 @@ export class SyncWatcher {
       return;
     }
     this.#succeeded(read);
-    if (read !== undefined && this.#o.worker && !this.#stopped && !this.#smallStore()) this.#moveToWorker();
   }
 
   #succeeded(read: StoreRead | undefined): void {
