@@ -83,7 +83,7 @@ const SIDE_TABLES: ReadonlySet<string> = new Set(["user_roles"]);
 
 /** The bundled worker script (built by scripts/build.js next to the sidecar bundle). */
 function workerPath(): string {
-  return join(packageRoot(), "dist", "cold-copy-worker.js");
+  return join(packageRoot(), "dist", "cold-copy-worker.cjs");
 }
 
 /** The second thread: resolves with the rows it wrote once it has closed its file. */

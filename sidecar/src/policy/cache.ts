@@ -10,6 +10,11 @@
  * alone and leaves every other tenant's cached users warm. The engine drops a replaced tenant's
  * entries (`dropTenant`) and everything on another database (`clear`). The LRU stays the
  * authority: it bounds the entries, and evicting one clears its slot.
+ *
+ * lru-cache allocates its arrays for `max` entries up front: 1.6 MB of heap at the default bound
+ * of 100,000 users, held by a sidecar whose tenants have a few hundred. So the LRU starts small
+ * and is replaced by one four times larger, entries moved in recency order, each time it fills
+ * below the bound; only at the bound does it evict.
  */
 import { LRUCache } from "lru-cache";
 import { computeEffective, type EffectiveBits, type EffectiveLookup } from "./effective-set.js";
@@ -41,9 +46,16 @@ export interface CacheStats {
   readonly max: number;
 }
 
+/** The first LRU's capacity (or the bound, when smaller). */
+const FIRST_CAPACITY = 1024;
+/** Each larger LRU's capacity over the last one's. */
+const GROWTH = 4;
+
 /** A bounded cache of per-user effective sets. */
 export class EffectiveCache {
-  private readonly lru: LRUCache<string, CacheEntry>;
+  private lru: LRUCache<string, CacheEntry>;
+  /** The bound on entries: the LRU grows up to it. */
+  private readonly max: number;
   // Weak so a tenant dropped with its snapshot takes its slots with it.
   private readonly slotsByTenant = new WeakMap<CompiledTenant, (CacheEntry | undefined)[]>();
   private lastTenant: CompiledTenant | undefined;
@@ -58,13 +70,25 @@ export class EffectiveCache {
   /** `max` bounds the number of cached users; it must be a positive integer. */
   constructor(max: number) {
     if (!Number.isInteger(max) || max < 1) throw new TypeError(`max must be a positive integer, got ${max}`);
+    this.max = max;
     this.touchEvery = Math.max(1, max >>> 1);
-    this.lru = new LRUCache<string, CacheEntry>({
-      max,
+    this.lru = EffectiveCache.newLru(Math.min(max, FIRST_CAPACITY));
+  }
+
+  private static newLru(capacity: number): LRUCache<string, CacheEntry> {
+    return new LRUCache<string, CacheEntry>({
+      max: capacity,
       dispose: (entry) => {
         if (entry.slots[entry.userIndex] === entry) entry.slots[entry.userIndex] = undefined;
       },
     });
+  }
+
+  /** Moves the entries, least recent first, into an LRU `GROWTH` times larger (at most the bound). */
+  private grow(): void {
+    const larger = EffectiveCache.newLru(Math.min(this.max, this.lru.max * GROWTH));
+    for (const [key, entry] of this.lru.rentries()) larger.set(key, entry);
+    this.lru = larger;
   }
 
   /** The user's effective bits, from the cache or computed and cached. Pass as an `EffectiveLookup`. */
@@ -88,7 +112,7 @@ export class EffectiveCache {
 
   /** Hit/miss counters and size. */
   stats(): CacheStats {
-    return { hits: this.hits, misses: this.misses, size: this.lru.size, max: this.lru.max };
+    return { hits: this.hits, misses: this.misses, size: this.lru.size, max: this.max };
   }
 
   /** Whether an entry exists under exactly this key (for tests of the key's fields). */
@@ -148,6 +172,7 @@ export class EffectiveCache {
       bits: computeEffective(snapshot.catalog, tenant, userIndex),
       touchedAt: ++this.inserts,
     };
+    if (this.lru.size === this.lru.max && this.lru.max < this.max) this.grow();
     // Set first: replacing an older entry under the same key disposes it, which clears the slot.
     this.lru.set(key, entry);
     slots[userIndex] = entry;

@@ -47,6 +47,27 @@ describe("PolicyEngine", () => {
     expect(e.cacheStats()).toEqual({ hits: 1, misses: 3, size: 1, max: 1 });
   });
 
+  it("keeps every user while it grows toward its bound, then evicts the least recent", () => {
+    // Past the first LRU's 1,024 entries and the second's 4,096: two growths before the bound.
+    const bound = 5_000;
+    const ids = Array.from({ length: bound + 1 }, (_, i) => `u${i}`);
+    const snap = compileSnapshot({
+      databaseId: "db",
+      revision: 1,
+      catalog,
+      tenants: [tenant("t", ["s"], [role("r", ["s/p"])], ids.map((id) => user(id, ["r"])))],
+    });
+    const e = createPolicyEngine({ maxCachedUsers: bound, snapshot: snap });
+    for (const id of ids.slice(0, bound)) allowedP(e, "t", id);
+    expect(e.cacheStats()).toEqual({ hits: 0, misses: bound, size: bound, max: bound });
+    expect(ids.slice(0, bound).every((id) => e.cacheHasKey(cacheKey("db", 1, "t", id)))).toBe(true);
+    allowedP(e, "t", ids[bound]!); // one more: the first user, least recent, makes room
+    expect(e.cacheStats().size).toBe(bound);
+    expect(e.cacheHasKey(cacheKey("db", 1, "t", "u0"))).toBe(false);
+    expect(e.cacheHasKey(cacheKey("db", 1, "t", "u1"))).toBe(true);
+    expect(e.cacheHasKey(cacheKey("db", 1, "t", ids[bound]!))).toBe(true);
+  });
+
   it("never shares an entry between requests differing in tenant, user, revision or database", () => {
     const e = createPolicyEngine();
     e.setSnapshot(compileSnapshot(source("db", 1, "s/p")));

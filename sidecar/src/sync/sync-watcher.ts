@@ -45,7 +45,7 @@ export interface SyncWatcherOptions {
   readonly maxStalenessMs?: number;
   /**
    * Read the store in a worker thread (the sidecar) or on the calling thread, polled with
-   * `pollNow()` (tests, tools). The worker is dist/store-reader-worker.js (built by `npm run build`). Default false.
+   * `pollNow()` (tests, tools). The worker is dist/store-reader-worker.cjs (built by `npm run build`). Default false.
    */
   readonly worker?: boolean;
   /**
@@ -73,7 +73,7 @@ export interface SyncWatcherOptions {
 
 /** The bundled worker script (built by scripts/build.js next to the sidecar bundle). */
 export function storeReaderWorkerPath(): string {
-  return join(packageRoot(), "dist", "store-reader-worker.js");
+  return join(packageRoot(), "dist", "store-reader-worker.cjs");
 }
 
 type WorkerMessage =
