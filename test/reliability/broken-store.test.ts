@@ -1,7 +1,8 @@
 /**
- * Broken store (issue 8, item 5): the sidecar's database file is locked by another process,
- * deleted, truncated, overwritten with garbage, and replaced by a file with a newer schema. In
- * each case the sidecar, running as a child process with `--max-staleness-ms 1500`:
+ * Broken store (issue 8, item 5): the sidecar's database file is locked by another process while
+ * its WAL index is mid-rewrite (a stuck recovery), deleted, truncated, overwritten with garbage,
+ * and replaced by a file with a newer schema. In each case the sidecar, running as a child
+ * process with `--max-staleness-ms 1500`:
  * - keeps answering from the last good snapshot (same revision, same decisions) at first;
  * - reports the trouble: rolecall_sync_failures_total rises and rolecall_sync_age_seconds grows
  *   on /metrics;
@@ -11,11 +12,14 @@
  * - recovers once a good copy is back: SERVING, the same decisions, and a new write (through a
  *   separate writer and through the sidecar's own AdminService) reaches its checks.
  *
+ * Locked with its WAL index settled, the store cannot change (no connection can begin a read or
+ * a write), and the sidecar can tell without SQLite that nothing was committed: it keeps serving,
+ * SERVING, past max staleness, and its polls never wait on the locks.
+ *
  * Short (npm test): each fault held ~2.5 s, ~30 s in all. Long (`ROLECALL_LONG=1`): each fault
  * held 10 s and the whole cycle repeated 3 times.
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, openSync, renameSync, rmSync, truncateSync, writeSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
@@ -28,6 +32,7 @@ import { readRevision } from "../../sidecar/src/store/revision.js";
 import { sqliteStore } from "../../sidecar/src/store/sqlite-policy-store.js";
 import { grpcClients, unary } from "../support/clients.js";
 import { type SidecarProcess, startSidecarProcess } from "../support/sidecar-process.js";
+import { holdWalReadLocks, tearWalIndexHeader } from "../support/wal-lock-holder.js";
 import {
   BOOTSTRAP,
   call,
@@ -45,32 +50,23 @@ const MAX_STALENESS_MS = 1_500;
 const HOLD_MS = LONG ? 10_000 : 2_500;
 const ROUNDS = LONG ? 3 : 1;
 const PERMISSION = "cxengage/CONTACTS_UPDATE";
-/**
- * In WAL mode every connection keeps a shared lock on the database file, so while the sidecar
- * runs no SQLite connection can take an exclusive one (`locking_mode=EXCLUSIVE` + `BEGIN
- * EXCLUSIVE` fails with SQLITE_BUSY). What does shut readers out is a process holding the WAL
- * index's read-mark locks, as one stuck in WAL recovery would: this holds them (POSIX fcntl locks
- * on bytes 123..127 of the -shm file, which Node cannot take itself) until killed.
- */
-const LOCK_HOLDER = `
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDWR)
-for _ in range(2000):
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 5, 123, os.SEEK_SET)
-        break
-    except OSError:
-        time.sleep(0.001)
-else:
-    sys.exit(3)
-print("locked", flush=True)
-time.sleep(600)
-`;
 
 interface Fault {
   readonly name: string;
-  /** Breaks the file; returns what to undo besides restoring the good copy. */
-  readonly breakIt: (dbPath: string, goodPath: string) => Promise<ChildProcess | undefined>;
+  /** Whether the sidecar must fail closed after max staleness (else it keeps serving). */
+  readonly failsClosed: boolean;
+  /** Breaks the file; returns how to undo it in place, or undefined to restore the good copy. */
+  readonly breakIt: (dbPath: string, goodPath: string) => Promise<(() => Promise<void>) | undefined>;
+}
+
+/** Another process holds the WAL's read locks; with `tear`, the WAL index is left mid-rewrite too. */
+async function lockIt(dbPath: string, tear: boolean): Promise<() => Promise<void>> {
+  const holder = await holdWalReadLocks(dbPath);
+  const untear = tear ? tearWalIndexHeader(dbPath) : () => {};
+  return async () => {
+    untear();
+    await holder.release();
+  };
 }
 
 /** Puts a good copy back the way an operator restores a file: copy beside it, then rename over it. */
@@ -80,22 +76,15 @@ function restore(dbPath: string, goodPath: string): void {
 }
 
 const FAULTS: readonly Fault[] = [
+  { name: "locked by another process", failsClosed: false, breakIt: (dbPath) => lockIt(dbPath, false) },
   {
-    name: "locked by another process",
-    breakIt: async (dbPath) => {
-      const child = spawn("python3", ["-c", LOCK_HOLDER, `${dbPath}-shm`], {
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      let out = "";
-      child.stdout!.on("data", (d: Buffer) => {
-        out += d.toString();
-      });
-      if (!(await waitFor(() => out.includes("locked"), 10_000))) throw new Error("lock holder did not lock");
-      return child;
-    },
+    name: "locked by another process, its WAL index mid-rewrite",
+    failsClosed: true,
+    breakIt: (dbPath) => lockIt(dbPath, true),
   },
   {
     name: "deleted",
+    failsClosed: true,
     breakIt: async (dbPath) => {
       rmSync(dbPath);
       return undefined;
@@ -103,6 +92,7 @@ const FAULTS: readonly Fault[] = [
   },
   {
     name: "truncated to 0 bytes",
+    failsClosed: true,
     breakIt: async (dbPath) => {
       truncateSync(dbPath, 0);
       return undefined;
@@ -110,6 +100,7 @@ const FAULTS: readonly Fault[] = [
   },
   {
     name: "overwritten with garbage in place",
+    failsClosed: true,
     breakIt: async (dbPath) => {
       const fd = openSync(dbPath, "r+");
       writeSync(fd, randomBytes(Math.max(4096, fileSize(dbPath))), 0, undefined, 0);
@@ -118,6 +109,7 @@ const FAULTS: readonly Fault[] = [
   },
   {
     name: "replaced by a file with a newer schema_version",
+    failsClosed: true,
     breakIt: async (dbPath, goodPath) => {
       const next = `${dbPath}.newer`;
       copyFileSync(goodPath, next);
@@ -174,9 +166,36 @@ describe("a broken policy store", () => {
     expect(code).toBe(0);
   });
 
+  /** Metrics say trouble; after max staleness it fails closed, never open; the age keeps growing. */
+  async function expectFailsClosed(brokeAt: number, failures0: number): Promise<void> {
+    expect(await metric(sidecar.httpUrl, "rolecall_sync_failures_total")).toBeGreaterThan(failures0);
+    expect(
+      await waitFor(async () => (await healthStatus(sidecar.grpcAddress)) === "NOT_SERVING", 5_000),
+    ).toBe(true);
+    expect(Date.now() - brokeAt).toBeGreaterThanOrEqual(MAX_STALENESS_MS - 100);
+    const closed = await check("carol");
+    expect(closed.ok ? closed.res : closed.err.code).toBe(grpc.status.UNAVAILABLE);
+    expect((await fetch(`${sidecar.httpUrl}/healthz`)).status).toBe(503);
+    const age1 = await metric(sidecar.httpUrl, "rolecall_sync_age_seconds");
+    expect(age1).toBeGreaterThan(MAX_STALENESS_MS / 1000);
+    await sleep(Math.max(300, HOLD_MS - (Date.now() - brokeAt)));
+    expect(await metric(sidecar.httpUrl, "rolecall_sync_age_seconds")).toBeGreaterThan(age1);
+  }
+
+  /** Nothing can be committed meanwhile, and the sidecar sees so: fresh, SERVING and answering past max staleness. */
+  async function expectKeepsServing(brokeAt: number, failures0: number, revision: unknown): Promise<void> {
+    await sleep(Math.max(MAX_STALENESS_MS + 500, HOLD_MS) - (Date.now() - brokeAt));
+    expect(await healthStatus(sidecar.grpcAddress)).toBe("SERVING");
+    const carol = await check("carol");
+    expect(carol.ok && carol.res).toMatchObject({ allowed: true, revision });
+    expect((await fetch(`${sidecar.httpUrl}/healthz`)).status).toBe(200);
+    expect(await metric(sidecar.httpUrl, "rolecall_sync_age_seconds")).toBeLessThan(1);
+    expect(await metric(sidecar.httpUrl, "rolecall_sync_failures_total")).toBe(failures0);
+  }
+
   for (let round = 1; round <= ROUNDS; round++) {
     for (const fault of FAULTS) {
-      it(`${fault.name}${ROUNDS > 1 ? ` (round ${round})` : ""}: serves the last good snapshot, fails closed after max staleness, recovers`, async () => {
+      it(`${fault.name}${ROUNDS > 1 ? ` (round ${round})` : ""}: ${fault.failsClosed ? "serves the last good snapshot, fails closed after max staleness" : "keeps serving past max staleness"}, recovers`, async () => {
         const before = await check("dave");
         expect(before.ok).toBe(true);
         if (!before.ok) return;
@@ -185,9 +204,9 @@ describe("a broken policy store", () => {
         const failures0 = await metric(sidecar.httpUrl, "rolecall_sync_failures_total");
 
         const brokeAt = Date.now();
-        const holder = await fault.breakIt(sidecar.dbPath, goodPath);
+        const undo = await fault.breakIt(sidecar.dbPath, goodPath);
         try {
-          // Within max staleness: the last good snapshot answers, health says SERVING, metrics say trouble.
+          // Within max staleness: the last good snapshot answers, health says SERVING.
           await sleep(400);
           const during = await check("dave");
           expect(during.ok && during.res).toMatchObject({ allowed: false, revision });
@@ -196,27 +215,12 @@ describe("a broken policy store", () => {
           if (Date.now() - brokeAt < MAX_STALENESS_MS - 200) {
             expect(await healthStatus(sidecar.grpcAddress)).toBe("SERVING");
           }
-          expect(await metric(sidecar.httpUrl, "rolecall_sync_failures_total")).toBeGreaterThan(failures0);
-
-          // After max staleness: fail closed, never open.
-          expect(
-            await waitFor(async () => (await healthStatus(sidecar.grpcAddress)) === "NOT_SERVING", 5_000),
-          ).toBe(true);
-          expect(Date.now() - brokeAt).toBeGreaterThanOrEqual(MAX_STALENESS_MS - 100);
-          const closed = await check("carol");
-          expect(closed.ok ? closed.res : closed.err.code).toBe(grpc.status.UNAVAILABLE);
-          expect((await fetch(`${sidecar.httpUrl}/healthz`)).status).toBe(503);
-          const age1 = await metric(sidecar.httpUrl, "rolecall_sync_age_seconds");
-          expect(age1).toBeGreaterThan(MAX_STALENESS_MS / 1000);
-          await sleep(Math.max(300, HOLD_MS - (Date.now() - brokeAt)));
-          expect(await metric(sidecar.httpUrl, "rolecall_sync_age_seconds")).toBeGreaterThan(age1);
+          if (fault.failsClosed) await expectFailsClosed(brokeAt, failures0);
+          else await expectKeepsServing(brokeAt, failures0, revision);
           expect(sidecar.child.exitCode).toBeNull();
         } finally {
-          if (holder?.pid !== undefined && holder.exitCode === null) {
-            process.kill(holder.pid, "SIGKILL");
-            await new Promise((r) => holder.once("exit", r));
-          }
-          if (holder === undefined) restore(sidecar.dbPath, goodPath);
+          if (undo === undefined) restore(sidecar.dbPath, goodPath);
+          else await undo();
         }
 
         // Recovery: serving again with the same decisions...

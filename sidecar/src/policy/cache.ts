@@ -87,7 +87,7 @@ export class EffectiveCache {
   /** Moves the entries, least recent first, into an LRU `GROWTH` times larger (at most the bound). */
   private grow(): void {
     const larger = EffectiveCache.newLru(Math.min(this.max, this.lru.max * GROWTH));
-    for (const [key, entry] of this.lru.rentries()) larger.set(key, entry);
+    this.lru.rforEach((entry, key) => larger.set(key, entry));
     this.lru = larger;
   }
 

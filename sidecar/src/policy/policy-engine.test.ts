@@ -55,7 +55,14 @@ describe("PolicyEngine", () => {
       databaseId: "db",
       revision: 1,
       catalog,
-      tenants: [tenant("t", ["s"], [role("r", ["s/p"])], ids.map((id) => user(id, ["r"])))],
+      tenants: [
+        tenant(
+          "t",
+          ["s"],
+          [role("r", ["s/p"])],
+          ids.map((id) => user(id, ["r"])),
+        ),
+      ],
     });
     const e = createPolicyEngine({ maxCachedUsers: bound, snapshot: snap });
     for (const id of ids.slice(0, bound)) allowedP(e, "t", id);

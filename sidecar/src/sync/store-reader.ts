@@ -1,6 +1,7 @@
 /**
- * Reads what changed in the store, on its own read-only connection: the file's identity, then
- * `PRAGMA data_version` (no I/O unless another connection committed), then — in one read
+ * Reads what changed in the store, on its own read-only connection: the file's identity and the
+ * WAL index header (plain file reads: no lock, so no wait), then `PRAGMA data_version` (no I/O
+ * unless another connection committed), then — in one read
  * transaction — the changed tenants' policy, the token principals and the registered apps. A
  * changed tenant is read whole the first time; after that, when the change log names the users a
  * write touched, only those users are read and the rest come from the TenantCache.
@@ -24,6 +25,7 @@ import { readDatabaseId, readRevision } from "../store/revision.js";
 import { cachedStatement } from "../store/statement-cache.js";
 import { readUserColumns } from "./read-user-columns.js";
 import { TenantCache, withFreshRoles, withFreshUsers } from "./tenant-cache.js";
+import { readWalIndexHeader } from "./wal-index-header.js";
 
 /** Side data read with each change: token principals and registered apps. */
 export interface Directory {
@@ -67,6 +69,19 @@ export interface KnownState {
   readonly databaseId: string;
 }
 
+/**
+ * The store cannot be read this instant: another process is rewriting or recovering its WAL
+ * index. Keep the connection (opening one would wait on the same locks) and poll again.
+ */
+export class StoreBusyError extends Error {
+  constructor(path: string) {
+    super(
+      `the store's WAL index (${path}-shm) is being rewritten or recovered by another process; the next poll tries again`,
+    );
+    this.name = "StoreBusyError";
+  }
+}
+
 /** A full read in parts sends a part once it holds this many users (the first part: one tenant). */
 const USERS_PER_PART = 20_000;
 
@@ -94,6 +109,9 @@ export class StoreReader {
   #dataVersionQuery: { get(): unknown } | undefined;
   #fileStamp: string | undefined;
   #dataVersion: number | undefined;
+  /** The WAL index header as of the last read: while it and the file's identity stay the same, nothing was committed. */
+  #walHeader: Buffer | undefined;
+  #sizeBytes: number | undefined;
   readonly #cache = new TenantCache();
 
   /**
@@ -109,6 +127,7 @@ export class StoreReader {
   /** Forgets what was read: the next read is done even if the file did not change since. */
   forget(): void {
     this.#dataVersion = undefined;
+    this.#walHeader = undefined;
     this.#cache.clear();
   }
 
@@ -118,7 +137,16 @@ export class StoreReader {
     this.#db = undefined;
     this.#dataVersionQuery = undefined;
     this.#dataVersion = undefined;
+    this.#walHeader = undefined;
     this.#cache.clear();
+  }
+
+  /**
+   * The database's size as of the last read that found a change (its pages, those still in the
+   * WAL included), measured inside that read's transaction; undefined before one.
+   */
+  get sizeBytes(): number | undefined {
+    return this.#sizeBytes;
   }
 
   /** The connection, (re)opened when the file was replaced or changed from outside since. */
@@ -131,6 +159,8 @@ export class StoreReader {
     const stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
     if (this.#db && stamp !== this.#fileStamp) this.close();
     if (!this.#db) {
+      // Opening reads the schema, which would wait on another process's recovery locks.
+      if (readWalIndexHeader(this.#path).kind === "unsettled") throw new StoreBusyError(this.#path);
       // busy timeout 0: a locked file fails this poll rather than waiting.
       this.#db = openDatabase(this.#path, { readonly: true, busyTimeoutMs: 0 });
       this.#fileStamp = stamp;
@@ -151,12 +181,25 @@ export class StoreReader {
    */
   read(known: KnownState | undefined, sink?: PartSink): StoreRead | undefined {
     const db = this.#open();
+    // Read before the transaction begins: a commit landing in between changes it again, so the
+    // next poll reads once more rather than miss it.
+    const header = readWalIndexHeader(this.#path);
+    if (header.kind === "unsettled") throw new StoreBusyError(this.#path);
+    const walHeader = header.kind === "settled" ? header.bytes : undefined;
+    if (known !== undefined && walHeader !== undefined && this.#walHeader?.equals(walHeader))
+      return undefined;
     this.#dataVersionQuery ??= db.prepare("PRAGMA data_version").pluck();
     const version = this.#dataVersionQuery.get() as number;
-    if (version === this.#dataVersion && known !== undefined) return undefined;
+    if (version === this.#dataVersion && known !== undefined) {
+      this.#walHeader = walHeader;
+      return undefined;
+    }
     this.#onReading();
     const read = db
       .transaction((): StoreRead => {
+        this.#sizeBytes =
+          (cachedStatement(db, "PRAGMA page_count", "pluck").get() as number) *
+          (cachedStatement(db, "PRAGMA page_size", "pluck").get() as number);
         const directory: Directory = {
           tokens: readTokenPrincipals(db),
           apps: readAppRegistrations(db),
@@ -175,6 +218,7 @@ export class StoreReader {
       })
       .deferred();
     this.#dataVersion = version;
+    this.#walHeader = walHeader;
     return read;
   }
 

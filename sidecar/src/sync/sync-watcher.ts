@@ -1,13 +1,19 @@
 /**
- * Keeps the engine's snapshot in step with the SQLite store. A StoreReader polls the file (in a
- * worker thread by default, so a slow or locked file never stalls checks); each change is
- * compiled here — only the affected tenants — swapped in, and only then acknowledged
+ * Keeps the engine's snapshot in step with the SQLite store. A StoreReader polls the file; each
+ * change is compiled here — only the affected tenants — swapped in, and only then acknowledged
  * (RevisionGate, RevisionFeed).
+ *
+ * Where the reader runs: with `worker`, a store above `inThreadUpToBytes` is read in a worker
+ * thread, so a full read of thousands of users never stalls checks. A smaller one is read on this
+ * thread, which saves the worker's ~10 MB of resident memory: its polls are plain file reads
+ * (StoreReader: the WAL index header), so a process holding the store's locks cannot make them
+ * wait, and a full read takes milliseconds. It moves to a worker for good when the store grows
+ * past the limit or one read takes longer than STALL_MS.
  *
  * When the file is locked, missing, replaced or corrupt, the last good snapshot keeps serving;
  * after `maxStalenessMs` without a successful poll, checks fail closed.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Catalog } from "../../../catalog/catalog.js";
@@ -18,7 +24,13 @@ import type { Snapshot } from "../policy/snapshot.js";
 import { syncAttributes, traceSync } from "../tracing.js";
 import type { RevisionFeed } from "./revision-feed.js";
 import type { RevisionGate } from "./revision-gate.js";
-import { type Directory, type ReadPart, type StoreRead, StoreReader } from "./store-reader.js";
+import {
+  type Directory,
+  type ReadPart,
+  StoreBusyError,
+  type StoreRead,
+  StoreReader,
+} from "./store-reader.js";
 import type { StoreReaderWorkerData } from "./store-reader-worker.js";
 
 export type { Directory } from "./store-reader.js";
@@ -48,6 +60,14 @@ export interface SyncWatcherOptions {
    * `pollNow()` (tests, tools). The worker is dist/store-reader-worker.cjs (built by `npm run build`). Default false.
    */
   readonly worker?: boolean;
+  /**
+   * With `worker`, read in-thread anyway while the store holds at most this many bytes (at start
+   * its file and WAL; then SQLite's pages, the WAL's included, as of each read). Default: always
+   * a worker.
+   */
+  readonly inThreadUpToBytes?: number;
+  /** Called when reading moves from this thread to a worker for good, with why (for the log). */
+  readonly onMovedToWorker?: (reason: string) => void;
   /**
    * Called each time a worker thread is up. Starting one puts V8's flags back to their defaults
    * for the whole process: the sidecar sets its heap flags again (serve-heap.ts).
@@ -151,25 +171,47 @@ export class SyncWatcher {
    * sidecar refuses to start. In-thread, the first snapshot is loaded before this returns.
    */
   start(): Promise<void> {
-    if (!this.#o.worker) {
+    if (this.#o.worker && !existsSync(storeReaderWorkerPath())) {
+      return Promise.reject(new Error(`${storeReaderWorkerPath()} is missing; run \`npm run build\``));
+    }
+    if (!this.#o.worker || this.#smallFiles()) {
       this.#reader = new StoreReader(this.#o.dbPath, undefined, this.#o.readInParts);
       try {
         this.#pollInThread(true);
       } catch (err) {
         return Promise.reject(err);
       }
-      this.#schedule(() => this.pollNow());
+      if (!this.#stopped && this.#worker === undefined) this.#schedule(() => this.pollNow());
       return Promise.resolve();
-    }
-    if (!existsSync(storeReaderWorkerPath())) {
-      return Promise.reject(new Error(`${storeReaderWorkerPath()} is missing; run \`npm run build\``));
     }
     return new Promise<void>((resolve, reject) => {
       this.#first = { resolve, reject };
-      this.#startWorker();
-      // Staleness must be noticed even while the worker is stuck inside a SQLite call.
-      this.#schedule(() => this.#watchWorker(), this.#quietMs());
+      this.#moveToWorker();
     });
+  }
+
+  /** At start: whether the store's file and WAL are small enough to read in-thread. */
+  #smallFiles(): boolean {
+    const limit = this.#o.inThreadUpToBytes;
+    if (limit === undefined) return false;
+    const size = (path: string) => {
+      try {
+        return statSync(path).size;
+      } catch {
+        return 0; // no WAL yet; a missing database fails the first read with its own message
+      }
+    };
+    return size(this.#o.dbPath) + size(`${this.#o.dbPath}-wal`) <= limit;
+  }
+
+  /** Hands reading to a worker thread: at start, or (with why) when in-thread reading must stop. */
+  #moveToWorker(reason?: string): void {
+    if (reason !== undefined) this.#o.onMovedToWorker?.(reason);
+    this.#reader?.close();
+    this.#reader = undefined;
+    this.#startWorker();
+    // Staleness must be noticed even while the worker is stuck inside a SQLite call.
+    this.#schedule(() => this.#watchWorker(), this.#quietMs());
   }
 
   /** Stops polling, the worker and the read connection. */
@@ -192,7 +234,7 @@ export class SyncWatcher {
     else if (this.#reader !== undefined) setImmediate(() => this.pollNow());
   }
 
-  /** One in-thread poll (tests, tools; nothing when a worker reads). Never throws. */
+  /** One in-thread poll (nothing once a worker reads). Never throws. */
   pollNow(): void {
     if (this.#reader === undefined || this.#stopped) return;
     try {
@@ -264,18 +306,34 @@ export class SyncWatcher {
 
   #pollInThread(initial: boolean): void {
     const snapshot = this.#o.engine.snapshot;
+    const reader = this.#reader!;
     let read: StoreRead | undefined;
+    const started = performance.now();
     try {
       const known = snapshot && { revision: snapshot.revision, databaseId: snapshot.databaseId };
       const sink = this.#o.readInParts === undefined ? undefined : (part: StoreRead) => this.#succeeded(part);
-      read = this.#reader!.read(known, sink);
+      read = reader.read(known, sink);
     } catch (err) {
-      this.#reader!.close();
+      // A busy WAL index keeps the connection: reopening would wait on the same locks.
+      if (!(err instanceof StoreBusyError)) reader.close();
       this.#failed(err);
       if (initial) throw err;
+      this.#leaveThreadIfSlow(started);
       return;
     }
     this.#succeeded(read);
+    const limit = this.#o.inThreadUpToBytes;
+    if (!this.#o.worker || this.#stopped || limit === undefined) return;
+    const size = reader.sizeBytes ?? 0;
+    if (size > limit) this.#moveToWorker(`the store grew to ${size} bytes (in-thread up to ${limit})`);
+    else this.#leaveThreadIfSlow(started);
+  }
+
+  /** Moves reading to a worker after an in-thread read that held this thread longer than STALL_MS. */
+  #leaveThreadIfSlow(started: number): void {
+    const ms = performance.now() - started;
+    if (!this.#o.worker || this.#stopped || ms <= STALL_MS) return;
+    this.#moveToWorker(`a read held the main thread for ${Math.round(ms)} ms`);
   }
 
   #succeeded(read: StoreRead | undefined): void {
