@@ -5,7 +5,7 @@
  * retries inside SQLite for ~10 s. The store cannot change meanwhile.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { openSync, readSync, writeSync } from "node:fs";
 
 const SCRIPT = `
 import fcntl, os, sys, time
@@ -54,24 +54,27 @@ export async function holdWalReadLocks(dbPath: string, timeoutMs = 10_000): Prom
 }
 
 /**
- * Makes the WAL index header look mid-rewrite (its two copies differ), as a writer or a recovery
- * leaves it for an instant; returns what puts it back. Byte 8 is the header's change counter.
+ * This process's descriptor of each `-shm` file, never closed: closing any descriptor of a file
+ * drops every fcntl lock the process holds on it, its SQLite connections' included.
+ */
+const shmDescriptors = new Map<string, number>();
+
+/**
+ * Makes the WAL index header look mid-rewrite (its two copies differ), as a writer leaves it for an
+ * instant, or for good when it dies between the two; returns what puts it back. Byte 8 of the
+ * second copy is its change counter.
  */
 export function tearWalIndexHeader(dbPath: string): () => void {
-  const fd = openSync(`${dbPath}-shm`, "r+");
-  try {
-    const byte = Buffer.alloc(1);
-    readSync(fd, byte, 0, 1, 48 + 8);
-    writeSync(fd, Buffer.from([byte[0]! ^ 0xff]), 0, 1, 48 + 8);
-    return () => {
-      const back = openSync(`${dbPath}-shm`, "r+");
-      try {
-        writeSync(back, byte, 0, 1, 48 + 8);
-      } finally {
-        closeSync(back);
-      }
-    };
-  } finally {
-    closeSync(fd);
+  const path = `${dbPath}-shm`;
+  let fd = shmDescriptors.get(path);
+  if (fd === undefined) {
+    fd = openSync(path, "r+");
+    shmDescriptors.set(path, fd);
   }
+  const byte = Buffer.alloc(1);
+  readSync(fd, byte, 0, 1, 48 + 8);
+  writeSync(fd, Buffer.from([byte[0]! ^ 0xff]), 0, 1, 48 + 8);
+  return () => {
+    writeSync(fd, byte, 0, 1, 48 + 8);
+  };
 }

@@ -109,7 +109,7 @@ describe("where the store is read", () => {
       watcher!.pollNow();
       watcher!.pollNow();
       expect(performance.now() - started).toBeLessThan(2_000);
-      expect(watcher!.lastError).toMatch(/WAL index .* is being rewritten or recovered/);
+      expect(watcher!.lastError).toMatch(/WAL index .* mid-rewrite/);
       expect(engine.snapshot!.revision).toBe(serving); // the last good snapshot still serves
     } finally {
       untear();
@@ -119,6 +119,21 @@ describe("where the store is read", () => {
     watcher!.pollNow();
     expect(watcher!.lastError).toBeUndefined();
     expect(engine.snapshot!.revision).toBe(readRevision(temp.db));
+    expect(engine.snapshot!.tenants.has("tenant-01")).toBe(true);
+  });
+
+  it("hands an index left torn (a writer died mid-rewrite) to a worker, and reads again once SQLite repairs it", async () => {
+    await startWatcher(1 << 20);
+    tearWalIndexHeader(temp.path); // never put back: only SQLite can repair it now
+    const deadline = Date.now() + 10_000;
+    while (workersStarted === 0 && Date.now() < deadline) {
+      watcher!.pollNow(); // fails at once, for a second, then moves reading to a worker
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(workersStarted).toBe(1);
+    // The next SQLite connection to use it repairs it (this writer, or the worker after a second).
+    generateScale(temp.db, catalog, { tenants: 1, users: 5, roles: 5, clock: () => new Date(0) });
+    await caughtUp();
     expect(engine.snapshot!.tenants.has("tenant-01")).toBe(true);
   });
 
@@ -140,7 +155,7 @@ describe("where the store is read", () => {
     expect(engine.snapshot!.revision).toBe(grown);
     expect([...engine.snapshot!.tenants.keys()].sort()).toEqual(["acme", "tenant-01", "tenant-02"]);
 
-    // The worker's first read is a full one: it replaces the snapshot whole, never emptier.
+    // The worker carries on from the revision served: the next change is read as usual.
     const admin = createPolicyAdmin(sqliteStore(temp.db), catalog);
     await admin.createTenant(
       { kind: "bootstrap" },

@@ -10,7 +10,7 @@
  *               | { kind: "reading" } (a long read is under way: not a stall).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { type KnownState, StoreReader } from "./store-reader.js";
+import { type KnownState, StoreBusyError, StoreReader } from "./store-reader.js";
 
 /** What the main thread passes to the worker. */
 export interface StoreReaderWorkerData {
@@ -21,18 +21,33 @@ export interface StoreReaderWorkerData {
    * long: the main thread needs a heartbeat, not one wake-up per 20 ms poll.
    */
   readonly quietReportMs: number;
+  /** What the main thread serves already (reading moved here from it): the first read is of changes since. */
+  readonly known?: KnownState;
 }
+
+/**
+ * After this long with the WAL index mid-rewrite, read through SQLite anyway: a writer that died
+ * between the header's two copies leaves it so until some connection repairs it. Only here, where
+ * waiting on another process's locks meanwhile holds up no check.
+ */
+const REPAIR_UNSETTLED_AFTER_MS = 1_000;
 
 const port = parentPort;
 if (port) {
-  const { dbPath, pollIntervalMs, quietReportMs } = workerData as StoreReaderWorkerData;
+  const data = workerData as StoreReaderWorkerData;
+  const { dbPath, pollIntervalMs, quietReportMs } = data;
   let lastPost = 0;
   const post = (message: object) => {
     lastPost = performance.now();
     port.postMessage(message);
   };
-  const reader = new StoreReader(dbPath, () => post({ kind: "reading" }));
-  let known: KnownState | undefined;
+  const reader = new StoreReader(
+    dbPath,
+    () => post({ kind: "reading" }),
+    undefined,
+    REPAIR_UNSETTLED_AFTER_MS,
+  );
+  let known: KnownState | undefined = data.known;
   let timer: NodeJS.Timeout | undefined;
   port.on("message", (message: { kind: string }) => {
     if (message.kind === "resync") {
@@ -55,7 +70,8 @@ if (port) {
         post({ kind: "read", read });
       }
     } catch (err) {
-      reader.close();
+      // A busy WAL index keeps the connection (and what the reader holds): the next poll retries.
+      if (!(err instanceof StoreBusyError)) reader.close();
       post({ kind: "error", message: err instanceof Error ? err.message : String(err) });
     }
     timer = setTimeout(poll, pollIntervalMs);

@@ -25,7 +25,7 @@ import { readDatabaseId, readRevision } from "../store/revision.js";
 import { cachedStatement } from "../store/statement-cache.js";
 import { readUserColumns } from "./read-user-columns.js";
 import { TenantCache, withFreshRoles, withFreshUsers } from "./tenant-cache.js";
-import { readWalIndexHeader } from "./wal-index-header.js";
+import { readWalIndexHeader, type WalIndexHeader } from "./wal-index-header.js";
 
 /** Side data read with each change: token principals and registered apps. */
 export interface Directory {
@@ -74,11 +74,15 @@ export interface KnownState {
  * index. Keep the connection (opening one would wait on the same locks) and poll again.
  */
 export class StoreBusyError extends Error {
-  constructor(path: string) {
+  /** How long the index has looked mid-rewrite, in ms. */
+  readonly unsettledMs: number;
+
+  constructor(path: string, unsettledMs: number) {
     super(
-      `the store's WAL index (${path}-shm) is being rewritten or recovered by another process; the next poll tries again`,
+      `the store's WAL index (${path}-shm) has been mid-rewrite for ${Math.round(unsettledMs)} ms: another process is writing or recovering it; the next poll tries again`,
     );
     this.name = "StoreBusyError";
+    this.unsettledMs = unsettledMs;
   }
 }
 
@@ -111,17 +115,29 @@ export class StoreReader {
   #dataVersion: number | undefined;
   /** The WAL index header as of the last read: while it and the file's identity stay the same, nothing was committed. */
   #walHeader: Buffer | undefined;
+  /** Since when the index header has looked mid-rewrite (performance.now()), or undefined. */
+  #unsettledSince: number | undefined;
+  readonly #repairUnsettledAfterMs: number | undefined;
   #sizeBytes: number | undefined;
   readonly #cache = new TenantCache();
 
   /**
    * @param onReading called when a change was seen and its (possibly long) read begins
    * @param usersPerPart a full read in parts sends a part once it holds this many users
+   * @param repairUnsettledAfterMs once the WAL index has looked mid-rewrite this long, read
+   *   through SQLite anyway, which repairs an index a writer left torn when it died (and may wait
+   *   on another process's locks meanwhile: the worker thread's reader only). Default: never.
    */
-  constructor(path: string, onReading: () => void = () => {}, usersPerPart = USERS_PER_PART) {
+  constructor(
+    path: string,
+    onReading: () => void = () => {},
+    usersPerPart = USERS_PER_PART,
+    repairUnsettledAfterMs?: number,
+  ) {
     this.#path = path;
     this.#onReading = onReading;
     this.#usersPerPart = usersPerPart;
+    this.#repairUnsettledAfterMs = repairUnsettledAfterMs;
   }
 
   /** Forgets what was read: the next read is done even if the file did not change since. */
@@ -149,6 +165,20 @@ export class StoreReader {
     return this.#sizeBytes;
   }
 
+  /** Throws StoreBusyError for an index mid-rewrite, unless it has been so long enough to ask SQLite to repair it. */
+  #settledOrThrow(header: WalIndexHeader): void {
+    if (header.kind !== "unsettled") {
+      this.#unsettledSince = undefined;
+      return;
+    }
+    const now = performance.now();
+    this.#unsettledSince ??= now;
+    const ms = now - this.#unsettledSince;
+    if (this.#repairUnsettledAfterMs === undefined || ms < this.#repairUnsettledAfterMs) {
+      throw new StoreBusyError(this.#path, ms);
+    }
+  }
+
   /** The connection, (re)opened when the file was replaced or changed from outside since. */
   #open(): Db {
     const stat = statSync(this.#path); // throws ENOENT when the file is gone
@@ -160,7 +190,7 @@ export class StoreReader {
     if (this.#db && stamp !== this.#fileStamp) this.close();
     if (!this.#db) {
       // Opening reads the schema, which would wait on another process's recovery locks.
-      if (readWalIndexHeader(this.#path).kind === "unsettled") throw new StoreBusyError(this.#path);
+      this.#settledOrThrow(readWalIndexHeader(this.#path));
       // busy timeout 0: a locked file fails this poll rather than waiting.
       this.#db = openDatabase(this.#path, { readonly: true, busyTimeoutMs: 0 });
       this.#fileStamp = stamp;
@@ -184,7 +214,7 @@ export class StoreReader {
     // Read before the transaction begins: a commit landing in between changes it again, so the
     // next poll reads once more rather than miss it.
     const header = readWalIndexHeader(this.#path);
-    if (header.kind === "unsettled") throw new StoreBusyError(this.#path);
+    this.#settledOrThrow(header);
     const walHeader = header.kind === "settled" ? header.bytes : undefined;
     if (known !== undefined && walHeader !== undefined && this.#walHeader?.equals(walHeader))
       return undefined;

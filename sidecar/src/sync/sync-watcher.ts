@@ -111,6 +111,8 @@ const STALL_MS = 250;
  * nothing, charged to every check in a benchmark at a few hundred calls a second.
  */
 const QUIET_MS = STALL_MS / 5;
+/** In-thread, a WAL index mid-rewrite this long moves reading to a worker, whose reader may ask SQLite to repair it. */
+const UNSETTLED_MOVE_MS = 1_000;
 /** ...unless the worker said a read of changes is under way: a full read of a large store takes seconds. */
 const LONG_READ_STALL_MS = 10_000;
 
@@ -181,6 +183,13 @@ export class SyncWatcher {
       } catch (err) {
         return Promise.reject(err);
       }
+      if (this.#o.engine.snapshot === undefined) {
+        // Read, but not compiled: never serve without a snapshot.
+        this.stop();
+        return Promise.reject(
+          new Error(this.#lastError ?? "the store's first snapshot could not be compiled"),
+        );
+      }
       if (!this.#stopped && this.#worker === undefined) this.#schedule(() => this.pollNow());
       return Promise.resolve();
     }
@@ -206,10 +215,16 @@ export class SyncWatcher {
 
   /** Hands reading to a worker thread: at start, or (with why) when in-thread reading must stop. */
   #moveToWorker(reason?: string): void {
+    try {
+      this.#startWorker();
+    } catch (err) {
+      // Reading stays where it was (in-thread: the next slow read tries again); at start, this rejects.
+      this.#failed(err);
+      return;
+    }
     if (reason !== undefined) this.#o.onMovedToWorker?.(reason);
     this.#reader?.close();
     this.#reader = undefined;
-    this.#startWorker();
     // Staleness must be noticed even while the worker is stuck inside a SQLite call.
     this.#schedule(() => this.#watchWorker(), this.#quietMs());
   }
@@ -261,10 +276,15 @@ export class SyncWatcher {
   }
 
   #startWorker(): void {
+    const served = this.#o.engine.snapshot;
     const data: StoreReaderWorkerData = {
       dbPath: this.#o.dbPath,
       pollIntervalMs: this.#o.pollIntervalMs,
       quietReportMs: this.#quietMs(),
+      // Reading moved here from the main thread: carry on from what is served, not a full reread.
+      ...(served && this.#loading === undefined
+        ? { known: { revision: served.revision, databaseId: served.databaseId } }
+        : {}),
     };
     const worker = new Worker(storeReaderWorkerPath(), { workerData: data });
     this.#worker = worker;
@@ -318,22 +338,29 @@ export class SyncWatcher {
       if (!(err instanceof StoreBusyError)) reader.close();
       this.#failed(err);
       if (initial) throw err;
-      this.#leaveThreadIfSlow(started);
+      if (err instanceof StoreBusyError && err.unsettledMs >= UNSETTLED_MOVE_MS) {
+        // Only SQLite can repair an index a writer left torn, and it may wait on locks meanwhile.
+        this.#moveIfAllowed(`the WAL index has been mid-rewrite for ${Math.round(err.unsettledMs)} ms`);
+      } else this.#leaveThreadIfSlow(performance.now() - started);
       return;
     }
+    const readMs = performance.now() - started;
     this.#succeeded(read);
     const limit = this.#o.inThreadUpToBytes;
-    if (!this.#o.worker || this.#stopped || limit === undefined) return;
     const size = reader.sizeBytes ?? 0;
-    if (size > limit) this.#moveToWorker(`the store grew to ${size} bytes (in-thread up to ${limit})`);
-    else this.#leaveThreadIfSlow(started);
+    if (limit !== undefined && size > limit)
+      this.#moveIfAllowed(`the store grew to ${size} bytes (in-thread up to ${limit})`);
+    else this.#leaveThreadIfSlow(readMs);
   }
 
   /** Moves reading to a worker after an in-thread read that held this thread longer than STALL_MS. */
-  #leaveThreadIfSlow(started: number): void {
-    const ms = performance.now() - started;
-    if (!this.#o.worker || this.#stopped || ms <= STALL_MS) return;
-    this.#moveToWorker(`a read held the main thread for ${Math.round(ms)} ms`);
+  #leaveThreadIfSlow(readMs: number): void {
+    if (readMs > STALL_MS) this.#moveIfAllowed(`a read held the main thread for ${Math.round(readMs)} ms`);
+  }
+
+  /** Moves in-thread reading to a worker, when this watcher may use one. */
+  #moveIfAllowed(reason: string): void {
+    if (this.#o.worker && !this.#stopped && this.#worker === undefined) this.#moveToWorker(reason);
   }
 
   #succeeded(read: StoreRead | undefined): void {
