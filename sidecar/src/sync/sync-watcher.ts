@@ -8,10 +8,12 @@
  * thread, which saves the worker's ~10 MB of resident memory: its polls are plain file reads
  * (StoreReader: the WAL index header), so a process holding the store's locks cannot make them
  * wait, and a full read takes milliseconds. It moves to a worker for good when the store grows
- * past the limit or one read takes longer than STALL_MS.
+ * past the limit, one read takes longer than STALL_MS, or the WAL index stays mid-rewrite (only
+ * SQLite can repair one a writer left torn, and it may wait on locks meanwhile).
  *
- * When the file is locked, missing, replaced or corrupt, the last good snapshot keeps serving;
- * after `maxStalenessMs` without a successful poll, checks fail closed.
+ * When the file is missing, replaced, corrupt, or locked with its WAL index mid-rewrite, the last
+ * good snapshot keeps serving; after `maxStalenessMs` without a successful poll, checks fail
+ * closed. Locked with the index settled, nothing can be committed, and the polls say so.
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
