@@ -14,11 +14,12 @@ import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
  * The young generation's largest size once serving (both semi-spaces, MB). V8 doubles the new
  * space whenever a scavenge finds it busy, up to 2 × 16 MB, and never gives it back. Each
  * scavenge copies what calls in flight hold (~0.4–1 MB at 32 in flight), so a 2 MB new space
- * spent a third of the sidecar's CPU in the collector. 6 MB keeps CPU per call near 0.35–0.4x
- * Cerbos's (8 MB: ~0.35x) and resident memory under load ~3 MiB below Cerbos's (8 MB: level
- * with it); docs/performance.md has the runs.
+ * spent a third of the sidecar's CPU in the collector. 8 MB, since round 4 read a small store
+ * on the main thread (~10 MiB less): CPU per call 1.18–1.26x the no-op grpc-js server's and
+ * throughput 0.93–1.00x of it, against 1.19–1.36x and 0.86–0.98x at 6 MB; resident memory ~2 MiB
+ * under Cerbos's after the load (6 MB: ~4.5); docs/performance.md has the runs.
  */
-export const SERVE_YOUNG_GENERATION_CAP_MB = 6;
+export const SERVE_YOUNG_GENERATION_CAP_MB = 8;
 
 /**
  * Old-generation growth between full collections. V8 lets the heap grow to up to 4x its live
